@@ -1,0 +1,40 @@
+// An example of another tool using TokenVault: open the default vault, unlock it from
+// $TOKENVAULT_PASSPHRASE (or fail), and build an HTTP Authorization header from a token.
+//
+//   swift run auth-header gitlab-ci
+import TokenVault
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String, _ status: Int32) -> Never {
+    var line = "auth-header: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(status)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2 else {
+    fail("usage: auth-header NAME", 64)
+}
+ProcessHardening.apply()
+var environment: [String: String] = [:]
+for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME", "TOKENVAULT_PASSPHRASE"] {
+    if let value = getenv(name) { environment[name] = String(cString: value) }
+}
+do {
+    let vault = try Vault.open(at: VaultLocation.defaultPath(environment: environment))
+    guard let passphrase = environment["TOKENVAULT_PASSPHRASE"] else {
+        fail("set TOKENVAULT_PASSPHRASE", 3)
+    }
+    try vault.unlock(passphrase: Secret(passphrase))
+    let (entry, token) = try vault.get(arguments[1])
+    if entry.isExpired() {
+        fail("'\(entry.name)' expired on \(entry.expires!.dateString)", 4)
+    }
+    // GitLab accepts "Authorization: Bearer <token>" as well as the PRIVATE-TOKEN header.
+    print("Authorization: Bearer \(token.revealString())")
+} catch {
+    fail("error: \(error)", 1)
+}

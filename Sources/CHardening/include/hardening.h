@@ -1,0 +1,11 @@
+#ifndef TOKENVAULT_HARDENING_H
+#define TOKENVAULT_HARDENING_H
+
+/// Sets RLIMIT_CORE to 0 and, on Linux, PR_SET_DUMPABLE to 0 (no core dumps, no ptrace by
+/// other processes of the same user). Returns 0 on success, -1 with errno set otherwise.
+int tv_disable_core_dumps(void);
+
+/// PR_GET_DUMPABLE: 1 when the process may dump core, 0 when it may not, -1 on error.
+int tv_is_dumpable(void);
+
+#endif

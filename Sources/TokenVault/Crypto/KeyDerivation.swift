@@ -1,0 +1,135 @@
+import CSodium
+
+/// Parameters of the passphrase KDF, stored in the vault header beside the salt, so that a vault
+/// always opens with the cost it was made with, whatever the defaults become.
+public struct KDFParameters: Sendable, Equatable, Hashable {
+    /// libsodium's algorithm id (`crypto_pwhash_ALG_ARGON2ID13` is 2).
+    public var algorithm: Int32
+    public var opsLimit: UInt64
+    public var memLimit: UInt64
+
+    public init(algorithm: Int32 = KDFParameters.argon2id13, opsLimit: UInt64, memLimit: UInt64) {
+        self.algorithm = algorithm
+        self.opsLimit = opsLimit
+        self.memLimit = memLimit
+    }
+
+    public static let argon2id13 = crypto_pwhash_alg_argon2id13()
+
+    /// libsodium's `OPSLIMIT_INTERACTIVE` / `MEMLIMIT_INTERACTIVE` (2 passes, 64 MiB).
+    public static let interactive = KDFParameters(
+        opsLimit: UInt64(crypto_pwhash_opslimit_interactive()), memLimit: UInt64(crypto_pwhash_memlimit_interactive()))
+    /// libsodium's `OPSLIMIT_MODERATE` / `MEMLIMIT_MODERATE` (3 passes, 256 MiB). The default.
+    public static let moderate = KDFParameters(
+        opsLimit: UInt64(crypto_pwhash_opslimit_moderate()), memLimit: UInt64(crypto_pwhash_memlimit_moderate()))
+    /// libsodium's `OPSLIMIT_SENSITIVE` / `MEMLIMIT_SENSITIVE` (4 passes, 1 GiB).
+    public static let sensitive = KDFParameters(
+        opsLimit: UInt64(crypto_pwhash_opslimit_sensitive()), memLimit: UInt64(crypto_pwhash_memlimit_sensitive()))
+    /// libsodium's minimum cost (1 pass, 8 KiB). For tests only: it protects nothing.
+    public static let minimum = KDFParameters(
+        opsLimit: UInt64(crypto_pwhash_opslimit_min()), memLimit: UInt64(crypto_pwhash_memlimit_min()))
+
+    public static let `default` = moderate
+
+    /// The name of the preset these parameters equal, if any.
+    public var presetName: String? {
+        switch self {
+        case .interactive: "interactive"
+        case .moderate: "moderate"
+        case .sensitive: "sensitive"
+        case .minimum: "minimum"
+        default: nil
+        }
+    }
+
+    public static func preset(named name: String) -> KDFParameters? {
+        switch name {
+        case "interactive": .interactive
+        case "moderate": .moderate
+        case "sensitive": .sensitive
+        case "minimum": .minimum
+        default: nil
+        }
+    }
+
+    /// True when libsodium accepts these parameters for Argon2id.
+    var isSupported: Bool {
+        algorithm == Self.argon2id13
+            && opsLimit >= UInt64(crypto_pwhash_opslimit_min()) && opsLimit <= UInt64(crypto_pwhash_opslimit_max())
+            && memLimit >= UInt64(crypto_pwhash_memlimit_min()) && memLimit <= UInt64(crypto_pwhash_memlimit_max())
+    }
+}
+
+enum KeyDerivation {
+    static let saltBytes = Int(crypto_pwhash_saltbytes())
+
+    /// The key-encryption key: Argon2id (`crypto_pwhash`) of the passphrase with the vault's salt.
+    static func passphraseKey(_ passphrase: Secret, salt: [UInt8], parameters: KDFParameters) throws(VaultError) -> SymmetricKey {
+        Sodium.initialize()
+        guard salt.count == saltBytes, parameters.isSupported else {
+            throw .corrupt("the key-derivation parameters in the vault header are not valid")
+        }
+        var status: Int32 = 0
+        let key = SecureBytes(count: SymmetricKey.byteCount) { out in
+            status = passphrase.withUnsafeBytes { pass in
+                salt.withUnsafeBytes { s in
+                    crypto_pwhash(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(out.count),
+                        pass.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        UInt64(pass.count),
+                        s.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        parameters.opsLimit, Int(parameters.memLimit), parameters.algorithm)
+                }
+            }
+        }
+        guard status == 0 else { throw .outOfMemory }
+        return SymmetricKey(storage: key)
+    }
+
+    /// The vault key's purpose-bound subkeys, through `crypto_kdf_derive_from_key` with the
+    /// context `"TokVault"`. The ids are part of the file format: never renumber them.
+    enum Purpose: UInt64 {
+        case manifest = 1
+        case lookup = 2
+        case entryMetadata = 3
+        case entrySecret = 4
+        case history = 5
+        case events = 6
+        case eventChain = 7
+    }
+
+    static let context: [CChar] = Array("TokVault".utf8CString.dropLast())
+
+    static func subkey(_ purpose: Purpose, of key: SymmetricKey) -> SymmetricKey {
+        let storage = SecureBytes(count: SymmetricKey.byteCount) { out in
+            let result = key.withUnsafeBytes { k in
+                context.withUnsafeBufferPointer { ctx in
+                    crypto_kdf_derive_from_key(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count, purpose.rawValue,
+                        ctx.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            precondition(result == 0, "crypto_kdf_derive_from_key failed")
+        }
+        return SymmetricKey(storage: storage)
+    }
+}
+
+/// A keyed BLAKE2b hash (`crypto_generichash` with a key): the blind index of an entry's name.
+enum KeyedHash {
+    static let bytes = 32
+
+    static func hash(_ message: UnsafeRawBufferPointer, key: SymmetricKey) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: bytes)
+        let result = out.withUnsafeMutableBytes { o in
+            key.withUnsafeBytes { k in
+                crypto_generichash(
+                    o.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes,
+                    message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+            }
+        }
+        precondition(result == 0, "crypto_generichash failed")
+        return out
+    }
+}

@@ -1,0 +1,162 @@
+/// What kind of token an entry holds, recognised from its prefix (or its host) when not given.
+public enum TokenKind: String, Sendable, Codable, CaseIterable {
+    case gitlab
+    case github
+    case generic
+
+    /// The kind a token's prefix reveals (`glpat-` and GitLab's other prefixes, `ghp_`,
+    /// `github_pat_` and GitHub's other prefixes), or nil.
+    public static func recognise(_ secret: Secret) -> TokenKind? {
+        secret.withUnsafeBytes { bytes -> TokenKind? in
+            func starts(with prefix: String) -> Bool {
+                let p = Array(prefix.utf8)
+                return bytes.count >= p.count && zip(bytes, p).allSatisfy { $0 == $1 }
+            }
+            for prefix in Redaction.tokenPrefixes where starts(with: prefix) {
+                return prefix.hasPrefix("gl") ? .gitlab : .github
+            }
+            return nil
+        }
+    }
+
+    /// The kind a host suggests: github.com and its API host, or a host with "gitlab" in its name.
+    public static func guess(host: String?) -> TokenKind {
+        guard let host else { return .generic }
+        if host == "github.com" || host.hasSuffix(".github.com") { return .github }
+        if host.contains("gitlab") { return .gitlab }
+        return .generic
+    }
+}
+
+/// Where a token is used: protocol, host (with port) and an optional path, as git describes a
+/// credential's context.
+public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var scheme: String
+    /// The host name in lower case, with `:port` when the URL names one.
+    public var host: String
+    /// The path without its leading slash, or nil.
+    public var path: String?
+
+    public init(scheme: String, host: String, path: String? = nil) {
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
+        self.path = (path?.isEmpty ?? true) ? nil : path
+    }
+
+    /// Parses `https://host[:port][/path]`; a bare `host[/path]` means https. A user name in
+    /// the URL (`https://alice@host`) is returned apart; a password in a URL is refused, since a
+    /// token never belongs on a command line.
+    public static func parse(_ text: String) throws(VaultError) -> (url: CredentialURL, username: String?) {
+        var rest = Substring(text)
+        var scheme = "https"
+        if let range = rest.firstRange(of: "://") {
+            scheme = String(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+            guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
+                throw .invalidInput("'\(text)' is not a URL")
+            }
+        }
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        var path = rest[authorityEnd...]
+        if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
+        while path.hasPrefix("/") { path = path.dropFirst() }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        var username: String?
+        if let at = authority.lastIndex(of: "@") {
+            let userinfo = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+            if userinfo.contains(":") {
+                throw .invalidInput("the URL contains a password; give the URL without it and pipe the token on standard input")
+            }
+            username = String(userinfo).removingPercentEncoding()
+        }
+        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\t" }) else {
+            throw .invalidInput("'\(Redaction.displayName(text))' has no host")
+        }
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            let port = authority[authority.index(after: colon)...]
+            guard let number = Int(port), (1...65_535).contains(number) else {
+                throw .invalidInput("'\(text)' has an invalid port")
+            }
+        }
+        return (CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)), username)
+    }
+
+    public var description: String {
+        "\(scheme)://\(host)" + (path.map { "/\($0)" } ?? "")
+    }
+}
+
+extension StringProtocol {
+    /// Decodes `%XX` escapes; invalid escapes are kept as they are.
+    func removingPercentEncoding() -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%"), iterator.count >= 2,
+               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                iterator = iterator.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// An entry's metadata: everything about a token but the token. Every field is stored encrypted.
+public struct Entry: Sendable, Equatable, Codable {
+    public var name: String
+    public var url: CredentialURL?
+    public var username: String?
+    public var kind: TokenKind
+    public var scopes: [String]
+    /// The token stops working at this instant (GitLab: midnight UTC at the start of the date).
+    public var expires: Timestamp?
+    public var notes: String?
+    public internal(set) var created: Timestamp
+    public internal(set) var updated: Timestamp
+    public internal(set) var lastUsed: Timestamp?
+
+    public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
+                scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {
+        self.name = name
+        self.url = url
+        self.username = username
+        self.kind = kind
+        self.scopes = scopes
+        self.expires = expires
+        self.notes = notes
+        let now = Timestamp.now()
+        self.created = now
+        self.updated = now
+        self.lastUsed = nil
+    }
+
+    /// The host with its port, from the URL.
+    public var host: String? { url?.host }
+
+    public func isExpired(at now: Timestamp = .now()) -> Bool {
+        guard let expires else { return false }
+        return expires <= now
+    }
+
+    /// Names are 1 to 128 printable characters without spaces or slashes' neighbours: letters,
+    /// digits and `. _ - @ : + /`.
+    public static func validate(name: String) throws(VaultError) {
+        guard !name.isEmpty, name.utf8.count <= 128 else {
+            throw .invalidInput("a name has 1 to 128 characters")
+        }
+        let allowed = name.unicodeScalars.allSatisfy { s in
+            switch s {
+            case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", ":", "+", "/": true
+            default: false
+            }
+        }
+        guard allowed, !name.hasPrefix("-") else {
+            throw .invalidInput("'\(Redaction.displayName(name))' is not a valid name: use letters, digits and . _ - @ : + /, not starting with -")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// Sealed records: the encrypted blobs stored in the `entries` table (see SECURITY.md, "File
+/// format"). Each plaintext starts with a record version, the row's blind index and the
+/// vault-wide revision it was written at; that prefix binds the ciphertext to its row and to its
+/// moment, so a copied, swapped or older blob fails verification. Plaintexts are padded to a
+/// multiple of 64 bytes before sealing.
+enum Records {
+    static let version: UInt8 = 1
+    static let bindingBytes = 1 + KeyedHash.bytes + 8
+
+    /// Seals `body` (written by `fill` into secure memory) bound to `lookup` and `revision`.
+    static func seal(bodyCount: Int, lookup: [UInt8], revision: UInt64, key: SymmetricKey,
+                     fill: (UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
+        precondition(lookup.count == KeyedHash.bytes)
+        let length = bindingBytes + bodyCount
+        let plaintext = SecureBytes(count: Padding.paddedLength(length)) { buffer in
+            var header = ByteWriter()
+            header.u8(version)
+            header.raw(lookup)
+            header.u64(revision)
+            buffer.copyBytes(from: header.bytes)
+            fill(UnsafeMutableRawBufferPointer(rebasing: buffer[bindingBytes..<length]))
+            Padding.pad(buffer, length: length)
+        }
+        return plaintext.withUnsafeBytes { SecretBox.seal($0, using: key) }
+    }
+
+    /// Opens a sealed record and checks that it belongs to `lookup` at `revision`. Returns the
+    /// plaintext and the range of its body.
+    static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SymmetricKey,
+                     what: String) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
+        let plaintext = try SecretBox.open(box, using: key, what: what)
+        let body: Range<Int>? = plaintext.withUnsafeBytes { bytes in
+            guard let length = Padding.unpaddedLength(bytes), length >= bindingBytes else { return nil }
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+            guard reader.u8() == version,
+                  let boundLookup = reader.take(KeyedHash.bytes),
+                  lookup.withUnsafeBytes({ Sodium.constantTimeEqual($0, boundLookup) }),
+                  reader.u64() == revision else { return nil }
+            return bindingBytes..<length
+        }
+        // A record that opens under our key but belongs to another row or an older write.
+        guard let body else { throw .tampered(what) }
+        return (plaintext, body)
+    }
+
+    // MARK: Entry metadata
+
+    private enum Tag: UInt8 {
+        case name = 1, url = 2, username = 3, kind = 4, scope = 5, expires = 6, notes = 7
+        case created = 8, updated = 9, lastUsed = 10
+    }
+
+    static func encode(_ entry: Entry) -> [UInt8] {
+        var w = ByteWriter()
+        w.field(Tag.name.rawValue, entry.name)
+        if let url = entry.url { w.field(Tag.url.rawValue, url.description) }
+        if let username = entry.username { w.field(Tag.username.rawValue, username) }
+        w.field(Tag.kind.rawValue, entry.kind.rawValue)
+        for scope in entry.scopes { w.field(Tag.scope.rawValue, scope) }
+        if let expires = entry.expires { w.field(Tag.expires.rawValue, int: expires.secondsSince1970) }
+        if let notes = entry.notes { w.field(Tag.notes.rawValue, notes) }
+        w.field(Tag.created.rawValue, int: entry.created.secondsSince1970)
+        w.field(Tag.updated.rawValue, int: entry.updated.secondsSince1970)
+        if let lastUsed = entry.lastUsed { w.field(Tag.lastUsed.rawValue, int: lastUsed.secondsSince1970) }
+        return w.bytes
+    }
+
+    /// Decodes metadata. Unknown tags are skipped, so later versions can add fields (rotation
+    /// policy, for example) without a format break.
+    static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> Entry {
+        var reader = ByteReader(body)
+        var entry = Entry(name: "")
+        var sawName = false
+        while let (tag, value) = try reader.field() {
+            switch Tag(rawValue: tag) {
+            case .name: entry.name = value.utf8String; sawName = true
+            case .url: entry.url = try? CredentialURL.parse(value.utf8String).url
+            case .username: entry.username = value.utf8String
+            case .kind: entry.kind = TokenKind(rawValue: value.utf8String) ?? .generic
+            case .scope: entry.scopes.append(value.utf8String)
+            case .expires: entry.expires = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .notes: entry.notes = value.utf8String
+            case .created: if let v = value.int64 { entry.created = Timestamp(secondsSince1970: v) }
+            case .updated: if let v = value.int64 { entry.updated = Timestamp(secondsSince1970: v) }
+            case .lastUsed: entry.lastUsed = value.int64.map(Timestamp.init(secondsSince1970:))
+            case nil: continue
+            }
+        }
+        guard sawName else { throw .corrupt("an entry has no name") }
+        return entry
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the vault lives and whether its file and folder are private to their owner.
+public enum VaultLocation {
+    /// `$TOKENVAULT_PATH`, else `$XDG_DATA_HOME/tokenvault/vault.db`, else
+    /// `~/.local/share/tokenvault/vault.db`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let path = environment["TOKENVAULT_PATH"], !path.isEmpty { return path }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return data + "/tokenvault/vault.db"
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? homeFromPasswd()
+        return home + "/.local/share/tokenvault/vault.db"
+    }
+
+    private static func homeFromPasswd() -> String {
+        guard let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir else { return "/" }
+        return String(cString: dir)
+    }
+
+    /// The folder that holds `path`.
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let folder = String(path[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+
+    /// Refuses a file that other users can read or write, or a folder that other users can
+    /// read or write, or either one owned by another user (as ssh does for its keys).
+    static func checkPrivate(_ path: String, isDirectory: Bool) throws(VaultError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw .io("cannot inspect '\(path)': \(String(cString: strerror(errno)))")
+        }
+        guard info.st_uid == geteuid() else { throw .wrongOwner(path: path) }
+        let mode = UInt32(info.st_mode)
+        let tooOpen: UInt32 = isDirectory ? 0o066 : 0o077
+        if mode & tooOpen != 0 {
+            throw .unsafePermissions(path: path, mode: mode, isDirectory: isDirectory)
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Creates `folder` and any missing parents with mode 0700.
+    static func makeFolder(_ folder: String) throws(VaultError) {
+        if exists(folder) { return }
+        let parent = self.folder(of: folder)
+        if parent != folder { try makeFolder(parent) }
+        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+            throw .io("cannot create the folder '\(folder)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Creates an empty file with mode 0600, failing if anything is already there.
+    static func createPrivateFile(_ path: String) throws(VaultError) {
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { throw .vaultExists(path: path) }
+            throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))")
+        }
+        fchmod(fd, 0o600)
+        close(fd)
+    }
+
+    /// The vault file's side files (write-ahead log and shared memory), when they exist, get the
+    /// vault file's mode (SQLite does this itself; this makes sure of it whatever the umask).
+    static func tightenSideFiles(of path: String) {
+        for suffix in ["-wal", "-shm", "-journal"] {
+            chmod(path + suffix, 0o600)
+        }
+    }
+}

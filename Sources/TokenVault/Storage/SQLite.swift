@@ -1,0 +1,148 @@
+import CSQLite
+
+/// A small SQLite connection. Not `Sendable`: one owner (the `Vault`'s lock) uses it at a time.
+/// Bound values never appear in an error: SQLite's messages name the failing statement's
+/// problem, and statements carry only parameters.
+final class SQLite {
+    private let handle: OpaquePointer
+
+    enum Mode { case readWrite, readWriteCreate }
+
+    init(path: String, mode: Mode) throws(VaultError) {
+        var db: OpaquePointer?
+        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        if mode == .readWriteCreate { flags |= SQLITE_OPEN_CREATE }
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw .database("cannot open the database: \(message)")
+        }
+        handle = db
+        // Concurrent processes wait for each other rather than fail with "database is locked".
+        sqlite3_busy_timeout(db, 30_000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    func execute(_ sql: String) throws(VaultError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
+    func prepare(_ sql: String) throws(VaultError) -> Statement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc) }
+        return Statement(statement, connection: self)
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Writes use `BEGIN IMMEDIATE` so that the write lock is taken (waiting on the busy timeout)
+    /// before anything is read, and no reader can be upgraded into a deadlock.
+    func transaction<R>(write: Bool, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
+        try execute(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    func error(_ rc: Int32) -> VaultError {
+        let message = String(cString: sqlite3_errmsg(handle))
+        switch rc & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return .corrupt("the database file is damaged (\(message))")
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return .database("the vault stayed busy for 30 seconds (\(message))")
+        default:
+            return .database(message)
+        }
+    }
+}
+
+final class Statement {
+    private let handle: OpaquePointer
+    private let connection: SQLite
+
+    fileprivate init(_ handle: OpaquePointer, connection: SQLite) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    enum Value {
+        case integer(Int64)
+        case blob([UInt8])
+        case text(String)
+        case null
+    }
+
+    @discardableResult
+    func bind(_ values: [Value]) throws(VaultError) -> Statement {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (index, value) in values.enumerated() {
+            let position = Int32(index + 1)
+            let rc: Int32
+            switch value {
+            case .integer(let number):
+                rc = sqlite3_bind_int64(handle, position, number)
+            case .blob(let bytes):
+                rc = bytes.withUnsafeBytes {
+                    sqlite3_bind_blob(handle, position, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), csqlite_transient())
+                }
+            case .text(let string):
+                rc = sqlite3_bind_text(handle, position, string, -1, csqlite_transient())
+            case .null:
+                rc = sqlite3_bind_null(handle, position)
+            }
+            guard rc == SQLITE_OK else { throw connection.error(rc) }
+        }
+        return self
+    }
+
+    /// Steps once: true when a row is available.
+    func step() throws(VaultError) -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.error(rc)
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ values: [Value] = []) throws(VaultError) {
+        try bind(values)
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: pointer)
+    }
+}

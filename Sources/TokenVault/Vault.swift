@@ -1,0 +1,452 @@
+
+/// An encrypted vault in one SQLite file.
+///
+/// ```swift
+/// let vault = try Vault.open(at: VaultLocation.defaultPath(environment: env))
+/// try vault.unlock(passphrase: passphrase)
+/// let token = try vault.secret(named: "gitlab-ci")
+/// ```
+///
+/// A `Vault` is safe to share between threads; several processes may use one file at once
+/// (SQLite's locking, with a busy timeout, serialises their writes). Every write is one
+/// transaction.
+public final class Vault: Sendable {
+    /// The file format version written in the header.
+    public static let formatVersion: UInt32 = 1
+
+    public let path: String
+    private let state: Locked<State>
+
+    private struct State {
+        let db: SQLite
+        var keys: Keys?
+    }
+
+    /// The vault key and its subkeys, derived once at unlock. Everything in the file is sealed
+    /// under a subkey; the vault key itself is kept only to be re-wrapped by a passphrase change.
+    struct Keys: Sendable {
+        let vaultKey: SymmetricKey
+        let manifest: SymmetricKey
+        let lookup: SymmetricKey
+        let metadata: SymmetricKey
+        let secret: SymmetricKey
+
+        init(vaultKey: SymmetricKey) {
+            self.vaultKey = vaultKey
+            manifest = KeyDerivation.subkey(.manifest, of: vaultKey)
+            lookup = KeyDerivation.subkey(.lookup, of: vaultKey)
+            metadata = KeyDerivation.subkey(.entryMetadata, of: vaultKey)
+            secret = KeyDerivation.subkey(.entrySecret, of: vaultKey)
+        }
+
+        func lookup(_ name: String) -> [UInt8] {
+            Array(name.utf8).withUnsafeBytes { KeyedHash.hash($0, key: lookup) }
+        }
+    }
+
+    /// The header's plain columns.
+    struct Header {
+        var format: UInt32
+        var binding: Manifest.Binding
+        var wrappedKey: [UInt8]
+        var manifest: [UInt8]
+    }
+
+    private init(path: String, db: SQLite) {
+        self.path = path
+        self.state = Locked(State(db: db, keys: nil))
+    }
+
+    // MARK: Creating and opening
+
+    /// Creates a new vault file at `path` (its folder is created with mode 0700 if missing; the
+    /// file gets mode 0600) and returns it unlocked.
+    public static func create(at path: String, passphrase: Secret, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
+        guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
+        guard !passphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        let folder = VaultLocation.folder(of: path)
+        try VaultLocation.makeFolder(folder)
+        try VaultLocation.checkPrivate(folder, isDirectory: true)
+        try VaultLocation.createPrivateFile(path)
+        do {
+            let vaultKey = SymmetricKey.random()
+            let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
+            let kek = try KeyDerivation.passphraseKey(passphrase, salt: salt, parameters: kdf)
+            let keys = Keys(vaultKey: vaultKey)
+            let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt)
+            let header = Header(
+                format: formatVersion, binding: binding,
+                wrappedKey: vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) },
+                manifest: Manifest(binding: binding).seal(using: keys.manifest))
+
+            let db = try SQLite(path: path, mode: .readWrite)
+            // Write-ahead logging: readers never wait for a writer, and a killed writer leaves
+            // the last committed state.
+            try db.execute("PRAGMA journal_mode = WAL")
+            try Schema.configure(db)
+            try Schema.migrate(db)
+            try db.transaction(write: true) { () throws(VaultError) in
+                try db.prepare("""
+                    INSERT INTO vault (id, format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).run([
+                        .integer(Int64(header.format)), .blob(binding.vaultID), .integer(Int64(kdf.algorithm)),
+                        .integer(Int64(kdf.opsLimit)), .integer(Int64(kdf.memLimit)), .blob(salt),
+                        .blob(header.wrappedKey), .blob(header.manifest),
+                    ])
+            }
+            VaultLocation.tightenSideFiles(of: path)
+            let vault = Vault(path: path, db: db)
+            vault.state.withLock { $0.keys = keys }
+            return vault
+        } catch {
+            unlinkVault(path)
+            throw error
+        }
+    }
+
+    private static func unlinkVault(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { _ = removeFile(path + suffix) }
+    }
+
+    /// Opens an existing vault, locked. Refuses a file or folder that other users can read or
+    /// write.
+    public static func open(at path: String) throws(VaultError) -> Vault {
+        guard VaultLocation.exists(path) else { throw .noVault(path: path) }
+        try VaultLocation.checkPrivate(VaultLocation.folder(of: path), isDirectory: true)
+        try VaultLocation.checkPrivate(path, isDirectory: false)
+        for suffix in ["-wal", "-shm"] {
+            try VaultLocation.checkPrivate(path + suffix, isDirectory: false)
+        }
+        let db = try SQLite(path: path, mode: .readWrite)
+        try Schema.configure(db)
+        let version = try Schema.version(db)
+        guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
+        try Schema.migrate(db)
+        let vault = Vault(path: path, db: db)
+        let header = try vault.state.withLock { state throws(VaultError) in try readHeader(state.db) }
+        guard header.format <= formatVersion else { throw .unsupportedFormat(Int(header.format)) }
+        return vault
+    }
+
+    // MARK: Locking
+
+    /// Derives the key-encryption key from `passphrase` (Argon2id, with the cost stored in the
+    /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open.
+    public func unlock(passphrase: Secret) throws(VaultError) {
+        let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
+        // The slow part runs without holding the lock.
+        let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
+        let keys = try Self.unwrap(header, kek: kek)
+        state.withLock { $0.keys = keys }
+    }
+
+    /// Forgets the keys. The vault can be unlocked again.
+    public func lock() {
+        state.withLock { $0.keys = nil }
+    }
+
+    public var isUnlocked: Bool {
+        state.withLock { $0.keys != nil }
+    }
+
+    /// The key-derivation parameters stored in the header.
+    public func kdfParameters() throws(VaultError) -> KDFParameters {
+        try state.withLock { state throws(VaultError) in try Self.readHeader(state.db).binding.kdf }
+    }
+
+    private static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> Keys {
+        let vaultKey: SecureBytes
+        do {
+            vaultKey = try SecretBox.open(header.wrappedKey, using: kek, what: "the wrapped vault key")
+        } catch {
+            throw .wrongPassphrase
+        }
+        guard vaultKey.count == SymmetricKey.byteCount else { throw .tampered("the wrapped vault key") }
+        let keys = Keys(vaultKey: SymmetricKey(storage: vaultKey))
+        _ = try openManifest(header, keys: keys)
+        return keys
+    }
+
+    // MARK: Reading
+
+    /// The metadata of one entry (its secret stays sealed).
+    public func entry(named name: String) throws(VaultError) -> Entry {
+        try read { db, keys, manifest throws(VaultError) in
+            try Self.loadRow(db, name: name, keys: keys, manifest: manifest).entry
+        }
+    }
+
+    /// The secret of one entry.
+    public func secret(named name: String) throws(VaultError) -> Secret {
+        try get(name).secret
+    }
+
+    /// An entry with its secret.
+    public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
+        try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            return (row.entry, try Self.openSecret(row, keys: keys))
+        }
+    }
+
+    /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
+    /// deleted, added or rolled-back row is reported.
+    public func entries() throws(VaultError) -> [Entry] {
+        try read { db, keys, manifest throws(VaultError) in
+            let statement = try db.prepare("SELECT lookup, metadata FROM entries")
+            var entries: [Entry] = []
+            entries.reserveCapacity(manifest.count)
+            while try statement.step() {
+                let lookup = statement.blob(0)
+                guard let revision = manifest.revision(of: lookup) else {
+                    throw .tampered("an entry that the header does not list")
+                }
+                let entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+                guard keys.lookup(entry.name) == lookup else { throw .tampered("the metadata of '\(entry.name)'") }
+                entries.append(entry)
+            }
+            guard entries.count == manifest.count else {
+                throw .tampered("the entry list (\(manifest.count - entries.count) entries are missing)")
+            }
+            return entries.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// The names of all entries, sorted.
+    public func names() throws(VaultError) -> [String] {
+        try entries().map(\.name)
+    }
+
+    // MARK: Writing
+
+    /// Adds an entry. Fails with `.alreadyExists` if the name is taken.
+    public func add(_ entry: Entry, secret: Secret) throws(VaultError) {
+        try Entry.validate(name: entry.name)
+        guard !secret.isEmpty else { throw .invalidInput("the token is empty") }
+        try write { db, keys, manifest throws(VaultError) in
+            let lookup = keys.lookup(entry.name)
+            guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
+            var entry = entry
+            let now = Timestamp.now()
+            entry.created = now
+            entry.updated = now
+            let revision = manifest.nextRevision()
+            let row = Self.seal(entry, secret: secret, lookup: lookup, revision: revision, keys: keys)
+            do {
+                try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
+                    .run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
+            } catch {
+                // A row the manifest does not list: a leftover from outside TokenVault.
+                throw .tampered("an entry that the header does not list")
+            }
+            manifest.set(lookup, revision: revision)
+        }
+    }
+
+    /// Changes an entry's metadata with `change`, and its secret when `secret` is given. The
+    /// name cannot change here: use ``rename(_:to:)``.
+    @discardableResult
+    public func update(_ name: String, secret newSecret: Secret? = nil,
+                       _ change: (inout Entry) -> Void = { _ in }) throws(VaultError) -> Entry {
+        if let newSecret, newSecret.isEmpty { throw .invalidInput("the token is empty") }
+        return try write { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            var entry = row.entry
+            change(&entry)
+            guard entry.name == row.entry.name else {
+                throw .invalidInput("update cannot rename an entry; use rename")
+            }
+            entry.created = row.entry.created
+            entry.updated = Timestamp.now()
+            let secret: Secret
+            if let newSecret { secret = newSecret } else { secret = try Self.openSecret(row, keys: keys) }
+            let revision = manifest.nextRevision()
+            let sealed = Self.seal(entry, secret: secret, lookup: row.lookup, revision: revision, keys: keys)
+            try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
+                .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+            manifest.set(row.lookup, revision: revision)
+            return entry
+        }
+    }
+
+    /// Renames an entry. Fails if `newName` is taken.
+    public func rename(_ oldName: String, to newName: String) throws(VaultError) {
+        try Entry.validate(name: newName)
+        try write { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: oldName, keys: keys, manifest: manifest)
+            let newLookup = keys.lookup(newName)
+            guard manifest.revision(of: newLookup) == nil else { throw .alreadyExists(name: newName) }
+            var entry = row.entry
+            entry.name = newName
+            entry.updated = Timestamp.now()
+            let secret = try Self.openSecret(row, keys: keys)
+            let revision = manifest.nextRevision()
+            let sealed = Self.seal(entry, secret: secret, lookup: newLookup, revision: revision, keys: keys)
+            try db.prepare("UPDATE entries SET lookup = ?, metadata = ?, secret = ? WHERE lookup = ?")
+                .run([.blob(newLookup), .blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+            manifest.remove(row.lookup)
+            manifest.set(newLookup, revision: revision)
+        }
+    }
+
+    /// Removes an entry and its secret from the file (SQLite's secure_delete overwrites the
+    /// freed pages).
+    public func remove(_ name: String) throws(VaultError) {
+        try write { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            try db.prepare("DELETE FROM entries WHERE lookup = ?").run([.blob(row.lookup)])
+            manifest.remove(row.lookup)
+            _ = manifest.nextRevision()
+        }
+    }
+
+    /// Re-wraps the vault key under a key derived from `newPassphrase` with a new salt (and
+    /// `kdf`, or the current parameters), in one transaction. Entries are not re-encrypted.
+    /// The vault must be unlocked.
+    public func changePassphrase(to newPassphrase: Secret, kdf: KDFParameters? = nil) throws(VaultError) {
+        guard !newPassphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        let parameters: KDFParameters
+        if let kdf { parameters = kdf } else { parameters = try kdfParameters() }
+        guard parameters.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
+        let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
+        let kek = try KeyDerivation.passphraseKey(newPassphrase, salt: salt, parameters: parameters)
+        try state.withLock { state throws(VaultError) in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = state.db
+            try db.transaction(write: true) { () throws(VaultError) in
+                let header = try Self.readHeader(db)
+                var manifest = try Self.openManifest(header, keys: keys)
+                manifest.binding.kdf = parameters
+                manifest.binding.salt = salt
+                let wrapped = keys.vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
+                try db.prepare("""
+                    UPDATE vault SET kdf_alg = ?, kdf_ops = ?, kdf_mem = ?, kdf_salt = ?, wrapped_key = ?, manifest = ?
+                    WHERE id = 1
+                    """).run([
+                        .integer(Int64(parameters.algorithm)), .integer(Int64(parameters.opsLimit)),
+                        .integer(Int64(parameters.memLimit)), .blob(salt), .blob(wrapped),
+                        .blob(manifest.seal(using: keys.manifest)),
+                    ])
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    struct Row {
+        let lookup: [UInt8]
+        let revision: UInt64
+        let entry: Entry
+        let sealedSecret: [UInt8]
+    }
+
+    private static func readHeader(_ db: SQLite) throws(VaultError) -> Header {
+        let statement: Statement
+        do {
+            statement = try db.prepare(
+                "SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest FROM vault WHERE id = 1")
+        } catch {
+            throw .corrupt("the vault header is missing")
+        }
+        guard try statement.step() else { throw .corrupt("the vault header is missing") }
+        let kdf = KDFParameters(algorithm: Int32(truncatingIfNeeded: statement.int(2)),
+                                opsLimit: UInt64(bitPattern: statement.int(3)),
+                                memLimit: UInt64(bitPattern: statement.int(4)))
+        return Header(
+            format: UInt32(truncatingIfNeeded: statement.int(0)),
+            binding: Manifest.Binding(vaultID: statement.blob(1), format: UInt32(truncatingIfNeeded: statement.int(0)),
+                                      kdf: kdf, salt: statement.blob(5)),
+            wrappedKey: statement.blob(6),
+            manifest: statement.blob(7))
+    }
+
+    private static func openManifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
+        let manifest = try Manifest.open(header.manifest, using: keys.manifest)
+        guard manifest.binding == header.binding else { throw .tampered("the vault header") }
+        return manifest
+    }
+
+    /// Runs `body` in a read transaction with the keys and the verified manifest.
+    private func read<R>(_ body: (SQLite, Keys, Manifest) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = state.db
+            return try db.transaction(write: false) { () throws(VaultError) -> R in
+                let manifest = try Self.openManifest(Self.readHeader(db), keys: keys)
+                return try body(db, keys, manifest)
+            }
+        }
+    }
+
+    /// Runs `body` in one write transaction; the manifest it changes is sealed and stored
+    /// before the commit.
+    private func write<R>(_ body: (SQLite, Keys, inout Manifest) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = state.db
+            let result = try db.transaction(write: true) { () throws(VaultError) -> R in
+                var manifest = try Self.openManifest(Self.readHeader(db), keys: keys)
+                let result = try body(db, keys, &manifest)
+                try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
+                    .run([.blob(manifest.seal(using: keys.manifest))])
+                return result
+            }
+            VaultLocation.tightenSideFiles(of: path)
+            return result
+        }
+    }
+
+    private static func loadRow(_ db: SQLite, name: String, keys: Keys, manifest: Manifest) throws(VaultError) -> Row {
+        let lookup = keys.lookup(name)
+        let statement = try db.prepare("SELECT metadata, secret FROM entries WHERE lookup = ?").bind([.blob(lookup)])
+        let found = try statement.step()
+        guard let revision = manifest.revision(of: lookup) else {
+            if found { throw .tampered("an entry that the header does not list") }
+            throw .notFound(name: name, suggestion: nil)
+        }
+        guard found else { throw .tampered("entry '\(Redaction.displayName(name))', which is missing") }
+        let what = "entry '\(Redaction.displayName(name))'"
+        let entry = try openMetadata(statement.blob(0), lookup: lookup, revision: revision, keys: keys, what: what)
+        guard entry.name == name else { throw .tampered(what) }
+        return Row(lookup: lookup, revision: revision, entry: entry, sealedSecret: statement.blob(1))
+    }
+
+    private static func openMetadata(_ box: [UInt8], lookup: [UInt8], revision: UInt64, keys: Keys,
+                                     what: String = "an entry's metadata") throws(VaultError) -> Entry {
+        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: revision, key: keys.metadata, what: what)
+        return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
+            try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+        }
+    }
+
+    private static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> Secret {
+        let what = "the secret of '\(Redaction.displayName(row.entry.name))'"
+        let (plaintext, body) = try Records.open(row.sealedSecret, lookup: row.lookup, revision: row.revision,
+                                                 key: keys.secret, what: what)
+        return plaintext.withUnsafeBytes { Secret(copying: UnsafeRawBufferPointer(rebasing: $0[body])) }
+    }
+
+    private static func seal(_ entry: Entry, secret: Secret, lookup: [UInt8], revision: UInt64,
+                             keys: Keys) -> (metadata: [UInt8], secret: [UInt8]) {
+        var metadata = Records.encode(entry)
+        defer { Sodium.wipe(&metadata) }
+        let sealedMetadata = Records.seal(bodyCount: metadata.count, lookup: lookup, revision: revision, key: keys.metadata) {
+            $0.copyBytes(from: metadata)
+        }
+        let sealedSecret = secret.withUnsafeBytes { bytes in
+            Records.seal(bodyCount: bytes.count, lookup: lookup, revision: revision, key: keys.secret) {
+                $0.copyMemory(from: bytes)
+            }
+        }
+        return (sealedMetadata, sealedSecret)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func removeFile(_ path: String) -> Int32 { unlink(path) }
+#elseif canImport(Darwin)
+import Darwin
+private func removeFile(_ path: String) -> Int32 { unlink(path) }
+#endif

@@ -1,0 +1,120 @@
+import FoundationEssentials
+
+/// Every failure the library reports. Messages name entries and paths, never a secret: a value
+/// that looks like a token is shown as `<redacted>` even where a name was expected.
+public enum VaultError: Error, Sendable, Equatable {
+    /// The passphrase does not open this vault (or the header's KDF parameters were changed).
+    case wrongPassphrase
+    /// No entry has this name.
+    case notFound(name: String, suggestion: String?)
+    /// An entry with this name exists already.
+    case alreadyExists(name: String)
+    /// The operation needs the vault key, and the vault is locked.
+    case locked
+    /// An authenticated ciphertext did not verify, or a verified one belongs elsewhere: the file
+    /// was modified outside TokenVault.
+    case tampered(String)
+    /// The file is not a readable TokenVault database.
+    case corrupt(String)
+    /// The vault file or its folder can be read or written by other users.
+    case unsafePermissions(path: String, mode: UInt32, isDirectory: Bool)
+    /// The vault file or its folder belongs to another user.
+    case wrongOwner(path: String)
+    /// No vault exists at this path.
+    case noVault(path: String)
+    /// A vault already exists at this path.
+    case vaultExists(path: String)
+    /// The vault was written by a newer TokenVault.
+    case unsupportedFormat(Int)
+    /// A name, URL or other input is not acceptable.
+    case invalidInput(String)
+    /// SQLite or the file system failed.
+    case database(String)
+    case io(String)
+    case outOfMemory
+}
+
+extension VaultError: LocalizedError, CustomStringConvertible {
+    public var errorDescription: String? { description }
+
+    public var description: String {
+        switch self {
+        case .wrongPassphrase:
+            "wrong passphrase"
+        case .notFound(let name, _):
+            "no entry named '\(Redaction.displayName(name))'"
+        case .alreadyExists(let name):
+            "an entry named '\(Redaction.displayName(name))' already exists"
+        case .locked:
+            "the vault is locked"
+        case .tampered(let what):
+            "the vault was tampered with or is corrupt: \(what) failed authentication"
+        case .corrupt(let what):
+            "the vault is corrupt: \(what)"
+        case .unsafePermissions(let path, let mode, let isDirectory):
+            "permissions \(String(mode & 0o7777, radix: 8)) for \(isDirectory ? "folder" : "file") '\(path)' are too open: other users can read or write it"
+        case .wrongOwner(let path):
+            "'\(path)' belongs to another user"
+        case .noVault(let path):
+            "no vault at '\(path)'"
+        case .vaultExists(let path):
+            "a vault already exists at '\(path)'"
+        case .unsupportedFormat(let version):
+            "this vault has format version \(version), which this TokenVault does not know: upgrade TokenVault"
+        case .invalidInput(let message):
+            message
+        case .database(let message):
+            "database error: \(message)"
+        case .io(let message):
+            message
+        case .outOfMemory:
+            "out of memory while deriving the key (the vault's KDF memory cost is larger than this machine can give)"
+        }
+    }
+
+    /// A next step for the user, where there is one.
+    public var hint: String? {
+        switch self {
+        case .notFound(_, let suggestion?):
+            "did you mean \(suggestion)?"
+        case .unsafePermissions(let path, _, let isDirectory):
+            "chmod \(isDirectory ? "700" : "600") '\(path)'"
+        case .noVault:
+            "create one with 'vault init', or point --vault or TOKENVAULT_PATH at an existing vault"
+        case .tampered:
+            "restore the vault from a backup; do not trust entries read from this file"
+        default:
+            nil
+        }
+    }
+}
+
+/// Keeps token-looking strings out of messages.
+public enum Redaction {
+    /// Prefixes of personal access tokens and similar credentials of GitLab and GitHub.
+    public static let tokenPrefixes = [
+        "glpat-", "gloas-", "gldt-", "glrt-", "glptt-", "glcbt-", "glimt-", "glft-", "glsoat-", "glagent-",
+        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    ]
+
+    /// True when `value` looks like a credential: a known token prefix, or a long run of
+    /// letters, digits and `-_` with both letters and digits (as random tokens are).
+    public static func looksLikeToken(_ value: String) -> Bool {
+        if tokenPrefixes.contains(where: { value.hasPrefix($0) }) { return true }
+        guard value.count >= 20, !value.contains("/"), !value.contains(".") else { return false }
+        var letters = false, digits = false
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "a"..."z", "A"..."Z": letters = true
+            case "0"..."9": digits = true
+            case "-", "_", "=", "+": continue
+            default: return false
+            }
+        }
+        return letters && digits
+    }
+
+    public static func displayName(_ name: String) -> String {
+        looksLikeToken(name) ? "<redacted>" : name
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import TokenVault
+
+extension VaultCommand {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a new, empty vault.",
+            discussion: """
+                The passphrase is asked twice on the terminal, or read from --passphrase-fd, \
+                --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS.
+
+                Examples:
+                  vault init
+                  vault init --kdf sensitive --vault ~/secure/work.db
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp(
+            "The cost of deriving the key from the passphrase: interactive (64 MiB), moderate (256 MiB, the default) or sensitive (1 GiB).",
+            valueName: "preset"))
+        var kdf: String = "moderate"
+
+        func validate() throws {
+            guard KDFParameters.preset(named: kdf) != nil else {
+                throw ValidationError("--kdf must be interactive, moderate or sensitive")
+            }
+        }
+
+        func run() throws {
+            let parameters = KDFParameters.preset(named: kdf)!
+            if parameters == .minimum {
+                Output.warning("--kdf minimum makes the passphrase trivial to guess; it exists for tests only")
+            }
+            let path = global.path
+            if VaultLocation.exists(path) { throw VaultError.vaultExists(path: path) }
+            let passphrase = try global.passphrase.read(prompt: "New passphrase for \(path): ", confirm: true)
+            _ = try Vault.create(at: path, passphrase: passphrase, kdf: parameters)
+            Output.note("created \(path) (Argon2id, \(kdf))")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import TokenVault
+
+/// The metadata options that `add` (and later `edit`) take; parsing is kept apart from I/O.
+struct EntryFields: ParsableArguments {
+    @Option(help: ArgumentHelp("Where the token is used: https://host[:port][/path].", valueName: "url"))
+    var url: String?
+
+    @Option(help: ArgumentHelp("The user name to send with the token (GitLab accepts any, e.g. oauth2).", valueName: "user"))
+    var username: String?
+
+    @Option(help: ArgumentHelp("The token's scopes, comma-separated.", valueName: "a,b"))
+    var scopes: String?
+
+    @Option(help: ArgumentHelp("The day the token expires (YYYY-MM-DD, UTC).", valueName: "date"))
+    var expires: String?
+
+    @Option(help: ArgumentHelp("A free-text note.", valueName: "text"))
+    var note: String?
+
+    @Option(help: ArgumentHelp("gitlab, github or generic (default: recognised from the token's prefix or the host).",
+                               valueName: "kind"))
+    var kind: TokenKind?
+
+    struct Parsed {
+        var url: CredentialURL?
+        var username: String?
+        var scopes: [String]?
+        var expires: Timestamp?
+        var note: String?
+        var kind: TokenKind?
+
+        func apply(to entry: Entry) -> Entry {
+            var entry = entry
+            if let url { entry.url = url }
+            if let username { entry.username = username }
+            if let scopes { entry.scopes = scopes }
+            if let expires { entry.expires = expires }
+            if let note { entry.notes = note }
+            if let kind { entry.kind = kind }
+            return entry
+        }
+    }
+
+    func parsed() throws -> Parsed {
+        var result = Parsed(note: note, kind: kind)
+        if let url {
+            let (parsedURL, user) = try CredentialURL.parse(url)
+            result.url = parsedURL
+            result.username = user
+        }
+        if let username { result.username = username }
+        if let scopes {
+            result.scopes = scopes.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+        if let expires {
+            guard let date = Timestamp(date: expires) else {
+                throw ValidationError("--expires takes a date as YYYY-MM-DD")
+            }
+            result.expires = date
+        }
+        return result
+    }
+}
+
+extension TokenKind: ExpressibleByArgument {}
+
+extension String {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import TokenVault
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("vault"), help: ArgumentHelp(
+        "The vault file (default: $TOKENVAULT_PATH, else $XDG_DATA_HOME/tokenvault/vault.db, else ~/.local/share/tokenvault/vault.db).",
+        valueName: "path"))
+    var vaultPath: String?
+
+    @Option(name: .customLong("passphrase-fd"), help: ArgumentHelp(
+        "Read the passphrase from this open file descriptor (one line).", valueName: "n"))
+    var passphraseFD: Int32?
+
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
+        "Read the passphrase from the first line of this file, which must be private to you (mode 600).",
+        valueName: "path"))
+    var passphraseFile: String?
+
+    var path: String {
+        vaultPath ?? VaultLocation.defaultPath(environment: Environment.current)
+    }
+
+    var passphrase: PassphraseSource {
+        PassphraseSource(fd: passphraseFD, file: passphraseFile, environment: Environment.current)
+    }
+
+    /// Opens the vault, locked.
+    func openVault() throws -> Vault {
+        try Vault.open(at: path)
+    }
+
+    /// Opens the vault and unlocks it from the passphrase sources.
+    func unlockedVault() throws -> Vault {
+        let vault = try openVault()
+        let passphrase = try passphrase.read(prompt: "Passphrase for \(path): ")
+        try vault.unlock(passphrase: passphrase)
+        return vault
+    }
+}
+
+/// Checks that the words after a command's own arguments are not a token: a token never
+/// belongs in argv, where `ps` and shell history see it.
+func refuseExtraArguments(_ extra: [String], command: String) throws {
+    guard !extra.isEmpty else { return }
+    if extra.contains(where: Redaction.looksLikeToken) {
+        throw CLIError.usage("a token is never accepted on the command line (ps and shell history would show it)",
+                             hint: "pipe it on standard input instead: printf %s \"$TOKEN\" | vault \(command) NAME, or type it at the prompt")
+    }
+    let listed = extra.map { "'\($0)'" }.joined(separator: ", ")
+    throw CLIError.usage("unexpected argument\(extra.count > 1 ? "s" : ""): \(listed)", hint: "see 'vault help \(command)'")
+}
+
+/// Turns `not found` into `not found, did you mean ...?` when a name is close.
+func withSuggestion<R>(_ vault: Vault, _ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch VaultError.notFound(let name, nil) {
+        let names = (try? vault.names()) ?? []
+        throw VaultError.notFound(name: name, suggestion: Suggestion.closest(to: name, in: names))
+    }
+}
+
+enum Suggestion {
+    /// The name nearest to `name` by edit distance, if it is close enough to be a typo.
+    static func closest(to name: String, in names: [String]) -> String? {
+        let target = Array(name)
+        var best: (String, Int)?
+        for candidate in names {
+            let d = distance(target, Array(candidate))
+            if d <= Swift.max(1, Swift.min(3, target.count / 3)), d < (best?.1 ?? .max) { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TokenVault
+
+/// Exit codes, one per kind of failure. Documented in `vault help` and the README; scripts
+/// depend on them, so they never change.
+enum ExitStatus: Int32, CaseIterable {
+    case success = 0
+    case other = 1
+    case notFound = 2
+    case locked = 3
+    case expired = 4
+    case tampered = 5
+    case unsafePermissions = 6
+    case usage = 64
+
+    var meaning: String {
+        switch self {
+        case .success: "success"
+        case .other: "any other failure"
+        case .notFound: "no such entry, or no vault"
+        case .locked: "locked: wrong passphrase, or no passphrase source"
+        case .expired: "the token has expired"
+        case .tampered: "the vault was tampered with or is corrupt"
+        case .unsafePermissions: "the vault file or folder is open to other users"
+        case .usage: "usage error"
+        }
+    }
+
+    static var table: String {
+        allCases.map { "  \($0.rawValue)\(String(repeating: " ", count: 4 - String($0.rawValue).count))\($0.meaning)" }
+            .joined(separator: "\n")
+    }
+}
+
+/// Failures of the CLI itself (the library's are `VaultError`).
+enum CLIError: Error, CustomStringConvertible {
+    case failed(String, hint: String? = nil)
+    case usage(String, hint: String? = nil)
+    case expired(name: String, on: Timestamp)
+    case noPassphrase
+    /// Exit quietly with this status (the message was already printed).
+    case exit(ExitStatus)
+
+    /// The message alone (used when the argument parser reports an error thrown by validate()).
+    var description: String {
+        switch self {
+        case .failed(let message, _), .usage(let message, _): message
+        case .expired(let name, let date): "the token '\(name)' expired on \(date.dateString)"
+        case .noPassphrase: "the vault is locked and there is no passphrase source"
+        case .exit: ""
+        }
+    }
+}
+
+/// stdout carries only the data asked for; every message goes to stderr as `vault: ...`.
+enum Output {
+    static func out(_ text: String) {
+        var text = text
+        text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes a secret to stdout straight from secure memory, then a newline.
+    static func out(secret: Secret) {
+        secret.withUnsafeBytes { writeAll(1, $0) }
+        out("\n")
+    }
+
+    static func error(_ message: String) { err("vault: error: \(message)") }
+    static func hint(_ message: String) { err("vault: hint: \(message)") }
+    static func warning(_ message: String) { err("vault: warning: \(message)") }
+    static func note(_ message: String) { err("vault: \(message)") }
+
+    static func err(_ line: String) {
+        var text = line + "\n"
+        text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            offset += n
+        }
+    }
+
+    /// Prints an error the CLI's way and returns the exit status for it.
+    static func report(_ error: Error) -> ExitStatus {
+        switch error {
+        case let error as VaultError:
+            self.error(error.description)
+            if let hint = error.hint { self.hint(hint) }
+            return status(for: error)
+        case let error as CLIError:
+            switch error {
+            case .failed(let message, let hint):
+                self.error(message)
+                if let hint { self.hint(hint) }
+                return .other
+            case .usage(let message, let hint):
+                self.error(message)
+                if let hint { self.hint(hint) }
+                return .usage
+            case .expired(let name, let date):
+                self.error("the token '\(name)' expired on \(date.dateString)")
+                hint("renew it, or pass --allow-expired to print it anyway")
+                return .expired
+            case .noPassphrase:
+                self.error("the vault is locked and there is no passphrase source")
+                hint("use --passphrase-fd, --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS, or run from a terminal")
+                return .locked
+            case .exit(let status):
+                return status
+            }
+        default:
+            self.error("\(error)")
+            return .other
+        }
+    }
+
+    static func status(for error: VaultError) -> ExitStatus {
+        switch error {
+        case .notFound, .noVault: .notFound
+        case .wrongPassphrase, .locked: .locked
+        case .tampered, .corrupt: .tampered
+        case .unsafePermissions, .wrongOwner: .unsafePermissions
+        case .invalidInput: .usage
+        default: .other
+        }
+    }
+}
+
+/// A small JSON writer (the CLI does without Foundation to start fast).
+struct JSON {
+    enum Value {
+        case string(String)
+        case number(Int64)
+        case bool(Bool)
+        case array([Value])
+        case object([(String, Value)])
+        case null
+    }
+
+    static func encode(_ value: Value) -> String {
+        switch value {
+        case .string(let s): return quote(s)
+        case .number(let n): return String(n)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
+        case .object(let fields):
+            return "{" + fields.map { quote($0.0) + ":" + encode($0.1) }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

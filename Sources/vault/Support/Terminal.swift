@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TokenVault
+
+/// The controlling terminal, for prompts that must not echo and must not touch stdin/stdout
+/// (which may be a pipe to a script, or git's credential protocol).
+enum Terminal {
+    /// The terminal's settings while echo is off, restored by the signal handler on Ctrl-C.
+    nonisolated(unsafe) private static var saved = termios()
+    nonisolated(unsafe) private static var savedFD: Int32 = -1
+
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Opens `/dev/tty`, or nil when the process has no controlling terminal.
+    static func open() -> Int32? {
+        let fd = Glibc.open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard isatty(fd) == 1 else { close(fd); return nil }
+        return fd
+    }
+
+    static var isAvailable: Bool {
+        guard let fd = open() else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Shows `prompt` on the terminal and reads one line with echo off, into secure memory.
+    /// Returns nil when there is no terminal.
+    static func readSecret(prompt: String) throws(CLIError) -> Secret? {
+        guard let fd = open() else { return nil }
+        defer { close(fd) }
+        var old = termios()
+        guard tcgetattr(fd, &old) == 0 else { return nil }
+        var quiet = old
+        quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
+        quiet.c_lflag |= tcflag_t(ICANON)
+        saved = old
+        savedFD = fd
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            if Terminal.savedFD >= 0 { tcsetattr(Terminal.savedFD, TCSANOW, &Terminal.saved) }
+            Glibc.signal(signal, SIG_DFL)
+            raise(signal)
+        }
+        let previousInt = signal(SIGINT, handler)
+        let previousTerm = signal(SIGTERM, handler)
+        let previousHup = signal(SIGHUP, handler)
+        defer {
+            tcsetattr(fd, TCSAFLUSH, &old)
+            savedFD = -1
+            signal(SIGINT, previousInt)
+            signal(SIGTERM, previousTerm)
+            signal(SIGHUP, previousHup)
+        }
+        tcsetattr(fd, TCSAFLUSH, &quiet)
+        write(fd, prompt)
+        let secret = try LineReader.readLine(fd: fd, what: "the answer")
+        write(fd, "\n")
+        return secret
+    }
+
+    /// Asks a yes/no question on the terminal; nil when there is no terminal.
+    static func confirm(_ question: String) -> Bool? {
+        guard let fd = open() else { return nil }
+        defer { close(fd) }
+        write(fd, question + " [y/N] ")
+        var answer: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { answer.append(byte) }
+        let text = String(decoding: answer, as: UTF8.self).lowercased()
+        return text == "y" || text == "yes"
+    }
+
+    static func write(_ fd: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Reads secrets from file descriptors straight into secure memory.
+enum LineReader {
+    static let limit = 64 * 1024
+
+    /// Reads one line (up to a newline or end of input) from `fd`, without the line ending.
+    static func readLine(fd: Int32, what: String) throws(CLIError) -> Secret {
+        try read(fd: fd, what: what, stopAtNewline: true)
+    }
+
+    /// Reads everything from `fd`; one trailing line ending is removed, and input of more than
+    /// one line is refused.
+    static func readAll(fd: Int32, what: String) throws(CLIError) -> Secret {
+        try read(fd: fd, what: what, stopAtNewline: false)
+    }
+
+    private static func read(fd: Int32, what: String, stopAtNewline: Bool) throws(CLIError) -> Secret {
+        var failure: CLIError?
+        let secret = Secret.filling(maxCount: limit) { buffer -> Int in
+            var length = 0
+            var sawNewline = false
+            while length < limit {
+                let n = Glibc.read(fd, buffer.baseAddress! + length, stopAtNewline ? 1 : limit - length)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .failed("cannot read \(what): \(String(cString: strerror(errno)))")
+                    return 0
+                }
+                if n == 0 { break }
+                if stopAtNewline && buffer[length] == UInt8(ascii: "\n") { sawNewline = true; break }
+                length += n
+            }
+            if length == limit && !sawNewline {
+                failure = .failed("\(what) is longer than \(limit) bytes")
+                return 0
+            }
+            // Drop one line ending.
+            if !stopAtNewline, length > 0, buffer[length - 1] == UInt8(ascii: "\n") { length -= 1 }
+            if length > 0, buffer[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+            if !stopAtNewline, buffer[0..<length].contains(UInt8(ascii: "\n")) {
+                failure = .failed("\(what) has more than one line")
+                return 0
+            }
+            return length
+        }
+        if let failure { throw failure }
+        return secret
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import TokenVault
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct VaultCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "vault",
+        abstract: "Keep personal access tokens in an encrypted vault instead of plain-text files.",
+        discussion: """
+            Every token and all of its metadata are encrypted at rest (libsodium secretbox under a key \
+            derived from your passphrase with Argon2id).
+
+            Examples:
+              vault init
+              printf %s "$TOKEN" | vault add gitlab-ci --url https://gitlab.com
+              TOKEN=$(vault get gitlab-ci)
+              vault list
+
+            Exit codes:
+            \(ExitStatus.table)
+            """,
+        version: version,
+        subcommands: [Init.self, Add.self, Get.self, List.self, Remove.self]
+    )
+
+    static func main() {
+        ProcessHardening.apply()
+        let status: ExitStatus
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            status = .success
+        } catch let error as VaultError {
+            status = Output.report(error)
+        } catch let error as CLIError {
+            status = Output.report(error)
+        } catch {
+            status = reportParserError(error)
+        }
+        Glibc.exit(status.rawValue)
+    }
+
+    /// Help and version go to stdout; parse errors to stderr in the `vault: error:` voice, with
+    /// any argument that looks like a token masked.
+    private static func reportParserError(_ error: Error) -> ExitStatus {
+        let code = exitCode(for: error)
+        if code == .success {
+            Output.out(fullMessage(for: error) + "\n")
+            return .success
+        }
+        var message = self.message(for: error)
+        var sawToken = false
+        for argument in CommandLine.arguments.dropFirst() where Redaction.looksLikeToken(argument) {
+            message = message.replacing(argument, with: "<redacted>")
+            sawToken = true
+        }
+        if !message.isEmpty { Output.error(message) }
+        if sawToken {
+            Output.hint("a token is never accepted on the command line: pipe it on standard input")
+        } else if code.rawValue == ExitStatus.usage.rawValue {
+            Output.hint("see 'vault help'")
+        }
+        return code.rawValue == ExitStatus.usage.rawValue ? .usage : (ExitStatus(rawValue: code.rawValue) ?? .other)
+    }
+}
+
