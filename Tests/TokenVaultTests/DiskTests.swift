@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+@Suite struct DiskTests {
+    static let tokens = ["glpat-Zq9xYk3LmN8pQr2StUv4", "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "plain-secret-value-42"]
+    static let names = ["gitlab-production-deploy", "github-personal-laptop", "artifactory-ci"]
+    static let hosts = ["gitlab.internal.example.com", "github.com", "artifacts.corp.example"]
+    static let users = ["deploy-bot-unique", "octocat-unique", "ci-user-unique"]
+
+    @Test func noPlaintextInTheVaultOrItsSideFiles() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        for i in 0..<3 {
+            try vault.add(Entry(name: Self.names[i], url: try CredentialURL.parse("https://\(Self.hosts[i])/group/project-x").url,
+                                username: Self.users[i], scopes: ["read_registry_unique"], notes: "note-text-unique-\(i)"),
+                          secret: Secret(Self.tokens[i]))
+        }
+        try vault.update(Self.names[0], secret: Secret(Self.tokens[0] + "-rotated"))
+        try vault.rename(Self.names[2], to: "renamed-entry-unique")
+        let needles = Self.tokens + Self.names + Self.hosts + Self.users + ["read_registry_unique", "note-text-unique", "project-x", "correct horse"]
+        // While the vault is open the write-ahead log and shared-memory files exist too.
+        let openFiles = folder.files()
+        #expect(openFiles.count >= 2)
+        for file in openFiles {
+            let data = bytes(of: file)
+            for needle in needles {
+                #expect(!data.contains(bytes: Array(needle.utf8)), "'\(needle)' found in \(file)")
+            }
+        }
+    }
+
+    @Test func filesAndFolderArePrivate() throws {
+        let folder = TempFolder()
+        let path = folder.path + "/deeper/tokenvault/vault.db"
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        let vault = try Vault.create(at: path, passphrase: Secret("p"), kdf: .minimum)
+        try vault.add(Entry(name: "x"), secret: Secret("t"))
+        #expect(mode(of: folder.path + "/deeper/tokenvault") == 0o700)
+        #expect(mode(of: folder.path + "/deeper") == 0o700)
+        for file in folder.files() { #expect(mode(of: file) == 0o600, "\(file)") }
+    }
+
+    @Test func anOpenFileOrFolderIsRefused() throws {
+        let folder = TempFolder()
+        _ = try makeVault(in: folder)
+        chmod(folder.vaultPath, 0o644)
+        #expect(throws: VaultError.unsafePermissions(path: folder.vaultPath, mode: 0o100644, isDirectory: false)) {
+            try Vault.open(at: folder.vaultPath)
+        }
+        chmod(folder.vaultPath, 0o620)
+        #expect(throws: VaultError.self) { try Vault.open(at: folder.vaultPath) }
+        chmod(folder.vaultPath, 0o600)
+        chmod(folder.path, 0o755)
+        #expect(throws: VaultError.self) { try Vault.open(at: folder.vaultPath) }
+        chmod(folder.path, 0o711)
+        _ = try Vault.open(at: folder.vaultPath)
+        chmod(folder.path, 0o700)
+        let error = VaultError.unsafePermissions(path: "/x/vault.db", mode: 0o100644, isDirectory: false)
+        #expect(error.description.contains("644"))
+        #expect(error.hint == "chmod 600 '/x/vault.db'")
+    }
+
+    @Test func aFileThatIsNotAVaultIsRefused() throws {
+        let folder = TempFolder()
+        _ = FileManager.default.createFile(atPath: folder.vaultPath, contents: Data("not a database at all, just text".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        #expect(throws: VaultError.self) { try Vault.open(at: folder.vaultPath) }
+        let empty = folder.path + "/empty.db"
+        _ = FileManager.default.createFile(atPath: empty, contents: Data(), attributes: [.posixPermissions: 0o600])
+        #expect(throws: VaultError.self) { try Vault.open(at: empty) }
+    }
+
+    @Test func defaultLocation() {
+        #expect(VaultLocation.defaultPath(environment: ["TOKENVAULT_PATH": "/a/b.db", "HOME": "/h"]) == "/a/b.db")
+        #expect(VaultLocation.defaultPath(environment: ["XDG_DATA_HOME": "/d", "HOME": "/h"]) == "/d/tokenvault/vault.db")
+        #expect(VaultLocation.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/tokenvault/vault.db")
+        #expect(VaultLocation.defaultPath(environment: ["XDG_DATA_HOME": "relative", "HOME": "/h"]) == "/h/.local/share/tokenvault/vault.db")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+@Suite struct SecretTests {
+    struct Holder { let label: String; let token: Secret }
+
+    @Test func aSecretPrintsRedactedInEveryForm() {
+        let value = "glpat-visible-if-leaked-123"
+        let secret = Secret(value)
+        var dumped = ""
+        dump(secret, to: &dumped)
+        var dumpedHolder = ""
+        dump(Holder(label: "l", token: secret), to: &dumpedHolder)
+        let forms = [
+            secret.description, secret.debugDescription, "\(secret)", String(describing: secret),
+            String(reflecting: secret), dumped, dumpedHolder, "\(Holder(label: "l", token: secret))",
+            String(reflecting: Holder(label: "l", token: secret)), "\([secret])", "\(Optional(secret) as Any)",
+            Mirror(reflecting: secret).children.map { "\($0)" }.joined(),
+        ]
+        for form in forms {
+            #expect(!form.contains(value), "leaked: \(form)")
+            #expect(!form.contains("glpat"), "leaked: \(form)")
+        }
+        #expect(secret.description == "<redacted>")
+        #expect(dumped.contains("<redacted>"))
+        #expect(Mirror(reflecting: secret).children.isEmpty)
+        #expect(secret.revealString() == value)
+    }
+
+    @Test func keysAreRedactedToo() {
+        let key = SymmetricKey.random()
+        var dumped = ""
+        dump(key, to: &dumped)
+        #expect(!dumped.contains("storage"))
+        #expect("\(key)" == "<redacted key>")
+    }
+
+    @Test func equalityIsByContent() {
+        #expect(Secret("a").isEqual(to: Secret("a")))
+        #expect(!Secret("a").isEqual(to: Secret("b")))
+        #expect(!Secret("a").isEqual(to: Secret("ab")))
+        var bytes: [UInt8] = Array("xyz".utf8)
+        let s = Secret(consuming: &bytes)
+        #expect(bytes == [0, 0, 0])
+        #expect(s.revealString() == "xyz")
+    }
+
+    @Test func errorsNeverCarryAToken() {
+        let token = "glpat-abcdefghij0123456789"
+        let errors: [VaultError] = [.notFound(name: token, suggestion: nil), .alreadyExists(name: token),
+                                    .invalidInput("x"), .tampered("entry '\(Redaction.displayName(token))'")]
+        for error in errors {
+            #expect(!error.description.contains(token))
+            #expect(!(error.errorDescription ?? "").contains(token))
+        }
+        #expect(Redaction.looksLikeToken("ghp_short"))
+        #expect(Redaction.looksLikeToken("a1b2c3d4e5f6a7b8c9d0e1f2"))
+        #expect(!Redaction.looksLikeToken("gitlab-ci"))
+        #expect(!Redaction.looksLikeToken("https://gitlab.com"))
+    }
+}
+
+@Suite struct ParsingTests {
+    @Test func urls() throws {
+        var (url, user) = try CredentialURL.parse("https://alice@GitLab.Example.com:8443/group/repo.git/")
+        #expect(url.description == "https://gitlab.example.com:8443/group/repo.git")
+        #expect(url.host == "gitlab.example.com:8443")
+        #expect(url.path == "group/repo.git")
+        #expect(user == "alice")
+        (url, user) = try CredentialURL.parse("gitlab.com")
+        #expect(url.description == "https://gitlab.com")
+        #expect(user == nil)
+        (url, _) = try CredentialURL.parse("http://127.0.0.1:8080")
+        #expect(url.scheme == "http" && url.host == "127.0.0.1:8080" && url.path == nil)
+        (url, user) = try CredentialURL.parse("https://a%40b@host/x")
+        #expect(user == "a@b")
+        #expect(throws: VaultError.self) { try CredentialURL.parse("https://user:glpat-secret@gitlab.com") }
+        #expect(throws: VaultError.self) { try CredentialURL.parse("https://host:99999") }
+        #expect(throws: VaultError.self) { try CredentialURL.parse("https://") }
+    }
+
+    @Test func dates() {
+        #expect(Timestamp(date: "1970-01-01")?.secondsSince1970 == 0)
+        #expect(Timestamp(date: "2027-03-01")?.dateString == "2027-03-01")
+        #expect(Timestamp(date: "2024-02-29")?.dateString == "2024-02-29")
+        #expect(Timestamp(date: "2023-02-29") == nil)
+        #expect(Timestamp(date: "2027-3-1") == nil)
+        #expect(Timestamp(secondsSince1970: 1_764_000_000).iso8601 == "2025-11-24T16:00:00Z")
+    }
+
+    @Test func kinds() {
+        #expect(TokenKind.recognise(Secret("glpat-xyz")) == .gitlab)
+        #expect(TokenKind.recognise(Secret("ghp_xyz")) == .github)
+        #expect(TokenKind.recognise(Secret("github_pat_xyz")) == .github)
+        #expect(TokenKind.recognise(Secret("hello")) == nil)
+        #expect(TokenKind.guess(host: "github.com") == .github)
+        #expect(TokenKind.guess(host: "gitlab.example.com") == .gitlab)
+        #expect(TokenKind.guess(host: "example.com") == .generic)
+    }
+}

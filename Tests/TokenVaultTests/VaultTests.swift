@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+@Suite struct VaultTests {
+    @Test func roundTripThroughTheLibrary() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        let (url, _) = try CredentialURL.parse("https://gitlab.example.com:8443/group/repo")
+        try vault.add(Entry(name: "gitlab-ci", url: url, username: "oauth2", kind: .gitlab,
+                            scopes: ["read_api"], expires: Timestamp(date: "2027-03-01"), notes: "CI"),
+                      secret: Secret("glpat-0123456789abcdefghij"))
+        try vault.add(Entry(name: "github"), secret: Secret("ghp_abcdefghijklmnopqrstuvwxyz0123456789"))
+
+        // A second process's view: open the file anew and unlock.
+        let reopened = try Vault.open(at: folder.vaultPath)
+        #expect(!reopened.isUnlocked)
+        #expect(throws: VaultError.locked) { try reopened.secret(named: "gitlab-ci") }
+        try reopened.unlock(passphrase: Secret("correct horse"))
+        #expect(try reopened.secret(named: "gitlab-ci").revealString() == "glpat-0123456789abcdefghij")
+        let entry = try reopened.entry(named: "gitlab-ci")
+        #expect(entry.url?.description == "https://gitlab.example.com:8443/group/repo")
+        #expect(entry.host == "gitlab.example.com:8443")
+        #expect(entry.username == "oauth2")
+        #expect(entry.kind == .gitlab)
+        #expect(entry.scopes == ["read_api"])
+        #expect(entry.expires?.dateString == "2027-03-01")
+        #expect(entry.notes == "CI")
+        #expect(try reopened.names() == ["github", "gitlab-ci"])
+
+        try reopened.update("gitlab-ci", secret: Secret("glpat-new-token-value-0000")) { $0.scopes = ["api"] }
+        #expect(try vault.secret(named: "gitlab-ci").revealString() == "glpat-new-token-value-0000")
+        #expect(try vault.entry(named: "gitlab-ci").scopes == ["api"])
+        #expect(try vault.entry(named: "gitlab-ci").created == entry.created)
+
+        try vault.rename("gitlab-ci", to: "gitlab-deploy")
+        #expect(throws: VaultError.notFound(name: "gitlab-ci", suggestion: nil)) { try vault.entry(named: "gitlab-ci") }
+        #expect(try vault.secret(named: "gitlab-deploy").revealString() == "glpat-new-token-value-0000")
+        #expect(throws: VaultError.alreadyExists(name: "github")) { try vault.rename("gitlab-deploy", to: "github") }
+        #expect(throws: VaultError.alreadyExists(name: "github")) { try vault.add(Entry(name: "github"), secret: Secret("x")) }
+
+        try vault.remove("github")
+        #expect(try vault.names() == ["gitlab-deploy"])
+        // A removed name can be added again, and is not confused with the old row.
+        try vault.add(Entry(name: "github"), secret: Secret("ghp_second"))
+        #expect(try vault.secret(named: "github").revealString() == "ghp_second")
+
+        vault.lock()
+        #expect(throws: VaultError.locked) { try vault.entries() }
+    }
+
+    @Test func wrongPassphraseIsRefusedAndLeavesTheFileUnchanged() throws {
+        let folder = TempFolder()
+        do {
+            let vault = try makeVault(in: folder)
+            try vault.add(Entry(name: "a"), secret: Secret("glpat-aaaaaaaaaaaaaaaaaaaa"))
+        }
+        // Closed: the write-ahead log has been folded into the file.
+        let before = folder.files().sorted().map { ($0, bytes(of: $0)) }
+        #expect(before.map(\.0) == [folder.vaultPath])
+        do {
+            let other = try Vault.open(at: folder.vaultPath)
+            #expect(throws: VaultError.wrongPassphrase) { try other.unlock(passphrase: Secret("wrong horse")) }
+            #expect(!other.isUnlocked)
+        }
+        let after = folder.files().sorted().map { ($0, bytes(of: $0)) }
+        #expect(before.map(\.0) == after.map(\.0))
+        for (b, a) in zip(before, after) {
+            let unchanged = b.1 == a.1
+            #expect(unchanged, "\(b.0) changed")
+        }
+    }
+
+    @Test func passphraseChangeRewrapsTheKey() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder, passphrase: "old passphrase")
+        try vault.add(Entry(name: "a"), secret: Secret("token-a-0123456789abcdef"))
+        let rowsBefore = try rawRows(folder.vaultPath)
+        try vault.changePassphrase(to: Secret("new passphrase"), kdf: .minimum)
+        // Entries are not re-encrypted.
+        #expect(try rawRows(folder.vaultPath) == rowsBefore)
+
+        let reopened = try Vault.open(at: folder.vaultPath)
+        #expect(throws: VaultError.wrongPassphrase) { try reopened.unlock(passphrase: Secret("old passphrase")) }
+        try reopened.unlock(passphrase: Secret("new passphrase"))
+        #expect(try reopened.secret(named: "a").revealString() == "token-a-0123456789abcdef")
+        // The process that changed it keeps working.
+        try vault.add(Entry(name: "b"), secret: Secret("token-b"))
+        #expect(try reopened.names() == ["a", "b"])
+    }
+
+    @Test func kdfParametersAreStoredInTheHeader() throws {
+        let folder = TempFolder()
+        let vault = try Vault.create(at: folder.vaultPath, passphrase: Secret("p"), kdf: .interactive)
+        #expect(try vault.kdfParameters() == .interactive)
+        try vault.changePassphrase(to: Secret("q"), kdf: .minimum)
+        let reopened = try Vault.open(at: folder.vaultPath)
+        #expect(try reopened.kdfParameters() == .minimum)
+        try reopened.unlock(passphrase: Secret("q"))
+    }
+
+    @Test func concurrentWritesFromThreadsLoseNothing() async throws {
+        let folder = TempFolder()
+        let shared = try makeVault(in: folder)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    // Two threads share one Vault; two others each open their own.
+                    let vault = worker < 2 ? shared : try! { () throws -> Vault in
+                        let v = try Vault.open(at: folder.vaultPath)
+                        try v.unlock(passphrase: Secret("correct horse"))
+                        return v
+                    }()
+                    for i in 0..<10 {
+                        try! vault.add(Entry(name: "w\(worker)-\(i)"), secret: Secret("secret-\(worker)-\(i)"))
+                    }
+                }
+            }
+        }
+        let names = try shared.names()
+        #expect(names.count == 40)
+        for worker in 0..<4 {
+            for i in 0..<10 { #expect(try shared.secret(named: "w\(worker)-\(i)").revealString() == "secret-\(worker)-\(i)") }
+        }
+    }
+
+    @Test func createRefusesAnExistingFile() throws {
+        let folder = TempFolder()
+        _ = try makeVault(in: folder)
+        #expect(throws: VaultError.vaultExists(path: folder.vaultPath)) { try makeVault(in: folder) }
+        #expect(throws: VaultError.noVault(path: folder.path + "/none.db")) { try Vault.open(at: folder.path + "/none.db") }
+    }
+
+    @Test func namesAreValidated() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        for bad in ["", "has space", "-starts-with-dash", String(repeating: "x", count: 129), "new\nline"] {
+            #expect(throws: VaultError.self) { try vault.add(Entry(name: bad), secret: Secret("t")) }
+        }
+        #expect(throws: VaultError.self) { try vault.add(Entry(name: "empty"), secret: Secret("")) }
+        #expect(try vault.names().isEmpty)
+    }
+
+    @Test func paddingHidesTheTokenLength() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        try vault.add(Entry(name: "short"), secret: Secret("abc"))
+        try vault.add(Entry(name: "longer"), secret: Secret(String(repeating: "z", count: 20)))
+        let rows = try rawRows(folder.vaultPath)
+        #expect(rows.count == 2)
+        #expect(rows[0].secret.count == rows[1].secret.count)
+        #expect((rows[0].secret.count - SecretBox.overhead) % Padding.blockSize == 0)
+    }
+}
