@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "TokenVault",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "TokenVault", targets: ["TokenVault"]),
         .executable(name: "vault", targets: ["vault"]),
@@ -13,7 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // C at the edge: the two system libraries and one small hardening shim.
+        // C at the edge: the two system libraries, a hardening shim for the library and a
+        // terminal shim for the CLI (prctl and signal handlers are not safe to write in Swift).
         .systemLibrary(
             name: "CSodium",
             pkgConfig: "libsodium",
@@ -25,6 +25,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
         .target(name: "CHardening"),
+        .target(name: "CTerminal"),
 
         // The library: crypto in Crypto/, storage in Storage/, the vault on top.
         .target(
@@ -37,6 +38,7 @@ let package = Package(
             name: "vault",
             dependencies: [
                 "TokenVault",
+                "CTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,9 +54,10 @@ let package = Package(
             name: "TokenVaultTests",
             dependencies: ["TokenVault"]
         ),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["TokenVault"]
+            dependencies: ["TokenVault", "CTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -53,7 +53,7 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
             scheme = String(rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
             guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
-                throw .invalidInput("'\(text)' is not a URL")
+                throw .invalidInput("'\(Redaction.displayName(text))' is not a URL")
             }
         }
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
@@ -77,7 +77,7 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
             let port = authority[authority.index(after: colon)...]
             guard let number = Int(port), (1...65_535).contains(number) else {
-                throw .invalidInput("'\(text)' has an invalid port")
+                throw .invalidInput("'\(Redaction.displayName(text))' has an invalid port")
             }
         }
         return (CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)), username)
@@ -143,8 +143,8 @@ public struct Entry: Sendable, Equatable, Codable {
         return expires <= now
     }
 
-    /// Names are 1 to 128 printable characters without spaces or slashes' neighbours: letters,
-    /// digits and `. _ - @ : + /`.
+    /// Names are 1 to 128 characters: letters, digits and `. _ - @ : + /`, not starting with `-`,
+    /// and not shaped like a token (so that a token pasted in the name's place is refused).
     public static func validate(name: String) throws(VaultError) {
         guard !name.isEmpty, name.utf8.count <= 128 else {
             throw .invalidInput("a name has 1 to 128 characters")
@@ -154,6 +154,9 @@ public struct Entry: Sendable, Equatable, Codable {
             case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", ":", "+", "/": true
             default: false
             }
+        }
+        guard !Redaction.looksLikeToken(name) else {
+            throw .invalidInput("that name looks like a token; a token never belongs on the command line: pipe it on standard input")
         }
         guard allowed, !name.hasPrefix("-") else {
             throw .invalidInput("'\(Redaction.displayName(name))' is not a valid name: use letters, digits and . _ - @ : + /, not starting with -")

@@ -61,48 +61,59 @@ public final class Vault: Sendable {
 
     /// Creates a new vault file at `path` (its folder is created with mode 0700 if missing; the
     /// file gets mode 0600) and returns it unlocked.
+    ///
+    /// The vault is built whole under a temporary name and then linked into place, so a process
+    /// killed at any moment leaves either no vault or a complete one at `path`.
     public static func create(at path: String, passphrase: Secret, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
         guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         guard !passphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
         let folder = VaultLocation.folder(of: path)
         try VaultLocation.makeFolder(folder)
         try VaultLocation.checkPrivate(folder, isDirectory: true)
-        try VaultLocation.createPrivateFile(path)
-        do {
-            let vaultKey = SymmetricKey.random()
-            let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
-            let kek = try KeyDerivation.passphraseKey(passphrase, salt: salt, parameters: kdf)
-            let keys = Keys(vaultKey: vaultKey)
-            let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt)
-            let header = Header(
-                format: formatVersion, binding: binding,
-                wrappedKey: vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) },
-                manifest: Manifest(binding: binding).seal(using: keys.manifest))
+        guard !VaultLocation.exists(path) else { throw .vaultExists(path: path) }
 
-            let db = try SQLite(path: path, mode: .readWrite)
-            // Write-ahead logging: readers never wait for a writer, and a killed writer leaves
-            // the last committed state.
-            try db.execute("PRAGMA journal_mode = WAL")
-            try Schema.configure(db)
-            try Schema.migrate(db)
-            try db.transaction(write: true) { () throws(VaultError) in
-                try db.prepare("""
-                    INSERT INTO vault (id, format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest)
-                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).run([
-                        .integer(Int64(header.format)), .blob(binding.vaultID), .integer(Int64(kdf.algorithm)),
-                        .integer(Int64(kdf.opsLimit)), .integer(Int64(kdf.memLimit)), .blob(salt),
-                        .blob(header.wrappedKey), .blob(header.manifest),
-                    ])
+        // The slow part first, while nothing is on disk.
+        let vaultKey = SymmetricKey.random()
+        let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
+        let kek = try KeyDerivation.passphraseKey(passphrase, salt: salt, parameters: kdf)
+        let keys = Keys(vaultKey: vaultKey)
+        let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt)
+        let wrappedKey = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
+        let manifest = Manifest(binding: binding).seal(using: keys.manifest)
+
+        let temporary = path + ".new-" + Sodium.randomBytes(6).map { String($0, radix: 16) }.joined()
+        try VaultLocation.createPrivateFile(temporary)
+        do {
+            do {
+                let db = try SQLite(path: temporary, mode: .readWrite)
+                try Schema.configure(db)
+                try db.transaction(write: true) { () throws(VaultError) in
+                    try Schema.create(db)
+                    try db.prepare("""
+                        INSERT INTO vault (id, format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest)
+                        VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).run([
+                            .integer(Int64(formatVersion)), .blob(binding.vaultID), .integer(Int64(kdf.algorithm)),
+                            .integer(Int64(kdf.opsLimit)), .integer(Int64(kdf.memLimit)), .blob(salt),
+                            .blob(wrappedKey), .blob(manifest),
+                        ])
+                }
+                // Write-ahead logging: readers never wait for a writer, and a killed writer
+                // leaves the last committed state. The mode is stored in the file.
+                try db.execute("PRAGMA journal_mode = WAL")
             }
-            VaultLocation.tightenSideFiles(of: path)
-            let vault = Vault(path: path, db: db)
-            vault.state.withLock { $0.keys = keys }
-            return vault
+            // Closed: the log is folded into the file. Make it durable, then publish it.
+            try VaultLocation.sync(temporary)
+            try VaultLocation.link(temporary, to: path)
+            unlinkVault(temporary)
+            try? VaultLocation.sync(folder)
         } catch {
-            unlinkVault(path)
+            unlinkVault(temporary)
             throw error
         }
+        let vault = try open(at: path)
+        vault.state.withLock { $0.keys = keys }
+        return vault
     }
 
     private static func unlinkVault(_ path: String) {
@@ -134,11 +145,16 @@ public final class Vault: Sendable {
     /// Derives the key-encryption key from `passphrase` (Argon2id, with the cost stored in the
     /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open.
     public func unlock(passphrase: Secret) throws(VaultError) {
-        let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
-        // The slow part runs without holding the lock.
-        let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
-        let keys = try Self.unwrap(header, kek: kek)
-        state.withLock { $0.keys = keys }
+        do {
+            let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
+            // The slow part runs without holding the lock.
+            let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
+            let keys = try Self.unwrap(header, kek: kek)
+            state.withLock { $0.keys = keys }
+        } catch {
+            lock()
+            throw error
+        }
     }
 
     /// Forgets the keys. The vault can be unlocked again.
@@ -196,14 +212,18 @@ public final class Vault: Sendable {
         try read { db, keys, manifest throws(VaultError) in
             let statement = try db.prepare("SELECT lookup, metadata FROM entries")
             var entries: [Entry] = []
+            var seen = Set<[UInt8]>()
             entries.reserveCapacity(manifest.count)
             while try statement.step() {
                 let lookup = statement.blob(0)
+                guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
                 guard let revision = manifest.revision(of: lookup) else {
                     throw .tampered("an entry that the header does not list")
                 }
                 let entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
-                guard keys.lookup(entry.name) == lookup else { throw .tampered("the metadata of '\(entry.name)'") }
+                guard keys.lookup(entry.name) == lookup else {
+                    throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
+                }
                 entries.append(entry)
             }
             guard entries.count == manifest.count else {
@@ -231,43 +251,55 @@ public final class Vault: Sendable {
             let now = Timestamp.now()
             entry.created = now
             entry.updated = now
+            // A row that the manifest does not list was put there from outside TokenVault.
+            let existing = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
+            guard try !existing.step() else { throw .tampered("an entry that the header does not list") }
             let revision = manifest.nextRevision()
             let row = Self.seal(entry, secret: secret, lookup: lookup, revision: revision, keys: keys)
-            do {
-                try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
-                    .run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
-            } catch {
-                // A row the manifest does not list: a leftover from outside TokenVault.
-                throw .tampered("an entry that the header does not list")
-            }
+            try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
+                .run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
             manifest.set(lookup, revision: revision)
         }
     }
 
     /// Changes an entry's metadata with `change`, and its secret when `secret` is given. The
     /// name cannot change here: use ``rename(_:to:)``.
+    ///
+    /// `change` runs outside the vault's lock and transaction (it may take its time, or call
+    /// the vault); the write then happens only if the entry was not changed meanwhile, and is
+    /// retried from a fresh read otherwise.
     @discardableResult
     public func update(_ name: String, secret newSecret: Secret? = nil,
-                       _ change: (inout Entry) -> Void = { _ in }) throws(VaultError) -> Entry {
-        if let newSecret, newSecret.isEmpty { throw .invalidInput("the token is empty") }
-        return try write { db, keys, manifest throws(VaultError) in
-            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
-            var entry = row.entry
-            change(&entry)
-            guard entry.name == row.entry.name else {
-                throw .invalidInput("update cannot rename an entry; use rename")
+                       _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
+        if let newSecret, newSecret.isEmpty { throw VaultError.invalidInput("the token is empty") }
+        for _ in 0..<16 {
+            let (current, revision) = try read { db, keys, manifest throws(VaultError) in
+                let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+                return (row.entry, row.revision)
             }
-            entry.created = row.entry.created
+            var entry = current
+            try change(&entry)
+            guard entry.name == current.name else {
+                throw VaultError.invalidInput("update cannot rename an entry; use rename")
+            }
+            entry.created = current.created
             entry.updated = Timestamp.now()
-            let secret: Secret
-            if let newSecret { secret = newSecret } else { secret = try Self.openSecret(row, keys: keys) }
-            let revision = manifest.nextRevision()
-            let sealed = Self.seal(entry, secret: secret, lookup: row.lookup, revision: revision, keys: keys)
-            try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
-                .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
-            manifest.set(row.lookup, revision: revision)
-            return entry
+            let changed = entry
+            let written = try write { db, keys, manifest throws(VaultError) -> Bool in
+                let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+                guard row.revision == revision else { return false }
+                let secret: Secret
+                if let newSecret { secret = newSecret } else { secret = try Self.openSecret(row, keys: keys) }
+                let next = manifest.nextRevision()
+                let sealed = Self.seal(changed, secret: secret, lookup: row.lookup, revision: next, keys: keys)
+                try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
+                    .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+                manifest.set(row.lookup, revision: next)
+                return true
+            }
+            if written { return changed }
         }
+        throw VaultError.database("'\(name)' kept changing under concurrent writes; try again")
     }
 
     /// Renames an entry. Fails if `newName` is taken.
@@ -299,6 +331,13 @@ public final class Vault: Sendable {
             manifest.remove(row.lookup)
             _ = manifest.nextRevision()
         }
+        checkpoint()
+    }
+
+    /// Folds the write-ahead log into the file and truncates it, so that old pages (a removed
+    /// entry's ciphertexts, a key wrapped under an old passphrase) do not linger in the log.
+    private func checkpoint() {
+        state.withLock { state in try? state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Re-wraps the vault key under a key derived from `newPassphrase` with a new salt (and
@@ -306,8 +345,9 @@ public final class Vault: Sendable {
     /// The vault must be unlocked.
     public func changePassphrase(to newPassphrase: Secret, kdf: KDFParameters? = nil) throws(VaultError) {
         guard !newPassphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        // Without new parameters, keep the ones the (verified) manifest holds.
         let parameters: KDFParameters
-        if let kdf { parameters = kdf } else { parameters = try kdfParameters() }
+        if let kdf { parameters = kdf } else { parameters = try read { _, _, manifest throws(VaultError) in manifest.binding.kdf } }
         guard parameters.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
         let kek = try KeyDerivation.passphraseKey(newPassphrase, salt: salt, parameters: parameters)
@@ -330,6 +370,7 @@ public final class Vault: Sendable {
                     ])
             }
         }
+        checkpoint()
     }
 
     // MARK: Internals
@@ -350,13 +391,15 @@ public final class Vault: Sendable {
             throw .corrupt("the vault header is missing")
         }
         guard try statement.step() else { throw .corrupt("the vault header is missing") }
-        let kdf = KDFParameters(algorithm: Int32(truncatingIfNeeded: statement.int(2)),
-                                opsLimit: UInt64(bitPattern: statement.int(3)),
-                                memLimit: UInt64(bitPattern: statement.int(4)))
+        // Out-of-range numbers are refused, never truncated into something that verifies.
+        guard let format = UInt32(exactly: statement.int(0)), let algorithm = Int32(exactly: statement.int(2)),
+              let ops = UInt64(exactly: statement.int(3)), let mem = UInt64(exactly: statement.int(4)) else {
+            throw .tampered("the vault header")
+        }
+        let kdf = KDFParameters(algorithm: algorithm, opsLimit: ops, memLimit: mem)
         return Header(
-            format: UInt32(truncatingIfNeeded: statement.int(0)),
-            binding: Manifest.Binding(vaultID: statement.blob(1), format: UInt32(truncatingIfNeeded: statement.int(0)),
-                                      kdf: kdf, salt: statement.blob(5)),
+            format: format,
+            binding: Manifest.Binding(vaultID: statement.blob(1), format: format, kdf: kdf, salt: statement.blob(5)),
             wrappedKey: statement.blob(6),
             manifest: statement.blob(7))
     }

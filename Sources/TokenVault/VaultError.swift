@@ -114,7 +114,28 @@ public enum Redaction {
         return letters && digits
     }
 
+    /// `text` with every token-like run of characters (letters, digits, `-_=+`) replaced by
+    /// `<redacted>`, so that a token pasted into a name or URL never reaches a message.
+    public static func redact(_ text: String) -> String {
+        var result = ""
+        var run = ""
+        func flush() {
+            result += looksLikeToken(run) ? "<redacted>" : run
+            run = ""
+        }
+        for character in text {
+            if character.isASCII && (character.isLetter || character.isNumber || "-_=+".contains(character)) {
+                run.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
+    }
+
     public static func displayName(_ name: String) -> String {
-        looksLikeToken(name) ? "<redacted>" : name
+        redact(name)
     }
 }

@@ -29,7 +29,12 @@ struct VaultCommand: ParsableCommand {
     )
 
     static func main() {
-        ProcessHardening.apply()
+        if !ProcessHardening.apply() {
+            Output.warning("could not disable core dumps")
+        }
+        // Read the environment once, then keep the passphrase out of any program we start.
+        _ = Environment.current
+        unsetenv("TOKENVAULT_PASSPHRASE")
         let status: ExitStatus
         do {
             var command = try parseAsRoot()
@@ -50,18 +55,15 @@ struct VaultCommand: ParsableCommand {
     private static func reportParserError(_ error: Error) -> ExitStatus {
         let code = exitCode(for: error)
         if code == .success {
-            Output.out(fullMessage(for: error) + "\n")
+            do { try Output.out(fullMessage(for: error) + "\n") } catch { return Output.report(error) }
             return .success
         }
-        var message = self.message(for: error)
-        var sawToken = false
-        for argument in CommandLine.arguments.dropFirst() where Redaction.looksLikeToken(argument) {
-            message = message.replacing(argument, with: "<redacted>")
-            sawToken = true
-        }
+        let raw = self.message(for: error)
+        let message = Redaction.redact(raw)
+        let sawToken = message != raw
         if !message.isEmpty { Output.error(message) }
         if sawToken {
-            Output.hint("a token is never accepted on the command line: pipe it on standard input")
+            Output.hint("pipe it on standard input instead (printf %s \"$TOKEN\" | vault add NAME), or type it at the prompt")
         } else if code.rawValue == ExitStatus.usage.rawValue {
             Output.hint("see 'vault help'")
         }

@@ -58,6 +58,8 @@ import Testing
         #expect(Redaction.looksLikeToken("a1b2c3d4e5f6a7b8c9d0e1f2"))
         #expect(!Redaction.looksLikeToken("gitlab-ci"))
         #expect(!Redaction.looksLikeToken("https://gitlab.com"))
+        #expect(Redaction.redact("gitlab.com:glpat-abc/x") == "gitlab.com:<redacted>/x")
+        #expect(Redaction.redact("https://gitlab.com/group") == "https://gitlab.com/group")
     }
 }
 

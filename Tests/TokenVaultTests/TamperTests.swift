@@ -143,13 +143,16 @@ import Testing
         #expect(throws: VaultError.self) { try vault.entries() }
     }
 
-    @Test(arguments: ["format", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "kdf_salt", "wrapped_key", "manifest"])
+    @Test(arguments: ["format", "format_wrapped", "alg_wrapped", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "kdf_salt", "wrapped_key", "manifest"])
     func aChangedHeaderIsDetected(column: String) throws {
         let folder = TempFolder()
         try prepare(folder)
         try withDatabase(folder.vaultPath) { db in
             switch column {
             case "format": try db.execute("UPDATE vault SET format = 0")
+            // Values that equal the real ones when truncated to 32 bits.
+            case "format_wrapped": try db.execute("UPDATE vault SET format = format + 4294967296")
+            case "alg_wrapped": try db.execute("UPDATE vault SET kdf_alg = kdf_alg + 4294967296")
             case "kdf_alg": try db.execute("UPDATE vault SET kdf_alg = 1")
             case "kdf_ops": try db.execute("UPDATE vault SET kdf_ops = kdf_ops + 1")
             case "kdf_mem": try db.execute("UPDATE vault SET kdf_mem = kdf_mem * 2")

@@ -52,11 +52,17 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
         }
     }
 
-    /// True when libsodium accepts these parameters for Argon2id.
+    /// The largest cost a vault may ask for: four times `sensitive` in passes and in memory. A
+    /// header that asks for more (someone with write access to the file, making unlock hang or
+    /// exhaust memory) is refused before any work is done.
+    public static let maximumOpsLimit: UInt64 = 4 * UInt64(crypto_pwhash_opslimit_sensitive())
+    public static let maximumMemLimit: UInt64 = 4 * UInt64(crypto_pwhash_memlimit_sensitive())
+
+    /// True when libsodium accepts these parameters for Argon2id and they are within the maximum.
     var isSupported: Bool {
         algorithm == Self.argon2id13
-            && opsLimit >= UInt64(crypto_pwhash_opslimit_min()) && opsLimit <= UInt64(crypto_pwhash_opslimit_max())
-            && memLimit >= UInt64(crypto_pwhash_memlimit_min()) && memLimit <= UInt64(crypto_pwhash_memlimit_max())
+            && opsLimit >= UInt64(crypto_pwhash_opslimit_min()) && opsLimit <= Self.maximumOpsLimit
+            && memLimit >= UInt64(crypto_pwhash_memlimit_min()) && memLimit <= Self.maximumMemLimit
     }
 }
 

@@ -71,6 +71,23 @@ public enum VaultLocation {
         close(fd)
     }
 
+    /// Flushes a file or folder to disk.
+    static func sync(_ path: String) throws(VaultError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .io("cannot flush '\(path)' to disk: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Makes `path` a second name of `source`, failing if `path` exists (so two processes that
+    /// create a vault at once cannot overwrite each other).
+    static func link(_ source: String, to path: String) throws(VaultError) {
+        guard Glibc.link(source, path) == 0 else {
+            if errno == EEXIST { throw .vaultExists(path: path) }
+            throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// The vault file's side files (write-ahead log and shared memory), when they exist, get the
     /// vault file's mode (SQLite does this itself; this makes sure of it whatever the umask).
     static func tightenSideFiles(of path: String) {

@@ -50,6 +50,12 @@ enum Schema {
         }
     }
 
+    /// Creates the current schema in a new, empty database (inside the caller's transaction).
+    static func create(_ db: SQLite) throws(VaultError) {
+        for migration in migrations { try db.execute(migration) }
+        try db.execute("PRAGMA user_version = \(currentVersion)")
+    }
+
     /// Per-connection settings.
     static func configure(_ db: SQLite) throws(VaultError) {
         // Deleted pages are overwritten with zeros, so old ciphertexts do not linger.

@@ -25,9 +25,11 @@ extension VaultCommand {
         var extra: [String] = []
 
         func validate() throws {
-            try refuseExtraArguments(extra, command: "add")
-            try Entry.validate(name: name)
-            _ = try fields.parsed()
+            try refuseExtraArguments(extra)
+            try checkingInput {
+                try Entry.validate(name: name)
+                _ = try fields.parsed()
+            }
         }
 
         func run() throws {

@@ -27,7 +27,7 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             let (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
             try ExpiryPolicy.check(entry, allowExpired: allowExpired)
-            Output.out(secret: secret)
+            try Output.out(secret: secret)
         }
     }
 }
@@ -40,9 +40,9 @@ enum ExpiryPolicy {
         guard let expires = entry.expires else { return }
         if expires <= now {
             if !allowExpired { throw CLIError.expired(name: entry.name, on: expires) }
-            Output.warning("the token '\(entry.name)' expired on \(expires.dateString)")
+            Output.warning("the token '\(Redaction.displayName(entry.name))' expired on \(expires.dateString)")
         } else if expires <= now.adding(days: warningDays) {
-            Output.warning("the token '\(entry.name)' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
+            Output.warning("the token '\(Redaction.displayName(entry.name))' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
         }
     }
 }

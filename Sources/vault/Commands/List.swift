@@ -21,7 +21,7 @@ extension VaultCommand {
             let entries = try vault.entries()
             let now = Timestamp.now()
             if json {
-                Output.out(JSON.encode(.array(entries.map { EntryJSON.metadata($0) })) + "\n")
+                try Output.out(JSON.encode(.array(entries.map { EntryJSON.metadata($0) })) + "\n")
                 return
             }
             if entries.isEmpty {
@@ -33,7 +33,7 @@ extension VaultCommand {
                  entry.scopes.isEmpty ? "-" : entry.scopes.joined(separator: ","),
                  entry.expires.map { $0 <= now ? "expired " + RelativeTime.describe($0, now: now) : RelativeTime.describe($0, now: now) } ?? "never"]
             }
-            Output.out(Table.render(header: ["NAME", "KIND", "HOST", "USER", "SCOPES", "EXPIRES"], rows: rows))
+            try Output.out(Table.render(header: ["NAME", "KIND", "HOST", "USER", "SCOPES", "EXPIRES"], rows: rows))
         }
     }
 }

@@ -49,7 +49,7 @@ enum CLIError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .failed(let message, _), .usage(let message, _): message
-        case .expired(let name, let date): "the token '\(name)' expired on \(date.dateString)"
+        case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
         case .exit: ""
         }
@@ -58,15 +58,22 @@ enum CLIError: Error, CustomStringConvertible {
 
 /// stdout carries only the data asked for; every message goes to stderr as `vault: ...`.
 enum Output {
-    static func out(_ text: String) {
+    /// Writes data to stdout; a failed write (a closed pipe, a full disk) is an error, so a
+    /// script never gets an empty token with success.
+    static func out(_ text: String) throws(CLIError) {
         var text = text
-        text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+        let ok = text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+        guard ok else { throw stdoutFailure() }
     }
 
     /// Writes a secret to stdout straight from secure memory, then a newline.
-    static func out(secret: Secret) {
-        secret.withUnsafeBytes { writeAll(1, $0) }
-        out("\n")
+    static func out(secret: Secret) throws(CLIError) {
+        guard secret.withUnsafeBytes({ writeAll(1, $0) }) else { throw stdoutFailure() }
+        try out("\n")
+    }
+
+    private static func stdoutFailure() -> CLIError {
+        .failed("cannot write to standard output: \(String(cString: strerror(errno)))")
     }
 
     static func error(_ message: String) { err("vault: error: \(message)") }
@@ -76,16 +83,19 @@ enum Output {
 
     static func err(_ line: String) {
         var text = line + "\n"
-        text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+        _ = text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    @discardableResult
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 { if errno == EINTR { continue } else { return } }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 
     /// Prints an error the CLI's way and returns the exit status for it.
@@ -106,7 +116,7 @@ enum Output {
                 if let hint { self.hint(hint) }
                 return .usage
             case .expired(let name, let date):
-                self.error("the token '\(name)' expired on \(date.dateString)")
+                self.error("the token '\(Redaction.displayName(name))' expired on \(date.dateString)")
                 hint("renew it, or pass --allow-expired to print it anyway")
                 return .expired
             case .noPassphrase:

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CTerminal
 import TokenVault
 
 /// Where a passphrase comes from, tried in this order: `--passphrase-fd N`,
@@ -19,6 +20,10 @@ struct PassphraseSource {
     /// new passphrase).
     func read(prompt: String, confirm: Bool = false) throws(CLIError) -> Secret {
         if let fd {
+            guard !Terminal.isTerminal(fd) else {
+                throw CLIError.failed("--passphrase-fd \(fd) is a terminal, where the passphrase would be echoed",
+                                      hint: "leave out --passphrase-fd to be asked without echo")
+            }
             return try nonEmpty(LineReader.readLine(fd: fd, what: "the passphrase from file descriptor \(fd)"))
         }
         if let file {
@@ -59,12 +64,12 @@ struct PassphraseSource {
     /// Runs the askpass program with the prompt as its argument and reads its stdout.
     static func askpass(_ program: String, prompt: String) throws(CLIError) -> Secret {
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw CLIError.failed("cannot run TOKENVAULT_ASKPASS") }
+        guard tv_pipe_cloexec(&pipeFDs) == 0 else { throw CLIError.failed("cannot run TOKENVAULT_ASKPASS") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the child's stdout only; both original ends close at exec.
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup(prompt), nil]
@@ -75,10 +80,16 @@ struct PassphraseSource {
         guard rc == 0 else {
             throw CLIError.failed("cannot run TOKENVAULT_ASKPASS '\(program)': \(String(cString: strerror(rc)))")
         }
-        let secret = try LineReader.readLine(fd: pipeFDs[0], what: "the output of TOKENVAULT_ASKPASS")
+        let result = Result { () throws(CLIError) -> Secret in
+            try LineReader.readLine(fd: pipeFDs[0], what: "the output of TOKENVAULT_ASKPASS")
+        }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' failed") }
-        return secret
+        var waited: pid_t
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+        // Exited normally with status 0.
+        guard waited == pid, status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' failed")
+        }
+        return try result.get()
     }
 }

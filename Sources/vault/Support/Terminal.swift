@@ -3,15 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CTerminal
 import TokenVault
 
 /// The controlling terminal, for prompts that must not echo and must not touch stdin/stdout
 /// (which may be a pipe to a script, or git's credential protocol).
 enum Terminal {
-    /// The terminal's settings while echo is off, restored by the signal handler on Ctrl-C.
-    nonisolated(unsafe) private static var saved = termios()
-    nonisolated(unsafe) private static var savedFD: Int32 = -1
-
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// Opens `/dev/tty`, or nil when the process has no controlling terminal.
@@ -33,29 +30,10 @@ enum Terminal {
     static func readSecret(prompt: String) throws(CLIError) -> Secret? {
         guard let fd = open() else { return nil }
         defer { close(fd) }
-        var old = termios()
-        guard tcgetattr(fd, &old) == 0 else { return nil }
-        var quiet = old
-        quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
-        quiet.c_lflag |= tcflag_t(ICANON)
-        saved = old
-        savedFD = fd
-        let handler: @convention(c) (Int32) -> Void = { signal in
-            if Terminal.savedFD >= 0 { tcsetattr(Terminal.savedFD, TCSANOW, &Terminal.saved) }
-            Glibc.signal(signal, SIG_DFL)
-            raise(signal)
+        guard tv_echo_off(fd) == 0 else {
+            throw CLIError.failed("cannot turn off echo on the terminal; refusing to read a secret from it")
         }
-        let previousInt = signal(SIGINT, handler)
-        let previousTerm = signal(SIGTERM, handler)
-        let previousHup = signal(SIGHUP, handler)
-        defer {
-            tcsetattr(fd, TCSAFLUSH, &old)
-            savedFD = -1
-            signal(SIGINT, previousInt)
-            signal(SIGTERM, previousTerm)
-            signal(SIGHUP, previousHup)
-        }
-        tcsetattr(fd, TCSAFLUSH, &quiet)
+        defer { tv_echo_restore() }
         write(fd, prompt)
         let secret = try LineReader.readLine(fd: fd, what: "the answer")
         write(fd, "\n")

@@ -1,0 +1,16 @@
+#ifndef TOKENVAULT_TERMINAL_H
+#define TOKENVAULT_TERMINAL_H
+
+/// Turns echo off on the terminal `fd` (keeping line editing), and installs handlers so that
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT restore the terminal before the process dies (a signal
+/// the process ignores stays ignored); SIGTSTP is ignored while echo is off. Returns 0 when
+/// echo is verified off, -1 otherwise (the terminal is then left as it was).
+int tv_echo_off(int fd);
+
+/// Restores the terminal settings and signal dispositions saved by tv_echo_off.
+void tv_echo_restore(void);
+
+/// pipe2(O_CLOEXEC): neither end leaks into programs the process starts.
+int tv_pipe_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,17 @@
+#ifndef TOKENVAULT_TEST_SUPPORT_H
+#define TOKENVAULT_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/// posix_openpt + grantpt + unlockpt; writes the slave's path into `name`. Returns the master
+/// fd, or -1.
+int tv_open_pty(char *name, size_t length);
+
+/// POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
+short tv_spawn_setsid_flag(void);
+
+
+
+/// pipe2 with O_CLOEXEC, so that concurrent spawns do not inherit each other's pipe ends.
+int tv_pipe_cloexec(int fds[2]);
+#endif

@@ -1,0 +1,71 @@
+import Foundation
+@testable import TokenVault
+
+/// A private HOME with a vault path, and a helper to run the real `vault` binary in it.
+final class CLI: @unchecked Sendable {
+    let home: String
+    let vaultPath: String
+    var environment: [String: String]
+    static let passphrase = "correct horse battery"
+
+    init(initialise: Bool = true) {
+        var template = Array((NSTemporaryDirectory() + "/tokenvault-cli-XXXXXX").utf8CString)
+        _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        home = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        chmod(home, 0o700)
+        vaultPath = home + "/.local/share/tokenvault/vault.db"
+        environment = ["HOME": home, "PATH": "/usr/bin:/bin", "TOKENVAULT_PASSPHRASE": Self.passphrase, "LANG": "C"]
+        if initialise {
+            let result = vault(["init", "--kdf", "minimum"])
+            precondition(result.status == 0, "init failed: \(result.err)")
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: home)
+    }
+
+    /// Runs `vault ARGS` with this fixture's environment plus `env` (a nil value unsets).
+    @discardableResult
+    func vault(_ arguments: [String], stdin: Stdin = .devNull, env: [String: String?] = [:],
+               extraFDs: [Int32: String] = [:], timeout: Double = 60) -> RunResult {
+        var environment = self.environment
+        for (key, value) in env { environment[key] = value }
+        return run([Binary.path("vault")] + arguments, environment: environment, stdin: stdin,
+                   extraFDs: extraFDs, timeout: timeout)
+    }
+
+    @discardableResult
+    func add(_ name: String, token: String, _ options: [String] = []) -> RunResult {
+        vault(["add", name] + options, stdin: .data(token))
+    }
+
+    /// Every regular file under HOME, with its bytes.
+    func files() -> [(String, [UInt8])] {
+        var result: [(String, [UInt8])] = []
+        let enumerator = FileManager.default.enumerator(atPath: home)
+        while let name = enumerator?.nextObject() as? String {
+            let path = home + "/" + name
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                result.append((path, [UInt8](FileManager.default.contents(atPath: path) ?? Data())))
+            }
+        }
+        return result
+    }
+
+    /// Opens the vault file through the library (as a second process would).
+    func library() throws -> Vault {
+        let vault = try Vault.open(at: vaultPath)
+        try vault.unlock(passphrase: Secret(Self.passphrase))
+        return vault
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(bytes needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard !n.isEmpty, n.count <= count else { return false }
+        return (0...(count - n.count)).contains { i in self[i..<i + n.count].elementsEqual(n) }
+    }
+}

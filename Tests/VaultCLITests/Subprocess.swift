@@ -1,0 +1,186 @@
+import CTestSupport
+import Foundation
+
+/// Runs the real built binaries as subprocesses, in a new session (so with no controlling
+/// terminal unless a test gives it a pseudo-terminal).
+struct RunResult {
+    var status: Int32
+    var stdout: [UInt8]
+    var stderr: [UInt8]
+    var timedOut: Bool
+    var seconds: Double
+
+    var out: String { String(decoding: stdout, as: UTF8.self) }
+    var err: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+enum Stdin {
+    case data(String)
+    case devNull
+    case closed
+}
+
+enum Binary {
+    /// The folder that holds the test bundle also holds the built executables.
+    static let folder: String = {
+        if let dir = ProcessInfo.processInfo.environment["TOKENVAULT_BIN_DIR"] { return dir }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }()
+
+    static func path(_ name: String) -> String { folder + "/" + name }
+}
+
+func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
+    strings.map { strdup($0) } + [nil]
+}
+
+/// Spawns `arguments` with exactly `environment`, optional stdin, extra fds (child fd -> data
+/// readable from it), and a watchdog that kills the process after `timeout` seconds.
+func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .devNull,
+         extraFDs: [Int32: String] = [:], timeout: Double = 60) -> RunResult {
+    var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
+    tv_pipe_cloexec(&outPipe); tv_pipe_cloexec(&errPipe); tv_pipe_cloexec(&inPipe)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    switch stdin {
+    case .data: posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    case .devNull: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    case .closed: posix_spawn_file_actions_addclose(&actions, 0)
+    }
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    var extraPipes: [(Int32, [Int32], String)] = []
+    for (fd, data) in extraFDs {
+        var p: [Int32] = [0, 0]
+        tv_pipe_cloexec(&p)
+        posix_spawn_file_actions_adddup2(&actions, p[0], fd)
+        extraPipes.append((fd, p, data))
+    }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    posix_spawnattr_setflags(&attributes, tv_spawn_setsid_flag())
+    let argv = cStrings(arguments)
+    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let start = Date()
+    let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+    precondition(rc == 0, "spawn \(arguments[0]) failed: \(rc)")
+    close(outPipe[1]); close(errPipe[1]); close(inPipe[0])
+    for (_, p, data) in extraPipes {
+        close(p[0])
+        _ = data.utf8CString.withUnsafeBufferPointer { write(p[1], $0.baseAddress, $0.count - 1) }
+        close(p[1])
+    }
+    if case .data(let text) = stdin {
+        _ = Array(text.utf8).withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+    }
+    close(inPipe[1])
+
+    var stdout: [UInt8] = [], stderr: [UInt8] = []
+    var open = [outPipe[0], errPipe[0]]
+    var timedOut = false
+    while !open.isEmpty {
+        var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let remaining = timeout - Date().timeIntervalSince(start)
+        if remaining <= 0 {
+            timedOut = true
+            kill(pid, SIGKILL)
+            break
+        }
+        _ = poll(&fds, nfds_t(fds.count), Int32(min(remaining, 0.2) * 1000))
+        for f in fds where f.revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = read(f.fd, &buffer, buffer.count)
+            if n <= 0 {
+                open.removeAll { $0 == f.fd }
+            } else if f.fd == outPipe[0] {
+                stdout += buffer[0..<n]
+            } else {
+                stderr += buffer[0..<n]
+            }
+        }
+    }
+    close(outPipe[0]); close(errPipe[0])
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let seconds = Date().timeIntervalSince(start)
+    let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return RunResult(status: exitStatus, stdout: stdout, stderr: stderr, timedOut: timedOut, seconds: seconds)
+}
+
+/// A program on a pseudo-terminal: its stdin, stdout and stderr are the terminal, which is its
+/// controlling terminal, as when a person runs it.
+final class PTYProcess {
+    let master: Int32
+    let pid: pid_t
+    private(set) var transcript: [UInt8] = []
+
+    init(_ arguments: [String], environment: [String: String]) {
+        var name = [CChar](repeating: 0, count: 256)
+        master = tv_open_pty(&name, name.count)
+        precondition(master >= 0, "no pseudo-terminal")
+        let slave = String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Opened after setsid(), the terminal becomes the child's controlling terminal.
+        posix_spawn_file_actions_addopen(&actions, 0, slave, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        posix_spawn_file_actions_addclose(&actions, master)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, tv_spawn_setsid_flag())
+        let argv = cStrings(arguments)
+        let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+        defer { (argv + envp).forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp)
+        precondition(rc == 0)
+        pid = child
+    }
+
+    /// Reads until the transcript contains `text` (or `timeout` passes). Returns whether it did.
+    @discardableResult
+    func expect(_ text: String, timeout: Double = 20) -> Bool {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if String(decoding: transcript, as: UTF8.self).contains(text) { return true }
+            var fd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            if poll(&fd, 1, 100) > 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = read(master, &buffer, buffer.count)
+                if n <= 0 { break }
+                transcript += buffer[0..<n]
+            }
+        }
+        return String(decoding: transcript, as: UTF8.self).contains(text)
+    }
+
+    func send(_ text: String) {
+        _ = Array(text.utf8).withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+    }
+
+    /// Waits for the exit status, reading the rest of the output.
+    func wait() -> Int32 {
+        while true {
+            var fd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&fd, 1, 2000) > 0 else { break }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = read(master, &buffer, buffer.count)
+            if n <= 0 { break }
+            transcript += buffer[0..<n]
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        close(master)
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    var text: String { String(decoding: transcript, as: UTF8.self) }
+}

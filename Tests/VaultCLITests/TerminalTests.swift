@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// Prompts on a real pseudo-terminal: nothing typed is echoed.
+@Suite struct TerminalTests {
+    @Test func initAsksTwiceWithoutEcho() throws {
+        let cli = CLI(initialise: false)
+        var env = cli.environment
+        env["TOKENVAULT_PASSPHRASE"] = nil
+        let secret = "tty-passphrase-do-not-echo"
+        let p = PTYProcess([Binary.path("vault"), "init", "--kdf", "minimum"], environment: env)
+        #expect(p.expect("New passphrase for"))
+        p.send(secret + "\n")
+        #expect(p.expect("Repeat to confirm: "))
+        p.send(secret + "\n")
+        #expect(p.wait() == 0)
+        #expect(p.text.contains("created"))
+        #expect(!p.text.contains(secret), "echoed: \(p.text)")
+        let vault = try Vault.open(at: cli.vaultPath)
+        try vault.unlock(passphrase: Secret(secret))
+    }
+
+    @Test func mismatchedConfirmationCreatesNothing() throws {
+        let cli = CLI(initialise: false)
+        var env = cli.environment
+        env["TOKENVAULT_PASSPHRASE"] = nil
+        let p = PTYProcess([Binary.path("vault"), "init", "--kdf", "minimum"], environment: env)
+        #expect(p.expect("New passphrase"))
+        p.send("one\n")
+        #expect(p.expect("Repeat"))
+        p.send("two\n")
+        #expect(p.wait() != 0)
+        #expect(p.text.contains("differ"))
+        #expect(!FileManager.default.fileExists(atPath: cli.vaultPath))
+    }
+
+    @Test func addPromptsForTheTokenWithoutEcho() throws {
+        let cli = CLI()
+        let token = "glpat-typed-at-the-prompt-123"
+        let p = PTYProcess([Binary.path("vault"), "add", "typed"], environment: cli.environment)
+        #expect(p.expect("Token for typed: "))
+        p.send(token + "\n")
+        #expect(p.wait() == 0)
+        #expect(!p.text.contains(token), "echoed: \(p.text)")
+        #expect(try cli.library().secret(named: "typed").revealString() == token)
+        // The terminal's echo is back on afterwards: the prompt restored the settings.
+    }
+
+    @Test func passphrasePromptOnTheTerminal() throws {
+        let cli = CLI()
+        cli.add("a", token: "token-a")
+        var env = cli.environment
+        env["TOKENVAULT_PASSPHRASE"] = nil
+        let p = PTYProcess([Binary.path("vault"), "list"], environment: env)
+        #expect(p.expect("Passphrase for"))
+        p.send(CLI.passphrase + "\n")
+        #expect(p.wait() == 0)
+        #expect(p.text.contains("NAME"))
+        #expect(!p.text.contains(CLI.passphrase))
+    }
+
+    @Test func rmAsksBeforeDeleting() throws {
+        let cli = CLI()
+        cli.add("keep", token: "token-keep")
+        let no = PTYProcess([Binary.path("vault"), "rm", "keep"], environment: cli.environment)
+        #expect(no.expect("Remove 'keep' and its token? [y/N] "))
+        no.send("n\n")
+        #expect(no.wait() != 0)
+        #expect(try cli.library().names() == ["keep"])
+
+        let yes = PTYProcess([Binary.path("vault"), "rm", "keep"], environment: cli.environment)
+        #expect(yes.expect("[y/N]"))
+        yes.send("y\n")
+        #expect(yes.wait() == 0)
+        #expect(try cli.library().names().isEmpty)
+
+        // Without a terminal, --yes is required.
+        cli.add("keep", token: "token-keep")
+        let r = cli.vault(["rm", "keep"])
+        #expect(r.status == 64)
+        #expect(r.err.contains("--yes"))
+        #expect(try cli.library().names() == ["keep"])
+    }
+}
