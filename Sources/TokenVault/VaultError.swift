@@ -97,21 +97,21 @@ public enum Redaction {
         "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
     ]
 
-    /// True when `value` looks like a credential: a known token prefix, or a long run of
-    /// letters, digits and `-_` with both letters and digits (as random tokens are).
+    /// True when `value` looks like a credential: a known token prefix, or a run of 16 or more
+    /// letters and digits (between `-`, `_` and other separators) that holds both, as random
+    /// tokens do. Names made of words (`project-1-deploy-key`) do not match.
     public static func looksLikeToken(_ value: String) -> Bool {
         if tokenPrefixes.contains(where: { value.hasPrefix($0) }) { return true }
-        guard value.count >= 20, !value.contains("/"), !value.contains(".") else { return false }
-        var letters = false, digits = false
+        var length = 0, letters = false, digits = false
         for scalar in value.unicodeScalars {
             switch scalar {
-            case "a"..."z", "A"..."Z": letters = true
-            case "0"..."9": digits = true
-            case "-", "_", "=", "+": continue
-            default: return false
+            case "a"..."z", "A"..."Z": letters = true; length += 1
+            case "0"..."9": digits = true; length += 1
+            default: length = 0; letters = false; digits = false
             }
+            if length >= 16 && letters && digits { return true }
         }
-        return letters && digits
+        return false
     }
 
     /// `text` with every token-like run of characters (letters, digits, `-_=+`) replaced by

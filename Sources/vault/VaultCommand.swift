@@ -25,7 +25,8 @@ struct VaultCommand: ParsableCommand {
             \(ExitStatus.table)
             """,
         version: version,
-        subcommands: [Init.self, Add.self, Get.self, List.self, Remove.self]
+        subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
+                      Passwd.self, Completions.self]
     )
 
     static func main() {
@@ -60,7 +61,7 @@ struct VaultCommand: ParsableCommand {
         }
         let raw = self.message(for: error)
         let message = Redaction.redact(raw)
-        let sawToken = message != raw
+        let sawToken = message != raw || CommandLine.arguments.dropFirst().contains { Redaction.redact($0) != $0 }
         if !message.isEmpty { Output.error(message) }
         if sawToken {
             Output.hint("pipe it on standard input instead (printf %s \"$TOKEN\" | vault add NAME), or type it at the prompt")

@@ -13,21 +13,57 @@ extension VaultCommand {
                 Examples:
                   TOKEN=$(vault get gitlab-ci)
                   curl -H "PRIVATE-TOKEN: $(vault get gitlab-ci)" https://gitlab.com/api/v4/user
+                  vault get gitlab-ci --field username
+                  vault get gitlab-ci --json | jq -r .secret
                 """)
+
+        enum Field: String, ExpressibleByArgument, CaseIterable {
+            case username, url, host, scopes, expires, kind
+        }
 
         @OptionGroup var global: GlobalOptions
 
         @Argument(help: "The entry's name.")
         var name: String
 
+        @Option(help: "Print this field instead of the token: username, url, host, scopes, expires or kind.")
+        var field: Field?
+
+        @Flag(help: "Print the whole entry, token included, as one JSON object.")
+        var json = false
+
         @Flag(help: "Print the token even if it has expired.")
         var allowExpired = false
 
+        func validate() throws {
+            if field != nil && json { throw ValidationError("--field and --json exclude each other") }
+        }
+
         func run() throws {
             let vault = try global.unlockedVault()
+            if let field {
+                let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+                try Output.out(Self.value(of: field, in: entry) + "\n")
+                return
+            }
             let (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
             try ExpiryPolicy.check(entry, allowExpired: allowExpired)
-            try Output.out(secret: secret)
+            if json {
+                try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
+            } else {
+                try Output.out(secret: secret)
+            }
+        }
+
+        static func value(of field: Field, in entry: Entry) -> String {
+            switch field {
+            case .username: entry.username ?? ""
+            case .url: entry.url?.description ?? ""
+            case .host: entry.host ?? ""
+            case .scopes: entry.scopes.joined(separator: ",")
+            case .expires: entry.expires?.dateString ?? ""
+            case .kind: entry.kind.rawValue
+            }
         }
     }
 }
@@ -38,28 +74,54 @@ enum ExpiryPolicy {
 
     static func check(_ entry: Entry, allowExpired: Bool, now: Timestamp = .now()) throws {
         guard let expires = entry.expires else { return }
+        let name = Redaction.displayName(entry.name)
         if expires <= now {
             if !allowExpired { throw CLIError.expired(name: entry.name, on: expires) }
-            Output.warning("the token '\(Redaction.displayName(entry.name))' expired on \(expires.dateString)")
+            Output.warning("the token '\(name)' expired on \(expires.dateString)")
         } else if expires <= now.adding(days: warningDays) {
-            Output.warning("the token '\(Redaction.displayName(entry.name))' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
+            Output.warning("the token '\(name)' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
         }
     }
 }
 
 enum RelativeTime {
-    /// "in 12 days", "expired 3 days ago", "today", "in 5 hours".
+    /// "in 12 days", "3 days ago", "in 5 hours", "in 4 months", "2 years ago".
     static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
         let seconds = date.secondsSince1970 - now.secondsSince1970
         let magnitude = abs(seconds)
-        let text: String
-        if magnitude < 3600 {
-            text = "\(max(1, magnitude / 60)) minute" + (magnitude / 60 == 1 ? "" : "s")
-        } else if magnitude < 86_400 {
-            text = "\(magnitude / 3600) hour" + (magnitude / 3600 == 1 ? "" : "s")
-        } else {
-            text = "\(magnitude / 86_400) day" + (magnitude / 86_400 == 1 ? "" : "s")
+        let (count, unit): (Int64, String) = switch magnitude {
+        case ..<3600: (max(1, magnitude / 60), "minute")
+        case ..<86_400: (magnitude / 3600, "hour")
+        case ..<(86_400 * 100): (magnitude / 86_400, "day")
+        case ..<(86_400 * 730): (magnitude / (86_400 * 30), "month")
+        default: (magnitude / (86_400 * 365), "year")
         }
+        let text = "\(count) \(unit)" + (count == 1 ? "" : "s")
         return seconds >= 0 ? "in \(text)" : "\(text) ago"
+    }
+
+    /// "in 12 days" or "expired 3 days ago".
+    static func expiry(_ date: Timestamp, now: Timestamp = .now()) -> String {
+        date <= now ? "expired " + describe(date, now: now) : describe(date, now: now)
+    }
+}
+
+/// `30d`, `12h`, `2w`, `90m` (minutes), `1y`: a span of time for filters and timeouts.
+struct Span: ExpressibleByArgument {
+    var seconds: Int64
+
+    init?(argument: String) {
+        guard let unit = argument.last, let number = Int64(argument.dropLast()), number >= 0 else { return nil }
+        let factor: Int64 = switch unit {
+        case "s": 1
+        case "m": 60
+        case "h": 3600
+        case "d": 86_400
+        case "w": 7 * 86_400
+        case "y": 365 * 86_400
+        default: 0
+        }
+        guard factor > 0 else { return nil }
+        seconds = number * factor
     }
 }

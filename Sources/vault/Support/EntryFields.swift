@@ -22,6 +22,10 @@ struct EntryFields: ParsableArguments {
                                valueName: "kind"))
     var kind: TokenKind?
 
+    var isEmpty: Bool {
+        url == nil && username == nil && scopes == nil && expires == nil && note == nil && kind == nil
+    }
+
     struct Parsed {
         var url: CredentialURL?
         var username: String?

@@ -1,5 +1,8 @@
 import ArgumentParser
 import TokenVault
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -17,6 +20,9 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var passphraseFile: String?
 
+    @Flag(name: .shortAndLong, help: "Say on stderr what the command does (never a secret).")
+    var verbose = false
+
     var path: String {
         vaultPath ?? VaultLocation.defaultPath(environment: Environment.current)
     }
@@ -27,14 +33,22 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the vault, locked.
     func openVault() throws -> Vault {
-        try Vault.open(at: path)
+        Log.enabled = verbose
+        Log.verbose("vault file \(path)")
+        return try Vault.open(at: path)
     }
 
     /// Opens the vault and unlocks it from the passphrase sources.
     func unlockedVault() throws -> Vault {
         let vault = try openVault()
-        let passphrase = try passphrase.read(prompt: "Passphrase for \(path): ")
-        try vault.unlock(passphrase: passphrase)
+        let source = passphrase
+        Log.verbose("passphrase from \(source.sourceName)")
+        let secret = try source.read(prompt: "Passphrase for \(path): ")
+        let start = Log.clock()
+        try vault.unlock(passphrase: secret)
+        if verbose, let kdf = try? vault.kdfParameters() {
+            Log.verbose("unlocked: Argon2id, \(kdf.opsLimit) passes, \(kdf.memLimit >> 20) MiB, in \(Log.since(start)) ms")
+        }
         return vault
     }
 }
@@ -95,5 +109,25 @@ enum Suggestion {
             previous = current
         }
         return previous[b.count]
+    }
+}
+
+/// `--verbose` logging to stderr. Only paths, names, sources and timings: never a secret.
+enum Log {
+    nonisolated(unsafe) static var enabled = false
+
+    static func verbose(_ message: @autoclosure () -> String) {
+        if enabled { Output.err("vault: " + message()) }
+    }
+
+    static func clock() -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now
+    }
+
+    static func since(_ start: timespec) -> Int {
+        let now = clock()
+        return (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1_000_000
     }
 }

@@ -16,6 +16,15 @@ struct PassphraseSource {
     var file: String?
     var environment: [String: String]
 
+    /// Which source ``read(prompt:confirm:)`` will use, for --verbose.
+    var sourceName: String {
+        if let fd { return "file descriptor \(fd)" }
+        if let file { return "the file \(file)" }
+        if let value = environment["TOKENVAULT_PASSPHRASE"], !value.isEmpty { return "TOKENVAULT_PASSPHRASE" }
+        if let program = environment["TOKENVAULT_ASKPASS"], !program.isEmpty { return "TOKENVAULT_ASKPASS (\(program))" }
+        return "a prompt on the terminal"
+    }
+
     /// Reads the passphrase. `confirm` asks twice when it comes from a terminal prompt (for a
     /// new passphrase).
     func read(prompt: String, confirm: Bool = false) throws(CLIError) -> Secret {

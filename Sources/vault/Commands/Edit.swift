@@ -1,0 +1,56 @@
+import ArgumentParser
+import TokenVault
+
+extension VaultCommand {
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an entry's metadata, or its token with --secret.",
+            discussion: """
+                Only the fields given change. With --secret the new token is read like `vault add` \
+                reads one: from standard input when that is not a terminal, else from a prompt \
+                that does not echo.
+
+                Examples:
+                  vault edit gitlab-ci --scopes read_api --expires 2027-06-30
+                  vault edit gitlab-ci --no-expiry
+                  printf %s "$NEW_TOKEN" | vault edit gitlab-ci --secret
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var fields: EntryFields
+
+        @Argument(help: "The entry's name.")
+        var name: String
+
+        @Flag(help: "The token does not expire.")
+        var noExpiry = false
+
+        @Flag(help: "Replace the token (read from standard input or a prompt).")
+        var secret = false
+
+        @Argument(parsing: .allUnrecognized, help: .hidden)
+        var extra: [String] = []
+
+        func validate() throws {
+            try refuseExtraArguments(extra)
+            try checkingInput { _ = try fields.parsed() }
+            if noExpiry && fields.expires != nil { throw ValidationError("--expires and --no-expiry exclude each other") }
+            if !secret && !noExpiry && fields.isEmpty {
+                throw ValidationError("nothing to change: give --url, --username, --scopes, --expires, --no-expiry, --note, --kind or --secret")
+            }
+        }
+
+        func run() throws {
+            let vault = try global.unlockedVault()
+            _ = try withSuggestion(vault) { try vault.entry(named: name) }
+            let newSecret = secret ? try TokenInput.read(prompt: "New token for \(name): ") : nil
+            let parsed = try fields.parsed()
+            try vault.update(name, secret: newSecret) { entry in
+                entry = parsed.apply(to: entry)
+                if noExpiry { entry.expires = nil }
+                if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
+            }
+            Output.note("updated '\(name)'")
+        }
+    }
+}

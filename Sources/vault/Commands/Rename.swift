@@ -1,0 +1,31 @@
+import ArgumentParser
+import TokenVault
+
+extension VaultCommand {
+    struct Rename: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rename an entry.",
+            discussion: """
+                Examples:
+                  vault rename gitlab.com gitlab-personal
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The entry's current name.")
+        var old: String
+
+        @Argument(help: "The new name.")
+        var new: String
+
+        func validate() throws {
+            try checkingInput { try Entry.validate(name: new) }
+        }
+
+        func run() throws {
+            let vault = try global.unlockedVault()
+            try withSuggestion(vault) { try vault.rename(old, to: new) }
+            Output.note("renamed '\(old)' to '\(new)'")
+        }
+    }
+}

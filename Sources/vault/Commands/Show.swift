@@ -1,0 +1,66 @@
+import ArgumentParser
+import TokenVault
+
+extension VaultCommand {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every field of one entry (the token hidden unless --reveal).",
+            discussion: """
+                Examples:
+                  vault show gitlab-ci
+                  vault show gitlab-ci --json | jq -r .expires
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The entry's name.")
+        var name: String
+
+        @Flag(help: "Include the token.")
+        var reveal = false
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() throws {
+            let vault = try global.unlockedVault()
+            let entry: Entry
+            var secret: Secret?
+            if reveal {
+                (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
+            } else {
+                entry = try withSuggestion(vault) { try vault.entry(named: name) }
+            }
+            if json {
+                try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
+                return
+            }
+            let now = Timestamp.now()
+            var rows: [(String, String)] = [
+                ("name", entry.name),
+                ("kind", entry.kind.rawValue),
+                ("url", entry.url?.description ?? "-"),
+                ("host", entry.host ?? "-"),
+                ("username", entry.username ?? "-"),
+                ("scopes", entry.scopes.isEmpty ? "-" : entry.scopes.joined(separator: ",")),
+                ("expires", entry.expires.map { "\($0.dateString) (\(RelativeTime.expiry($0, now: now)))" } ?? "never"),
+                ("notes", entry.notes ?? "-"),
+                ("created", entry.created.iso8601),
+                ("updated", entry.updated.iso8601),
+                ("last used", entry.lastUsed.map(\.iso8601) ?? "never"),
+            ]
+            rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
+            var text = ""
+            for (label, value) in rows {
+                text += label + ":" + String(repeating: " ", count: 11 - label.count) + value
+                if label == "token", let secret {
+                    try Output.out(text)
+                    try Output.out(secret: secret)
+                    return
+                }
+                text += "\n"
+            }
+            try Output.out(text)
+        }
+    }
+}
