@@ -38,7 +38,7 @@ func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
 /// Spawns `arguments` with exactly `environment`, optional stdin, extra fds (child fd -> data
 /// readable from it), and a watchdog that kills the process after `timeout` seconds.
 func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .devNull,
-         extraFDs: [Int32: String] = [:], timeout: Double = 60) -> RunResult {
+         extraFDs: [Int32: String] = [:], timeout: Double = 60, stdoutPath: String? = nil) -> RunResult {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
     tv_pipe_cloexec(&outPipe); tv_pipe_cloexec(&errPipe); tv_pipe_cloexec(&inPipe)
     var actions = posix_spawn_file_actions_t()
@@ -49,7 +49,11 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
     case .devNull: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     case .closed: posix_spawn_file_actions_addclose(&actions, 0)
     }
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    if let stdoutPath {
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY, 0)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    }
     posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
     var extraPipes: [(Int32, [Int32], String)] = []
     for (fd, data) in extraFDs {
