@@ -50,6 +50,13 @@ let package = Package(
             path: "Examples/AuthHeader"
         ),
 
+        // bench/: a filler for benchmarks at 10,000 entries (bench/run.sh).
+        .executableTarget(
+            name: "vault-bench-fill",
+            dependencies: ["TokenVault"],
+            path: "bench/Fill"
+        ),
+
         .testTarget(
             name: "TokenVaultTests",
             dependencies: ["TokenVault"]

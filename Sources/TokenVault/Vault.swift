@@ -242,23 +242,34 @@ public final class Vault: Sendable {
 
     /// Adds an entry. Fails with `.alreadyExists` if the name is taken.
     public func add(_ entry: Entry, secret: Secret) throws(VaultError) {
-        try Entry.validate(name: entry.name)
-        guard !secret.isEmpty else { throw .invalidInput("the token is empty") }
+        try add([(entry, secret)])
+    }
+
+    /// Adds several entries in one transaction: all of them, or none if any name is taken or
+    /// invalid.
+    public func add(_ batch: [(entry: Entry, secret: Secret)]) throws(VaultError) {
+        for (entry, secret) in batch {
+            try Entry.validate(name: entry.name)
+            guard !secret.isEmpty else { throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty") }
+        }
         try write { db, keys, manifest throws(VaultError) in
-            let lookup = keys.lookup(entry.name)
-            guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
-            var entry = entry
+            let existing = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?")
+            let insert = try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
             let now = Timestamp.now()
-            entry.created = now
-            entry.updated = now
-            // A row that the manifest does not list was put there from outside TokenVault.
-            let existing = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
-            guard try !existing.step() else { throw .tampered("an entry that the header does not list") }
-            let revision = manifest.nextRevision()
-            let row = Self.seal(entry, secret: secret, lookup: lookup, revision: revision, keys: keys)
-            try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
-                .run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
-            manifest.set(lookup, revision: revision)
+            for (entry, secret) in batch {
+                let lookup = keys.lookup(entry.name)
+                guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
+                // A row that the manifest does not list was put there from outside TokenVault.
+                try existing.bind([.blob(lookup)])
+                guard try !existing.step() else { throw .tampered("an entry that the header does not list") }
+                var entry = entry
+                entry.created = now
+                entry.updated = now
+                let revision = manifest.nextRevision()
+                let row = Self.seal(entry, secret: secret, lookup: lookup, revision: revision, keys: keys)
+                try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
+                manifest.set(lookup, revision: revision)
+            }
         }
     }
 
@@ -457,7 +468,8 @@ public final class Vault: Sendable {
 
     private static func openMetadata(_ box: [UInt8], lookup: [UInt8], revision: UInt64, keys: Keys,
                                      what: String = "an entry's metadata") throws(VaultError) -> Entry {
-        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: revision, key: keys.metadata, what: what)
+        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: revision, key: keys.metadata,
+                                                 what: what, guarded: false)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
             try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
         }
@@ -466,7 +478,7 @@ public final class Vault: Sendable {
     private static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> Secret {
         let what = "the secret of '\(Redaction.displayName(row.entry.name))'"
         let (plaintext, body) = try Records.open(row.sealedSecret, lookup: row.lookup, revision: row.revision,
-                                                 key: keys.secret, what: what)
+                                                 key: keys.secret, what: what, guarded: true)
         return plaintext.withUnsafeBytes { Secret(copying: UnsafeRawBufferPointer(rebasing: $0[body])) }
     }
 

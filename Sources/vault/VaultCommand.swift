@@ -38,7 +38,7 @@ struct VaultCommand: ParsableCommand {
         unsetenv("TOKENVAULT_PASSPHRASE")
         let status: ExitStatus
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
             try command.run()
             status = .success
         } catch let error as VaultError {

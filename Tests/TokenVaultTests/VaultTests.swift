@@ -124,6 +124,19 @@ import Testing
         }
     }
 
+    @Test func batchAddIsAllOrNothing() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        try vault.add(Entry(name: "taken"), secret: Secret("t0"))
+        #expect(throws: VaultError.alreadyExists(name: "taken")) {
+            try vault.add([(Entry(name: "new-1"), Secret("t1")), (Entry(name: "taken"), Secret("t2"))])
+        }
+        #expect(try vault.names() == ["taken"])
+        try vault.add((0..<50).map { (Entry(name: "bulk-\($0)"), Secret("token-\($0)")) })
+        #expect(try vault.names().count == 51)
+        #expect(try vault.secret(named: "bulk-49").revealString() == "token-49")
+    }
+
     @Test func createRefusesAnExistingFile() throws {
         let folder = TempFolder()
         _ = try makeVault(in: folder)

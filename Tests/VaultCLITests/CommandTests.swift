@@ -65,7 +65,7 @@ import Testing
         #expect(typo.err.contains("vault: error: no entry named 'gitlab-c1'"))
         #expect(typo.err.contains("vault: hint: did you mean gitlab-ci?"))
         #expect(typo.stdout.isEmpty)
-        let noVault = cli.vault(["get", "x", "--vault", cli.home + "/missing.db"])
+        let noVault = cli.vault(["--vault", cli.home + "/missing.db", "get", "x"])
         #expect(noVault.status == 2)
         #expect(noVault.err.contains("no vault at"))
 

@@ -3,21 +3,29 @@ import CSodium
 /// Bytes in memory from `sodium_malloc`: guarded by inaccessible pages, locked against
 /// swapping where the system allows it, and wiped by `sodium_free` when released.
 ///
+/// With `guarded: false` the bytes come from `malloc` and are only wiped when released: for
+/// plaintexts that are not secrets themselves (an entry's metadata, the manifest), which are
+/// opened by the thousand in `vault list`, where a guarded allocation (an mmap, two guard pages
+/// and an mlock each) would dominate the time.
+///
 /// The buffer is written only while it is being built, before it is shared; after that it is
 /// read-only, which is what makes the `Sendable` conformance sound.
 final class SecureBytes: @unchecked Sendable {
     let count: Int
     private let base: UnsafeMutableRawPointer
+    private let guarded: Bool
 
     /// A zeroed buffer of `count` bytes.
-    init(count: Int) {
+    init(count: Int, guarded: Bool = true) {
         Sodium.initialize()
-        guard let pointer = sodium_malloc(Swift.max(count, 1)) else {
-            fatalError("sodium_malloc: out of memory")
+        let size = Swift.max(count, 1)
+        guard let pointer = guarded ? sodium_malloc(size) : malloc(size) else {
+            fatalError("out of memory")
         }
-        sodium_memzero(pointer, Swift.max(count, 1))
+        sodium_memzero(pointer, size)
         self.base = pointer
         self.count = count
+        self.guarded = guarded
     }
 
     convenience init(copying bytes: UnsafeRawBufferPointer) {
@@ -28,13 +36,18 @@ final class SecureBytes: @unchecked Sendable {
     }
 
     /// A buffer filled by `body`, which is handed the writable bytes exactly once.
-    convenience init(count: Int, filling body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
-        self.init(count: count)
+    convenience init(count: Int, guarded: Bool = true, filling body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        self.init(count: count, guarded: guarded)
         try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
     deinit {
-        sodium_free(base)
+        if guarded {
+            sodium_free(base)
+        } else {
+            sodium_memzero(base, Swift.max(count, 1))
+            free(base)
+        }
     }
 
     func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The manifest: one sealed blob in the header that says which entries exist and at which
 /// revision each was last written. It is what makes a deleted, re-inserted or rolled-back row
 /// detectable, and it binds the header's plain columns (format, vault id, KDF parameters and
@@ -16,17 +22,16 @@ struct Manifest: Equatable {
 
     static let magic = Array("TVM1".utf8)
     static let prefixBytes = 16
+    static let recordBytes = prefixBytes + 8
+    static let headerBytes = 4 + 16 + 4 + 4 + 8 + 8 + 16 + 8 + 4
 
     var binding: Binding
     /// The highest revision ever written; every write takes the next one, so revisions are
     /// never reused, even for a name that is removed and added again.
     var generation: UInt64
-    /// Sorted by prefix.
-    private(set) var records: [(prefix: [UInt8], revision: UInt64)]
-
-    static func == (a: Manifest, b: Manifest) -> Bool {
-        a.binding == b.binding && a.generation == b.generation && a.records.elementsEqual(b.records, by: { $0 == $1 })
-    }
+    /// The records, flat: `count` times (prefix, revision), sorted by prefix. Kept as bytes so
+    /// that a lookup among 10,000 entries is a binary search with no parsing.
+    private var records: [UInt8]
 
     init(binding: Binding) {
         self.binding = binding
@@ -34,21 +39,33 @@ struct Manifest: Equatable {
         self.records = []
     }
 
-    var count: Int { records.count }
+    var count: Int { records.count / Self.recordBytes }
 
+    /// Binary search: whether the prefix of `lookup` is listed, and where it is or would go.
     private func index(of lookup: [UInt8]) -> (found: Bool, at: Int) {
-        let prefix = lookup.prefix(Self.prefixBytes)
-        var low = 0, high = records.count
-        while low < high {
-            let mid = (low + high) / 2
-            if records[mid].prefix.lexicographicallyPrecedes(prefix) { low = mid + 1 } else { high = mid }
+        precondition(lookup.count >= Self.prefixBytes)
+        return records.withUnsafeBytes { all in
+            lookup.withUnsafeBytes { key in
+                var low = 0, high = all.count / Self.recordBytes
+                while low < high {
+                    let mid = (low + high) / 2
+                    let order = memcmp(all.baseAddress! + mid * Self.recordBytes, key.baseAddress!, Self.prefixBytes)
+                    if order < 0 { low = mid + 1 } else { high = mid }
+                }
+                let found = low < all.count / Self.recordBytes
+                    && memcmp(all.baseAddress! + low * Self.recordBytes, key.baseAddress!, Self.prefixBytes) == 0
+                return (found, low)
+            }
         }
-        return (low < records.count && records[low].prefix.elementsEqual(prefix), low)
     }
 
     func revision(of lookup: [UInt8]) -> UInt64? {
         let (found, at) = index(of: lookup)
-        return found ? records[at].revision : nil
+        guard found else { return nil }
+        return records.withUnsafeBytes { all in
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: all[(at * Self.recordBytes + Self.prefixBytes)...]))
+            return reader.u64()
+        }
     }
 
     /// Takes the next revision number.
@@ -59,20 +76,25 @@ struct Manifest: Equatable {
 
     mutating func set(_ lookup: [UInt8], revision: UInt64) {
         let (found, at) = index(of: lookup)
+        var record = ByteWriter()
+        record.raw(lookup.prefix(Self.prefixBytes))
+        record.u64(revision)
+        let range = at * Self.recordBytes..<(at + 1) * Self.recordBytes
         if found {
-            records[at].revision = revision
+            records.replaceSubrange(range, with: record.bytes)
         } else {
-            records.insert((Array(lookup.prefix(Self.prefixBytes)), revision), at: at)
+            records.insert(contentsOf: record.bytes, at: range.lowerBound)
         }
     }
 
     mutating func remove(_ lookup: [UInt8]) {
         let (found, at) = index(of: lookup)
-        if found { records.remove(at: at) }
+        if found { records.removeSubrange(at * Self.recordBytes..<(at + 1) * Self.recordBytes) }
     }
 
     func seal(using key: SymmetricKey) -> [UInt8] {
         var w = ByteWriter()
+        w.bytes.reserveCapacity(Self.headerBytes + records.count)
         w.raw(Self.magic)
         w.raw(binding.vaultID)
         w.u32(binding.format)
@@ -81,13 +103,10 @@ struct Manifest: Equatable {
         w.u64(binding.kdf.memLimit)
         w.raw(binding.salt)
         w.u64(generation)
-        w.u32(UInt32(records.count))
-        for record in records {
-            w.raw(record.prefix)
-            w.u64(record.revision)
-        }
+        w.u32(UInt32(count))
+        w.raw(records)
         let length = w.bytes.count
-        let plaintext = SecureBytes(count: Padding.paddedLength(length)) { buffer in
+        let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
             buffer.copyBytes(from: w.bytes)
             Padding.pad(buffer, length: length)
         }
@@ -95,7 +114,7 @@ struct Manifest: Equatable {
     }
 
     static func open(_ box: [UInt8], using key: SymmetricKey) throws(VaultError) -> Manifest {
-        let plaintext = try SecretBox.open(box, using: key, what: "the vault header")
+        let plaintext = try SecretBox.open(box, using: key, what: "the vault header", guarded: false)
         let manifest: Manifest? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes) else { return nil }
             var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
@@ -103,16 +122,12 @@ struct Manifest: Equatable {
                   let vaultID = r.array(16), let format = r.u32(), let algorithm = r.u32(),
                   let ops = r.u64(), let mem = r.u64(), let salt = r.array(KeyDerivation.saltBytes),
                   let generation = r.u64(), let count = r.u32(),
-                  r.remaining == Int(count) * (prefixBytes + 8) else { return nil }
+                  r.remaining == Int(count) * recordBytes, let records = r.array(r.remaining) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
                 kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
             manifest.generation = generation
-            manifest.records.reserveCapacity(Int(count))
-            for _ in 0..<count {
-                guard let prefix = r.array(prefixBytes), let revision = r.u64() else { return nil }
-                manifest.records.append((prefix, revision))
-            }
+            manifest.records = records
             return manifest
         }
         guard let manifest else { throw .tampered("the vault header") }

@@ -27,8 +27,8 @@ enum Records {
     /// Opens a sealed record and checks that it belongs to `lookup` at `revision`. Returns the
     /// plaintext and the range of its body.
     static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SymmetricKey,
-                     what: String) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
-        let plaintext = try SecretBox.open(box, using: key, what: what)
+                     what: String, guarded: Bool) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
+        let plaintext = try SecretBox.open(box, using: key, what: what, guarded: guarded)
         let body: Range<Int>? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes), length >= bindingBytes else { return nil }
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))

@@ -23,6 +23,33 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Say on stderr what the command does (never a secret).")
     var verbose = false
 
+    /// Global options may also come before the subcommand (`vault --vault PATH list`): they
+    /// are moved to just after it, where the subcommand's parser reads them.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
+        let flags: Set<String> = ["-v", "--verbose"]
+        var globals: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if withValue.contains(name) {
+                globals.append(argument)
+                if !argument.contains("="), index + 1 < arguments.count {
+                    globals.append(arguments[index + 1])
+                    index += 1
+                }
+            } else if flags.contains(argument) {
+                globals.append(argument)
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard !globals.isEmpty, index < arguments.count else { return arguments }
+        return [arguments[index]] + globals + arguments[(index + 1)...]
+    }
+
     var path: String {
         vaultPath ?? VaultLocation.defaultPath(environment: Environment.current)
     }
