@@ -132,6 +132,15 @@ import Testing
         #expect(cli.vault(["get", "github"], env: ["TOKENVAULT_PASSPHRASE": "third"]).status == 0)
     }
 
+    @Test func initUsesTheModerateCostByDefault() throws {
+        let cli = CLI(initialise: false)
+        let r = cli.vault(["init"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try Vault.open(at: cli.vaultPath).kdfParameters() == .moderate)
+        #expect(cli.vault(["init"]).status == 1, "a second init must not overwrite the vault")
+        #expect(cli.vault(["init"]).err.contains("already exists"))
+    }
+
     @Test func completionsVersionAndHelp() throws {
         let cli = CLI(initialise: false)
         for shell in ["bash", "zsh", "fish"] {
