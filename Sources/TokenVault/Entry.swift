@@ -118,7 +118,13 @@ public struct Entry: Sendable, Equatable, Codable {
     public var notes: String?
     public internal(set) var created: Timestamp
     public internal(set) var updated: Timestamp
+    /// When git last had this token from the helper, or `vault get` printed it.
     public internal(set) var lastUsed: Timestamp?
+    /// The entry the git helper prefers among several for the same host.
+    public var isGitDefault: Bool = false
+    /// Set when git reported the token as failing (the helper's `erase`): the helper no longer
+    /// gives it to git until `vault restore` clears it.
+    public var rejected: Timestamp?
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

@@ -30,6 +30,7 @@ public final class Vault: Sendable {
         let lookup: SymmetricKey
         let metadata: SymmetricKey
         let secret: SymmetricKey
+        let usage: SymmetricKey
 
         init(vaultKey: SymmetricKey) {
             self.vaultKey = vaultKey
@@ -37,6 +38,7 @@ public final class Vault: Sendable {
             lookup = KeyDerivation.subkey(.lookup, of: vaultKey)
             metadata = KeyDerivation.subkey(.entryMetadata, of: vaultKey)
             secret = KeyDerivation.subkey(.entrySecret, of: vaultKey)
+            usage = KeyDerivation.subkey(.usage, of: vaultKey)
         }
 
         func lookup(_ name: String) -> [UInt8] {
@@ -202,7 +204,44 @@ public final class Vault: Sendable {
     public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
         try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
-            return (row.entry, try Self.openSecret(row, keys: keys))
+            return (row.entry, try Self.openSecret(row, keys: keys).current)
+        }
+    }
+
+    /// The tokens an entry held before its current one, newest first, with when each was
+    /// replaced.
+    public func history(of name: String) throws(VaultError) -> [SecretVersion] {
+        try read { db, keys, manifest throws(VaultError) in
+            try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).previous
+        }
+    }
+
+    /// Makes the previous version at `index` (0 is the newest, as ``history(of:)`` lists them)
+    /// current again; the token it replaces joins the history.
+    public func restoreVersion(_ name: String, index: Int) throws {
+        let versions = try history(of: name)
+        guard versions.indices.contains(index) else {
+            throw VaultError.invalidInput("'\(Redaction.displayName(name))' has no version \(index + 1) in its history")
+        }
+        try update(name, secret: versions[index].secret)
+    }
+
+    /// Records that the entry was just used (by git or `vault get`). One small write outside the
+    /// manifest, flushed without waiting for the disk: losing it in a power cut loses a time,
+    /// never a token.
+    public func markUsed(_ name: String, at time: Timestamp = .now()) throws(VaultError) {
+        try state.withLock { state throws(VaultError) in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = state.db
+            let lookup = keys.lookup(name)
+            try db.execute("PRAGMA synchronous = NORMAL")
+            defer { try? db.execute("PRAGMA synchronous = FULL") }
+            try db.transaction(write: true) { () throws(VaultError) in
+                let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
+                guard try exists.step() else { throw VaultError.notFound(name: name, suggestion: nil) }
+                try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
+                    .run([.blob(lookup), .blob(Self.sealUsage(time, lookup: lookup, keys: keys))])
+            }
         }
     }
 
@@ -210,6 +249,9 @@ public final class Vault: Sendable {
     /// deleted, added or rolled-back row is reported.
     public func entries() throws(VaultError) -> [Entry] {
         try read { db, keys, manifest throws(VaultError) in
+            var usage: [[UInt8]: [UInt8]] = [:]
+            let uses = try db.prepare("SELECT lookup, sealed FROM usage")
+            while try uses.step() { usage[uses.blob(0)] = uses.blob(1) }
             let statement = try db.prepare("SELECT lookup, metadata FROM entries")
             var entries: [Entry] = []
             var seen = Set<[UInt8]>()
@@ -220,7 +262,10 @@ public final class Vault: Sendable {
                 guard let revision = manifest.revision(of: lookup) else {
                     throw .tampered("an entry that the header does not list")
                 }
-                let entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+                var entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+                entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
+                    try Self.openUsage(sealed, lookup: lookup, keys: keys)
+                }
                 guard keys.lookup(entry.name) == lookup else {
                     throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
                 }
@@ -266,7 +311,8 @@ public final class Vault: Sendable {
                 entry.created = now
                 entry.updated = now
                 let revision = manifest.nextRevision()
-                let row = Self.seal(entry, secret: secret, lookup: lookup, revision: revision, keys: keys)
+                let row = Self.seal(entry, record: SecretRecord(current: secret, previous: []),
+                                    lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
                 manifest.set(lookup, revision: revision)
             }
@@ -299,10 +345,10 @@ public final class Vault: Sendable {
             let written = try write { db, keys, manifest throws(VaultError) -> Bool in
                 let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
                 guard row.revision == revision else { return false }
-                let secret: Secret
-                if let newSecret { secret = newSecret } else { secret = try Self.openSecret(row, keys: keys) }
+                var record = try Self.openSecret(row, keys: keys)
+                if let newSecret { record.replace(with: newSecret, at: changed.updated) }
                 let next = manifest.nextRevision()
-                let sealed = Self.seal(changed, secret: secret, lookup: row.lookup, revision: next, keys: keys)
+                let sealed = Self.seal(changed, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
                     .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
                 manifest.set(row.lookup, revision: next)
@@ -323,11 +369,16 @@ public final class Vault: Sendable {
             var entry = row.entry
             entry.name = newName
             entry.updated = Timestamp.now()
-            let secret = try Self.openSecret(row, keys: keys)
+            let record = try Self.openSecret(row, keys: keys)
             let revision = manifest.nextRevision()
-            let sealed = Self.seal(entry, secret: secret, lookup: newLookup, revision: revision, keys: keys)
+            let sealed = Self.seal(entry, record: record, lookup: newLookup, revision: revision, keys: keys)
             try db.prepare("UPDATE entries SET lookup = ?, metadata = ?, secret = ? WHERE lookup = ?")
                 .run([.blob(newLookup), .blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+            try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
+            if let used = row.entry.lastUsed {
+                try db.prepare("INSERT INTO usage (lookup, sealed) VALUES (?, ?)")
+                    .run([.blob(newLookup), .blob(Self.sealUsage(used, lookup: newLookup, keys: keys))])
+            }
             manifest.remove(row.lookup)
             manifest.set(newLookup, revision: revision)
         }
@@ -339,6 +390,7 @@ public final class Vault: Sendable {
         try write { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             try db.prepare("DELETE FROM entries WHERE lookup = ?").run([.blob(row.lookup)])
+            try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
             manifest.remove(row.lookup)
             _ = manifest.nextRevision()
         }
@@ -462,8 +514,12 @@ public final class Vault: Sendable {
         guard found else { throw .tampered("entry '\(Redaction.displayName(name))', which is missing") }
         let what = "entry '\(Redaction.displayName(name))'"
         let entry = try openMetadata(statement.blob(0), lookup: lookup, revision: revision, keys: keys, what: what)
+        let sealedSecret = statement.blob(1)
         guard entry.name == name else { throw .tampered(what) }
-        return Row(lookup: lookup, revision: revision, entry: entry, sealedSecret: statement.blob(1))
+        var withUse = entry
+        let usage = try db.prepare("SELECT sealed FROM usage WHERE lookup = ?").bind([.blob(lookup)])
+        if try usage.step() { withUse.lastUsed = try openUsage(usage.blob(0), lookup: lookup, keys: keys) }
+        return Row(lookup: lookup, revision: revision, entry: withUse, sealedSecret: sealedSecret)
     }
 
     private static func openMetadata(_ box: [UInt8], lookup: [UInt8], revision: UInt64, keys: Keys,
@@ -475,26 +531,42 @@ public final class Vault: Sendable {
         }
     }
 
-    private static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> Secret {
+    private static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> SecretRecord {
         let what = "the secret of '\(Redaction.displayName(row.entry.name))'"
         let (plaintext, body) = try Records.open(row.sealedSecret, lookup: row.lookup, revision: row.revision,
                                                  key: keys.secret, what: what, guarded: true)
-        return plaintext.withUnsafeBytes { Secret(copying: UnsafeRawBufferPointer(rebasing: $0[body])) }
+        return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
+            try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+        }
     }
 
-    private static func seal(_ entry: Entry, secret: Secret, lookup: [UInt8], revision: UInt64,
+    private static func seal(_ entry: Entry, record: SecretRecord, lookup: [UInt8], revision: UInt64,
                              keys: Keys) -> (metadata: [UInt8], secret: [UInt8]) {
         var metadata = Records.encode(entry)
         defer { Sodium.wipe(&metadata) }
         let sealedMetadata = Records.seal(bodyCount: metadata.count, lookup: lookup, revision: revision, key: keys.metadata) {
             $0.copyBytes(from: metadata)
         }
-        let sealedSecret = secret.withUnsafeBytes { bytes in
-            Records.seal(bodyCount: bytes.count, lookup: lookup, revision: revision, key: keys.secret) {
-                $0.copyMemory(from: bytes)
-            }
-        }
+        let sealedSecret = Records.seal(bodyCount: record.bodyCount, lookup: lookup, revision: revision,
+                                        key: keys.secret, fill: record.fill)
         return (sealedMetadata, sealedSecret)
+    }
+
+    /// A last-used time, bound to its entry's lookup (revision 0: usage is outside the manifest;
+    /// an older time put back is harmless, a time moved to another entry is detected).
+    private static func sealUsage(_ time: Timestamp, lookup: [UInt8], keys: Keys) -> [UInt8] {
+        var w = ByteWriter()
+        w.u64(UInt64(bitPattern: time.secondsSince1970))
+        return Records.seal(bodyCount: 8, lookup: lookup, revision: 0, key: keys.usage) { $0.copyBytes(from: w.bytes) }
+    }
+
+    private static func openUsage(_ box: [UInt8], lookup: [UInt8], keys: Keys) throws(VaultError) -> Timestamp {
+        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: 0, key: keys.usage,
+                                                 what: "a last-used time", guarded: false)
+        guard let seconds = plaintext.withUnsafeBytes({ UnsafeRawBufferPointer(rebasing: $0[body]).int64 }) else {
+            throw .tampered("a last-used time")
+        }
+        return Timestamp(secondsSince1970: seconds)
     }
 }
 

@@ -124,6 +124,53 @@ import Testing
         }
     }
 
+    @Test func replacingATokenKeepsTheOldOneInHistory() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        try vault.add(Entry(name: "ci"), secret: Secret("v1"))
+        try vault.update("ci", secret: Secret("v2"))
+        try vault.update("ci", secret: Secret("v2"))   // the same token: no new version
+        try vault.update("ci", secret: Secret("v3"))
+        #expect(try vault.secret(named: "ci").revealString() == "v3")
+        #expect(try vault.history(of: "ci").map { $0.secret.revealString() } == ["v2", "v1"])
+        try vault.rename("ci", to: "ci-renamed")
+        #expect(try vault.history(of: "ci-renamed").count == 2)
+        try vault.restoreVersion("ci-renamed", index: 1)
+        #expect(try vault.secret(named: "ci-renamed").revealString() == "v1")
+        #expect(try vault.history(of: "ci-renamed").map { $0.secret.revealString() } == ["v3", "v2", "v1"])
+        #expect(throws: VaultError.self) { try vault.restoreVersion("ci-renamed", index: 7) }
+        // Old tokens are encrypted like the current one.
+        for file in folder.files() {
+            for needle in ["v1", "v2", "v3"] where needle.count > 2 { #expect(!bytes(of: file).contains(bytes: Array(needle.utf8))) }
+        }
+    }
+
+    @Test func lastUsedIsKeptApartAndFollowsRenames() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        try vault.add(Entry(name: "a"), secret: Secret("ta"))
+        try vault.add(Entry(name: "b"), secret: Secret("tb"))
+        #expect(try vault.entry(named: "a").lastUsed == nil)
+        let rowsBefore = try rawRows(folder.vaultPath)
+        try vault.markUsed("a", at: Timestamp(secondsSince1970: 1_800_000_000))
+        // No entry row changed: marking a use is not a new revision.
+        #expect(try rawRows(folder.vaultPath) == rowsBefore)
+        #expect(try vault.entry(named: "a").lastUsed?.secondsSince1970 == 1_800_000_000)
+        #expect(try vault.entries().first { $0.name == "a" }?.lastUsed?.secondsSince1970 == 1_800_000_000)
+        try vault.rename("a", to: "a2")
+        #expect(try vault.entry(named: "a2").lastUsed?.secondsSince1970 == 1_800_000_000)
+        #expect(throws: VaultError.self) { try vault.markUsed("missing") }
+        // A last-used record moved to another entry is detected.
+        try vault.markUsed("b")
+        try withDatabase(folder.vaultPath) { db in
+            let s = try db.prepare("SELECT lookup, sealed FROM usage ORDER BY lookup")
+            var rows: [([UInt8], [UInt8])] = []
+            while try s.step() { rows.append((s.blob(0), s.blob(1))) }
+            try db.prepare("UPDATE usage SET sealed = ? WHERE lookup = ?").run([.blob(rows[1].1), .blob(rows[0].0)])
+        }
+        #expect(throws: VaultError.self) { try vault.entries() }
+    }
+
     @Test func batchAddIsAllOrNothing() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
@@ -158,7 +205,7 @@ import Testing
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
         try vault.add(Entry(name: "short"), secret: Secret("abc"))
-        try vault.add(Entry(name: "longer"), secret: Secret(String(repeating: "z", count: 20)))
+        try vault.add(Entry(name: "longer"), secret: Secret(String(repeating: "z", count: 17)))
         let rows = try rawRows(folder.vaultPath)
         #expect(rows.count == 2)
         #expect(rows[0].secret.count == rows[1].secret.count)

@@ -102,6 +102,7 @@ enum KeyDerivation {
         case history = 5
         case events = 6
         case eventChain = 7
+        case usage = 8
     }
 
     static let context: [CChar] = Array("TokVault".utf8CString.dropLast())

@@ -47,7 +47,9 @@ enum Records {
 
     private enum Tag: UInt8 {
         case name = 1, url = 2, username = 3, kind = 4, scope = 5, expires = 6, notes = 7
-        case created = 8, updated = 9, lastUsed = 10
+        case created = 8, updated = 9
+        // 10 was the last-used time, which lives in the usage table: never reuse the number.
+        case gitDefault = 11, rejected = 12
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -61,7 +63,8 @@ enum Records {
         if let notes = entry.notes { w.field(Tag.notes.rawValue, notes) }
         w.field(Tag.created.rawValue, int: entry.created.secondsSince1970)
         w.field(Tag.updated.rawValue, int: entry.updated.secondsSince1970)
-        if let lastUsed = entry.lastUsed { w.field(Tag.lastUsed.rawValue, int: lastUsed.secondsSince1970) }
+        if entry.isGitDefault { w.field(Tag.gitDefault.rawValue, [1]) }
+        if let rejected = entry.rejected { w.field(Tag.rejected.rawValue, int: rejected.secondsSince1970) }
         return w.bytes
     }
 
@@ -82,7 +85,8 @@ enum Records {
             case .notes: entry.notes = value.utf8String
             case .created: if let v = value.int64 { entry.created = Timestamp(secondsSince1970: v) }
             case .updated: if let v = value.int64 { entry.updated = Timestamp(secondsSince1970: v) }
-            case .lastUsed: entry.lastUsed = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .gitDefault: entry.isGitDefault = value.first == 1
+            case .rejected: entry.rejected = value.int64.map(Timestamp.init(secondsSince1970:))
             case nil: continue
             }
         }

@@ -26,6 +26,14 @@ enum Schema {
             secret   BLOB NOT NULL
         );
         """,
+        // 2: when each entry was last used, kept apart from the entry so that marking a use is
+        // one small write (no new revision, no manifest rewrite).
+        """
+        CREATE TABLE usage (
+            lookup BLOB PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -1,0 +1,79 @@
+/// A version of a token that was replaced, and when.
+public struct SecretVersion: Sendable {
+    public let replaced: Timestamp
+    public let secret: Secret
+}
+
+/// The body of an entry's secret record: the current token and every token it replaced, newest
+/// first, so that changing a token never loses the old one. Tag-length-value fields: tag 1 the
+/// current token; tag 2 a previous version (replaced time as i64 LE, then the token's bytes).
+struct SecretRecord {
+    var current: Secret
+    var previous: [SecretVersion]
+
+    private static let currentTag: UInt8 = 1
+    private static let previousTag: UInt8 = 2
+
+    var bodyCount: Int {
+        5 + current.count + previous.reduce(0) { $0 + 5 + 8 + $1.secret.count }
+    }
+
+    /// Writes the body straight into the (secure) buffer `Records.seal` hands out.
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        func put(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes { buffer[offset] = byte; offset += 1 }
+        }
+        func header(_ tag: UInt8, _ length: Int) {
+            var w = ByteWriter()
+            w.u8(tag)
+            w.u32(UInt32(length))
+            put(w.bytes)
+        }
+        func put(_ secret: Secret) {
+            secret.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+                offset += bytes.count
+            }
+        }
+        header(Self.currentTag, current.count)
+        put(current)
+        for version in previous {
+            header(Self.previousTag, 8 + version.secret.count)
+            var w = ByteWriter()
+            w.u64(UInt64(bitPattern: version.replaced.secondsSince1970))
+            put(w.bytes)
+            put(version.secret)
+        }
+        precondition(offset == bodyCount)
+    }
+
+    static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> SecretRecord {
+        var reader = ByteReader(body)
+        var current: Secret?
+        var previous: [SecretVersion] = []
+        while let (tag, value) = try reader.field() {
+            switch tag {
+            case currentTag:
+                current = Secret(copying: value)
+            case previousTag:
+                guard value.count >= 8, let replaced = UnsafeRawBufferPointer(rebasing: value[0..<8]).int64 else {
+                    throw .corrupt("a previous version of a token is truncated")
+                }
+                previous.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
+                                              secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
+            default:
+                continue
+            }
+        }
+        guard let current else { throw .corrupt("a secret record holds no token") }
+        return SecretRecord(current: current, previous: previous)
+    }
+
+    /// Makes `secret` current, keeping the token it replaces (unless it is the same).
+    mutating func replace(with secret: Secret, at time: Timestamp) {
+        guard !secret.isEqual(to: current) else { return }
+        previous.insert(SecretVersion(replaced: time, secret: current), at: 0)
+        current = secret
+    }
+}
