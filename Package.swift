@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "TokenVault", targets: ["TokenVault"]),
         .executable(name: "vault", targets: ["vault"]),
+        .executable(name: "git-credential-vault", targets: ["git-credential-vault"]),
         .executable(name: "auth-header", targets: ["AuthHeaderExample"]),
     ],
     dependencies: [
@@ -33,14 +34,26 @@ let package = Package(
             dependencies: ["CSodium", "CSQLite", "CHardening"]
         ),
 
+        // What the CLI and the git helper share: passphrase sources, prompts, output, exit codes.
+        .target(
+            name: "VaultSupport",
+            dependencies: ["TokenVault", "CTerminal"]
+        ),
+
         // The CLI: one file per subcommand under Commands/.
         .executableTarget(
             name: "vault",
             dependencies: [
                 "TokenVault",
-                "CTerminal",
+                "VaultSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        // The git credential helper: a small binary of its own, so git's calls start fast.
+        .executableTarget(
+            name: "git-credential-vault",
+            dependencies: ["TokenVault", "VaultSupport"]
         ),
 
         // Examples/: programs that use the library as another tool would.

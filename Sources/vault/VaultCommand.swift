@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ struct VaultCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
-                      Passwd.self, Completions.self]
+                      History.self, Restore.self, Import.self, GitCredentialCommand.self, Passwd.self, Completions.self]
     )
 
     static func main() {

@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,3 +20,17 @@ int tv_open_pty(char *name, size_t length) {
 short tv_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 
 int tv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int tv_spawnattr_init_clean(posix_spawnattr_t *attributes, int new_session) {
+    if (posix_spawnattr_init(attributes) != 0) return -1;
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&defaults, signals[i]);
+    posix_spawnattr_setsigmask(attributes, &none);
+    posix_spawnattr_setsigdefault(attributes, &defaults);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (new_session) flags |= POSIX_SPAWN_SETSID;
+    return posix_spawnattr_setflags(attributes, flags);
+}

@@ -44,7 +44,10 @@ import Testing
             let command = i % 3 == 2 ? ["rm", "--yes", "e\(i - 1)"] : ["add", "e\(i)"]
             let argv = cStrings([Binary.path("vault")] + command)
             let envp = cStrings(cli.environment.map { "\($0.key)=\($0.value)" })
-            posix_spawn(&pid, Binary.path("vault"), &actions, nil, argv, envp)
+            var attributes = posix_spawnattr_t()
+            tv_spawnattr_init_clean(&attributes, 1)
+            posix_spawn(&pid, Binary.path("vault"), &actions, &attributes, argv, envp)
+            posix_spawnattr_destroy(&attributes)
             close(p[0])
             _ = write(p[1], "token-\(i)", "token-\(i)".utf8.count)
             close(p[1])

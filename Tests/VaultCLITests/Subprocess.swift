@@ -63,9 +63,8 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
         extraPipes.append((fd, p, data))
     }
     var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
+    tv_spawnattr_init_clean(&attributes, 1)
     defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, tv_spawn_setsid_flag())
     let argv = cStrings(arguments)
     let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
     defer { (argv + envp).forEach { free($0) } }
@@ -137,9 +136,8 @@ final class PTYProcess {
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         posix_spawn_file_actions_addclose(&actions, master)
         var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        tv_spawnattr_init_clean(&attributes, 1)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, tv_spawn_setsid_flag())
         let argv = cStrings(arguments)
         let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
         defer { (argv + envp).forEach { free($0) } }
@@ -187,4 +185,44 @@ final class PTYProcess {
     }
 
     var text: String { String(decoding: transcript, as: UTF8.self) }
+}
+
+/// A long-running child (a test server): its first line of output is read, and it is killed
+/// when the object goes away.
+final class BackgroundProcess: @unchecked Sendable {
+    let pid: pid_t
+    let firstLine: String
+
+    init(_ arguments: [String], environment: [String: String]) {
+        var out: [Int32] = [0, 0]
+        tv_pipe_cloexec(&out)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        tv_spawnattr_init_clean(&attributes, 1)
+        defer { posix_spawnattr_destroy(&attributes) }
+        let argv = cStrings(arguments)
+        let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+        defer { (argv + envp).forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
+        precondition(rc == 0, "cannot start \(arguments[0])")
+        pid = child
+        close(out[1])
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(out[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        close(out[0])
+        firstLine = String(decoding: line, as: UTF8.self)
+    }
+
+    deinit {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VaultSupport
 
 extension VaultCommand {
     struct Completions: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 
 extension VaultCommand {
     struct Edit: ParsableCommand {
@@ -13,6 +14,7 @@ extension VaultCommand {
                 Examples:
                   vault edit gitlab-ci --scopes read_api --expires 2027-06-30
                   vault edit gitlab-ci --no-expiry
+                  vault edit work-gitlab --git-default
                   printf %s "$NEW_TOKEN" | vault edit gitlab-ci --secret
                 """)
 
@@ -25,8 +27,11 @@ extension VaultCommand {
         @Flag(help: "The token does not expire.")
         var noExpiry = false
 
-        @Flag(help: "Replace the token (read from standard input or a prompt).")
+        @Flag(help: "Replace the token (read from standard input or a prompt); the old one is kept in its history.")
         var secret = false
+
+        @Flag(inversion: .prefixedNo, help: "Whether git's helper prefers this entry among several for its host.")
+        var gitDefault: Bool?
 
         @Argument(parsing: .allUnrecognized, help: .hidden)
         var extra: [String] = []
@@ -35,7 +40,7 @@ extension VaultCommand {
             try refuseExtraArguments(extra)
             try checkingInput { _ = try fields.parsed() }
             if noExpiry && fields.expires != nil { throw ValidationError("--expires and --no-expiry exclude each other") }
-            if !secret && !noExpiry && fields.isEmpty {
+            if !secret && !noExpiry && gitDefault == nil && fields.isEmpty {
                 throw ValidationError("nothing to change: give --url, --username, --scopes, --expires, --no-expiry, --note, --kind or --secret")
             }
         }
@@ -49,6 +54,13 @@ extension VaultCommand {
                 entry = parsed.apply(to: entry)
                 if noExpiry { entry.expires = nil }
                 if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
+                if let gitDefault { entry.isGitDefault = gitDefault }
+            }
+            if gitDefault == true, let host = try vault.entry(named: name).host {
+                // One default per host: the others give way.
+                for other in try vault.entries() where other.name != name && other.host == host && other.isGitDefault {
+                    try vault.update(other.name) { $0.isGitDefault = false }
+                }
             }
             Output.note("updated '\(name)'")
         }

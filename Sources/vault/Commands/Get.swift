@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 
 extension VaultCommand {
     struct Get: ParsableCommand {
@@ -53,6 +54,8 @@ extension VaultCommand {
             } else {
                 try Output.out(secret: secret)
             }
+            // A small write of its own; a failure to note the time never fails the command.
+            try? vault.markUsed(name)
         }
 
         static func value(of field: Field, in entry: Entry) -> String {
@@ -89,6 +92,7 @@ enum RelativeTime {
     static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
         let seconds = date.secondsSince1970 - now.secondsSince1970
         let magnitude = abs(seconds)
+        if magnitude < 60 { return "just now" }
         let (count, unit): (Int64, String) = switch magnitude {
         case ..<3600: (max(1, magnitude / 60), "minute")
         case ..<86_400: (magnitude / 3600, "hour")

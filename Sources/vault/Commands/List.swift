@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,7 +57,8 @@ extension VaultCommand {
                     let soon = date.secondsSince1970 <= now.secondsSince1970 + Int64(ExpiryPolicy.warningDays) * 86_400
                     return Table.Cell(RelativeTime.expiry(date, now: now), colour: date <= now ? .red : soon ? .yellow : nil)
                 } ?? Table.Cell("never")
-                return [Table.Cell(entry.name), Table.Cell(entry.kind.rawValue), Table.Cell(entry.host ?? "-"),
+                let name = entry.rejected == nil ? Table.Cell(entry.name) : Table.Cell(entry.name + " (rejected)", colour: .red)
+                return [name, Table.Cell(entry.kind.rawValue), Table.Cell(entry.host ?? "-"),
                         Table.Cell(entry.username ?? "-"),
                         Table.Cell(entry.scopes.isEmpty ? "-" : entry.scopes.joined(separator: ",")), expiry,
                         Table.Cell(entry.lastUsed.map { RelativeTime.describe($0, now: now) } ?? "never")]
@@ -134,6 +136,8 @@ enum EntryJSON {
             ("created", .string(entry.created.iso8601)),
             ("updated", .string(entry.updated.iso8601)),
             ("last_used", entry.lastUsed.map { .string($0.iso8601) } ?? .null),
+            ("rejected", entry.rejected.map { .string($0.iso8601) } ?? .null),
+            ("git_default", .bool(entry.isGitDefault)),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }
         return .object(fields)

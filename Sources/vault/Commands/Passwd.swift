@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 
 extension VaultCommand {
     struct Passwd: ParsableCommand {

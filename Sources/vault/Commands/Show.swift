@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 
 extension VaultCommand {
     struct Show: ParsableCommand {
@@ -49,6 +50,8 @@ extension VaultCommand {
                 ("updated", entry.updated.iso8601),
                 ("last used", entry.lastUsed.map(\.iso8601) ?? "never"),
             ]
+            if let rejected = entry.rejected { rows.append(("rejected", "\(rejected.iso8601) (by git; 'vault restore' brings it back)")) }
+            if entry.isGitDefault { rows.append(("git", "the default for its host")) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {

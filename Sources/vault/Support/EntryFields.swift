@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 
 /// The metadata options that `add` (and later `edit`) take; parsing is kept apart from I/O.
 struct EntryFields: ParsableArguments {

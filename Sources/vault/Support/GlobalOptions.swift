@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import VaultSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -136,25 +137,5 @@ enum Suggestion {
             previous = current
         }
         return previous[b.count]
-    }
-}
-
-/// `--verbose` logging to stderr. Only paths, names, sources and timings: never a secret.
-enum Log {
-    nonisolated(unsafe) static var enabled = false
-
-    static func verbose(_ message: @autoclosure () -> String) {
-        if enabled { Output.err("vault: " + message()) }
-    }
-
-    static func clock() -> timespec {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now
-    }
-
-    static func since(_ start: timespec) -> Int {
-        let now = clock()
-        return (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1_000_000
     }
 }

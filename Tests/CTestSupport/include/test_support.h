@@ -14,4 +14,11 @@ short tv_spawn_setsid_flag(void);
 
 /// pipe2 with O_CLOEXEC, so that concurrent spawns do not inherit each other's pipe ends.
 int tv_pipe_cloexec(int fds[2]);
+
+#include <spawn.h>
+
+/// Initialises spawn attributes for a clean child: an empty signal mask and default actions for
+/// the usual signals (the test runner's threads may block or ignore some), and a new session
+/// when `new_session` is non-zero.
+int tv_spawnattr_init_clean(posix_spawnattr_t *attributes, int new_session);
 #endif

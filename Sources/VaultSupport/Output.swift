@@ -7,7 +7,7 @@ import TokenVault
 
 /// Exit codes, one per kind of failure. Documented in `vault help` and the README; scripts
 /// depend on them, so they never change.
-enum ExitStatus: Int32, CaseIterable {
+package enum ExitStatus: Int32, CaseIterable {
     case success = 0
     case other = 1
     case notFound = 2
@@ -17,7 +17,7 @@ enum ExitStatus: Int32, CaseIterable {
     case unsafePermissions = 6
     case usage = 64
 
-    var meaning: String {
+    package var meaning: String {
         switch self {
         case .success: "success"
         case .other: "any other failure"
@@ -30,14 +30,14 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
-    static var table: String {
+    package static var table: String {
         allCases.map { "  \($0.rawValue)\(String(repeating: " ", count: 4 - String($0.rawValue).count))\($0.meaning)" }
             .joined(separator: "\n")
     }
 }
 
 /// Failures of the CLI itself (the library's are `VaultError`).
-enum CLIError: Error, CustomStringConvertible {
+package enum CLIError: Error, CustomStringConvertible {
     case failed(String, hint: String? = nil)
     case usage(String, hint: String? = nil)
     case expired(name: String, on: Timestamp)
@@ -46,7 +46,7 @@ enum CLIError: Error, CustomStringConvertible {
     case exit(ExitStatus)
 
     /// The message alone (used when the argument parser reports an error thrown by validate()).
-    var description: String {
+    package var description: String {
         switch self {
         case .failed(let message, _), .usage(let message, _): message
         case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
@@ -57,31 +57,36 @@ enum CLIError: Error, CustomStringConvertible {
 }
 
 /// stdout carries only the data asked for; every message goes to stderr as `vault: ...`.
-enum Output {
+package enum Output {
     /// Writes data to stdout; a failed write (a closed pipe, a full disk) is an error, so a
     /// script never gets an empty token with success.
-    static func out(_ text: String) throws(CLIError) {
+    package static func out(_ text: String) throws(CLIError) {
         var text = text
         let ok = text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
         guard ok else { throw stdoutFailure() }
     }
 
     /// Writes a secret to stdout straight from secure memory, then a newline.
-    static func out(secret: Secret) throws(CLIError) {
+    package static func out(secret: Secret) throws(CLIError) {
         guard secret.withUnsafeBytes({ writeAll(1, $0) }) else { throw stdoutFailure() }
         try out("\n")
+    }
+
+    /// Writes a secret to stdout straight from secure memory, without a newline.
+    package static func write(secret: Secret) throws(CLIError) {
+        guard secret.withUnsafeBytes({ writeAll(1, $0) }) else { throw stdoutFailure() }
     }
 
     private static func stdoutFailure() -> CLIError {
         .failed("cannot write to standard output: \(String(cString: strerror(errno)))")
     }
 
-    static func error(_ message: String) { err("vault: error: \(message)") }
-    static func hint(_ message: String) { err("vault: hint: \(message)") }
-    static func warning(_ message: String) { err("vault: warning: \(message)") }
-    static func note(_ message: String) { err("vault: \(message)") }
+    package static func error(_ message: String) { err("vault: error: \(message)") }
+    package static func hint(_ message: String) { err("vault: hint: \(message)") }
+    package static func warning(_ message: String) { err("vault: warning: \(message)") }
+    package static func note(_ message: String) { err("vault: \(message)") }
 
-    static func err(_ line: String) {
+    package static func err(_ line: String) {
         var text = line + "\n"
         _ = text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
     }
@@ -90,7 +95,7 @@ enum Output {
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }
             offset += n
@@ -99,7 +104,7 @@ enum Output {
     }
 
     /// Prints an error the CLI's way and returns the exit status for it.
-    static func report(_ error: Error) -> ExitStatus {
+    package static func report(_ error: Error) -> ExitStatus {
         switch error {
         case let error as VaultError:
             self.error(error.description)
@@ -132,7 +137,7 @@ enum Output {
         }
     }
 
-    static func status(for error: VaultError) -> ExitStatus {
+    package static func status(for error: VaultError) -> ExitStatus {
         switch error {
         case .notFound, .noVault: .notFound
         case .wrongPassphrase, .locked: .locked
@@ -145,8 +150,8 @@ enum Output {
 }
 
 /// A small JSON writer (the CLI does without Foundation to start fast).
-struct JSON {
-    enum Value {
+package struct JSON {
+    package enum Value {
         case string(String)
         case number(Int64)
         case bool(Bool)
@@ -155,7 +160,7 @@ struct JSON {
         case null
     }
 
-    static func encode(_ value: Value) -> String {
+    package static func encode(_ value: Value) -> String {
         switch value {
         case .string(let s): return quote(s)
         case .number(let n): return String(n)
@@ -167,7 +172,7 @@ struct JSON {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

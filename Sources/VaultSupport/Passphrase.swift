@@ -11,13 +11,19 @@ import TokenVault
 /// the program named by `$TOKENVAULT_ASKPASS` (its stdout is the passphrase), and last a
 /// no-echo prompt on `/dev/tty`. With none of them, the command fails at once: it never waits
 /// on stdin.
-struct PassphraseSource {
-    var fd: Int32?
-    var file: String?
-    var environment: [String: String]
+package struct PassphraseSource {
+    package var fd: Int32?
+    package var file: String?
+    package var environment: [String: String]
+
+    package init(fd: Int32?, file: String?, environment: [String: String]) {
+        self.fd = fd
+        self.file = file
+        self.environment = environment
+    }
 
     /// Which source ``read(prompt:confirm:)`` will use, for --verbose.
-    var sourceName: String {
+    package var sourceName: String {
         if let fd { return "file descriptor \(fd)" }
         if let file { return "the file \(file)" }
         if let value = environment["TOKENVAULT_PASSPHRASE"], !value.isEmpty { return "TOKENVAULT_PASSPHRASE" }
@@ -27,7 +33,7 @@ struct PassphraseSource {
 
     /// Reads the passphrase. `confirm` asks twice when it comes from a terminal prompt (for a
     /// new passphrase).
-    func read(prompt: String, confirm: Bool = false) throws(CLIError) -> Secret {
+    package func read(prompt: String, confirm: Bool = false, allowPrompt: Bool = true) throws(CLIError) -> Secret {
         if let fd {
             guard !Terminal.isTerminal(fd) else {
                 throw CLIError.failed("--passphrase-fd \(fd) is a terminal, where the passphrase would be echoed",
@@ -44,7 +50,7 @@ struct PassphraseSource {
         if let program = environment["TOKENVAULT_ASKPASS"], !program.isEmpty {
             return try nonEmpty(Self.askpass(program, prompt: prompt))
         }
-        guard let first = try Terminal.readSecret(prompt: prompt) else { throw CLIError.noPassphrase }
+        guard allowPrompt, let first = try Terminal.readSecret(prompt: prompt) else { throw CLIError.noPassphrase }
         if confirm {
             guard let second = try Terminal.readSecret(prompt: "Repeat to confirm: ") else { throw CLIError.noPassphrase }
             guard first.isEqual(to: second) else { throw CLIError.failed("the two passphrases differ") }
@@ -57,7 +63,7 @@ struct PassphraseSource {
         return secret
     }
 
-    static func readFile(_ path: String) throws(CLIError) -> Secret {
+    package static func readFile(_ path: String) throws(CLIError) -> Secret {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CLIError.failed("cannot open the passphrase file '\(path)': \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -71,7 +77,7 @@ struct PassphraseSource {
     }
 
     /// Runs the askpass program with the prompt as its argument and reads its stdout.
-    static func askpass(_ program: String, prompt: String) throws(CLIError) -> Secret {
+    package static func askpass(_ program: String, prompt: String) throws(CLIError) -> Secret {
         var pipeFDs: [Int32] = [0, 0]
         guard tv_pipe_cloexec(&pipeFDs) == 0 else { throw CLIError.failed("cannot run TOKENVAULT_ASKPASS") }
         var actions = posix_spawn_file_actions_t()

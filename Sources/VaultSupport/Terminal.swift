@@ -8,18 +8,18 @@ import TokenVault
 
 /// The controlling terminal, for prompts that must not echo and must not touch stdin/stdout
 /// (which may be a pipe to a script, or git's credential protocol).
-enum Terminal {
-    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+package enum Terminal {
+    package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// Opens `/dev/tty`, or nil when the process has no controlling terminal.
-    static func open() -> Int32? {
+    package static func open() -> Int32? {
         let fd = Glibc.open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         guard isatty(fd) == 1 else { close(fd); return nil }
         return fd
     }
 
-    static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         guard let fd = open() else { return false }
         close(fd)
         return true
@@ -27,7 +27,7 @@ enum Terminal {
 
     /// Shows `prompt` on the terminal and reads one line with echo off, into secure memory.
     /// Returns nil when there is no terminal.
-    static func readSecret(prompt: String) throws(CLIError) -> Secret? {
+    package static func readSecret(prompt: String) throws(CLIError) -> Secret? {
         guard let fd = open() else { return nil }
         defer { close(fd) }
         guard tv_echo_off(fd) == 0 else {
@@ -41,7 +41,7 @@ enum Terminal {
     }
 
     /// Asks a yes/no question on the terminal; nil when there is no terminal.
-    static func confirm(_ question: String) -> Bool? {
+    package static func confirm(_ question: String) -> Bool? {
         guard let fd = open() else { return nil }
         defer { close(fd) }
         write(fd, question + " [y/N] ")
@@ -52,24 +52,24 @@ enum Terminal {
         return text == "y" || text == "yes"
     }
 
-    static func write(_ fd: Int32, _ text: String) {
+    package static func write(_ fd: Int32, _ text: String) {
         var text = text
         text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 }
 
 /// Reads secrets from file descriptors straight into secure memory.
-enum LineReader {
-    static let limit = 64 * 1024
+package enum LineReader {
+    package static let limit = 64 * 1024
 
     /// Reads one line (up to a newline or end of input) from `fd`, without the line ending.
-    static func readLine(fd: Int32, what: String) throws(CLIError) -> Secret {
+    package static func readLine(fd: Int32, what: String) throws(CLIError) -> Secret {
         try read(fd: fd, what: what, stopAtNewline: true)
     }
 
     /// Reads everything from `fd`; one trailing line ending is removed, and input of more than
     /// one line is refused.
-    static func readAll(fd: Int32, what: String) throws(CLIError) -> Secret {
+    package static func readAll(fd: Int32, what: String) throws(CLIError) -> Secret {
         try read(fd: fd, what: what, stopAtNewline: false)
     }
 

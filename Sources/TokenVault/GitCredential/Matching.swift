@@ -1,0 +1,99 @@
+/// Which entry answers a git credential request.
+///
+/// - Protocol and host (with port) must match exactly (a default port, `:443` for https or
+///   `:80` for http, is the same as none).
+/// - A user name, when git sends one, must match the entry's.
+/// - A path, when git sends one (`credential.useHttpPath`), must match the entry's path; an
+///   entry without a path serves every path of its host, after the entries with that path.
+/// - Rejected entries never answer.
+/// - Among the rest, the choice is deterministic: the exact path first, then the entry marked
+///   as the host's git default, then the most recently used, then the most recently updated,
+///   then the name.
+public enum GitMatching {
+    public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
+        let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        let matching = sameHost(as: request, in: entries).filter { entry in
+            guard entry.rejected == nil, let url = entry.url else { return false }
+            if let username = request.username, !username.isEmpty, entry.username != username { return false }
+            if let path, let entryPath = url.path.map(normalise(path:)), entryPath != path { return false }
+            return true
+        }
+        return matching.sorted { a, b in
+            if let path {
+                let aExact = a.url?.path.map(normalise(path:)) == path
+                let bExact = b.url?.path.map(normalise(path:)) == path
+                if aExact != bExact { return aExact }
+            }
+            if a.isGitDefault != b.isGitDefault { return a.isGitDefault }
+            let aUsed = a.lastUsed?.secondsSince1970 ?? .min, bUsed = b.lastUsed?.secondsSince1970 ?? .min
+            if aUsed != bUsed { return aUsed > bUsed }
+            if a.updated != b.updated { return a.updated > b.updated }
+            return a.name < b.name
+        }
+    }
+
+    /// The entry that stores what git sends: same protocol, host, user name and path (all
+    /// exact), whether or not it is rejected.
+    public static func sameIdentity(as request: GitCredential, in entries: [Entry]) -> [Entry] {
+        let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        return sameHost(as: request, in: entries).filter { entry in
+            entry.username == request.username && entry.url?.path.map(normalise(path:)) == path
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The user name git should send with a token when the entry names none: any name works
+    /// with a GitLab or GitHub token; these are the ones their documentation uses.
+    public static func defaultUsername(for kind: TokenKind) -> String? {
+        switch kind {
+        case .gitlab: "oauth2"
+        case .github: "x-access-token"
+        case .generic: nil
+        }
+    }
+
+    /// A readable name for a credential git stores: `host`, or `user@host`, with the path
+    /// when there is one, made unique against `taken` with `-2`, `-3`, ...
+    public static func generatedName(for request: GitCredential, taken: Set<String>) -> String {
+        var base = request.host.map { normalise(host: $0, scheme: request.protocolName?.lowercased() ?? "") } ?? "git"
+        if let username = request.username, !username.isEmpty { base = username + "@" + base }
+        if let path = request.path.map(normalise(path:)), !path.isEmpty { base += "/" + path }
+        let allowed = base.unicodeScalars.map { s -> Character in
+            switch s {
+            case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", ":", "+", "/": Character(s)
+            default: "_"
+            }
+        }
+        var name = String(String(allowed).prefix(120))
+        while name.hasPrefix("-") { name.removeFirst() }
+        if name.isEmpty || (try? Entry.validate(name: name)) == nil { name = "git-credential" }
+        if !taken.contains(name) { return name }
+        var n = 2
+        while taken.contains("\(name)-\(n)") { n += 1 }
+        return "\(name)-\(n)"
+    }
+
+    static func normalise(host: String, scheme: String) -> String {
+        let lower = host.lowercased()
+        let defaultPort = scheme == "https" ? ":443" : scheme == "http" ? ":80" : nil
+        if let defaultPort, lower.hasSuffix(defaultPort) { return String(lower.dropLast(defaultPort.count)) }
+        return lower
+    }
+
+    /// Entries for the request's protocol and host, whatever their user name, path or state.
+    public static func sameHost(as request: GitCredential, in entries: [Entry]) -> [Entry] {
+        guard let scheme = request.protocolName?.lowercased(), let host = request.host else { return [] }
+        let wanted = normalise(host: host, scheme: scheme)
+        return entries.filter { entry in
+            guard let url = entry.url else { return false }
+            return url.scheme == scheme && normalise(host: url.host, scheme: scheme) == wanted
+        }
+    }
+
+    public static func normalise(path: String) -> String {
+        var p = Substring(path)
+        while p.hasPrefix("/") { p = p.dropFirst() }
+        while p.hasSuffix("/") { p = p.dropLast() }
+        if p.hasSuffix(".git") { p = p.dropLast(4) }
+        return String(p)
+    }
+}

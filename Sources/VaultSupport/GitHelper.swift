@@ -1,0 +1,244 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TokenVault
+
+/// The git credential helper: `git-credential-vault [options] get|store|erase`, and the same as
+/// `vault git-credential ...`. It reads git's description on stdin, writes only well-formed
+/// `key=value` lines on stdout, and every message on stderr. It never reads the passphrase from
+/// stdin (that is git's), never hangs git, and never destroys a token because git says so.
+package enum GitHelper {
+    package struct Options {
+        package var vaultPath: String?
+        /// `--on-erase delete`: git credential-store's semantics (delete on erase).
+        package var eraseDeletes = false
+        package var verbose = false
+
+        package init(vaultPath: String? = nil, eraseDeletes: Bool = false, verbose: Bool = false) {
+            self.vaultPath = vaultPath
+            self.eraseDeletes = eraseDeletes
+            self.verbose = verbose
+        }
+    }
+
+    /// Parses `[--vault PATH] [--on-erase reject|delete] [--verbose] ACTION` (git appends the
+    /// action to whatever `credential.helper` says).
+    package static func main(arguments: [String]) -> Int32 {
+        var options = Options()
+        var action: String?
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--vault" where index + 1 < arguments.count:
+                options.vaultPath = arguments[index + 1]
+                index += 1
+            case "--on-erase" where index + 1 < arguments.count:
+                switch arguments[index + 1] {
+                case "delete": options.eraseDeletes = true
+                case "reject": options.eraseDeletes = false
+                default:
+                    Output.error("--on-erase takes reject or delete")
+                    return ExitStatus.usage.rawValue
+                }
+                index += 1
+            case "-v", "--verbose":
+                options.verbose = true
+            case "-h", "--help":
+                Output.err(usage)
+                return 0
+            default:
+                if argument.hasPrefix("--vault=") { options.vaultPath = String(argument.dropFirst(8)) }
+                else if argument.hasPrefix("-") {
+                    Output.error("unknown option '\(Redaction.redact(argument))'")
+                    return ExitStatus.usage.rawValue
+                } else { action = argument }
+            }
+            index += 1
+        }
+        guard let action else {
+            Output.err(usage)
+            return ExitStatus.usage.rawValue
+        }
+        return run(action: action, options: options)
+    }
+
+    package static let usage = """
+        usage: git-credential-vault [--vault PATH] [--on-erase reject|delete] [--verbose] get|store|erase
+        Set it up with: git config --global credential.helper vault
+        """
+
+    package static func run(action: String, options: Options) -> Int32 {
+        // An action this helper does not know: silently nothing, as the protocol asks.
+        guard ["get", "store", "erase"].contains(action) else { return 0 }
+        Log.enabled = options.verbose
+        let input = readDescription()
+        let request: GitCredential
+        do {
+            request = try input.withUnsafeBytes { bytes throws(GitCredential.ParseError) in try GitCredential.parse(bytes) }
+        } catch {
+            Output.error(error.description)
+            return 1
+        }
+        guard request.protocolName != nil, request.host != nil else {
+            // Nothing to match on (git always sends both): nothing to do.
+            return 0
+        }
+        let environment = Environment.current
+        let path = options.vaultPath ?? VaultLocation.defaultPath(environment: environment)
+        guard VaultLocation.exists(path) else {
+            if action == "store" { Output.hint("no vault at \(path): git's credential was not stored (create one with 'vault init')") }
+            else { Log.verbose("git: no vault at \(path)") }
+            return 0
+        }
+        do {
+            let vault = try Vault.open(at: path)
+            let prompt = environment["GIT_TERMINAL_PROMPT"] != "0"
+            let source = PassphraseSource(fd: nil, file: nil, environment: environment)
+            Log.verbose("git \(action): passphrase from \(source.sourceName)")
+            guard let passphrase = try readPassphrase(source, path: path, prompt: prompt) else {
+                Output.hint("the vault is locked and there is no passphrase source: git goes on without it (set TOKENVAULT_ASKPASS, or run git from a terminal)")
+                return 0
+            }
+            try vault.unlock(passphrase: passphrase)
+            switch action {
+            case "get": try get(request, vault: vault)
+            case "store": try store(request, vault: vault)
+            default: try erase(request, vault: vault, options: options)
+            }
+            return 0
+        } catch let error as CLIError {
+            // Unusable output, for instance: say so, but let git carry on.
+            _ = Output.report(error)
+            return action == "get" ? 0 : 1
+        } catch {
+            _ = Output.report(error)
+            return 0
+        }
+    }
+
+    /// The passphrase, or nil when there is no source (no prompt where git may not prompt).
+    private static func readPassphrase(_ source: PassphraseSource, path: String, prompt: Bool) throws(CLIError) -> Secret? {
+        do {
+            return try source.read(prompt: "Passphrase for \(path) (git credential helper): ", allowPrompt: prompt)
+        } catch {
+            if case .noPassphrase = error { return nil }
+            throw error
+        }
+    }
+
+    /// Reads git's description: up to a blank line or the end of input, into secure memory.
+    private static func readDescription() -> Secret {
+        Secret.filling(maxCount: 4 * GitCredential.maximumLineLength) { buffer in
+            var length = 0
+            while length < buffer.count {
+                let n = read(0, buffer.baseAddress! + length, buffer.count - length)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                length += n
+                // A blank line ends the description.
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+                if bytes.first == UInt8(ascii: "\n") { break }
+                if (1..<length).contains(where: { bytes[$0] == UInt8(ascii: "\n") && bytes[$0 - 1] == UInt8(ascii: "\n") }) { break }
+            }
+            return length
+        }
+    }
+
+    static func get(_ request: GitCredential, vault: Vault) throws {
+        let entries = try vault.entries()
+        let now = Timestamp.now()
+        var candidates = GitMatching.candidates(for: request, in: entries)
+        for entry in candidates where entry.isExpired(at: now) {
+            Output.warning("'\(Redaction.displayName(entry.name))' expired on \(entry.expires!.dateString): not given to git")
+        }
+        candidates.removeAll { $0.isExpired(at: now) }
+        guard let chosen = candidates.first else {
+            Log.verbose("git get: no entry for \(request.protocolName ?? "")://\(request.host ?? "")")
+            return
+        }
+        if candidates.count > 1 {
+            Log.verbose("git get: '\(chosen.name)' chosen among \(candidates.map { "'\($0.name)'" }.joined(separator: ", "))")
+        } else {
+            Log.verbose("git get: '\(chosen.name)'")
+        }
+        if let expires = chosen.expires, expires <= now.adding(days: 7) {
+            Output.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)")
+        }
+        let secret = try vault.secret(named: chosen.name)
+        let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)
+        guard let answer = GitCredential.answer(username: username, password: secret, expiry: chosen.expires) else {
+            Output.warning("'\(Redaction.displayName(chosen.name))' holds a line break and cannot be given to git")
+            return
+        }
+        for part in answer {
+            switch part {
+            case .text(let text): try Output.out(text)
+            case .secret(let secret): try Output.write(secret: secret)
+            }
+        }
+        try? vault.markUsed(chosen.name)
+    }
+
+    static func store(_ request: GitCredential, vault: Vault) throws {
+        guard let password = request.password, !password.isEmpty else { return }
+        let entries = try vault.entries()
+        // The same token already stored for this host (perhaps under another user name or
+        // path, as `get` gave it): nothing to store, but git says it works now.
+        for entry in GitMatching.sameHost(as: request, in: entries) where try vault.secret(named: entry.name).isEqual(to: password) {
+            if entry.rejected != nil {
+                try vault.update(entry.name) { $0.rejected = nil }
+                Output.note("git used '\(entry.name)' successfully: no longer marked rejected")
+            } else {
+                Log.verbose("git store: '\(entry.name)' already holds this token")
+            }
+            return
+        }
+        // A changed password for a credential the vault holds: replace it, keeping the old one.
+        if let existing = GitMatching.sameIdentity(as: request, in: entries).first {
+            try vault.update(existing.name, secret: password) { entry in
+                entry.rejected = nil
+                if let expiry = request.passwordExpiry { entry.expires = expiry }
+            }
+            Output.note("git stored a new token for '\(existing.name)'; the previous one is kept ('vault history \(existing.name)')")
+            return
+        }
+        // A new credential, typed at git's prompt.
+        let name = GitMatching.generatedName(for: request, taken: Set(entries.map(\.name)))
+        let url = CredentialURL(scheme: request.protocolName!, host: request.host!, path: request.path)
+        let kind = TokenKind.recognise(password) ?? TokenKind.guess(host: url.host)
+        try vault.add(Entry(name: name, url: url, username: request.username, kind: kind, expires: request.passwordExpiry),
+                      secret: password)
+        Output.note("stored git's credential for \(url) as '\(name)' (rename it with 'vault rename')")
+    }
+
+    static func erase(_ request: GitCredential, vault: Vault, options: Options) throws {
+        let entries = try vault.entries()
+        let path = request.path.flatMap { $0.isEmpty ? nil : $0 }
+        var matching = GitMatching.sameHost(as: request, in: entries).filter { entry in
+            if let username = request.username, !username.isEmpty, entry.username != username {
+                // A user name that git added itself (from `get`'s default) still names this entry.
+                if entry.username != nil || username != GitMatching.defaultUsername(for: entry.kind) { return false }
+            }
+            if let path, let entryPath = entry.url?.path, GitMatching.normalise(path: entryPath) != GitMatching.normalise(path: path) {
+                return false
+            }
+            return true
+        }
+        // Never touch an entry whose token differs from the one git says failed.
+        if let password = request.password {
+            matching = try matching.filter { try vault.secret(named: $0.name).isEqual(to: password) }
+        }
+        for entry in matching {
+            if options.eraseDeletes {
+                try vault.remove(entry.name)
+                Output.note("git reported '\(entry.name)' as failing: removed (--on-erase delete)")
+            } else if entry.rejected == nil {
+                try vault.update(entry.name) { $0.rejected = .now() }
+                Output.note("git reported '\(entry.name)' as failing: kept, but no longer given to git ('vault restore \(entry.name)' brings it back)")
+            }
+        }
+    }
+}

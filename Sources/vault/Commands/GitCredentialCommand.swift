@@ -1,0 +1,62 @@
+import ArgumentParser
+import TokenVault
+import VaultSupport
+
+extension VaultCommand {
+    struct GitCredentialCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "git-credential",
+            abstract: "Act as git's credential helper (the same as git-credential-vault).",
+            discussion: """
+                Git reads tokens from the vault with one line of configuration:
+                  git config --global credential.helper vault
+                or, for one host:
+                  git config --global credential.https://gitlab.example.com.helper vault
+
+                When git reports a token as failing (a 401), the token is kept but marked \
+                rejected: `vault restore NAME` brings it back. To delete instead, as git \
+                credential-store does, configure the helper as "vault --on-erase delete".
+
+                Examples:
+                  printf 'protocol=https\\nhost=gitlab.com\\n\\n' | vault git-credential get
+                  git config --global credential.helper '!vault git-credential --verbose'
+                """)
+
+        @Argument(parsing: .captureForPassthrough, help: "[--on-erase reject|delete] [--verbose] get|store|erase")
+        var arguments: [String] = []
+
+        func run() throws {
+            let status = GitHelper.main(arguments: arguments)
+            if status != 0 { throw CLIError.exit(ExitStatus(rawValue: status) ?? .other) }
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a token that git reported as failing back to git.",
+            discussion: """
+                After a 401, git asks its helpers to erase the credential. The vault keeps the \
+                token and marks it rejected (`vault list` shows it) instead; once the server \
+                accepts it again, restore it.
+
+                Examples:
+                  vault restore gitlab.com
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The entry's name.")
+        var name: String
+
+        func run() throws {
+            let vault = try global.unlockedVault()
+            let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+            guard entry.rejected != nil else {
+                Output.note("'\(name)' is not marked rejected: nothing to restore")
+                return
+            }
+            try vault.update(name) { $0.rejected = nil }
+            Output.note("restored '\(name)': git gets it again")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import TokenVault
+import VaultSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension VaultCommand {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move credentials from a plain-text file into the vault.",
+            discussion: """
+                git-credentials reads ~/.git-credentials and $XDG_CONFIG_HOME/git/credentials (as \
+                git credential-store writes them); netrc reads ~/.netrc. Each credential becomes an \
+                entry; one the vault already holds is reported, not doubled. With --remove, the \
+                file is overwritten and removed once the import has committed (and only if every \
+                line was understood). Malformed lines are reported by number, never shown.
+
+                Examples:
+                  vault import git-credentials --dry-run
+                  vault import git-credentials --remove
+                  vault import netrc ~/old/.netrc
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case gitCredentials = "git-credentials"
+            case netrc
+        }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "git-credentials or netrc.")
+        var format: Format
+
+        @Argument(help: "The file (default: the usual places for the format).")
+        var file: String?
+
+        @Flag(help: "List what would happen; change nothing.")
+        var dryRun = false
+
+        @Flag(help: "Overwrite and remove the plain-text file after a complete import.")
+        var remove = false
+
+        func validate() throws {
+            if dryRun && remove { throw ValidationError("--dry-run and --remove exclude each other") }
+        }
+
+        func run() throws {
+            let files = file.map { [$0] } ?? defaultFiles()
+            guard !files.isEmpty else {
+                throw CLIError.failed("no \(format.rawValue) file found", hint: "name the file: vault import \(format.rawValue) PATH")
+            }
+            let vault = try global.unlockedVault()
+            for path in files { try importFile(path, into: vault) }
+        }
+
+        private func defaultFiles() -> [String] {
+            let env = Environment.current
+            let home = env["HOME"] ?? ""
+            let candidates: [String] = switch format {
+            case .gitCredentials:
+                [home + "/.git-credentials", (env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config") + "/git/credentials"]
+            case .netrc:
+                [home + "/.netrc"]
+            }
+            return candidates.filter(VaultLocation.exists)
+        }
+
+        private func importFile(_ path: String, into vault: Vault) throws {
+            let contents = try readPrivately(path)
+            let parsed = contents.withUnsafeBytes { bytes in
+                format == .gitCredentials ? PlainTextCredentials.parseGitCredentials(bytes) : PlainTextCredentials.parseNetrc(bytes)
+            }
+            let report: (String) throws -> Void = { line in
+                if dryRun { try Output.out(line + "\n") } else { Output.note(line) }
+            }
+            try report("\(path): \(parsed.credentials.count) credential\(parsed.credentials.count == 1 ? "" : "s")")
+            for problem in parsed.problems {
+                try report("\(path):\(problem.line): skipped: \(problem.reason)")
+            }
+            var existing = try vault.entries()
+            var batch: [(entry: Entry, secret: Secret)] = []
+            var taken = Set(existing.map(\.name))
+            for credential in parsed.credentials {
+                var request = GitCredential()
+                request.protocolName = credential.url.scheme
+                request.host = credential.url.host
+                request.path = credential.url.path
+                request.username = credential.username
+                let where_ = "\(path):\(credential.line): \(credential.url)" + (credential.username.map { " (\($0))" } ?? "")
+                if let duplicate = try GitMatching.sameHost(as: request, in: existing)
+                    .first(where: { try vault.secret(named: $0.name).isEqual(to: credential.secret) }) {
+                    try report("\(where_): already in the vault as '\(duplicate.name)'")
+                    continue
+                }
+                if let twin = batch.first(where: { $0.secret.isEqual(to: credential.secret) && $0.entry.url == credential.url }) {
+                    try report("\(where_): the same as '\(twin.entry.name)' above")
+                    continue
+                }
+                let name = GitMatching.generatedName(for: request, taken: taken)
+                taken.insert(name)
+                let kind = TokenKind.recognise(credential.secret) ?? TokenKind.guess(host: credential.url.host)
+                let entry = Entry(name: name, url: credential.url, username: credential.username, kind: kind,
+                                  notes: "imported from \(path)")
+                batch.append((entry, credential.secret))
+                try report("\(where_): \(dryRun ? "would become" : "becomes") '\(name)'")
+            }
+            if dryRun { return }
+            try vault.add(batch)
+            existing = try vault.entries()
+            Output.note("\(path): imported \(batch.count), in one transaction")
+            guard remove else {
+                Output.hint("check 'vault list', then remove the plain-text file: vault import \(format.rawValue) \(path) --remove")
+                return
+            }
+            guard parsed.problems.isEmpty else {
+                throw CLIError.failed("\(path) was not removed: \(parsed.problems.count) line(s) were not imported",
+                                      hint: "move those credentials by hand, then remove the file yourself")
+            }
+            try shred(path)
+            Output.note("\(path) overwritten and removed")
+            if format == .gitCredentials {
+                Output.hint("make git use the vault: git config --global --unset-all credential.helper; git config --global credential.helper vault")
+            } else {
+                Output.hint("programs that read ~/.netrc (curl -n, ftp) no longer find these credentials; give them $(vault get NAME)")
+            }
+        }
+
+        /// Reads a file into secure memory.
+        private func readPrivately(_ path: String) throws -> Secret {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw CLIError.failed("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            return Secret.filling(maxCount: 4 << 20) { buffer in
+                var length = 0
+                while length < buffer.count {
+                    let n = read(fd, buffer.baseAddress! + length, buffer.count - length)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    length += n
+                }
+                return length
+            }
+        }
+
+        /// Overwrites the file with zeros, flushes it, then removes it.
+        private func shred(_ path: String) throws {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw CLIError.failed("cannot overwrite '\(path)': \(String(cString: strerror(errno)))") }
+            var info = stat()
+            fstat(fd, &info)
+            let zeros = [UInt8](repeating: 0, count: 4096)
+            var left = Int(info.st_size)
+            while left > 0 {
+                let n = write(fd, zeros, min(left, zeros.count))
+                if n <= 0 { break }
+                left -= n
+            }
+            fsync(fd)
+            close(fd)
+            guard unlink(path) == 0 else { throw CLIError.failed("cannot remove '\(path)': \(String(cString: strerror(errno)))") }
+        }
+    }
+}
