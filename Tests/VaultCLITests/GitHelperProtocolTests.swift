@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// The helper's behaviour at the protocol level, without a server.
+@Suite struct GitHelperProtocolTests {
+    func helper(_ cli: CLI, _ arguments: [String], _ input: String, env: [String: String?] = [:]) -> RunResult {
+        var environment = cli.environment
+        for (key, value) in env { environment[key] = value }
+        return run([Binary.path("git-credential-vault")] + arguments, environment: environment, stdin: .data(input), timeout: 20)
+    }
+
+    func isWellFormed(_ output: String) -> Bool {
+        output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().allSatisfy { line in
+            guard let eq = line.firstIndex(of: "=") else { return false }
+            return !line[..<eq].isEmpty
+        } && (output.isEmpty || output.hasSuffix("\n"))
+    }
+
+    @Test func getAnswersWithUserPasswordAndExpiry() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Answer000000000000", ["--url", "https://gitlab.example.com", "--expires", "2099-01-01"])
+        let r = helper(cli, ["get"], "protocol=https\nhost=gitlab.example.com\n\n")
+        #expect(r.status == 0)
+        #expect(r.out == "username=oauth2\npassword=glpat-Answer000000000000\npassword_expiry_utc=\(Timestamp(date: "2099-01-01")!.secondsSince1970)\n")
+        #expect(r.err.isEmpty)
+        #expect(isWellFormed(r.out))
+        // The same through the vault CLI.
+        let viaVault = cli.vault(["git-credential", "get"], stdin: .data("protocol=https\nhost=gitlab.example.com\n\n"))
+        #expect(viaVault.out == r.out)
+        // Nothing for another host: empty output, success, so git moves on.
+        let none = helper(cli, ["get"], "protocol=https\nhost=elsewhere.example\n\n")
+        #expect(none.status == 0 && none.out.isEmpty)
+    }
+
+    @Test func anExpiredTokenIsNeverGivenToGit() throws {
+        let cli = CLI()
+        cli.add("old", token: "glpat-Expired00000000000", ["--url", "https://h.example", "--expires", "2020-01-01"])
+        let r = helper(cli, ["get"], "protocol=https\nhost=h.example\n\n")
+        #expect(r.status == 0)
+        #expect(r.out.isEmpty)
+        #expect(r.err == "vault: warning: 'old' expired on 2020-01-01: not given to git\n")
+    }
+
+    @Test func aLockedVaultNeverHangsGit() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Locked00000000000", ["--url", "https://h.example"])
+        let r = helper(cli, ["get"], "protocol=https\nhost=h.example\n\n",
+                       env: ["TOKENVAULT_PASSPHRASE": nil, "GIT_TERMINAL_PROMPT": "0"])
+        #expect(!r.timedOut)
+        #expect(r.status == 0)
+        #expect(r.out.isEmpty)
+        #expect(r.err.hasPrefix("vault: hint: the vault is locked"))
+        #expect(r.err.split(separator: "\n").count == 1)
+        // Even with a terminal allowed, no terminal here means no prompt and no wait.
+        let noTTY = helper(cli, ["get"], "protocol=https\nhost=h.example\n\n", env: ["TOKENVAULT_PASSPHRASE": nil])
+        #expect(!noTTY.timedOut && noTTY.status == 0 && noTTY.out.isEmpty)
+        // And the passphrase is never read from stdin: a passphrase line there is just ignored.
+        let fromStdin = helper(cli, ["get"], "protocol=https\nhost=h.example\npassphrase=\(CLI.passphrase)\n\n",
+                               env: ["TOKENVAULT_PASSPHRASE": nil])
+        #expect(fromStdin.out.isEmpty)
+    }
+
+    @Test func malformedInputFailsAndChangesNothing() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Keep000000000000000", ["--url", "https://h.example"])
+        let before = try cli.library().entries()
+        let r = helper(cli, ["store"], "protocol=https\nhost=h.example\nthis line holds glpat-Leak0000000000\n\n")
+        #expect(r.status != 0)
+        #expect(r.out.isEmpty)
+        #expect(r.err.contains("invalid credential line 3"))
+        #expect(!r.err.contains("glpat-Leak"))
+        #expect(try cli.library().entries() == before)
+    }
+
+    @Test func unknownActionsAreIgnoredSilently() throws {
+        let cli = CLI()
+        let r = helper(cli, ["capability"], "protocol=https\nhost=h\n\n")
+        #expect(r.status == 0 && r.out.isEmpty && r.err.isEmpty)
+        let bogus = helper(cli, ["frobnicate"], "")
+        #expect(bogus.status == 0 && bogus.out.isEmpty && bogus.err.isEmpty)
+    }
+
+    @Test func storeIsIdempotent() throws {
+        let cli = CLI()
+        let input = "protocol=https\nhost=h.example\nusername=dev\npassword=first-0001\n\n"
+        #expect(helper(cli, ["store"], input).status == 0)
+        let afterFirst = try cli.library().entries()
+        #expect(afterFirst.map(\.name) == ["dev@h.example"])
+        #expect(helper(cli, ["store"], input).status == 0)
+        let afterSecond = try cli.library().entries()
+        #expect(afterSecond == afterFirst, "storing the same credential again changed the entry")
+        #expect(try cli.library().history(of: "dev@h.example").isEmpty)
+    }
+
+    @Test func eraseOnlyTouchesTheFailingTokenAndNeverDeletesByDefault() throws {
+        let cli = CLI()
+        cli.add("one", token: "token-one-0001", ["--url", "https://h.example", "--username", "u1"])
+        cli.add("two", token: "token-two-0002", ["--url", "https://h.example", "--username", "u2"])
+        // A password that no entry holds: nothing happens.
+        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\npassword=other\n\n").status == 0)
+        #expect(try cli.library().entries().allSatisfy { $0.rejected == nil })
+        // The failing token: only that entry is marked, and kept.
+        let r = helper(cli, ["erase"], "protocol=https\nhost=h.example\nusername=u1\npassword=token-one-0001\n\n")
+        #expect(r.status == 0)
+        #expect(try cli.library().entry(named: "one").rejected != nil)
+        #expect(try cli.library().entry(named: "two").rejected == nil)
+        #expect(try cli.library().secret(named: "one").revealString() == "token-one-0001")
+        // Protocol and host alone mark every entry of the host.
+        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\n\n").status == 0)
+        #expect(try cli.library().entries().allSatisfy { $0.rejected != nil })
+        // Deletion, when the user chose it.
+        #expect(cli.vault(["restore", "two"]).status == 0)
+        #expect(helper(cli, ["--on-erase", "delete", "erase"], "protocol=https\nhost=h.example\npassword=token-two-0002\n\n").status == 0)
+        #expect(try cli.library().names() == ["one"])
+        #expect(helper(cli, ["--on-erase", "maybe", "erase"], "").status == 64)
+    }
+}
