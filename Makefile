@@ -8,10 +8,12 @@ SWIFT_BUILD = swift build -c release --static-swift-stdlib
 
 build:
 	$(SWIFT_BUILD) --product vault
+	$(SWIFT_BUILD) --product git-credential-vault
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	for name in $(NAMES); do install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/vault" $(DESTDIR)$(PREFIX)/bin/$$name; done
+	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/git-credential-vault" $(DESTDIR)$(PREFIX)/bin/git-credential-vault
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	"$$($(SWIFT_BUILD) --show-bin-path)/vault" completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault
 	"$$($(SWIFT_BUILD) --show-bin-path)/vault" completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault
@@ -19,6 +21,7 @@ install: build
 
 uninstall:
 	for name in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$name; done
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
 
 test:

@@ -50,12 +50,17 @@ import Testing
         for (path, data) in cli.files() {
             #expect(!data.contains(bytes: "glpat-EXAMPLE"), "a README token in plain text in \(path)")
             #expect(!data.contains(bytes: "glpat-ROTATED"), "a README token in plain text in \(path)")
+            #expect(!data.contains(bytes: "glpat-IMPORTED"), "a README token in plain text in \(path)")
         }
-        // The state the examples leave: the rotated token, under the new passphrase.
+        // The state the examples leave: the first token restored from history (the rotated one
+        // now in history), an imported entry, and the new passphrase.
         let vault = try Vault.open(at: cli.vaultPath)
         try vault.unlock(passphrase: Secret("another long passphrase"))
-        #expect(try vault.secret(named: "gitlab-ci").revealString() == "glpat-ROTATED000000000000")
-        #expect(try vault.names() == ["gitlab-ci"])
+        #expect(try vault.secret(named: "gitlab-ci").revealString() == "glpat-EXAMPLE0000000000000")
+        #expect(try vault.history(of: "gitlab-ci").first?.secret.revealString() == "glpat-ROTATED000000000000")
+        #expect(try vault.names() == ["alice@gitlab.example.com", "gitlab-ci"])
+        #expect(try vault.secret(named: "alice@gitlab.example.com").revealString() == "glpat-IMPORTED00000000000")
+        #expect(!FileManager.default.fileExists(atPath: cli.home + "/.git-credentials"))
     }
 
     @Test func theQuickStartHasExactlyTwoCommands() {
