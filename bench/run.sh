@@ -42,4 +42,21 @@ run "vault get: 1 entry against 10,000 entries (passphrase from the environment,
     -n "get, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000" \
     -n "peer: git credential-cache get (no daemon)" "git credential-cache get"
 
+run "The cost of marking an entry as used (vault get writes the time; get --field reads only)" \
+    -n "get --field kind (read only)" "$bin/vault --vault $work/1.db get entry-0 --field kind" \
+    -n "get (read, then mark used)" "$bin/vault --vault $work/1.db get entry-0"
+
+# The git helper answering git, against git credential-cache answering the same, both through
+# git credential fill. The vault is unlocked from TOKENVAULT_PASSPHRASE at minimum cost, so this
+# is the helper's own cost without the KDF.
+export HOME="$work/home"
+mkdir -p "$HOME"
+git config --global credential.helper "$bin/git-credential-vault --vault $work/1.db"
+printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat-bench-0-0000000000\n\n' \
+    | git -c credential.helper= -c credential.helper='cache --timeout=300' credential approve
+run "git credential fill: the vault's helper against git credential-cache (same credential)" \
+    -n "git credential fill via git-credential-vault" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
+    -n "git credential fill via credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
+git credential-cache exit 2>/dev/null || true
+
 cat "$out"

@@ -234,8 +234,10 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
             let lookup = keys.lookup(name)
+            // Without waiting for the disk, now or when the process exits.
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
+            db.skipCheckpointOnClose()
             try db.transaction(write: true) { () throws(VaultError) in
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 guard try exists.step() else { throw VaultError.notFound(name: name, suggestion: nil) }

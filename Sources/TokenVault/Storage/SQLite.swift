@@ -57,6 +57,12 @@ final class SQLite {
 
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Do not checkpoint the write-ahead log when this connection closes (a later write or
+    /// open does it). For small writes whose cost should stay small.
+    func skipCheckpointOnClose() {
+        _ = csqlite_skip_checkpoint_on_close(handle)
+    }
+
     func error(_ rc: Int32) -> VaultError {
         let message = String(cString: sqlite3_errmsg(handle))
         switch rc & 0xff {
