@@ -91,18 +91,35 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
 extension StringProtocol {
     /// Decodes `%XX` escapes; invalid escapes are kept as they are.
     func removingPercentEncoding() -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
+        String(decoding: Array(utf8).percentDecoded(), as: UTF8.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Decodes `%XX` escapes (two hexadecimal digits, nothing else) into bytes.
+    func percentDecoded() -> [UInt8] {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var i = 0
+        while i < count {
+            if self[i] == UInt8(ascii: "%"), i + 2 < count,
+               let high = hex(self[i + 1]), let low = hex(self[i + 2]) {
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(self[i])
+                i += 1
+            }
+        }
+        return out
     }
 }
 

@@ -217,13 +217,9 @@ public final class Vault: Sendable {
     }
 
     /// Makes the previous version at `index` (0 is the newest, as ``history(of:)`` lists them)
-    /// current again; the token it replaces joins the history.
+    /// current again; the token it replaces joins the history, and the restored one leaves it.
     public func restoreVersion(_ name: String, index: Int) throws {
-        let versions = try history(of: name)
-        guard versions.indices.contains(index) else {
-            throw VaultError.invalidInput("'\(Redaction.displayName(name))' has no version \(index + 1) in its history")
-        }
-        try update(name, secret: versions[index].secret)
+        try update(name, restoringVersion: index)
     }
 
     /// Records that the entry was just used (by git or `vault get`). One small write outside the
@@ -330,6 +326,12 @@ public final class Vault: Sendable {
     @discardableResult
     public func update(_ name: String, secret newSecret: Secret? = nil,
                        _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
+        try update(name, secret: newSecret, restoringVersion: nil, change)
+    }
+
+    @discardableResult
+    private func update(_ name: String, secret newSecret: Secret? = nil, restoringVersion version: Int?,
+                        _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
         if let newSecret, newSecret.isEmpty { throw VaultError.invalidInput("the token is empty") }
         for _ in 0..<16 {
             let (current, revision) = try read { db, keys, manifest throws(VaultError) in
@@ -349,6 +351,13 @@ public final class Vault: Sendable {
                 guard row.revision == revision else { return false }
                 var record = try Self.openSecret(row, keys: keys)
                 if let newSecret { record.replace(with: newSecret, at: changed.updated) }
+                if let version {
+                    guard record.previous.indices.contains(version) else {
+                        throw VaultError.invalidInput("'\(Redaction.displayName(name))' has no version \(version + 1) in its history")
+                    }
+                    let restored = record.previous.remove(at: version)
+                    record.replace(with: restored.secret, at: changed.updated)
+                }
                 let next = manifest.nextRevision()
                 let sealed = Self.seal(changed, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")

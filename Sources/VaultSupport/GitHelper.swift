@@ -74,7 +74,10 @@ package enum GitHelper {
         // An action this helper does not know: silently nothing, as the protocol asks.
         guard ["get", "store", "erase"].contains(action) else { return 0 }
         Log.enabled = options.verbose
-        let input = readDescription()
+        guard let input = readDescription() else {
+            Output.error("the credential description is longer than \(4 * GitCredential.maximumLineLength) bytes")
+            return 1
+        }
         let request: GitCredential
         do {
             request = try input.withUnsafeBytes { bytes throws(GitCredential.ParseError) in try GitCredential.parse(bytes) }
@@ -129,30 +132,39 @@ package enum GitHelper {
         }
     }
 
-    /// Reads git's description: up to a blank line or the end of input, into secure memory.
-    private static func readDescription() -> Secret {
-        Secret.filling(maxCount: 4 * GitCredential.maximumLineLength) { buffer in
+    /// Reads git's description: up to a blank line (`\n\n` or `\r\n\r\n`) or the end of input,
+    /// into secure memory. Nil when it does not fit.
+    private static func readDescription() -> Secret? {
+        var complete = true
+        let secret = Secret.filling(maxCount: 4 * GitCredential.maximumLineLength) { buffer in
             var length = 0
-            while length < buffer.count {
+            while true {
+                guard length < buffer.count else { complete = false; return length }
                 let n = read(0, buffer.baseAddress! + length, buffer.count - length)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
+                if n <= 0 { return length }
+                let start = max(0, length - 3)
                 length += n
-                // A blank line ends the description.
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
-                if bytes.first == UInt8(ascii: "\n") { break }
-                if (1..<length).contains(where: { bytes[$0] == UInt8(ascii: "\n") && bytes[$0 - 1] == UInt8(ascii: "\n") }) { break }
+                if bytes.first == 0x0A || (bytes.count >= 2 && bytes[0] == 0x0D && bytes[1] == 0x0A) { return length }
+                for i in start..<length where bytes[i] == 0x0A {
+                    if i >= 1 && bytes[i - 1] == 0x0A { return length }
+                    if i >= 3 && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A && bytes[i - 3] == 0x0D { return length }
+                }
             }
-            return length
         }
+        return complete ? secret : nil
     }
 
     static func get(_ request: GitCredential, vault: Vault) throws {
         let entries = try vault.entries()
         let now = Timestamp.now()
         var candidates = GitMatching.candidates(for: request, in: entries)
-        for entry in candidates where entry.isExpired(at: now) {
-            Output.warning("'\(Redaction.displayName(entry.name))' expired on \(entry.expires!.dateString): not given to git")
+        let expired = candidates.filter { $0.isExpired(at: now) }
+        if let first = expired.first {
+            // One line, however many.
+            let others = expired.count > 1 ? " (and \(expired.count - 1) more)" : ""
+            Output.warning("'\(Redaction.displayName(first.name))'\(others) expired on \(first.expires!.dateString): not given to git")
         }
         candidates.removeAll { $0.isExpired(at: now) }
         guard let chosen = candidates.first else {
@@ -200,7 +212,8 @@ package enum GitHelper {
         if let existing = GitMatching.sameIdentity(as: request, in: entries).first {
             try vault.update(existing.name, secret: password) { entry in
                 entry.rejected = nil
-                if let expiry = request.passwordExpiry { entry.expires = expiry }
+                // The old token's expiry is not the new one's.
+                entry.expires = request.passwordExpiry
             }
             Output.note("git stored a new token for '\(existing.name)'; the previous one is kept ('vault history \(existing.name)')")
             return
@@ -218,9 +231,10 @@ package enum GitHelper {
         let entries = try vault.entries()
         let path = request.path.flatMap { $0.isEmpty ? nil : $0 }
         var matching = GitMatching.sameHost(as: request, in: entries).filter { entry in
-            if let username = request.username, !username.isEmpty, entry.username != username {
-                // A user name that git added itself (from `get`'s default) still names this entry.
-                if entry.username != nil || username != GitMatching.defaultUsername(for: entry.kind) { return false }
+            // An entry without a user name answers for any (git fills one in, from `get`'s
+            // default or its own prompt); the password check below still protects the others.
+            if let username = request.username, !username.isEmpty, let own = entry.username, own != username {
+                return false
             }
             if let path, let entryPath = entry.url?.path, GitMatching.normalise(path: entryPath) != GitMatching.normalise(path: path) {
                 return false

@@ -49,6 +49,11 @@ import Testing
         #expect(c.password?.revealString() == "p:ss")
         let later = try parse("url=https://example.com\nhost=other.example\n")
         #expect(later.host == "other.example")
+        // As in git, url= replaces what came before it, and the user part ends at the first @.
+        let replaced = try parse("username=bob\npath=x\nurl=https://a@b@h%2Eexample/p/\n")
+        #expect(replaced.username == "a")
+        #expect(replaced.host == "b@h.example")
+        #expect(replaced.path == "p")
     }
 
     @Test func endOfInputAndCRLF() throws {
@@ -84,6 +89,8 @@ import Testing
         #expect(text == "username=oauth2\npassword=tok\npassword_expiry_utc=1900000000\n")
         #expect(GitCredential.answer(username: nil, password: Secret("a\nb"), expiry: nil) == nil)
         #expect(GitCredential.answer(username: "a\nb", password: Secret("x"), expiry: nil) == nil)
+        #expect(GitCredential.answer(username: "bob\r\nhost=attacker.example", password: Secret("x"), expiry: nil) == nil)
+        #expect(GitCredential.answer(username: "bob", password: Secret("x\ry"), expiry: nil) == nil)
     }
 }
 
@@ -190,6 +197,37 @@ import Testing
         #expect(result.credentials[2].username == nil)
         #expect(result.problems.map(\.line) == [5, 6])
         #expect(!result.problems.map(\.reason).joined().contains("secret"))
+    }
+
+    @Test func netrcMacrosCommentsAndKeywordsCannotShiftCredentials() {
+        let text = """
+            machine a.com login u password tokA
+            macdef init
+            cd /pub
+
+
+            machine b.com login v password tokB
+            machine c.com login w password #notacomment
+            machine d.com login x password
+            machine e.com login y password tokE
+            login stray password alsostray
+            """
+        let result = Array(text.utf8).withUnsafeBytes { PlainTextCredentials.parseNetrc($0) }
+        #expect(result.credentials.map(\.url.host) == ["a.com", "b.com", "c.com"])
+        #expect(result.credentials.map { $0.secret.revealString() } == ["tokA", "tokB", "#notacomment"])
+        // "password" followed by a keyword: d.com is dropped and reported, not given e.com's token.
+        #expect(result.problems.contains { $0.line == 8 && $0.reason.contains("without a value") })
+        // A second login and password in e.com's machine: dropped and reported, not guessed.
+        #expect(result.problems.contains { $0.line == 10 && $0.reason.contains("a second") })
+    }
+
+    @Test func gitCredentialsBytesAreKeptExactly() {
+        let text = "  https://u:%FF%fe%2B%+f@GitHub.com  \nhttps://u%0D%0Ahost%3Dx:t@h\n"
+        let result = Array(text.utf8).withUnsafeBytes { PlainTextCredentials.parseGitCredentials($0) }
+        #expect(result.credentials.count == 1)
+        #expect(result.credentials[0].url.host == "github.com")
+        #expect(result.credentials[0].secret.withUnsafeBytes { Array($0) } == [0xFF, 0xFE, 0x2B, 0x25, 0x2B, 0x66])
+        #expect(result.problems.map(\.line) == [2])
     }
 
     @Test func netrcFiles() {

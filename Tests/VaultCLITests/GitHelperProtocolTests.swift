@@ -73,6 +73,32 @@ import Testing
         #expect(try cli.library().entries() == before)
     }
 
+    @Test func aCRLFBlankLineEndsTheDescription() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Crlf00000000000000", ["--url", "https://h.example"])
+        // stdin stays open after the blank line: the helper must answer without waiting for EOF.
+        let r = run([Binary.path("git-credential-vault"), "get"], environment: cli.environment,
+                    stdin: .dataKeepOpen("protocol=https\r\nhost=h.example\r\n\r\n"), timeout: 10)
+        #expect(!r.timedOut)
+        #expect(r.out.contains("password=glpat-Crlf00000000000000\n"))
+    }
+
+    @Test func aReplacedTokenDoesNotInheritTheOldExpiry() throws {
+        let cli = CLI()
+        cli.add("gl", token: "old-token-0001", ["--url", "https://h.example", "--username", "dev", "--expires", "2020-01-01"])
+        #expect(helper(cli, ["store"], "protocol=https\nhost=h.example\nusername=dev\npassword=new-token-0002\n\n").status == 0)
+        #expect(try cli.library().entry(named: "gl").expires == nil)
+        #expect(helper(cli, ["get"], "protocol=https\nhost=h.example\n\n").out.contains("password=new-token-0002\n"))
+    }
+
+    @Test func eraseReachesAnEntryWithoutAUserName() throws {
+        let cli = CLI()
+        cli.add("generic", token: "generic-token-01", ["--url", "https://h.example"])
+        // git asked the person for a user name, then the server said 401.
+        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\nusername=bob\npassword=generic-token-01\n\n").status == 0)
+        #expect(try cli.library().entry(named: "generic").rejected != nil)
+    }
+
     @Test func unknownActionsAreIgnoredSilently() throws {
         let cli = CLI()
         let r = helper(cli, ["capability"], "protocol=https\nhost=h\n\n")

@@ -16,6 +16,8 @@ struct RunResult {
 
 enum Stdin {
     case data(String)
+    /// The data, with the pipe left open until the process ends (as a caller that never closes).
+    case dataKeepOpen(String)
     case devNull
     case closed
 }
@@ -45,7 +47,7 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     switch stdin {
-    case .data: posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    case .data, .dataKeepOpen: posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
     case .devNull: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     case .closed: posix_spawn_file_actions_addclose(&actions, 0)
     }
@@ -78,10 +80,15 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
         _ = data.utf8CString.withUnsafeBufferPointer { write(p[1], $0.baseAddress, $0.count - 1) }
         close(p[1])
     }
-    if case .data(let text) = stdin {
+    var keepOpen = false
+    switch stdin {
+    case .data(let text), .dataKeepOpen(let text):
         _ = Array(text.utf8).withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+        if case .dataKeepOpen = stdin { keepOpen = true }
+    default: break
     }
-    close(inPipe[1])
+    if !keepOpen { close(inPipe[1]) }
+    defer { if keepOpen { close(inPipe[1]) } }
 
     var stdout: [UInt8] = [], stderr: [UInt8] = []
     var open = [outPipe[0], errPipe[0]]

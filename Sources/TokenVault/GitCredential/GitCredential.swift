@@ -85,15 +85,20 @@ public struct GitCredential: Sendable {
     }
 
     /// `url=` stands for its parts: protocol, user name (and password), host with port, path.
+    /// As in git, it replaces everything read before it, the user information ends at the first
+    /// `@`, and every part is percent-decoded.
     private mutating func apply(url raw: UnsafeRawBufferPointer) -> Bool {
         let text = String(decoding: raw, as: UTF8.self)
         guard let schemeEnd = text.firstRange(of: "://") else { return false }
+        let kept = (wwwauth, capabilities)
+        self = GitCredential()
+        (wwwauth, capabilities) = kept
         protocolName = String(text[..<schemeEnd.lowerBound])
         var rest = text[schemeEnd.upperBound...]
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         var authority = rest[..<slash]
         rest = rest[slash...]
-        if let at = authority.lastIndex(of: "@") {
+        if let at = authority.firstIndex(of: "@") {
             let userinfo = authority[..<at]
             authority = authority[authority.index(after: at)...]
             if let colon = userinfo.firstIndex(of: ":") {
@@ -105,8 +110,9 @@ public struct GitCredential: Sendable {
                 username = userinfo.removingPercentEncoding()
             }
         }
-        host = String(authority)
-        let trimmed = rest.drop(while: { $0 == "/" })
+        host = authority.removingPercentEncoding()
+        var trimmed = rest.drop(while: { $0 == "/" })
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         path = trimmed.isEmpty ? nil : trimmed.removingPercentEncoding()
         return !authority.isEmpty
     }
@@ -117,10 +123,11 @@ public struct GitCredential: Sendable {
     public static func answer(username: String?, password: Secret, expiry: Timestamp?) -> [AnswerPart]? {
         var parts: [AnswerPart] = []
         if let username {
-            guard !username.contains("\n"), !username.contains("\0") else { return nil }
+            // Bytes, not Characters: "\r\n" is one Character and would slip through.
+            guard !username.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) else { return nil }
             parts.append(.text("username=\(username)\n"))
         }
-        guard !password.contains(byte: UInt8(ascii: "\n")), !password.contains(byte: 0) else { return nil }
+        guard !password.contains(byte: 0x0A), !password.contains(byte: 0x0D), !password.contains(byte: 0) else { return nil }
         parts.append(.text("password="))
         parts.append(.secret(password))
         parts.append(.text("\n"))

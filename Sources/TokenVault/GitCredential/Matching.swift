@@ -6,7 +6,8 @@
 /// - A path, when git sends one (`credential.useHttpPath`), must match the entry's path; an
 ///   entry without a path serves every path of its host, after the entries with that path.
 /// - Rejected entries never answer.
-/// - Among the rest, the choice is deterministic: the exact path first, then the entry marked
+/// - Among the rest, the choice is deterministic: the exact path first (or, when git sends no
+///   path, an entry for the whole host before one for a single repository), then the entry marked
 ///   as the host's git default, then the most recently used, then the most recently updated,
 ///   then the name.
 public enum GitMatching {
@@ -23,6 +24,9 @@ public enum GitMatching {
                 let aExact = a.url?.path.map(normalise(path:)) == path
                 let bExact = b.url?.path.map(normalise(path:)) == path
                 if aExact != bExact { return aExact }
+            } else if (a.url?.path == nil) != (b.url?.path == nil) {
+                // No path from git: an entry for the whole host before one for a repository.
+                return a.url?.path == nil
             }
             if a.isGitDefault != b.isGitDefault { return a.isGitDefault }
             let aUsed = a.lastUsed?.secondsSince1970 ?? .min, bUsed = b.lastUsed?.secondsSince1970 ?? .min

@@ -23,7 +23,8 @@ public enum PlainTextCredentials {
         forEachLine(bytes) { line in
             lineNumber += 1
             let text = Substring(String(decoding: line, as: UTF8.self))
-            let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
+            var trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
+            while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { return }
             guard let schemeEnd = trimmed.firstRange(of: "://") else {
                 result.problems.append((lineNumber, "not a URL")); return
@@ -41,11 +42,16 @@ public enum PlainTextCredentials {
             guard let colon = userinfo.firstIndex(of: ":"), !host.isEmpty, !scheme.isEmpty else {
                 result.problems.append((lineNumber, "no password, or no host")); return
             }
-            var password = Array(userinfo[userinfo.index(after: colon)...].removingPercentEncoding().utf8)
+            // Decoded to bytes, not through a String, so that no byte of the password changes.
+            var password = Array(userinfo[userinfo.index(after: colon)...].utf8).percentDecoded()
             guard !password.isEmpty else {
                 result.problems.append((lineNumber, "an empty password")); return
             }
             let username = userinfo[..<colon].removingPercentEncoding()
+            guard !username.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                Sodium.wipe(&password)
+                result.problems.append((lineNumber, "a control character in the user name")); return
+            }
             let path = rest.drop(while: { $0 == "/" }).removingPercentEncoding()
             result.credentials.append(ImportedCredential(
                 url: CredentialURL(scheme: scheme, host: String(host), path: path.isEmpty ? nil : path),
@@ -55,8 +61,9 @@ public enum PlainTextCredentials {
     }
 
     /// `~/.netrc`: `machine HOST login USER password SECRET` (any layout over lines), `default`,
-    /// `account`, `macdef` (skipped up to the next blank line), `#` comments and quoted values.
-    /// Each machine becomes an https credential for that host.
+    /// `account`, `macdef NAME` (its body, up to the next blank line, is skipped), `#` comment
+    /// lines and quoted values. Each machine becomes an https credential for that host. A word
+    /// out of place drops the machine it is in and is reported, so nothing is imported wrong.
     public static func parseNetrc(_ bytes: UnsafeRawBufferPointer) -> Result {
         var result = Result()
         var tokens: [(text: String, line: Int)] = []
@@ -65,45 +72,50 @@ public enum PlainTextCredentials {
         forEachLine(bytes) { line in
             lineNumber += 1
             let text = String(decoding: line, as: UTF8.self)
+            let blank = text.allSatisfy { $0 == " " || $0 == "\t" }
             if inMacro {
-                if text.allSatisfy({ $0 == " " || $0 == "\t" }) { inMacro = false }
+                if blank { inMacro = false }
                 return
             }
+            // A comment is a line whose first word starts with '#' (as curl reads it).
+            if blank || text.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#") { return }
+            var lineTokens: [String] = []
             var current = ""
-            var quoted = false
-            var escaped = false
-            var index = text.startIndex
-            func flush() {
-                if !current.isEmpty || quoted { tokens.append((current, lineNumber)) }
-                current = ""
+            var quoted = false, escaped = false, inToken = false
+            for c in text {
+                if quoted {
+                    if escaped { current.append(c); escaped = false }
+                    else if c == "\\" { escaped = true }
+                    else if c == "\"" { quoted = false }
+                    else { current.append(c) }
+                } else if c == " " || c == "\t" {
+                    if inToken { lineTokens.append(current); current = ""; inToken = false }
+                } else if c == "\"" && !inToken {
+                    quoted = true; inToken = true
+                } else {
+                    current.append(c); inToken = true
+                }
             }
-            while index < text.endIndex {
-                let c = text[index]
-                if escaped { current.append(c); escaped = false }
-                else if quoted && c == "\\" { escaped = true }
-                else if c == "\"" { if quoted { tokens.append((current, lineNumber)); current = ""; quoted = false } else { quoted = true } }
-                else if quoted { current.append(c) }
-                else if c == "#" && current.isEmpty { break }
-                else if c == " " || c == "\t" { flush() }
-                else { current.append(c) }
-                index = text.index(after: index)
-            }
-            if !quoted { flush() } else { result.problems.append((lineNumber, "an unterminated quote")); quoted = false; current = "" }
-            if tokens.last?.text == "macdef" || (tokens.count >= 2 && tokens[tokens.count - 2].text == "macdef") {
-                inMacro = true
-            }
+            if quoted { result.problems.append((lineNumber, "an unterminated quote")); return }
+            if inToken { lineTokens.append(current) }
+            tokens += lineTokens.map { ($0, lineNumber) }
+            // The macro's body starts on the next line.
+            if lineTokens.contains("macdef") { inMacro = true }
         }
+
+        let keywords: Set<String> = ["machine", "default", "login", "password", "account", "macdef"]
         var index = 0
-        func value() -> (text: String, line: Int)? {
-            guard index + 1 < tokens.count else { return nil }
-            index += 1
-            return tokens[index]
-        }
         var machine: (host: String, line: Int)?
+        var inDefault = false
         var login: String?
         var password: [UInt8]?
+        func drop(_ line: Int, _ reason: String) {
+            result.problems.append((line, reason))
+            if machine != nil { result.problems.append((machine!.line, "this machine was not imported")) }
+            machine = nil; login = nil; password = nil
+        }
         func finish() {
-            defer { machine = nil; login = nil; password = nil }
+            defer { machine = nil; login = nil; password = nil; inDefault = false }
             guard let m = machine else { return }
             guard var secret = password, !secret.isEmpty else {
                 result.problems.append((m.line, "machine without a password")); return
@@ -112,24 +124,35 @@ public enum PlainTextCredentials {
                 url: CredentialURL(scheme: "https", host: m.host), username: login,
                 secret: Secret(consuming: &secret), line: m.line))
         }
+        func value() -> String? {
+            guard index + 1 < tokens.count, !keywords.contains(tokens[index + 1].text) else { return nil }
+            index += 1
+            return tokens[index].text
+        }
         while index < tokens.count {
             let token = tokens[index]
             switch token.text {
             case "machine":
                 finish()
-                guard let host = value() else { result.problems.append((token.line, "machine without a name")); break }
-                machine = (host.text, token.line)
+                guard let host = value(), !host.isEmpty else { drop(token.line, "machine without a name"); break }
+                machine = (host, token.line)
             case "default":
                 finish()
+                inDefault = true
                 result.problems.append((token.line, "a 'default' entry names no host, so it is not imported"))
-                // Skip its login, password and account.
-                while index + 1 < tokens.count, ["login", "password", "account"].contains(tokens[index + 1].text) { index += 2 }
-            case "login": login = value()?.text
-            case "password": password = value().map { Array($0.text.utf8) }
-            case "account": _ = value()
-            case "macdef": _ = value()
+            case "login", "password", "account":
+                guard let v = value() else { drop(token.line, "'\(token.text)' without a value"); break }
+                if inDefault { break }
+                guard machine != nil else { result.problems.append((token.line, "'\(token.text)' outside a machine")); break }
+                // A second login or password in one machine is ambiguous: import neither.
+                if (token.text == "login" && login != nil) || (token.text == "password" && password != nil) {
+                    drop(token.line, "a second '\(token.text)' in one machine"); break
+                }
+                if token.text == "login" { login = v } else if token.text == "password" { password = Array(v.utf8) }
+            case "macdef":
+                _ = value()
             default:
-                result.problems.append((token.line, "an unknown word (not shown)"))
+                drop(token.line, "an unknown word (not shown)")
             }
             index += 1
         }

@@ -87,14 +87,16 @@ extension VaultCommand {
                 request.host = credential.url.host
                 request.path = credential.url.path
                 request.username = credential.username
-                let where_ = "\(path):\(credential.line): \(credential.url)" + (credential.username.map { " (\($0))" } ?? "")
+                let where_ = "\(path):\(credential.line): \(Redaction.redact(credential.url.description))"
+                    + (credential.username.map { " (\(Redaction.redact($0)))" } ?? "")
                 if let duplicate = try GitMatching.sameHost(as: request, in: existing)
                     .first(where: { try vault.secret(named: $0.name).isEqual(to: credential.secret) }) {
                     try report("\(where_): already in the vault as '\(duplicate.name)'")
                     continue
                 }
-                if let twin = batch.first(where: { $0.secret.isEqual(to: credential.secret) && $0.entry.url == credential.url }) {
-                    try report("\(where_): the same as '\(twin.entry.name)' above")
+                if let twin = GitMatching.sameHost(as: request, in: batch.map(\.entry))
+                    .first(where: { twin in batch.contains { $0.entry.name == twin.name && $0.secret.isEqual(to: credential.secret) } }) {
+                    try report("\(where_): the same as '\(twin.name)' above")
                     continue
                 }
                 let name = GitMatching.generatedName(for: request, taken: taken)
@@ -131,7 +133,12 @@ extension VaultCommand {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw CLIError.failed("cannot read '\(path)': \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            return Secret.filling(maxCount: 4 << 20) { buffer in
+            var info = stat()
+            let limit = 4 << 20
+            guard fstat(fd, &info) == 0, info.st_size < limit else {
+                throw CLIError.failed("'\(path)' is larger than \(limit >> 20) MiB: not a credentials file?")
+            }
+            return Secret.filling(maxCount: limit) { buffer in
                 var length = 0
                 while length < buffer.count {
                     let n = read(fd, buffer.baseAddress! + length, buffer.count - length)
@@ -145,7 +152,7 @@ extension VaultCommand {
 
         /// Overwrites the file with zeros, flushes it, then removes it.
         private func shred(_ path: String) throws {
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else { throw CLIError.failed("cannot overwrite '\(path)': \(String(cString: strerror(errno)))") }
             var info = stat()
             fstat(fd, &info)
@@ -153,10 +160,17 @@ extension VaultCommand {
             var left = Int(info.st_size)
             while left > 0 {
                 let n = write(fd, zeros, min(left, zeros.count))
-                if n <= 0 { break }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    close(fd)
+                    throw CLIError.failed("cannot overwrite '\(path)': \(String(cString: strerror(errno))); it was not removed")
+                }
                 left -= n
             }
-            fsync(fd)
+            guard fsync(fd) == 0 else {
+                close(fd)
+                throw CLIError.failed("cannot flush '\(path)' to disk; it was not removed")
+            }
             close(fd)
             guard unlink(path) == 0 else { throw CLIError.failed("cannot remove '\(path)': \(String(cString: strerror(errno)))") }
         }

@@ -54,7 +54,12 @@ struct EntryFields: ParsableArguments {
             result.url = parsedURL
             result.username = user
         }
-        if let username { result.username = username }
+        if let username {
+            guard !username.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                throw ValidationError("--username holds a control character")
+            }
+            result.username = username
+        }
         if let scopes {
             result.scopes = scopes.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
         }
