@@ -42,12 +42,7 @@ import Testing
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
             let command = i % 3 == 2 ? ["rm", "--yes", "e\(i - 1)"] : ["add", "e\(i)"]
-            let argv = cStrings([Binary.path("vault")] + command)
-            let envp = cStrings(cli.environment.map { "\($0.key)=\($0.value)" })
-            var attributes = posix_spawnattr_t()
-            tv_spawnattr_init_clean(&attributes, 1)
-            posix_spawn(&pid, Binary.path("vault"), &actions, &attributes, argv, envp)
-            posix_spawnattr_destroy(&attributes)
+            pid = spawn([Binary.path("vault")] + command, environment: cli.environment, actions: &actions)
             close(p[0])
             _ = write(p[1], "token-\(i)", "token-\(i)".utf8.count)
             close(p[1])
@@ -55,7 +50,6 @@ import Testing
             if kill(pid, SIGKILL) == 0 { killed += 1 }
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-            (argv + envp).forEach { free($0) }
             posix_spawn_file_actions_destroy(&actions)
 
             // The vault opens, lists, and every entry is readable and whole.

@@ -37,6 +37,21 @@ func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
     strings.map { strdup($0) } + [nil]
 }
 
+/// Starts `arguments` (found on PATH when not a path) in a new session with a clean signal
+/// mask, exactly `environment`, and the given file actions.
+func spawn(_ arguments: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t) -> pid_t {
+    var attributes = posix_spawnattr_t()
+    tv_spawnattr_init_clean(&attributes, 1)
+    defer { posix_spawnattr_destroy(&attributes) }
+    let argv = cStrings(arguments)
+    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+    precondition(rc == 0, "cannot start \(arguments[0]): \(rc)")
+    return pid
+}
+
 /// Spawns `arguments` with exactly `environment`, optional stdin, extra fds (child fd -> data
 /// readable from it), and a watchdog that kills the process after `timeout` seconds.
 func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .devNull,
@@ -64,16 +79,8 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
         posix_spawn_file_actions_adddup2(&actions, p[0], fd)
         extraPipes.append((fd, p, data))
     }
-    var attributes = posix_spawnattr_t()
-    tv_spawnattr_init_clean(&attributes, 1)
-    defer { posix_spawnattr_destroy(&attributes) }
-    let argv = cStrings(arguments)
-    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
     let start = Date()
-    let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-    precondition(rc == 0, "spawn \(arguments[0]) failed: \(rc)")
+    let pid = spawn(arguments, environment: environment, actions: &actions)
     close(outPipe[1]); close(errPipe[1]); close(inPipe[0])
     for (_, p, data) in extraPipes {
         close(p[0])
@@ -142,16 +149,7 @@ final class PTYProcess {
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         posix_spawn_file_actions_addclose(&actions, master)
-        var attributes = posix_spawnattr_t()
-        tv_spawnattr_init_clean(&attributes, 1)
-        defer { posix_spawnattr_destroy(&attributes) }
-        let argv = cStrings(arguments)
-        let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
-        defer { (argv + envp).forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp)
-        precondition(rc == 0)
-        pid = child
+        pid = spawn(arguments, environment: environment, actions: &actions)
     }
 
     /// Reads until the transcript contains `text` (or `timeout` passes). Returns whether it did.
@@ -209,16 +207,7 @@ final class BackgroundProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        tv_spawnattr_init_clean(&attributes, 1)
-        defer { posix_spawnattr_destroy(&attributes) }
-        let argv = cStrings(arguments)
-        let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
-        defer { (argv + envp).forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
-        precondition(rc == 0, "cannot start \(arguments[0])")
-        pid = child
+        pid = spawn(arguments, environment: environment, actions: &actions)
         close(out[1])
         var line: [UInt8] = []
         var byte: UInt8 = 0
