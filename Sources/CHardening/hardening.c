@@ -1,4 +1,9 @@
+#define _GNU_SOURCE
 #include "hardening.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <sys/resource.h>
 #ifdef __linux__
@@ -22,3 +27,34 @@ int tv_is_dumpable(void) {
     return 0;
 #endif
 }
+
+long long tv_peer_uid(int fd) {
+#ifdef SO_PEERCRED
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    return (long long)credentials.uid;
+#else
+    return -1;
+#endif
+}
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void request_stop(int signal_number) {
+    (void)signal_number;
+    stop_requested = 1;
+}
+
+void tv_install_stop_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int tv_stop_requested(void) { return stop_requested != 0; }

@@ -22,28 +22,20 @@ public final class Vault: Sendable {
         var keys: Keys?
     }
 
-    /// The vault key and its subkeys, derived once at unlock. Everything in the file is sealed
-    /// under a subkey; the vault key itself is kept only to be re-wrapped by a passphrase change.
+    /// The key ring the vault works with, and its subkeys as the records see them.
     struct Keys: Sendable {
-        let vaultKey: SymmetricKey
-        let manifest: SymmetricKey
-        let lookup: SymmetricKey
-        let metadata: SymmetricKey
-        let secret: SymmetricKey
-        let usage: SymmetricKey
+        let ring: any KeyRing
 
-        init(vaultKey: SymmetricKey) {
-            self.vaultKey = vaultKey
-            manifest = KeyDerivation.subkey(.manifest, of: vaultKey)
-            lookup = KeyDerivation.subkey(.lookup, of: vaultKey)
-            metadata = KeyDerivation.subkey(.entryMetadata, of: vaultKey)
-            secret = KeyDerivation.subkey(.entrySecret, of: vaultKey)
-            usage = KeyDerivation.subkey(.usage, of: vaultKey)
-        }
+        init(vaultKey: SymmetricKey) { ring = LocalKeyRing(vaultKey: vaultKey) }
+        init(ring: any KeyRing) { self.ring = ring }
 
-        func lookup(_ name: String) -> [UInt8] {
-            Array(name.utf8).withUnsafeBytes { KeyedHash.hash($0, key: lookup) }
-        }
+        var manifest: SealingKey { SealingKey(ring: ring, purpose: .manifest) }
+        var metadata: SealingKey { SealingKey(ring: ring, purpose: .entryMetadata) }
+        var secret: SealingKey { SealingKey(ring: ring, purpose: .entrySecret) }
+        var usage: SealingKey { SealingKey(ring: ring, purpose: .usage) }
+        var vaultKey: SymmetricKey? { ring.vaultKey }
+
+        func lookup(_ name: String) throws(VaultError) -> [UInt8] { try ring.lookup(name) }
     }
 
     /// The header's plain columns.
@@ -81,7 +73,7 @@ public final class Vault: Sendable {
         let keys = Keys(vaultKey: vaultKey)
         let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt)
         let wrappedKey = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
-        let manifest = Manifest(binding: binding).seal(using: keys.manifest)
+        let manifest = try Manifest(binding: binding).seal(using: keys.manifest)
 
         let temporary = path + ".new-" + Sodium.randomBytes(6).map { String($0, radix: 16) }.joined()
         try VaultLocation.createPrivateFile(temporary)
@@ -164,6 +156,21 @@ public final class Vault: Sendable {
         state.withLock { $0.keys = nil }
     }
 
+    /// The keys, when they are held in this process.
+    var localKeyRing: LocalKeyRing? {
+        state.withLock { $0.keys?.ring as? LocalKeyRing }
+    }
+
+    /// Uses an agent's keys: nothing secret is held here; every seal and open goes to the agent.
+    /// Fails with `.locked` when the agent holds no key, and with `.tampered` when its key does
+    /// not open this vault.
+    public func unlock(with agent: AgentClient) throws(VaultError) {
+        let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
+        let keys = Keys(ring: AgentKeyRing(client: agent))
+        _ = try Self.openManifest(header, keys: keys)
+        state.withLock { $0.keys = keys }
+    }
+
     public var isUnlocked: Bool {
         state.withLock { $0.keys != nil }
     }
@@ -229,7 +236,7 @@ public final class Vault: Sendable {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
-            let lookup = keys.lookup(name)
+            let lookup = try keys.lookup(name)
             // Without waiting for the disk, now or when the process exits.
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
@@ -238,7 +245,7 @@ public final class Vault: Sendable {
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 guard try exists.step() else { throw VaultError.notFound(name: name, suggestion: nil) }
                 try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
-                    .run([.blob(lookup), .blob(Self.sealUsage(time, lookup: lookup, keys: keys))])
+                    .run([.blob(lookup), .blob(try Self.sealUsage(time, lookup: lookup, keys: keys))])
             }
         }
     }
@@ -264,7 +271,7 @@ public final class Vault: Sendable {
                 entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
                     try Self.openUsage(sealed, lookup: lookup, keys: keys)
                 }
-                guard keys.lookup(entry.name) == lookup else {
+                guard try keys.lookup(entry.name) == lookup else {
                     throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
                 }
                 entries.append(entry)
@@ -300,7 +307,7 @@ public final class Vault: Sendable {
             let insert = try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
             let now = Timestamp.now()
             for (entry, secret) in batch {
-                let lookup = keys.lookup(entry.name)
+                let lookup = try keys.lookup(entry.name)
                 guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
                 // A row that the manifest does not list was put there from outside TokenVault.
                 try existing.bind([.blob(lookup)])
@@ -309,7 +316,7 @@ public final class Vault: Sendable {
                 entry.created = now
                 entry.updated = now
                 let revision = manifest.nextRevision()
-                let row = Self.seal(entry, record: SecretRecord(current: secret, previous: []),
+                let row = try Self.seal(entry, record: SecretRecord(current: secret, previous: []),
                                     lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
                 manifest.set(lookup, revision: revision)
@@ -359,7 +366,7 @@ public final class Vault: Sendable {
                     record.replace(with: restored.secret, at: changed.updated)
                 }
                 let next = manifest.nextRevision()
-                let sealed = Self.seal(changed, record: record, lookup: row.lookup, revision: next, keys: keys)
+                let sealed = try Self.seal(changed, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
                     .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
                 manifest.set(row.lookup, revision: next)
@@ -375,20 +382,20 @@ public final class Vault: Sendable {
         try Entry.validate(name: newName)
         try write { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: oldName, keys: keys, manifest: manifest)
-            let newLookup = keys.lookup(newName)
+            let newLookup = try keys.lookup(newName)
             guard manifest.revision(of: newLookup) == nil else { throw .alreadyExists(name: newName) }
             var entry = row.entry
             entry.name = newName
             entry.updated = Timestamp.now()
             let record = try Self.openSecret(row, keys: keys)
             let revision = manifest.nextRevision()
-            let sealed = Self.seal(entry, record: record, lookup: newLookup, revision: revision, keys: keys)
+            let sealed = try Self.seal(entry, record: record, lookup: newLookup, revision: revision, keys: keys)
             try db.prepare("UPDATE entries SET lookup = ?, metadata = ?, secret = ? WHERE lookup = ?")
                 .run([.blob(newLookup), .blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
             try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
             if let used = row.entry.lastUsed {
                 try db.prepare("INSERT INTO usage (lookup, sealed) VALUES (?, ?)")
-                    .run([.blob(newLookup), .blob(Self.sealUsage(used, lookup: newLookup, keys: keys))])
+                    .run([.blob(newLookup), .blob(try Self.sealUsage(used, lookup: newLookup, keys: keys))])
             }
             manifest.remove(row.lookup)
             manifest.set(newLookup, revision: revision)
@@ -433,14 +440,17 @@ public final class Vault: Sendable {
                 var manifest = try Self.openManifest(header, keys: keys)
                 manifest.binding.kdf = parameters
                 manifest.binding.salt = salt
-                let wrapped = keys.vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
+                guard let vaultKey = keys.vaultKey else {
+                    throw VaultError.invalidInput("the vault was unlocked through the agent: unlock it with the passphrase to change it")
+                }
+                let wrapped = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
                 try db.prepare("""
                     UPDATE vault SET kdf_alg = ?, kdf_ops = ?, kdf_mem = ?, kdf_salt = ?, wrapped_key = ?, manifest = ?
                     WHERE id = 1
                     """).run([
                         .integer(Int64(parameters.algorithm)), .integer(Int64(parameters.opsLimit)),
                         .integer(Int64(parameters.memLimit)), .blob(salt), .blob(wrapped),
-                        .blob(manifest.seal(using: keys.manifest)),
+                        .blob(try manifest.seal(using: keys.manifest)),
                     ])
             }
         }
@@ -506,7 +516,7 @@ public final class Vault: Sendable {
                 var manifest = try Self.openManifest(Self.readHeader(db), keys: keys)
                 let result = try body(db, keys, &manifest)
                 try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
-                    .run([.blob(manifest.seal(using: keys.manifest))])
+                    .run([.blob(try manifest.seal(using: keys.manifest))])
                 return result
             }
             VaultLocation.tightenSideFiles(of: path)
@@ -515,7 +525,7 @@ public final class Vault: Sendable {
     }
 
     private static func loadRow(_ db: SQLite, name: String, keys: Keys, manifest: Manifest) throws(VaultError) -> Row {
-        let lookup = keys.lookup(name)
+        let lookup = try keys.lookup(name)
         let statement = try db.prepare("SELECT metadata, secret FROM entries WHERE lookup = ?").bind([.blob(lookup)])
         let found = try statement.step()
         guard let revision = manifest.revision(of: lookup) else {
@@ -552,23 +562,23 @@ public final class Vault: Sendable {
     }
 
     private static func seal(_ entry: Entry, record: SecretRecord, lookup: [UInt8], revision: UInt64,
-                             keys: Keys) -> (metadata: [UInt8], secret: [UInt8]) {
+                             keys: Keys) throws(VaultError) -> (metadata: [UInt8], secret: [UInt8]) {
         var metadata = Records.encode(entry)
         defer { Sodium.wipe(&metadata) }
-        let sealedMetadata = Records.seal(bodyCount: metadata.count, lookup: lookup, revision: revision, key: keys.metadata) {
+        let sealedMetadata = try Records.seal(bodyCount: metadata.count, lookup: lookup, revision: revision, key: keys.metadata) {
             $0.copyBytes(from: metadata)
         }
-        let sealedSecret = Records.seal(bodyCount: record.bodyCount, lookup: lookup, revision: revision,
+        let sealedSecret = try Records.seal(bodyCount: record.bodyCount, lookup: lookup, revision: revision,
                                         key: keys.secret, fill: record.fill)
         return (sealedMetadata, sealedSecret)
     }
 
     /// A last-used time, bound to its entry's lookup (revision 0: usage is outside the manifest;
     /// an older time put back is harmless, a time moved to another entry is detected).
-    private static func sealUsage(_ time: Timestamp, lookup: [UInt8], keys: Keys) -> [UInt8] {
+    private static func sealUsage(_ time: Timestamp, lookup: [UInt8], keys: Keys) throws(VaultError) -> [UInt8] {
         var w = ByteWriter()
         w.u64(UInt64(bitPattern: time.secondsSince1970))
-        return Records.seal(bodyCount: 8, lookup: lookup, revision: 0, key: keys.usage) { $0.copyBytes(from: w.bytes) }
+        return try Records.seal(bodyCount: 8, lookup: lookup, revision: 0, key: keys.usage) { $0.copyBytes(from: w.bytes) }
     }
 
     private static func openUsage(_ box: [UInt8], lookup: [UInt8], keys: Keys) throws(VaultError) -> Timestamp {

@@ -98,6 +98,11 @@ package enum GitHelper {
         }
         do {
             let vault = try Vault.open(at: path)
+            if let agent = AgentClient.connect(vaultPath: path, environment: environment), (try? vault.unlock(with: agent)) != nil {
+                Log.verbose("git \(action): unlocked by the agent")
+                try perform(action, request, vault: vault, options: options)
+                return 0
+            }
             let prompt = environment["GIT_TERMINAL_PROMPT"] != "0"
             let source = PassphraseSource(fd: nil, file: nil, environment: environment)
             Log.verbose("git \(action): passphrase from \(source.sourceName)")
@@ -106,11 +111,7 @@ package enum GitHelper {
                 return 0
             }
             try vault.unlock(passphrase: passphrase)
-            switch action {
-            case "get": try get(request, vault: vault)
-            case "store": try store(request, vault: vault)
-            default: try erase(request, vault: vault, options: options)
-            }
+            try perform(action, request, vault: vault, options: options)
             return 0
         } catch let error as CLIError {
             // Unusable output, for instance: say so, but let git carry on.
@@ -119,6 +120,14 @@ package enum GitHelper {
         } catch {
             _ = Output.report(error)
             return 0
+        }
+    }
+
+    private static func perform(_ action: String, _ request: GitCredential, vault: Vault, options: Options) throws {
+        switch action {
+        case "get": try get(request, vault: vault)
+        case "store": try store(request, vault: vault)
+        default: try erase(request, vault: vault, options: options)
         }
     }
 

@@ -8,4 +8,14 @@ int tv_disable_core_dumps(void);
 /// PR_GET_DUMPABLE: 1 when the process may dump core, 0 when it may not, -1 on error.
 int tv_is_dumpable(void);
 
+
+/// The user id of the process at the other end of a connected Unix socket (SO_PEERCRED), or
+/// -1 when it cannot be told.
+long long tv_peer_uid(int fd);
+
+/// SIGTERM, SIGINT and SIGHUP set a flag instead of ending the process, so that a key holder
+/// can wipe its keys first; tv_stop_requested() reads the flag.
+void tv_install_stop_handlers(void);
+int tv_stop_requested(void);
+
 #endif

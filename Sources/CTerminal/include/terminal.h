@@ -13,4 +13,9 @@ void tv_echo_restore(void);
 /// pipe2(O_CLOEXEC): neither end leaks into programs the process starts.
 int tv_pipe_cloexec(int fds[2]);
 
+
+/// Starts `path` with `argv` and `envp` in a new session, its standard input, output and error
+/// on /dev/null and a clean signal mask: a daemon that outlives the caller. Returns its pid or -1.
+int tv_spawn_detached(const char *path, char *const argv[], char *const envp[]);
+
 #endif

@@ -126,6 +126,17 @@ enum KeyDerivation {
 enum KeyedHash {
     static let bytes = 32
 
+    /// Plain BLAKE2b (no key), for names that are not secrets (the agent's socket name).
+    static func unkeyed(_ message: UnsafeRawBufferPointer, bytes count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let result = out.withUnsafeMutableBytes { o in
+            crypto_generichash(o.baseAddress!.assumingMemoryBound(to: UInt8.self), count,
+                               message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count), nil, 0)
+        }
+        precondition(result == 0, "crypto_generichash failed")
+        return out
+    }
+
     static func hash(_ message: UnsafeRawBufferPointer, key: SymmetricKey) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bytes)
         let result = out.withUnsafeMutableBytes { o in

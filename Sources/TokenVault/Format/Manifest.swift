@@ -92,7 +92,7 @@ struct Manifest: Equatable {
         if found { records.removeSubrange(at * Self.recordBytes..<(at + 1) * Self.recordBytes) }
     }
 
-    func seal(using key: SymmetricKey) -> [UInt8] {
+    func seal(using key: SealingKey) throws(VaultError) -> [UInt8] {
         var w = ByteWriter()
         w.bytes.reserveCapacity(Self.headerBytes + records.count)
         w.raw(Self.magic)
@@ -110,11 +110,11 @@ struct Manifest: Equatable {
             buffer.copyBytes(from: w.bytes)
             Padding.pad(buffer, length: length)
         }
-        return plaintext.withUnsafeBytes { SecretBox.seal($0, using: key) }
+        return try plaintext.withUnsafeBytes { bytes throws(VaultError) in try key.seal(bytes) }
     }
 
-    static func open(_ box: [UInt8], using key: SymmetricKey) throws(VaultError) -> Manifest {
-        let plaintext = try SecretBox.open(box, using: key, what: "the vault header", guarded: false)
+    static func open(_ box: [UInt8], using key: SealingKey) throws(VaultError) -> Manifest {
+        let plaintext = try key.open(box, what: "the vault header", guarded: false)
         let manifest: Manifest? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes) else { return nil }
             var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))

@@ -8,8 +8,8 @@ enum Records {
     static let bindingBytes = 1 + KeyedHash.bytes + 8
 
     /// Seals `body` (written by `fill` into secure memory) bound to `lookup` and `revision`.
-    static func seal(bodyCount: Int, lookup: [UInt8], revision: UInt64, key: SymmetricKey,
-                     fill: (UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
+    static func seal(bodyCount: Int, lookup: [UInt8], revision: UInt64, key: SealingKey,
+                     fill: (UnsafeMutableRawBufferPointer) -> Void) throws(VaultError) -> [UInt8] {
         precondition(lookup.count == KeyedHash.bytes)
         let length = bindingBytes + bodyCount
         let plaintext = SecureBytes(count: Padding.paddedLength(length)) { buffer in
@@ -21,14 +21,14 @@ enum Records {
             fill(UnsafeMutableRawBufferPointer(rebasing: buffer[bindingBytes..<length]))
             Padding.pad(buffer, length: length)
         }
-        return plaintext.withUnsafeBytes { SecretBox.seal($0, using: key) }
+        return try plaintext.withUnsafeBytes { bytes throws(VaultError) in try key.seal(bytes) }
     }
 
     /// Opens a sealed record and checks that it belongs to `lookup` at `revision`. Returns the
     /// plaintext and the range of its body.
-    static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SymmetricKey,
+    static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SealingKey,
                      what: String, guarded: Bool) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
-        let plaintext = try SecretBox.open(box, using: key, what: what, guarded: guarded)
+        let plaintext = try key.open(box, what: what, guarded: guarded)
         let body: Range<Int>? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes), length >= bindingBytes else { return nil }
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))

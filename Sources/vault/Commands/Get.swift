@@ -111,7 +111,7 @@ enum RelativeTime {
 }
 
 /// `30d`, `12h`, `2w`, `90m` (minutes), `1y`: a span of time for filters and timeouts.
-struct Span: ExpressibleByArgument {
+struct Span: ExpressibleByArgument, Sendable {
     var seconds: Int64
 
     init?(argument: String) {

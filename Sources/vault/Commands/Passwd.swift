@@ -36,7 +36,8 @@ extension VaultCommand {
         }
 
         func run() throws {
-            let vault = try global.unlockedVault()
+            // The current passphrase itself: the agent never hands out the key to re-wrap.
+            let vault = try global.unlockedVault(useAgent: false)
             var environment = Environment.current
             environment["TOKENVAULT_PASSPHRASE"] = environment["TOKENVAULT_NEW_PASSPHRASE"]
             environment["TOKENVAULT_ASKPASS"] = nil

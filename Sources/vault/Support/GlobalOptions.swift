@@ -66,9 +66,19 @@ struct GlobalOptions: ParsableArguments {
         return try Vault.open(at: path)
     }
 
-    /// Opens the vault and unlocks it from the passphrase sources.
-    func unlockedVault() throws -> Vault {
+    /// Opens the vault and unlocks it: through its agent when one holds the key, else from the
+    /// passphrase sources.
+    func unlockedVault(useAgent: Bool = true) throws -> Vault {
         let vault = try openVault()
+        if useAgent, let agent = AgentClient.connect(vaultPath: path, environment: Environment.current) {
+            do {
+                try vault.unlock(with: agent)
+                Log.verbose("unlocked by the agent")
+                return vault
+            } catch {
+                Log.verbose("the agent could not unlock the vault (\(error)): using the passphrase")
+            }
+        }
         let source = passphrase
         Log.verbose("passphrase from \(source.sourceName)")
         let secret = try source.read(prompt: "Passphrase for \(path): ")

@@ -1,0 +1,155 @@
+import CHardening
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A connection to the agent of one vault file. Requests are sent one at a time. A dead or hung
+/// agent makes every request fail within a second (the caller then falls back to the other
+/// passphrase sources).
+public final class AgentClient: @unchecked Sendable {
+    private let fd: Int32
+    private let mutex = Locked(())
+
+    public struct Status: Sendable {
+        public var unlocked: Bool
+        /// When the agent locks if unused (or reaches its maximum lifetime), whichever is first.
+        public var locksAt: Timestamp?
+        public var idleTimeout: Int64
+    }
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    /// The agent for `vaultPath`, or nil when none answers (no socket, a stale one, or a socket
+    /// in a folder or of an owner that is not the user's own).
+    public static func connect(vaultPath: String, environment: [String: String]) -> AgentClient? {
+        connect(socketPath: AgentProtocol.socketPath(forVault: vaultPath, environment: environment))
+    }
+
+    public static func connect(socketPath: String) -> AgentClient? {
+        guard AgentProtocol.folderIsPrivate(VaultLocation.folder(of: socketPath)),
+              var address = AgentProtocol.makeAddress(socketPath) else { return nil }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        // The agent must be one of the user's own processes.
+        guard connected == 0, tv_peer_uid(fd) == Int64(geteuid()) else {
+            close(fd)
+            return nil
+        }
+        return AgentClient(fd: fd)
+    }
+
+    /// Sends one request and reads its response body; throws `.locked` when the agent does not
+    /// answer in time.
+    func request(_ build: (inout AgentProtocol.Builder) -> Void, timeout seconds: Int = 1) throws(VaultError) -> SecureBytes {
+        try mutex.withLock { _ throws(VaultError) in
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var builder = AgentProtocol.Builder()
+            build(&builder)
+            guard builder.send(fd), let body = AgentProtocol.receive(fd) else {
+                throw VaultError.locked
+            }
+            return body
+        }
+    }
+
+    /// Decodes an `ok` response's chunk, or throws the failure it reports.
+    func result(_ body: SecureBytes, guarded: Bool = false) throws(VaultError) -> SecureBytes {
+        try body.withUnsafeBytes { bytes throws(VaultError) -> SecureBytes in
+            var reader = AgentProtocol.Reader(body: bytes)
+            switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
+            case .ok:
+                guard let chunk = reader.chunk() else { throw VaultError.locked }
+                return SecureBytes(count: chunk.count, guarded: guarded) { $0.copyMemory(from: chunk) }
+            case .failure:
+                let code = reader.u8().flatMap(AgentProtocol.FailureCode.init(rawValue:))
+                let message = reader.chunk().map { String(decoding: $0, as: UTF8.self) } ?? ""
+                switch code {
+                case .wrongPassphrase: throw VaultError.wrongPassphrase
+                case .tampered: throw VaultError.tampered("a record (checked by the agent)")
+                case .locked: throw VaultError.locked
+                default: throw VaultError.io("the agent: \(message)")
+                }
+            default:
+                throw VaultError.locked
+            }
+        }
+    }
+
+    public func status() throws(VaultError) -> Status {
+        let body = try request { $0.u8(AgentProtocol.Operation.status.rawValue) }
+        return try body.withUnsafeBytes { bytes throws(VaultError) -> Status in
+            var reader = AgentProtocol.Reader(body: bytes)
+            guard reader.u8() == AgentProtocol.ResponseKind.status.rawValue, let unlocked = reader.u8(),
+                  let locksAt = reader.u64(), let idle = reader.u64() else { throw VaultError.locked }
+            return Status(unlocked: unlocked == 1,
+                          locksAt: unlocked == 1 ? Timestamp(secondsSince1970: Int64(locksAt)) : nil,
+                          idleTimeout: Int64(idle))
+        }
+    }
+
+    /// Asks the agent to derive the key from `passphrase` (it reads the vault's header itself).
+    /// Waits for the key derivation, which is slow on purpose.
+    public func unlock(passphrase: Secret, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
+        let body = try request({ builder in
+            builder.u8(AgentProtocol.Operation.unlock.rawValue)
+            passphrase.withUnsafeBytes { builder.chunk(secure: $0, owner: passphrase.storage) }
+            builder.u64(UInt64(idleTimeout))
+            builder.u64(UInt64(maximumLifetime))
+        }, timeout: 120)
+        _ = try result(body)
+    }
+
+    /// The agent wipes the key and exits.
+    public func lock() throws(VaultError) {
+        _ = try result(request { $0.u8(AgentProtocol.Operation.lock.rawValue) })
+    }
+}
+
+/// The vault's key ring, in the agent.
+struct AgentKeyRing: KeyRing {
+    let client: AgentClient
+
+    var vaultKey: SymmetricKey? { nil }
+
+    func lookup(_ name: String) throws(VaultError) -> [UInt8] {
+        let body = try client.request { builder in
+            builder.u8(AgentProtocol.Operation.lookup.rawValue)
+            builder.chunk(Array(name.utf8))
+        }
+        return try client.result(body).withUnsafeBytes { Array($0) }
+    }
+
+    func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
+        let body = try client.request { builder in
+            builder.u8(AgentProtocol.Operation.seal.rawValue)
+            builder.u8(UInt8(purpose.rawValue))
+            builder.chunk(secure: plaintext, owner: nil)
+        }
+        return try client.result(body).withUnsafeBytes { Array($0) }
+    }
+
+    func open(_ purpose: KeyDerivation.Purpose, _ box: [UInt8], what: String, guarded: Bool) throws(VaultError) -> SecureBytes {
+        let body = try client.request { builder in
+            builder.u8(AgentProtocol.Operation.open.rawValue)
+            builder.u8(UInt8(purpose.rawValue))
+            builder.chunk(box)
+        }
+        do {
+            return try client.result(body, guarded: guarded)
+        } catch {
+            if case .tampered = error { throw VaultError.tampered(what) }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The whole contract between a client (`vault`, the git helper, the library) and the agent that
+/// holds an unlocked vault's key, as in rbw: the key never leaves the agent; clients send what
+/// must be sealed or opened and get the result back.
+///
+/// Transport: a Unix stream socket, private to the user (folder 0700, socket 0600, the peer's uid
+/// checked with SO_PEERCRED on both sides). Each message is a frame: a u32 little-endian length,
+/// then the body. Frames are read into secure memory. A client may send any number of requests
+/// on one connection, one at a time.
+///
+/// Requests (first byte, then fields; a chunk is a u32 length and its bytes):
+///   1 status
+///   2 unlock   chunk(passphrase) u64(idle timeout, s) u64(maximum lifetime, s)
+///   3 lock     (the agent wipes the key and exits)
+///   4 lookup   chunk(entry name)                    -> the name's blind index
+///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
+///   6 open     u8(purpose) chunk(sealed box)        -> the plaintext
+/// Responses:
+///   0 ok       chunk(result)
+///   1 status   u8(unlocked) u64(locks at, s since 1970, 0 when locked) u64(idle timeout, s)
+///   2 failure  u8(code) chunk(message: never a secret)
+/// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 8 usage.
+enum AgentProtocol {
+    static let maximumFrame = 64 << 20
+
+    enum Operation: UInt8 {
+        case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6
+    }
+
+    enum ResponseKind: UInt8 {
+        case ok = 0, status = 1, failure = 2
+    }
+
+    enum FailureCode: UInt8 {
+        case locked = 1, wrongPassphrase = 2, tampered = 3, badRequest = 4, other = 5
+    }
+
+    /// A frame body under construction: fields appended, then written out at once.
+    struct Builder {
+        private var parts: [Part] = []
+        private enum Part {
+            case bytes([UInt8])
+            case secret(UnsafeRawBufferPointer, SecureBytes?)
+        }
+
+        mutating func u8(_ value: UInt8) { parts.append(.bytes([value])) }
+        mutating func u64(_ value: UInt64) {
+            var w = ByteWriter()
+            w.u64(value)
+            parts.append(.bytes(w.bytes))
+        }
+        mutating func chunk(_ bytes: [UInt8]) {
+            var w = ByteWriter()
+            w.u32(UInt32(bytes.count))
+            parts.append(.bytes(w.bytes))
+            parts.append(.bytes(bytes))
+        }
+        /// A chunk copied from secure memory; `owner` keeps it alive until the frame is sent.
+        mutating func chunk(secure bytes: UnsafeRawBufferPointer, owner: SecureBytes?) {
+            var w = ByteWriter()
+            w.u32(UInt32(bytes.count))
+            parts.append(.bytes(w.bytes))
+            parts.append(.secret(bytes, owner))
+        }
+
+        /// Sends the frame. The body is assembled in secure memory.
+        func send(_ fd: Int32) -> Bool {
+            let total = parts.reduce(0) { sum, part in
+                switch part {
+                case .bytes(let b): sum + b.count
+                case .secret(let b, _): sum + b.count
+                }
+            }
+            let frame = SecureBytes(count: 4 + total) { out in
+                var offset = 0
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    guard bytes.count > 0 else { return }
+                    UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + bytes.count]).copyMemory(from: bytes)
+                    offset += bytes.count
+                }
+                var w = ByteWriter()
+                w.u32(UInt32(total))
+                w.bytes.withUnsafeBytes { put($0) }
+                for part in parts {
+                    switch part {
+                    case .bytes(let b): b.withUnsafeBytes { put($0) }
+                    case .secret(let b, let owner): withExtendedLifetime(owner) { put(b) }
+                    }
+                }
+            }
+            return frame.withUnsafeBytes { AgentProtocol.writeAll(fd, $0) }
+        }
+    }
+
+    /// Reads one frame's body into secure memory; nil at end of input, on a timeout or on an
+    /// oversized frame.
+    static func receive(_ fd: Int32) -> SecureBytes? {
+        var header = [UInt8](repeating: 0, count: 4)
+        guard header.withUnsafeMutableBytes({ readAll(fd, $0) }) else { return nil }
+        let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+        guard length <= maximumFrame else { return nil }
+        var ok = true
+        let body = SecureBytes(count: length) { ok = readAll(fd, $0) }
+        return ok ? body : nil
+    }
+
+    static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < buffer.count {
+            let n = read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Reads fields out of a received body.
+    struct Reader {
+        let body: UnsafeRawBufferPointer
+        var offset = 0
+
+        mutating func u8() -> UInt8? {
+            guard offset < body.count else { return nil }
+            defer { offset += 1 }
+            return body[offset]
+        }
+
+        mutating func u64() -> UInt64? {
+            guard offset + 8 <= body.count else { return nil }
+            defer { offset += 8 }
+            return (0..<8).reduce(UInt64(0)) { $0 | UInt64(body[offset + $1]) << (8 * UInt64($1)) }
+        }
+
+        mutating func chunk() -> UnsafeRawBufferPointer? {
+            guard offset + 4 <= body.count else { return nil }
+            let length = (0..<4).reduce(0) { $0 | Int(body[offset + $1]) << (8 * $1) }
+            guard offset + 4 + length <= body.count else { return nil }
+            defer { offset += 4 + length }
+            return UnsafeRawBufferPointer(rebasing: body[(offset + 4)..<(offset + 4 + length)])
+        }
+    }
+
+    // MARK: Where the agent listens
+
+    /// `$XDG_RUNTIME_DIR/tokenvault`, else `/tmp/tokenvault-UID`.
+    static func folder(environment: [String: String]) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/tokenvault" }
+        return "/tmp/tokenvault-\(geteuid())"
+    }
+
+    /// One agent per vault file: the socket's name comes from a hash of the file's real path.
+    static func socketPath(forVault vaultPath: String, environment: [String: String]) -> String {
+        var resolved = vaultPath
+        if let real = realpath(vaultPath, nil) {
+            resolved = String(cString: real)
+            free(real)
+        }
+        let digest = Array(resolved.utf8).withUnsafeBytes { KeyedHash.unkeyed($0, bytes: 8) }
+        return folder(environment: environment) + "/agent-" + digest.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + ".sock"
+    }
+
+    /// The folder must be ours and closed to everyone else; otherwise no agent is trusted there.
+    static func folderIsPrivate(_ folder: String) -> Bool {
+        var info = stat()
+        guard lstat(folder, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && info.st_mode & 0o077 == 0
+    }
+
+    static func makeAddress(_ path: String) -> sockaddr_un? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
+    }
+}

@@ -1,0 +1,170 @@
+import CHardening
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The agent: holds one vault's keys in secure memory for a while and seals and opens for the
+/// user's own processes. It wipes the keys and exits on `lock`, on its idle timeout, at its
+/// maximum lifetime, and on SIGTERM, SIGINT or SIGHUP.
+public final class AgentServer {
+    public let vaultPath: String
+    public let socketPath: String
+    private var ring: LocalKeyRing?
+    private var idleTimeout: Int64 = 15 * 60
+    private var lockTime: Int64 = 0
+    private var hardLimit: Int64 = 0
+    private let startedAt = Timestamp.now().secondsSince1970
+    /// An agent that nobody unlocks goes away.
+    public static let unusedLifetime: Int64 = 60
+
+    public init(vaultPath: String, environment: [String: String]) {
+        self.vaultPath = vaultPath
+        self.socketPath = AgentProtocol.socketPath(forVault: vaultPath, environment: environment)
+    }
+
+    /// Listens until locked, timed out or stopped. Throws when the socket cannot be set up (or
+    /// another agent already serves this vault).
+    public func run(log: (String) -> Void = { _ in }) throws(VaultError) {
+        tv_install_stop_handlers()
+        ProcessHardening.apply()
+        let folder = VaultLocation.folder(of: socketPath)
+        try VaultLocation.makeFolder(folder)
+        guard AgentProtocol.folderIsPrivate(folder) else {
+            throw .unsafePermissions(path: folder, mode: 0o777, isDirectory: true)
+        }
+        if AgentClient.connect(socketPath: socketPath) != nil {
+            throw .invalidInput("an agent already serves this vault")
+        }
+        unlink(socketPath)  // A stale socket, left by an agent that was killed.
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard listener >= 0, var address = AgentProtocol.makeAddress(socketPath) else { throw .io("cannot create the agent's socket") }
+        defer { close(listener); unlink(socketPath) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, chmod(socketPath, 0o600) == 0, listen(listener, 64) == 0 else {
+            throw .io("cannot listen on '\(socketPath)': \(String(cString: strerror(errno)))")
+        }
+        log("agent for \(vaultPath) listening on \(socketPath)")
+        var clients: [Int32] = []
+        defer { clients.forEach { close($0) } }
+        while tv_stop_requested() == 0 {
+            let now = Timestamp.now().secondsSince1970
+            if ring == nil && now - startedAt > Self.unusedLifetime { log("never unlocked: exiting"); break }
+            if ring != nil && (now >= lockTime || now >= hardLimit) { log("timed out: wiping the key"); break }
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), 500)
+            if ready <= 0 { continue }
+            if fds[0].revents & Int16(POLLIN) != 0 {
+                let client = accept(listener, nil, nil)
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    // Only the user's own processes.
+                    if tv_peer_uid(client) == Int64(geteuid()) {
+                        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+                        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                        clients.append(client)
+                    } else {
+                        log("refused a connection from uid \(tv_peer_uid(client))")
+                        close(client)
+                    }
+                }
+            }
+            var closed: Set<Int32> = []
+            var stop = false
+            for entry in fds.dropFirst() where entry.revents != 0 {
+                guard let request = AgentProtocol.receive(entry.fd) else { closed.insert(entry.fd); continue }
+                let (response, lockNow) = handle(request)
+                if !response.send(entry.fd) { closed.insert(entry.fd) }
+                if lockNow { stop = true }
+            }
+            for fd in closed { close(fd) }
+            clients.removeAll { closed.contains($0) }
+            if stop { log("locked: wiping the key"); break }
+        }
+        ring = nil  // sodium_free wipes the key's memory.
+    }
+
+    private func handle(_ body: SecureBytes) -> (AgentProtocol.Builder, Bool) {
+        body.withUnsafeBytes { bytes in
+            var reader = AgentProtocol.Reader(body: bytes)
+            var out = AgentProtocol.Builder()
+            func fail(_ code: AgentProtocol.FailureCode, _ message: String) -> AgentProtocol.Builder {
+                var failure = AgentProtocol.Builder()
+                failure.u8(AgentProtocol.ResponseKind.failure.rawValue)
+                failure.u8(code.rawValue)
+                failure.chunk(Array(message.utf8))
+                return failure
+            }
+            guard let op = reader.u8().flatMap(AgentProtocol.Operation.init(rawValue:)) else {
+                return (fail(.badRequest, "unknown request"), false)
+            }
+            switch op {
+            case .status:
+                out.u8(AgentProtocol.ResponseKind.status.rawValue)
+                out.u8(ring == nil ? 0 : 1)
+                out.u64(UInt64(ring == nil ? 0 : min(lockTime, hardLimit)))
+                out.u64(UInt64(idleTimeout))
+                return (out, false)
+            case .lock:
+                out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                out.chunk([])
+                return (out, true)
+            case .unlock:
+                guard let passphrase = reader.chunk(), let idle = reader.u64(), let maximum = reader.u64() else {
+                    return (fail(.badRequest, "malformed unlock"), false)
+                }
+                do {
+                    let vault = try Vault.open(at: vaultPath)
+                    try vault.unlock(passphrase: Secret(copying: passphrase))
+                    guard let local = vault.localKeyRing else { return (fail(.other, "no key"), false) }
+                    ring = local
+                    idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
+                    let now = Timestamp.now().secondsSince1970
+                    lockTime = now + idleTimeout
+                    hardLimit = now + Int64(max(1, min(maximum, 30 * 86_400)))
+                    out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                    out.chunk([])
+                    return (out, false)
+                } catch VaultError.wrongPassphrase {
+                    return (fail(.wrongPassphrase, "wrong passphrase"), false)
+                } catch {
+                    return (fail(.other, "\(error)"), false)
+                }
+            case .lookup, .seal, .open:
+                guard let ring else { return (fail(.locked, "the agent holds no key"), false) }
+                // Use resets the idle timer.
+                lockTime = Timestamp.now().secondsSince1970 + idleTimeout
+                do {
+                    switch op {
+                    case .lookup:
+                        guard let name = reader.chunk() else { return (fail(.badRequest, "malformed lookup"), false) }
+                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                        out.chunk(try ring.lookup(String(decoding: name, as: UTF8.self)))
+                    case .seal:
+                        guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
+                              KeyDerivation.Purpose.sealing.contains(purpose), let plaintext = reader.chunk() else {
+                            return (fail(.badRequest, "malformed seal"), false)
+                        }
+                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                        out.chunk(try ring.seal(purpose, plaintext))
+                    default:
+                        guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
+                              KeyDerivation.Purpose.sealing.contains(purpose), let box = reader.chunk() else {
+                            return (fail(.badRequest, "malformed open"), false)
+                        }
+                        let plaintext = try ring.open(purpose, Array(box), what: "a record", guarded: true)
+                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                        plaintext.withUnsafeBytes { out.chunk(secure: $0, owner: plaintext) }
+                    }
+                    return (out, false)
+                } catch {
+                    return (fail(.tampered, "authentication failed"), false)
+                }
+            }
+        }
+    }
+}
