@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// The agent, run for real: `vault unlock` starts it, other processes use it.
+@Suite(.serialized) struct AgentTests {
+    static let token = "glpat-AgentToken000000000"
+
+    /// A vault with one entry and a private runtime folder.
+    func fixture() throws -> CLI {
+        let cli = CLI()
+        let runtime = cli.home + "/run"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        cli.environment["XDG_RUNTIME_DIR"] = runtime
+        cli.add("gl", token: Self.token, ["--url", "https://h.example"])
+        return cli
+    }
+
+    let noPassphrase: [String: String?] = ["TOKENVAULT_PASSPHRASE": nil]
+
+    func agentPID(_ cli: CLI) -> pid_t? {
+        let r = run(["/usr/bin/pgrep", "-f", "vault agent --vault \(cli.vaultPath)"], environment: [:])
+        return r.out.split(separator: "\n").first.flatMap { pid_t($0) }
+    }
+
+    @Test func unlockUseFromAnotherProcessThenLock() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["status"]).status == 3)
+        let unlocked = cli.vault(["unlock", "--timeout", "5m"])
+        #expect(unlocked.status == 0, "\(unlocked.err)")
+        #expect(cli.vault(["status"]).status == 0)
+        // Another process, with no passphrase source at all.
+        let got = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(got.status == 0, "\(got.err)")
+        #expect(got.out == Self.token + "\n")
+        let helper = run([Binary.path("git-credential-vault"), "get"], environment: cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" },
+                         stdin: .data("protocol=https\nhost=h.example\n\n"))
+        #expect(helper.out.contains("password=\(Self.token)\n"))
+        // Writes go through the agent too.
+        #expect(cli.add("second", token: "glpat-Second0000000000").status == 0)
+        #expect(cli.vault(["list", "--json"], env: noPassphrase).out.contains("second"))
+        // The socket and its folder are private.
+        let folder = cli.home + "/run/tokenvault"
+        #expect(mode(of: folder) == 0o700)
+        let socket = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".sock") })
+        #expect(mode(of: folder + "/" + socket) == 0o600)
+
+        #expect(cli.vault(["lock"]).status == 0)
+        let after = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(after.status == 3)
+        #expect(after.out.isEmpty)
+        #expect(cli.vault(["status"]).status == 3)
+    }
+
+    @Test func theIdleTimeoutLocksAndTheAgentExits() throws {
+        let cli = try fixture()
+        #expect(cli.vault(["unlock", "--timeout", "1s"]).status == 0)
+        let pid = agentPID(cli)
+        #expect(pid != nil)
+        var locked = false
+        for _ in 0..<100 {
+            if cli.vault(["status"]).status == 3 { locked = true; break }
+            usleep(100_000)
+        }
+        #expect(locked)
+        usleep(500_000)
+        if let pid {
+            // Gone, or a zombie waiting for a subreaper to collect it.
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+                .split(separator: ")").last?.split(separator: " ").first
+            #expect(state == nil || state == "Z", "the agent still runs after its timeout")
+        }
+        #expect(cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase).status == 3)
+    }
+
+    @Test func aKilledAgentIsReplacedWithoutHelp() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let pid = try #require(agentPID(cli))
+        kill(pid, SIGKILL)
+        usleep(200_000)
+        // The stale socket: commands fall back to the passphrase, and say nothing about it.
+        let fallback = cli.vault(["get", "gl"])
+        #expect(fallback.status == 0)
+        #expect(fallback.out == Self.token + "\n")
+        #expect(cli.vault(["status"]).status == 3)
+        // A new unlock replaces the stale socket.
+        #expect(cli.vault(["unlock"]).status == 0)
+        #expect(cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase).out == Self.token + "\n")
+    }
+
+    @Test func aHungAgentIsGivenUpWithinASecond() throws {
+        let cli = try fixture()
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Accepts connections and never answers.
+        let hung = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import socket, time
+            s = socket.socket(socket.AF_UNIX); s.bind("\(socket)"); s.listen(8); print("ready", flush=True)
+            conns = []
+            while True:
+                c, _ = s.accept(); conns.append(c)
+            """], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(hung.firstLine == "ready")
+        let r = cli.vault(["get", "gl"], timeout: 20)
+        #expect(!r.timedOut)
+        #expect(r.status == 0)
+        #expect(r.out == Self.token + "\n")
+        #expect(r.seconds < 5)
+    }
+
+    @Test func anotherUserIsRefused() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        // Open the way to the socket for the test, so that the agent's own check is what refuses.
+        chmod(cli.home, 0o755)
+        chmod(cli.home + "/run", 0o755)
+        chmod(cli.home + "/run/tokenvault", 0o755)
+        chmod(socket, 0o666)
+        defer { chmod(cli.home, 0o700); chmod(cli.home + "/run", 0o700); chmod(cli.home + "/run/tokenvault", 0o700) }
+        let probe = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+            s.sendall(b"\\x01\\x00\\x00\\x00\\x01")
+            try:
+                print(len(s.recv(64)))
+            except Exception as e:
+                print("error", e)
+            """
+        let asNobody = run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "/usr/bin/python3", "-c", probe, socket], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(asNobody.status == 0, "\(asNobody.err)")
+        #expect(asNobody.out == "0\n" || asNobody.out.hasPrefix("error"), "another user got an answer: \(asNobody.out)")
+        let asOwner = run(["/usr/bin/python3", "-c", probe, socket], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(asOwner.out != "0\n" && !asOwner.out.hasPrefix("error"), "the owner got no answer: \(asOwner.out)")
+    }
+
+    @Test func theVaultKeyIsInNoFile() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        _ = cli.vault(["get", "gl"], env: noPassphrase)
+        // The vault key, recovered here the way the agent recovers it.
+        let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
+        let s = try db.prepare("SELECT kdf_ops, kdf_mem, kdf_salt, wrapped_key FROM vault")
+        _ = try s.step()
+        let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: s.blob(2),
+                                                  parameters: KDFParameters(opsLimit: UInt64(s.int(0)), memLimit: UInt64(s.int(1))))
+        let vaultKey = try SecretBox.open(s.blob(3), using: kek, what: "key").withUnsafeBytes { Array($0) }
+        #expect(vaultKey.count == 32)
+        for (path, data) in cli.files() {
+            #expect(!data.contains(bytes: vaultKey), "the vault key is in \(path)")
+            #expect(!data.contains(bytes: Self.token), "the token is in \(path)")
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(bytes needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { i in self[i..<i + needle.count].elementsEqual(needle) }
+    }
+}
+
+func mode(of path: String) -> UInt32 {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return 0 }
+    return UInt32(info.st_mode) & 0o777
+}
