@@ -57,6 +57,44 @@ printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat
 run "git credential fill: the vault's helper against git credential-cache (same credential)" \
     -n "git credential fill via git-credential-vault" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
     -n "git credential fill via credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
+
+# With the agent: one unlock, then every call seals and opens through it.
+export XDG_RUNTIME_DIR="$work/run"
+mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+"$bin/vault" --vault "$work/1.db" unlock --timeout 30m >/dev/null 2>&1
+"$bin/vault" --vault "$work/10k.db" unlock --timeout 30m >/dev/null 2>&1
+# A vault at the default cost (Argon2id moderate: 3 passes, 256 MiB), for what the agent saves.
+"$bin/vault" --vault "$work/default.db" init >/dev/null 2>&1
+printf %s glpat-bench-default-000000 | "$bin/vault" --vault "$work/default.db" add entry-0 >/dev/null 2>&1
+# From here on, no passphrase in the environment: only the agent can unlock.
+unset TOKENVAULT_PASSPHRASE
+run "With an unlocked agent: git credential fill through the vault's helper against credential-cache" \
+    -n "git credential fill via git-credential-vault, agent" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
+    -n "git credential fill via credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
+run "With an unlocked agent: vault get against git credential-cache get (called directly)" \
+    -n "vault get, agent" "$bin/vault --vault $work/1.db get entry-0" \
+    -n "git credential-cache get" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential-cache get'"
+run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
+    -n "vault get, agent, 1 entry" "$bin/vault --vault $work/1.db get entry-0" \
+    -n "vault get, agent, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000"
+run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_PASSPHRASE at the default cost" \
+    -n "vault get, agent (1 entry)" "$bin/vault --vault $work/1.db get entry-0" \
+    -n "vault get, TOKENVAULT_PASSPHRASE, Argon2id moderate" "env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"
+{
+    echo "## Peak memory (maximum resident set size, /usr/bin/time)"
+    echo
+    echo "| Command | Peak RSS [MiB] |"
+    echo "|:---|---:|"
+    for label_cmd in "vault get, agent|$bin/vault --vault $work/1.db get entry-0" \
+                     "git credential-cache get|git credential-cache get" \
+                     "vault get, TOKENVAULT_PASSPHRASE, moderate|env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"; do
+        label=${label_cmd%%|*}; cmd=${label_cmd#*|}
+        kib=$(/usr/bin/time -f %M sh -c "$cmd < /dev/null > /dev/null 2>/dev/null" 2>&1 | tail -1)
+        echo "| \`$label\` | $(awk "BEGIN { printf \"%.1f\", $kib / 1024 }") |"
+    done
+    echo
+} >> "$out"
+"$bin/vault" lock --all >/dev/null 2>&1 || true
 git credential-cache exit 2>/dev/null || true
 
 cat "$out"

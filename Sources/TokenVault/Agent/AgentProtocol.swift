@@ -68,7 +68,9 @@ enum AgentProtocol {
             parts.append(.secret(bytes, owner))
         }
 
-        /// Sends the frame. The body is assembled in secure memory.
+        /// Sends the frame. The body is assembled in a buffer that is wiped when sent (not a guarded
+        /// allocation: frames live for microseconds, and a guarded allocation costs several system
+        /// calls; what a caller keeps is copied into guarded memory).
         func send(_ fd: Int32) -> Bool {
             let total = parts.reduce(0) { sum, part in
                 switch part {
@@ -76,7 +78,7 @@ enum AgentProtocol {
                 case .secret(let b, _): sum + b.count
                 }
             }
-            let frame = SecureBytes(count: 4 + total) { out in
+            let frame = SecureBytes(count: 4 + total, guarded: false) { out in
                 var offset = 0
                 func put(_ bytes: UnsafeRawBufferPointer) {
                     guard bytes.count > 0 else { return }
@@ -97,15 +99,15 @@ enum AgentProtocol {
         }
     }
 
-    /// Reads one frame's body into secure memory; nil at end of input, on a timeout or on an
-    /// oversized frame.
+    /// Reads one frame's body into a buffer that is wiped when released; nil at end of input, on
+    /// a timeout or on an oversized frame.
     static func receive(_ fd: Int32) -> SecureBytes? {
         var header = [UInt8](repeating: 0, count: 4)
         guard header.withUnsafeMutableBytes({ readAll(fd, $0) }) else { return nil }
         let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
         guard length <= maximumFrame else { return nil }
         var ok = true
-        let body = SecureBytes(count: length) { ok = readAll(fd, $0) }
+        let body = SecureBytes(count: length, guarded: false) { ok = readAll(fd, $0) }
         return ok ? body : nil
     }
 
