@@ -125,16 +125,16 @@ import Testing
         defer { chmod(cli.home, 0o700); chmod(cli.home + "/run", 0o700); chmod(cli.home + "/run/tokenvault", 0o700) }
         let probe = """
             import socket, sys
-            s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
-            s.sendall(b"\\x01\\x00\\x00\\x00\\x01")
             try:
+                s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+                s.sendall(b"\\x01\\x00\\x00\\x00\\x01")
                 print(len(s.recv(64)))
             except Exception as e:
-                print("error", e)
+                print("error", type(e).__name__)
             """
         let asNobody = run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                             "/usr/bin/python3", "-c", probe, socket], environment: ["PATH": "/usr/bin:/bin"])
-        #expect(asNobody.status == 0, "\(asNobody.err)")
+        #expect(asNobody.status == 0, "\(asNobody.err) \(asNobody.out)")
         #expect(asNobody.out == "0\n" || asNobody.out.hasPrefix("error"), "another user got an answer: \(asNobody.out)")
         let asOwner = run(["/usr/bin/python3", "-c", probe, socket], environment: ["PATH": "/usr/bin:/bin"])
         #expect(asOwner.out != "0\n" && !asOwner.out.hasPrefix("error"), "the owner got no answer: \(asOwner.out)")
