@@ -9,9 +9,6 @@ import Testing
     /// A vault with one entry and a private runtime folder.
     func fixture() throws -> CLI {
         let cli = CLI()
-        let runtime = cli.home + "/run"
-        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        cli.environment["XDG_RUNTIME_DIR"] = runtime
         cli.add("gl", token: Self.token, ["--url", "https://h.example"])
         return cli
     }

@@ -173,9 +173,7 @@ import Testing
         #expect(!openFile.err.contains(CLI.passphrase))
 
         // TOKENVAULT_ASKPASS: its stdout is the passphrase.
-        let askpass = cli.home + "/askpass.sh"
-        _ = FileManager.default.createFile(atPath: askpass, contents: Data("#!/bin/sh\necho '\(CLI.passphrase)'\n".utf8),
-                                       attributes: [.posixPermissions: 0o700])
+        let askpass = cli.script("askpass.sh", "#!/bin/sh\necho '\(CLI.passphrase)'\n")
         let asked = cli.vault(["get", "a"], env: ["TOKENVAULT_PASSPHRASE": nil, "TOKENVAULT_ASKPASS": askpass])
         #expect(asked.status == 0, "\(asked.err)")
         #expect(asked.out == "token-a\n")

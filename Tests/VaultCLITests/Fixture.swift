@@ -14,7 +14,11 @@ final class CLI: @unchecked Sendable {
         home = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         chmod(home, 0o700)
         vaultPath = home + "/.local/share/tokenvault/vault.db"
-        environment = ["HOME": home, "PATH": "/usr/bin:/bin", "TOKENVAULT_PASSPHRASE": Self.passphrase, "LANG": "C"]
+        // A private runtime folder: agents started by a test live and die with it.
+        try? FileManager.default.createDirectory(atPath: home + "/run", withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        environment = ["HOME": home, "PATH": "/usr/bin:/bin", "TOKENVAULT_PASSPHRASE": Self.passphrase, "LANG": "C",
+                       "XDG_RUNTIME_DIR": home + "/run"]
         if initialise {
             let result = vault(["init", "--kdf", "minimum"])
             precondition(result.status == 0, "init failed: \(result.err)")
@@ -22,6 +26,8 @@ final class CLI: @unchecked Sendable {
     }
 
     deinit {
+        // Lock any agent a test left running, then remove everything.
+        _ = run([Binary.path("vault"), "lock", "--all"], environment: environment, timeout: 10)
         try? FileManager.default.removeItem(atPath: home)
     }
 
@@ -38,6 +44,17 @@ final class CLI: @unchecked Sendable {
     @discardableResult
     func add(_ name: String, token: String, _ options: [String] = []) -> RunResult {
         vault(["add", name] + options, stdin: .data(token))
+    }
+
+    /// Writes an executable script. A shell writes it, in a process of its own: a descriptor that
+    /// this (multi-threaded) test process held open for writing could leak into a program started
+    /// meanwhile by another test, and running the script would then fail with "text file busy".
+    func script(_ name: String, _ text: String) -> String {
+        let path = home + "/" + name
+        let r = run(["/bin/sh", "-c", "cat > \"$1\" && chmod 700 \"$1\"", "sh", path], environment: ["PATH": "/usr/bin:/bin"],
+                    stdin: .data(text))
+        precondition(r.status == 0, "cannot write \(path)")
+        return path
     }
 
     /// Every regular file under HOME, with its bytes.

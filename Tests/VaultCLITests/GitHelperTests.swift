@@ -119,10 +119,7 @@ final class GitWorld: @unchecked Sendable {
     @Test func aNewTokenTypedAtGitsPromptIsStoredAndAChangedOneKeepsHistory() throws {
         let world = try GitWorld(repos: ["p.git"], access: ["*": [["dev", "first-password-0001"]]])
         // git's own askpass supplies what a person would type at the prompt.
-        let askpass = world.cli.home + "/askpass.sh"
-        try "#!/bin/sh\ncase \"$1\" in Username*) echo dev;; *) cat \"$HOME/typed\";; esac\n"
-            .write(toFile: askpass, atomically: true, encoding: .utf8)
-        chmod(askpass, 0o700)
+        let askpass = world.cli.script("askpass.sh", "#!/bin/sh\ncase \"$1\" in Username*) echo dev;; *) cat \"$HOME/typed\";; esac\n")
         try "first-password-0001\n".write(toFile: world.cli.home + "/typed", atomically: true, encoding: .utf8)
         let env: [String: String?] = ["GIT_ASKPASS": askpass]
         #expect(world.git(["clone", "-q", world.base + "/p.git", world.cli.home + "/work/p"], env: env).status == 0)
