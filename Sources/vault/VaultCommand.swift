@@ -39,8 +39,14 @@ struct VaultCommand: ParsableCommand {
         _ = Environment.current
         unsetenv("TOKENVAULT_PASSPHRASE")
         let status: ExitStatus
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
+            // `vault get NAME` as scripts call it, without the argument parser's start-up cost.
+            if arguments.count == 2, arguments[0] == "get", !arguments[1].hasPrefix("-"), arguments[1] != "help" {
+                try Get.perform(session: .standard, name: arguments[1])
+                Glibc.exit(ExitStatus.success.rawValue)
+            }
+            var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
             try command.run()
             status = .success
         } catch let error as VaultError {

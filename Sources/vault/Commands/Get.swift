@@ -41,7 +41,14 @@ extension VaultCommand {
         }
 
         func run() throws {
-            let vault = try global.unlockedVault()
+            try Self.perform(session: global.session, name: name, field: field, json: json, allowExpired: allowExpired)
+        }
+
+        /// The whole command, apart from parsing: `vault get NAME`, the commonest call in scripts,
+        /// reaches it without the argument parser (see `VaultCommand.main`).
+        static func perform(session: Session, name: String, field: Field? = nil, json: Bool = false,
+                            allowExpired: Bool = false) throws {
+            let vault = try session.unlockedVault()
             if let field {
                 let entry = try withSuggestion(vault) { try vault.entry(named: name) }
                 try Output.out(Self.value(of: field, in: entry) + "\n")

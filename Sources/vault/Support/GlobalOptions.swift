@@ -51,23 +51,43 @@ struct GlobalOptions: ParsableArguments {
         return [arguments[index]] + globals + arguments[(index + 1)...]
     }
 
-    var path: String {
-        vaultPath ?? VaultLocation.defaultPath(environment: Environment.current)
-    }
+    var path: String { session.path }
 
-    var passphrase: PassphraseSource {
-        PassphraseSource(fd: passphraseFD, file: passphraseFile, environment: Environment.current)
+    var passphrase: PassphraseSource { session.passphrase }
+
+    var session: Session {
+        Session(path: vaultPath ?? VaultLocation.defaultPath(environment: Environment.current),
+                passphrase: PassphraseSource(fd: passphraseFD, file: passphraseFile, environment: Environment.current),
+                verbose: verbose)
     }
 
     /// Opens the vault, locked.
+    func openVault() throws -> Vault { try session.openVault() }
+
+    /// Opens the vault and unlocks it: through its agent when one holds the key, else from the
+    /// passphrase sources.
+    func unlockedVault(useAgent: Bool = true) throws -> Vault { try session.unlockedVault(useAgent: useAgent) }
+}
+
+/// Where the vault is, where its passphrase comes from, and how talkative to be: what every
+/// command needs, apart from how its arguments were parsed.
+struct Session {
+    var path: String
+    var passphrase: PassphraseSource
+    var verbose: Bool
+
+    /// The default vault, the passphrase sources of the environment, quiet.
+    static var standard: Session {
+        Session(path: VaultLocation.defaultPath(environment: Environment.current),
+                passphrase: PassphraseSource(fd: nil, file: nil, environment: Environment.current), verbose: false)
+    }
+
     func openVault() throws -> Vault {
         Log.enabled = verbose
         Log.verbose("vault file \(path)")
         return try Vault.open(at: path)
     }
 
-    /// Opens the vault and unlocks it: through its agent when one holds the key, else from the
-    /// passphrase sources.
     func unlockedVault(useAgent: Bool = true) throws -> Vault {
         let vault = try openVault()
         if useAgent, let agent = AgentClient.connect(vaultPath: path, environment: Environment.current) {
