@@ -20,6 +20,19 @@ public final class Vault: Sendable {
     private struct State {
         let db: SQLite
         var keys: Keys?
+        /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
+        /// need not be opened again (with the agent, that is a round trip of the whole manifest).
+        var manifestCache: (sealed: [UInt8], manifest: Manifest)?
+
+        mutating func manifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
+            if let cache = manifestCache, cache.sealed == header.manifest {
+                guard cache.manifest.binding == header.binding else { throw .tampered("the vault header") }
+                return cache.manifest
+            }
+            let manifest = try Vault.openManifest(header, keys: keys)
+            manifestCache = (header.manifest, manifest)
+            return manifest
+        }
     }
 
     /// The key ring the vault works with, and its subkeys as the records see them.
@@ -144,7 +157,10 @@ public final class Vault: Sendable {
             // The slow part runs without holding the lock.
             let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
             let keys = try Self.unwrap(header, kek: kek)
-            state.withLock { $0.keys = keys }
+            state.withLock {
+                $0.keys = keys
+                $0.manifestCache = nil
+            }
         } catch {
             lock()
             throw error
@@ -153,7 +169,10 @@ public final class Vault: Sendable {
 
     /// Forgets the keys. The vault can be unlocked again.
     public func lock() {
-        state.withLock { $0.keys = nil }
+        state.withLock {
+            $0.keys = nil
+            $0.manifestCache = nil
+        }
     }
 
     /// The keys, when they are held in this process.
@@ -167,8 +186,11 @@ public final class Vault: Sendable {
     public func unlock(with agent: AgentClient) throws(VaultError) {
         let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
         let keys = Keys(ring: AgentKeyRing(client: agent))
-        _ = try Self.openManifest(header, keys: keys)
-        state.withLock { $0.keys = keys }
+        let manifest = try Self.openManifest(header, keys: keys)
+        state.withLock {
+            $0.keys = keys
+            $0.manifestCache = (header.manifest, manifest)
+        }
     }
 
     public var isUnlocked: Bool {
@@ -488,7 +510,7 @@ public final class Vault: Sendable {
             manifest: statement.blob(7))
     }
 
-    private static func openManifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
+    fileprivate static func openManifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
         let manifest = try Manifest.open(header.manifest, using: keys.manifest)
         guard manifest.binding == header.binding else { throw .tampered("the vault header") }
         return manifest
@@ -500,7 +522,7 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
             return try db.transaction(write: false) { () throws(VaultError) -> R in
-                let manifest = try Self.openManifest(Self.readHeader(db), keys: keys)
+                let manifest = try state.manifest(Self.readHeader(db), keys: keys)
                 return try body(db, keys, manifest)
             }
         }
@@ -513,7 +535,7 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
-                var manifest = try Self.openManifest(Self.readHeader(db), keys: keys)
+                var manifest = try state.manifest(Self.readHeader(db), keys: keys)
                 let result = try body(db, keys, &manifest)
                 try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
                     .run([.blob(try manifest.seal(using: keys.manifest))])

@@ -41,9 +41,12 @@ struct VaultCommand: ParsableCommand {
         let status: ExitStatus
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            // `vault get NAME` as scripts call it, without the argument parser's start-up cost.
-            if arguments.count == 2, arguments[0] == "get", !arguments[1].hasPrefix("-"), arguments[1] != "help" {
-                try Get.perform(session: .standard, name: arguments[1])
+            // `vault [--vault PATH] get NAME` as scripts call it, without the argument parser's
+            // start-up cost (about 2 ms).
+            if let (path, name) = fastGet(arguments) {
+                var session = Session.standard
+                if let path { session.path = path }
+                try Get.perform(session: session, name: name)
                 Glibc.exit(ExitStatus.success.rawValue)
             }
             var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
@@ -57,6 +60,18 @@ struct VaultCommand: ParsableCommand {
             status = reportParserError(error)
         }
         Glibc.exit(status.rawValue)
+    }
+
+    /// `get NAME` or `--vault PATH get NAME`, and nothing else.
+    private static func fastGet(_ arguments: [String]) -> (path: String?, name: String)? {
+        var rest = arguments[...]
+        var path: String?
+        if rest.count == 4, rest.first == "--vault" {
+            path = rest.dropFirst().first
+            rest = rest.dropFirst(2)
+        }
+        guard rest.count == 2, rest.first == "get", let name = rest.last, !name.hasPrefix("-"), name != "help" else { return nil }
+        return (path, name)
     }
 
     /// Help and version go to stdout; parse errors to stderr in the `vault: error:` voice, with
