@@ -109,6 +109,46 @@ import Testing
         #expect(r.seconds < 5)
     }
 
+    @Test func aSlowClientCannotHoldTheAgent() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        // Announces a large frame, then sends a byte now and then.
+        let slow = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import socket, time, sys
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"\\xa0\\x86\\x01\\x00")
+            print("ready", flush=True)
+            for _ in range(60):
+                time.sleep(0.5)
+                try: s.sendall(b"x")
+                except Exception: break
+            """, socket], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(slow.firstLine == "ready")
+        for _ in 0..<3 {
+            let r = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase, timeout: 20)
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out == Self.token + "\n")
+            #expect(r.seconds < 5)
+        }
+        #expect(cli.vault(["status"]).status == 0)
+    }
+
+    @Test func agentsStartedAtOnceLeaveOne() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        let starters = (0..<6).map { _ in
+            BackgroundProcess(["/bin/sh", "-c", "echo started; exec \"$0\" agent", Binary.path("vault")], environment: cli.environment)
+        }
+        #expect(starters.allSatisfy { $0.firstLine == "started" })
+        usleep(1_500_000)
+        #expect(cli.vault(["unlock"]).status == 0)
+        #expect(cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase).out == Self.token + "\n")
+        let alive = starters.filter { kill($0.pid, 0) == 0 && (try? String(contentsOfFile: "/proc/\($0.pid)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first != "Z" }
+        #expect(alive.count == 1, "\(alive.count) agents serve one vault")
+    }
+
     @Test func anotherUserIsRefused() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

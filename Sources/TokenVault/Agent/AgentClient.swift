@@ -10,7 +10,9 @@ import Darwin
 /// passphrase sources).
 public final class AgentClient: @unchecked Sendable {
     private let fd: Int32
-    private let mutex = Locked(())
+    /// Whether the connection is still usable: after any failure (a timeout, a half-sent
+    /// frame), a reply could belong to an earlier request, so the connection is never used again.
+    private let mutex = Locked(true)
 
     public struct Status: Sendable {
         public var unlocked: Bool
@@ -51,12 +53,13 @@ public final class AgentClient: @unchecked Sendable {
     /// Sends one request and reads its response body; throws `.locked` when the agent does not
     /// answer in time.
     func request(_ build: (inout AgentProtocol.Builder) -> Void, timeout seconds: Int = 1) throws(VaultError) -> SecureBytes {
-        try mutex.withLock { _ throws(VaultError) in
-            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try mutex.withLock { usable throws(VaultError) in
+            guard usable else { throw VaultError.locked }
             var builder = AgentProtocol.Builder()
             build(&builder)
-            guard builder.send(fd), let body = AgentProtocol.receive(fd) else {
+            guard builder.send(fd), let body = AgentProtocol.receive(fd, within: seconds) else {
+                usable = false
+                shutdown(fd, Int32(SHUT_RDWR))
                 throw VaultError.locked
             }
             return body
@@ -93,8 +96,8 @@ public final class AgentClient: @unchecked Sendable {
             guard reader.u8() == AgentProtocol.ResponseKind.status.rawValue, let unlocked = reader.u8(),
                   let locksAt = reader.u64(), let idle = reader.u64() else { throw VaultError.locked }
             return Status(unlocked: unlocked == 1,
-                          locksAt: unlocked == 1 ? Timestamp(secondsSince1970: Int64(locksAt)) : nil,
-                          idleTimeout: Int64(idle))
+                          locksAt: unlocked == 1 ? Timestamp(secondsSince1970: Int64(clamping: locksAt)) : nil,
+                          idleTimeout: Int64(clamping: idle))
         }
     }
 
@@ -127,7 +130,9 @@ struct AgentKeyRing: KeyRing {
             builder.u8(AgentProtocol.Operation.lookup.rawValue)
             builder.chunk(Array(name.utf8))
         }
-        return try client.result(body).withUnsafeBytes { Array($0) }
+        let lookup = try client.result(body).withUnsafeBytes { Array($0) }
+        guard lookup.count == KeyedHash.bytes else { throw VaultError.tampered("a blind index from the agent") }
+        return lookup
     }
 
     func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {

@@ -100,33 +100,56 @@ enum AgentProtocol {
     }
 
     /// Reads one frame's body into a buffer that is wiped when released; nil at end of input, on
-    /// a timeout or on an oversized frame.
-    static func receive(_ fd: Int32) -> SecureBytes? {
+    /// an oversized frame, or when the whole frame has not arrived within `seconds` (a slow
+    /// peer cannot hold the other end: the deadline is for the frame, not for each read).
+    static func receive(_ fd: Int32, within seconds: Int = 1) -> SecureBytes? {
+        let deadline = monotonicMilliseconds() + Int64(seconds) * 1000
         var header = [UInt8](repeating: 0, count: 4)
-        guard header.withUnsafeMutableBytes({ readAll(fd, $0) }) else { return nil }
+        guard header.withUnsafeMutableBytes({ readAll(fd, $0, deadline: deadline) }) else { return nil }
         let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
         guard length <= maximumFrame else { return nil }
         var ok = true
-        let body = SecureBytes(count: length, guarded: false) { ok = readAll(fd, $0) }
+        let body = SecureBytes(count: length, guarded: false) { ok = readAll(fd, $0, deadline: deadline) }
         return ok ? body : nil
     }
 
-    static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+    static func monotonicMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// Waits until `fd` is ready for `events` or the deadline passes.
+    private static func wait(_ fd: Int32, _ events: Int32, deadline: Int64) -> Bool {
+        while true {
+            let left = deadline - monotonicMilliseconds()
+            guard left > 0 else { return false }
+            var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
+            let ready = poll(&entry, 1, Int32(min(left, 1000)))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return false }
+        }
+    }
+
+    static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, deadline: Int64) -> Bool {
         var offset = 0
         while offset < buffer.count {
-            let n = read(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 && errno == EINTR { continue }
+            guard wait(fd, POLLIN, deadline: deadline) else { return false }
+            let n = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_DONTWAIT))
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if n <= 0 { return false }
             offset += n
         }
         return true
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, within seconds: Int = 1) -> Bool {
+        let deadline = monotonicMilliseconds() + Int64(seconds) * 1000
         var offset = 0
         while offset < bytes.count {
-            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if n < 0 && errno == EINTR { continue }
+            guard wait(fd, POLLOUT, deadline: deadline) else { return false }
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if n <= 0 { return false }
             offset += n
         }

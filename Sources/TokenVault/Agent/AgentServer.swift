@@ -18,6 +18,8 @@ public final class AgentServer {
     private let startedAt = Timestamp.now().secondsSince1970
     /// An agent that nobody unlocks goes away.
     public static let unusedLifetime: Int64 = 60
+    /// Connections served at once; more are closed at once.
+    static let maximumClients = 64
 
     public init(vaultPath: String, environment: [String: String]) {
         self.vaultPath = vaultPath
@@ -32,19 +34,28 @@ public final class AgentServer {
         let folder = VaultLocation.folder(of: socketPath)
         try VaultLocation.makeFolder(folder)
         guard AgentProtocol.folderIsPrivate(folder) else {
-            throw .unsafePermissions(path: folder, mode: 0o777, isDirectory: true)
+            throw .io("the agent's folder '\(folder)' is not private to you (another user's, or open to others): set XDG_RUNTIME_DIR to a private folder")
         }
+        // One agent per vault: the lock is held for the agent's whole life, and taken before the
+        // socket is checked, removed or bound, so two agents starting at once cannot both run.
+        let lockFD = open(String(socketPath.dropLast(5)) + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard lockFD >= 0 else { throw .io("cannot create the agent's lock file") }
+        defer { close(lockFD) }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else { throw .invalidInput("an agent already serves this vault") }
         if AgentClient.connect(socketPath: socketPath) != nil {
             throw .invalidInput("an agent already serves this vault")
         }
         unlink(socketPath)  // A stale socket, left by an agent that was killed.
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0, var address = AgentProtocol.makeAddress(socketPath) else { throw .io("cannot create the agent's socket") }
-        defer { close(listener); unlink(socketPath) }
+        defer { close(listener) }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, chmod(socketPath, 0o600) == 0, listen(listener, 64) == 0 else {
+        guard bound == 0 else { throw .io("cannot bind '\(socketPath)': \(String(cString: strerror(errno)))") }
+        // Ours now (the lock keeps others away): removed when the agent ends.
+        defer { unlink(socketPath) }
+        guard chmod(socketPath, 0o600) == 0, listen(listener, 64) == 0 else {
             throw .io("cannot listen on '\(socketPath)': \(String(cString: strerror(errno)))")
         }
         log("agent for \(vaultPath) listening on \(socketPath)")
@@ -62,7 +73,9 @@ public final class AgentServer {
                 if client >= 0 {
                     _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                     // Only the user's own processes.
-                    if tv_peer_uid(client) == Int64(geteuid()) {
+                    if clients.count >= Self.maximumClients {
+                        close(client)
+                    } else if tv_peer_uid(client) == Int64(geteuid()) {
                         var timeout = timeval(tv_sec: 1, tv_usec: 0)
                         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
