@@ -38,6 +38,7 @@ struct VaultCommand: ParsableCommand {
         // Read the environment once, then keep the passphrase out of any program we start.
         _ = Environment.current
         unsetenv("TOKENVAULT_PASSPHRASE")
+        unsetenv("TOKENVAULT_NEW_PASSPHRASE")
         let status: ExitStatus
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
