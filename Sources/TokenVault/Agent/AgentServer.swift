@@ -169,7 +169,8 @@ public final class AgentServer {
                               KeyDerivation.Purpose.sealing.contains(purpose), let box = reader.chunk() else {
                             return (fail(.badRequest, "malformed open"), false)
                         }
-                        let plaintext = try ring.open(purpose, Array(box), what: "a record", guarded: true)
+                        // Tokens in guarded memory; the rest (metadata, the manifest) in wiped buffers.
+                        let plaintext = try ring.open(purpose, Array(box), what: "a record", guarded: purpose == .entrySecret)
                         out.u8(AgentProtocol.ResponseKind.ok.rawValue)
                         plaintext.withUnsafeBytes { out.chunk(secure: $0, owner: plaintext) }
                     }
