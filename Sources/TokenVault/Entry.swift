@@ -142,6 +142,10 @@ public struct Entry: Sendable, Equatable, Codable {
     /// Set when git reported the token as failing (the helper's `erase`): the helper no longer
     /// gives it to git until `vault restore` clears it.
     public var rejected: Timestamp?
+    /// How often the token should be replaced, in seconds (nil: the vault's default, 90 days).
+    public var rotateEvery: Int64?
+    /// When the current token was stored (added, or replaced): the start of its rotation period.
+    public internal(set) var tokenSince: Timestamp?
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

@@ -337,6 +337,7 @@ public final class Vault: Sendable {
                 var entry = entry
                 entry.created = now
                 entry.updated = now
+                entry.tokenSince = now
                 let revision = manifest.nextRevision()
                 let row = try Self.seal(entry, record: SecretRecord(current: secret, previous: []),
                                     lookup: lookup, revision: revision, keys: keys)
@@ -375,10 +376,11 @@ public final class Vault: Sendable {
             entry.created = current.created
             entry.updated = Timestamp.now()
             let changed = entry
-            let written = try write { db, keys, manifest throws(VaultError) -> Bool in
+            let written = try write { db, keys, manifest throws(VaultError) -> Entry? in
                 let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
-                guard row.revision == revision else { return false }
+                guard row.revision == revision else { return nil }
                 var record = try Self.openSecret(row, keys: keys)
+                let before = record.current
                 if let newSecret { record.replace(with: newSecret, at: changed.updated) }
                 if let version {
                     guard record.previous.indices.contains(version) else {
@@ -387,14 +389,17 @@ public final class Vault: Sendable {
                     let restored = record.previous.remove(at: version)
                     record.replace(with: restored.secret, at: changed.updated)
                 }
+                var final = changed
+                // A new token starts its rotation period afresh.
+                if !record.current.isEqual(to: before) { final.tokenSince = changed.updated }
                 let next = manifest.nextRevision()
-                let sealed = try Self.seal(changed, record: record, lookup: row.lookup, revision: next, keys: keys)
+                let sealed = try Self.seal(final, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
                     .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
                 manifest.set(row.lookup, revision: next)
-                return true
+                return final
             }
-            if written { return changed }
+            if let written { return written }
         }
         throw VaultError.database("'\(name)' kept changing under concurrent writes; try again")
     }

@@ -15,6 +15,7 @@ package enum ExitStatus: Int32, CaseIterable {
     case expired = 4
     case tampered = 5
     case unsafePermissions = 6
+    case findings = 8
     case usage = 64
 
     package var meaning: String {
@@ -26,6 +27,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .expired: "the token has expired"
         case .tampered: "the vault was tampered with or is corrupt"
         case .unsafePermissions: "the vault file or folder is open to other users"
+        case .findings: "vault check found something to do (4 when a token has expired)"
         case .usage: "usage error"
         }
     }

@@ -49,7 +49,7 @@ enum Records {
         case name = 1, url = 2, username = 3, kind = 4, scope = 5, expires = 6, notes = 7
         case created = 8, updated = 9
         // 10 was the last-used time, which lives in the usage table: never reuse the number.
-        case gitDefault = 11, rejected = 12
+        case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -65,6 +65,8 @@ enum Records {
         w.field(Tag.updated.rawValue, int: entry.updated.secondsSince1970)
         if entry.isGitDefault { w.field(Tag.gitDefault.rawValue, [1]) }
         if let rejected = entry.rejected { w.field(Tag.rejected.rawValue, int: rejected.secondsSince1970) }
+        if let rotateEvery = entry.rotateEvery { w.field(Tag.rotateEvery.rawValue, int: rotateEvery) }
+        if let tokenSince = entry.tokenSince { w.field(Tag.tokenSince.rawValue, int: tokenSince.secondsSince1970) }
         return w.bytes
     }
 
@@ -87,6 +89,8 @@ enum Records {
             case .updated: if let v = value.int64 { entry.updated = Timestamp(secondsSince1970: v) }
             case .gitDefault: entry.isGitDefault = value.first == 1
             case .rejected: entry.rejected = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .rotateEvery: entry.rotateEvery = value.int64
+            case .tokenSince: entry.tokenSince = value.int64.map(Timestamp.init(secondsSince1970:))
             case nil: continue
             }
         }

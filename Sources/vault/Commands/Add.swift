@@ -44,6 +44,7 @@ extension VaultCommand {
             }
             try vault.add(entry, secret: secret)
             Output.note("added '\(name)'")
+            ScopeCheck.warn(entry)
         }
     }
 }
@@ -63,5 +64,14 @@ enum TokenInput {
             throw CLIError.failed("the token is empty", hint: "pipe it on standard input: printf %s \"$TOKEN\" | vault add NAME")
         }
         return secret
+    }
+}
+
+/// Scopes that GitLab or GitHub does not know get a warning (never a refusal: scopes change).
+enum ScopeCheck {
+    static func warn(_ entry: Entry) {
+        for scope in Review.unknownScopes(entry.scopes, kind: entry.kind) {
+            Output.warning("'\(scope)' is not a \(entry.kind == .gitlab ? "GitLab" : "GitHub") scope that TokenVault knows")
+        }
     }
 }

@@ -15,6 +15,7 @@ extension VaultCommand {
                   vault edit gitlab-ci --scopes read_api --expires 2027-06-30
                   vault edit gitlab-ci --no-expiry
                   vault edit work-gitlab --git-default
+                  vault edit gitlab-ci --rotate-every 30d
                   printf %s "$NEW_TOKEN" | vault edit gitlab-ci --secret
                 """)
 
@@ -33,6 +34,10 @@ extension VaultCommand {
         @Flag(inversion: .prefixedNo, help: "Whether git's helper prefers this entry among several for its host.")
         var gitDefault: Bool?
 
+        @Option(help: ArgumentHelp("How often the token should be replaced (e.g. 90d); vault check reports it when due.",
+                                   valueName: "span"))
+        var rotateEvery: Span?
+
         @Argument(parsing: .allUnrecognized, help: .hidden)
         var extra: [String] = []
 
@@ -40,7 +45,8 @@ extension VaultCommand {
             try refuseExtraArguments(extra)
             try checkingInput { _ = try fields.parsed() }
             if noExpiry && fields.expires != nil { throw ValidationError("--expires and --no-expiry exclude each other") }
-            if !secret && !noExpiry && gitDefault == nil && fields.isEmpty {
+            if let rotateEvery, rotateEvery.seconds < 86_400 { throw ValidationError("--rotate-every takes at least 1d") }
+            if !secret && !noExpiry && gitDefault == nil && rotateEvery == nil && fields.isEmpty {
                 throw ValidationError("nothing to change: give --url, --username, --scopes, --expires, --no-expiry, --note, --kind or --secret")
             }
         }
@@ -55,7 +61,9 @@ extension VaultCommand {
                 if noExpiry { entry.expires = nil }
                 if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
                 if let gitDefault { entry.isGitDefault = gitDefault }
+                if let rotateEvery { entry.rotateEvery = rotateEvery.seconds }
             }
+            if fields.scopes != nil { ScopeCheck.warn(try vault.entry(named: name)) }
             if gitDefault == true, let host = try vault.entry(named: name).host {
                 // One default per host: the others give way.
                 for other in try vault.entries() where other.name != name && other.host == host && other.isGitDefault {

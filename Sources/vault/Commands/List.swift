@@ -28,6 +28,9 @@ extension VaultCommand {
                                    valueName: "span"))
         var expiring: Span?
 
+        @Option(help: ArgumentHelp("Only entries with this scope.", valueName: "scope"))
+        var scope: String?
+
         @Flag(help: "Print a JSON array of entries.")
         var json = false
 
@@ -37,6 +40,7 @@ extension VaultCommand {
             let entries = try vault.entries().filter { entry in
                 if let host, entry.host != host.lowercased() { return false }
                 if let kind, entry.kind != kind { return false }
+                if let scope, !entry.scopes.contains(scope) { return false }
                 if let expiring {
                     guard let expires = entry.expires,
                           expires.secondsSince1970 <= now.secondsSince1970 + expiring.seconds else { return false }
@@ -138,6 +142,7 @@ enum EntryJSON {
             ("last_used", entry.lastUsed.map { .string($0.iso8601) } ?? .null),
             ("rejected", entry.rejected.map { .string($0.iso8601) } ?? .null),
             ("git_default", .bool(entry.isGitDefault)),
+            ("rotate_every_days", entry.rotateEvery.map { .number($0 / 86_400) } ?? .null),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }
         return .object(fields)

@@ -1,0 +1,116 @@
+/// What `vault check` finds wrong with the tokens a vault holds, following GitLab's advice: an
+/// expiry date on every token, the narrowest scopes, rotation about every 90 days, revocation of
+/// what is no longer used. Pure: the caller supplies the entries, the time and the secrets'
+/// duplicates.
+public enum Review {
+    public static let defaultRotation: Int64 = 90 * 86_400
+    public static let unusedAfter: Int64 = 90 * 86_400
+
+    public struct Finding: Sendable, Equatable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case expired, rejected, expiresSoon = "expires-soon", rotationDue = "rotation-due"
+            case broadScopes = "broad-scopes", duplicate = "duplicate-token", noExpiry = "no-expiry", unused
+        }
+        public enum Severity: String, Sendable { case error, warning, notice }
+
+        public var kind: Kind
+        public var name: String
+        public var message: String
+
+        public var severity: Severity {
+            switch kind {
+            case .expired: .error
+            case .noExpiry, .unused: .notice
+            default: .warning
+            }
+        }
+    }
+
+    /// GitLab's broad scopes, with the narrower ones to suggest.
+    public static let broadGitLabScopes: [String: String] = [
+        "api": "read_api (or self_rotate, for a token that only rotates itself)",
+        "sudo": "no sudo (act as yourself)",
+        "admin_mode": "no admin_mode",
+        "write_repository": "read_repository",
+        "write_registry": "read_registry",
+    ]
+
+    public static let knownScopes: [TokenKind: Set<String>] = [
+        .gitlab: ["api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy", "read_repository",
+                  "write_repository", "read_registry", "write_registry", "read_virtual_registry", "write_virtual_registry",
+                  "sudo", "admin_mode", "read_service_ping", "self_rotate", "ai_features"],
+        .github: ["repo", "repo:status", "repo_deployment", "public_repo", "repo:invite", "security_events",
+                  "admin:repo_hook", "write:repo_hook", "read:repo_hook", "admin:org", "write:org", "read:org",
+                  "admin:public_key", "write:public_key", "read:public_key", "admin:org_hook", "gist", "notifications",
+                  "user", "read:user", "user:email", "user:follow", "project", "read:project", "delete_repo",
+                  "write:packages", "read:packages", "delete:packages", "admin:gpg_key", "write:gpg_key",
+                  "read:gpg_key", "codespace", "workflow", "admin:enterprise", "manage_runners:enterprise",
+                  "manage_billing:enterprise", "read:enterprise", "audit_log", "read:audit_log",
+                  "admin:ssh_signing_key", "write:ssh_signing_key", "read:ssh_signing_key", "copilot",
+                  "write:discussion", "read:discussion"],
+    ]
+
+    /// Scopes that GitLab or GitHub does not know for this kind of token (a warning, not a refusal).
+    public static func unknownScopes(_ scopes: [String], kind: TokenKind) -> [String] {
+        guard let known = knownScopes[kind] else { return [] }
+        return scopes.filter { !known.contains($0) }
+    }
+
+    /// The findings for `entries` at `now`, worst first. `duplicates` lists, for each entry name,
+    /// another entry holding the same token; `classicGitHub` names the entries holding a GitHub
+    /// classic token (whose scopes cannot be narrowed).
+    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14,
+                                duplicates: [String: String] = [:], classicGitHub: Set<String> = []) -> [Finding] {
+        var findings: [Finding] = []
+        for entry in entries {
+            func add(_ kind: Finding.Kind, _ message: String) {
+                findings.append(Finding(kind: kind, name: entry.name, message: message))
+            }
+            if let expires = entry.expires {
+                if expires <= now {
+                    add(.expired, "expired on \(expires.dateString) (\(days(now.secondsSince1970 - expires.secondsSince1970)) ago)")
+                } else if expires.secondsSince1970 - now.secondsSince1970 <= Int64(withinDays) * 86_400 {
+                    add(.expiresSoon, "expires on \(expires.dateString) (in \(days(expires.secondsSince1970 - now.secondsSince1970)))")
+                }
+            } else {
+                add(.noExpiry, "has no expiry date: set the one the token has, with 'vault edit \(entry.name) --expires YYYY-MM-DD'")
+            }
+            if let rejected = entry.rejected {
+                add(.rejected, "rejected by git on \(rejected.dateString): renew it, or 'vault restore \(entry.name)' if it works again")
+            }
+            let period = entry.rotateEvery ?? defaultRotation
+            let since = entry.tokenSince ?? entry.created
+            let age = now.secondsSince1970 - since.secondsSince1970
+            if age > period {
+                add(.rotationDue, "the token is \(days(age)) old; rotate every \(days(period))")
+            }
+            if entry.kind == .gitlab {
+                let broad = entry.scopes.filter { broadGitLabScopes[$0] != nil }
+                if !broad.isEmpty {
+                    let narrower = broad.compactMap { broadGitLabScopes[$0] }.joined(separator: "; ")
+                    add(.broadScopes, "broad scopes \(broad.joined(separator: ", ")): consider \(narrower)")
+                }
+            }
+            if classicGitHub.contains(entry.name) {
+                add(.broadScopes, "a GitHub classic token, whose scopes cannot be narrowed: prefer a fine-grained token (github_pat_)")
+            }
+            if let other = duplicates[entry.name] {
+                add(.duplicate, "holds the same token as '\(other)': one token per tool")
+            }
+            let used = entry.lastUsed ?? entry.created
+            if now.secondsSince1970 - used.secondsSince1970 > unusedAfter {
+                add(.unused, "unused for \(days(now.secondsSince1970 - used.secondsSince1970)): revoke it if nothing needs it")
+            }
+        }
+        let order = Finding.Kind.allCases
+        return findings.sorted { a, b in
+            let ka = order.firstIndex(of: a.kind)!, kb = order.firstIndex(of: b.kind)!
+            return ka != kb ? ka < kb : a.name < b.name
+        }
+    }
+
+    static func days(_ seconds: Int64) -> String {
+        let d = seconds / 86_400
+        return d == 1 ? "1 day" : "\(d) days"
+    }
+}

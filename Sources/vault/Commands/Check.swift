@@ -1,0 +1,71 @@
+import ArgumentParser
+import TokenVault
+import VaultSupport
+
+extension VaultCommand {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Review every token: expired, expiring, due for rotation, too broad, duplicated, unused.",
+            discussion: """
+                One line per finding on stdout, worst first. Exit code 0: nothing to do; 8: \
+                something to do; 4: something has expired. For cron and CI jobs.
+
+                Examples:
+                  vault check
+                  vault check --within 30 --json
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("Report tokens that expire within this many days.", valueName: "days"))
+        var within: Int = 14
+
+        @Flag(help: "Print a JSON array of findings.")
+        var json = false
+
+        /// The time to review at (for tests): YYYY-MM-DD or seconds since 1970.
+        @Option(help: .hidden)
+        var now: String?
+
+        func validate() throws {
+            if within < 0 { throw ValidationError("--within takes a number of days") }
+            if let now, Timestamp(date: now) == nil && Int64(now) == nil {
+                throw ValidationError("--now takes YYYY-MM-DD or seconds since 1970")
+            }
+        }
+
+        func run() throws {
+            let at = now.flatMap { Timestamp(date: $0) ?? Int64($0).map(Timestamp.init(secondsSince1970:)) } ?? .now()
+            let vault = try global.unlockedVault()
+            let entries = try vault.entries()
+            // Duplicates and GitHub classic tokens need the tokens themselves.
+            var duplicates: [String: String] = [:]
+            var classic: Set<String> = []
+            var seen: [(String, Secret)] = []
+            for entry in entries {
+                let secret = try vault.secret(named: entry.name)
+                if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
+                    duplicates[entry.name] = first.0
+                    if duplicates[first.0] == nil { duplicates[first.0] = entry.name }
+                }
+                seen.append((entry.name, secret))
+                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(entry.name) }
+            }
+            let findings = Review.findings(entries, now: at, withinDays: within, duplicates: duplicates, classicGitHub: classic)
+            if json {
+                try Output.out(JSON.encode(.array(findings.map { finding in
+                    .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),
+                             ("severity", .string(finding.severity.rawValue)), ("message", .string(finding.message))])
+                })) + "\n")
+            } else {
+                for finding in findings {
+                    let severity = finding.severity.rawValue
+                    try Output.out(severity + String(repeating: " ", count: 8 - severity.count) + "\(finding.name): \(finding.message)\n")
+                }
+                if findings.isEmpty { Output.note("nothing to do: \(entries.count) token\(entries.count == 1 ? "" : "s") reviewed") }
+            }
+            if findings.contains(where: { $0.kind == .expired }) { throw CLIError.exit(.expired) }
+            if !findings.isEmpty { throw CLIError.exit(.findings) }
+        }
+    }
+}
