@@ -146,6 +146,9 @@ public struct Entry: Sendable, Equatable, Codable {
     public var rotateEvery: Int64?
     /// When the current token was stored (added, or replaced): the start of its rotation period.
     public internal(set) var tokenSince: Timestamp?
+    /// When `vault rm` moved the entry to the trash: it is kept, but given to nobody, until
+    /// restored or destroyed.
+    public var deleted: Timestamp?
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

@@ -305,6 +305,32 @@ public final class Vault: Sendable {
         }
     }
 
+    /// The vault-wide settings.
+    public func settings() throws(VaultError) -> VaultSettings {
+        try read { _, _, manifest throws(VaultError) in manifest.settings }
+    }
+
+    /// Changes the vault-wide settings, in one transaction.
+    public func updateSettings(_ change: (inout VaultSettings) -> Void) throws(VaultError) {
+        try write { _, _, manifest throws(VaultError) in
+            change(&manifest.settings)
+            _ = manifest.nextRevision()
+        }
+    }
+
+    /// Destroys the entries that have been in the trash for longer than the vault keeps them.
+    /// Returns their names.
+    @discardableResult
+    public func emptyTrash(now: Timestamp = .now()) throws -> [String] {
+        let days = try settings().trashDays
+        let expired = try entries().filter { entry in
+            guard let deleted = entry.deleted else { return false }
+            return now.secondsSince1970 - deleted.secondsSince1970 > days * 86_400
+        }
+        for entry in expired { try remove(entry.name) }
+        return expired.map(\.name)
+    }
+
     /// The names of all entries, sorted.
     public func names() throws(VaultError) -> [String] {
         try entries().map(\.name)

@@ -166,7 +166,7 @@ package enum GitHelper {
     }
 
     static func get(_ request: GitCredential, vault: Vault) throws {
-        let entries = try vault.entries()
+        let entries = try vault.entries().filter { $0.deleted == nil }
         let now = Timestamp.now()
         var candidates = GitMatching.candidates(for: request, in: entries)
         let expired = candidates.filter { $0.isExpired(at: now) }
@@ -205,7 +205,9 @@ package enum GitHelper {
 
     static func store(_ request: GitCredential, vault: Vault) throws {
         guard let password = request.password, !password.isEmpty else { return }
-        let entries = try vault.entries()
+        // Entries in the trash take no part (a new credential may take a trashed one's place).
+        let all = try vault.entries()
+        let entries = all.filter { $0.deleted == nil }
         // The same token already stored for this host (perhaps under another user name or
         // path, as `get` gave it): nothing to store, but git says it works now.
         for entry in GitMatching.sameHost(as: request, in: entries) where try vault.secret(named: entry.name).isEqual(to: password) {
@@ -228,7 +230,7 @@ package enum GitHelper {
             return
         }
         // A new credential, typed at git's prompt.
-        let name = GitMatching.generatedName(for: request, taken: Set(entries.map(\.name)))
+        let name = GitMatching.generatedName(for: request, taken: Set(all.map(\.name)))
         let url = CredentialURL(scheme: request.protocolName!, host: request.host!, path: request.path)
         let kind = TokenKind.recognise(password) ?? TokenKind.guess(host: url.host)
         try vault.add(Entry(name: name, url: url, username: request.username, kind: kind, expires: request.passwordExpiry),
@@ -237,7 +239,7 @@ package enum GitHelper {
     }
 
     static func erase(_ request: GitCredential, vault: Vault, options: Options) throws {
-        let entries = try vault.entries()
+        let entries = try vault.entries().filter { $0.deleted == nil }
         let path = request.path.flatMap { $0.isEmpty ? nil : $0 }
         var matching = GitMatching.sameHost(as: request, in: entries).filter { entry in
             // An entry without a user name answers for any (git fills one in, from `get`'s

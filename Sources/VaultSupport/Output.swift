@@ -44,6 +44,8 @@ package enum CLIError: Error, CustomStringConvertible {
     case usage(String, hint: String? = nil)
     case expired(name: String, on: Timestamp)
     case noPassphrase
+    /// The entry is in the trash.
+    case inTrash(String)
     /// Exit quietly with this status (the message was already printed).
     case exit(ExitStatus)
 
@@ -53,6 +55,7 @@ package enum CLIError: Error, CustomStringConvertible {
         case .failed(let message, _), .usage(let message, _): message
         case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
+        case .inTrash(let name): "'\(Redaction.displayName(name))' is in the trash"
         case .exit: ""
         }
     }
@@ -130,6 +133,10 @@ package enum Output {
                 self.error("the vault is locked and there is no passphrase source")
                 hint("use --passphrase-fd, --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS, or run from a terminal")
                 return .locked
+            case .inTrash(let name):
+                self.error("'\(Redaction.displayName(name))' is in the trash")
+                hint("vault restore \(Redaction.displayName(name))")
+                return .notFound
             case .exit(let status):
                 return status
             }

@@ -58,7 +58,8 @@ import Testing
         try vault.unlock(passphrase: Secret("another long passphrase"))
         #expect(try vault.secret(named: "gitlab-ci").revealString() == "glpat-EXAMPLE0000000000000")
         #expect(try vault.history(of: "gitlab-ci").first?.secret.revealString() == "glpat-ROTATED000000000000")
-        #expect(try vault.names() == ["alice@gitlab.example.com", "gitlab-ci"])
+        #expect(try vault.entries().filter { $0.deleted == nil }.map(\.name) == ["alice@gitlab.example.com", "gitlab-ci"])
+        #expect(try vault.entry(named: "github").deleted != nil, "vault rm moves to the trash")
         #expect(try vault.secret(named: "alice@gitlab.example.com").revealString() == "glpat-IMPORTED00000000000")
         #expect(!FileManager.default.fileExists(atPath: cli.home + "/.git-credentials"))
     }

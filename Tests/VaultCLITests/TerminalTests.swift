@@ -73,6 +73,13 @@ import Testing
         #expect(yes.expect("[y/N]"))
         yes.send("y\n")
         #expect(yes.wait() == 0)
+        #expect(try cli.library().entry(named: "keep").deleted != nil)
+
+        // Destroying asks too.
+        let purge = PTYProcess([Binary.path("vault"), "rm", "--purge", "keep"], environment: cli.environment)
+        #expect(purge.expect("for good? [y/N]"))
+        purge.send("y\n")
+        #expect(purge.wait() == 0)
         #expect(try cli.library().names().isEmpty)
 
         // Without a terminal, --yes is required.
@@ -80,6 +87,6 @@ import Testing
         let r = cli.vault(["rm", "keep"])
         #expect(r.status == 64)
         #expect(r.err.contains("--yes"))
-        #expect(try cli.library().names() == ["keep"])
+        #expect(try cli.library().entry(named: "keep").deleted == nil)
     }
 }

@@ -11,7 +11,8 @@ import Darwin
 ///
 /// Plaintext layout (little-endian): magic `TVM1`, vault id (16), format (u32), KDF algorithm
 /// (u32), opslimit (u64), memlimit (u64), salt (16), generation (u64), count (u32), then
-/// `count` records of (blind index prefix (16), revision (u64)) sorted by prefix.
+/// `count` records of (blind index prefix (16), revision (u64)) sorted by prefix, then the
+/// vault's settings as tag-length-value fields.
 struct Manifest: Equatable {
     struct Binding: Equatable {
         var vaultID: [UInt8]
@@ -32,6 +33,8 @@ struct Manifest: Equatable {
     /// The records, flat: `count` times (prefix, revision), sorted by prefix. Kept as bytes so
     /// that a lookup among 10,000 entries is a binary search with no parsing.
     private var records: [UInt8]
+    /// Vault-wide settings, as tag-length-value fields after the records (unknown tags are kept).
+    var settings = VaultSettings()
 
     init(binding: Binding) {
         self.binding = binding
@@ -105,6 +108,7 @@ struct Manifest: Equatable {
         w.u64(generation)
         w.u32(UInt32(count))
         w.raw(records)
+        w.raw(settings.encoded())
         let length = w.bytes.count
         let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
             buffer.copyBytes(from: w.bytes)
@@ -122,15 +126,47 @@ struct Manifest: Equatable {
                   let vaultID = r.array(16), let format = r.u32(), let algorithm = r.u32(),
                   let ops = r.u64(), let mem = r.u64(), let salt = r.array(KeyDerivation.saltBytes),
                   let generation = r.u64(), let count = r.u32(),
-                  r.remaining == Int(count) * recordBytes, let records = r.array(r.remaining) else { return nil }
+                  r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
+                  let settings = r.take(r.remaining).flatMap({ try? VaultSettings(decoding: $0) }) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
                 kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
             manifest.generation = generation
             manifest.records = records
+            manifest.settings = settings
             return manifest
         }
         guard let manifest else { throw .tampered("the vault header") }
         return manifest
+    }
+}
+
+/// Settings for the whole vault, kept in the manifest: sealed, and rolled back only with it.
+public struct VaultSettings: Sendable, Equatable {
+    /// How often tokens should be replaced when an entry names no period (default 90 days).
+    public var rotateEvery: Int64 = Review.defaultRotation
+    /// How long `vault rm` keeps an entry in the trash before it is destroyed (default 30 days).
+    public var trashDays: Int64 = 30
+
+    public init() {}
+
+    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2 }
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.field(Tag.rotateEvery.rawValue, int: rotateEvery)
+        w.field(Tag.trashDays.rawValue, int: trashDays)
+        return w.bytes
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(VaultError) {
+        var reader = ByteReader(bytes)
+        while let (tag, value) = try reader.field() {
+            switch Tag(rawValue: tag) {
+            case .rotateEvery: if let v = value.int64 { rotateEvery = v }
+            case .trashDays: if let v = value.int64 { trashDays = v }
+            case nil: continue
+            }
+        }
     }
 }

@@ -49,7 +49,7 @@ enum Records {
         case name = 1, url = 2, username = 3, kind = 4, scope = 5, expires = 6, notes = 7
         case created = 8, updated = 9
         // 10 was the last-used time, which lives in the usage table: never reuse the number.
-        case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14
+        case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14, deleted = 15
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -67,6 +67,7 @@ enum Records {
         if let rejected = entry.rejected { w.field(Tag.rejected.rawValue, int: rejected.secondsSince1970) }
         if let rotateEvery = entry.rotateEvery { w.field(Tag.rotateEvery.rawValue, int: rotateEvery) }
         if let tokenSince = entry.tokenSince { w.field(Tag.tokenSince.rawValue, int: tokenSince.secondsSince1970) }
+        if let deleted = entry.deleted { w.field(Tag.deleted.rawValue, int: deleted.secondsSince1970) }
         return w.bytes
     }
 
@@ -91,6 +92,7 @@ enum Records {
             case .rejected: entry.rejected = value.int64.map(Timestamp.init(secondsSince1970:))
             case .rotateEvery: entry.rotateEvery = value.int64
             case .tokenSince: entry.tokenSince = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .deleted: entry.deleted = value.int64.map(Timestamp.init(secondsSince1970:))
             case nil: continue
             }
         }

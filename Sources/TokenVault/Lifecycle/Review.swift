@@ -59,10 +59,10 @@ public enum Review {
     /// The findings for `entries` at `now`, worst first. `duplicates` lists, for each entry name,
     /// another entry holding the same token; `classicGitHub` names the entries holding a GitHub
     /// classic token (whose scopes cannot be narrowed).
-    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14,
+    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14, rotateEvery: Int64 = defaultRotation,
                                 duplicates: [String: String] = [:], classicGitHub: Set<String> = []) -> [Finding] {
         var findings: [Finding] = []
-        for entry in entries {
+        for entry in entries where entry.deleted == nil {
             func add(_ kind: Finding.Kind, _ message: String) {
                 findings.append(Finding(kind: kind, name: entry.name, message: message))
             }
@@ -78,7 +78,7 @@ public enum Review {
             if let rejected = entry.rejected {
                 add(.rejected, "rejected by git on \(rejected.dateString): renew it, or 'vault restore \(entry.name)' if it works again")
             }
-            let period = entry.rotateEvery ?? defaultRotation
+            let period = entry.rotateEvery ?? rotateEvery
             let since = entry.tokenSince ?? entry.created
             let age = now.secondsSince1970 - since.secondsSince1970
             if age > period {

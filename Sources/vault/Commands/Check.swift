@@ -37,7 +37,8 @@ extension VaultCommand {
         func run() throws {
             let at = now.flatMap { Timestamp(date: $0) ?? Int64($0).map(Timestamp.init(secondsSince1970:)) } ?? .now()
             let vault = try global.unlockedVault()
-            let entries = try vault.entries()
+            let entries = try vault.entries().filter { $0.deleted == nil }
+            let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves.
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
@@ -51,7 +52,8 @@ extension VaultCommand {
                 seen.append((entry.name, secret))
                 if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(entry.name) }
             }
-            let findings = Review.findings(entries, now: at, withinDays: within, duplicates: duplicates, classicGitHub: classic)
+            let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
+                                           duplicates: duplicates, classicGitHub: classic)
             if json {
                 try Output.out(JSON.encode(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),

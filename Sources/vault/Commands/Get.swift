@@ -51,10 +51,12 @@ extension VaultCommand {
             let vault = try session.unlockedVault()
             if let field {
                 let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+                if entry.deleted != nil { throw CLIError.inTrash(name) }
                 try Output.out(Self.value(of: field, in: entry) + "\n")
                 return
             }
             let (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
+            if entry.deleted != nil { throw CLIError.inTrash(name) }
             try ExpiryPolicy.check(entry, allowExpired: allowExpired)
             if json {
                 try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")

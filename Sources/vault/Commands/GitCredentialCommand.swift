@@ -33,11 +33,11 @@ extension VaultCommand {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give a token that git reported as failing back to git.",
+            abstract: "Bring back an entry from the trash, or one that git reported as failing.",
             discussion: """
-                After a 401, git asks its helpers to erase the credential. The vault keeps the \
-                token and marks it rejected (`vault list` shows it) instead; once the server \
-                accepts it again, restore it.
+                `vault rm` moves an entry to the trash; after a 401, git asks its helpers to \
+                erase the credential, and the vault marks it rejected instead. Either way the \
+                token is kept; restore gives it back to git and scripts.
 
                 Examples:
                   vault restore gitlab.com
@@ -51,12 +51,15 @@ extension VaultCommand {
         func run() throws {
             let vault = try global.unlockedVault()
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
-            guard entry.rejected != nil else {
-                Output.note("'\(name)' is not marked rejected: nothing to restore")
+            guard entry.rejected != nil || entry.deleted != nil else {
+                Output.note("'\(name)' is neither in the trash nor rejected: nothing to restore")
                 return
             }
-            try vault.update(name) { $0.rejected = nil }
-            Output.note("restored '\(name)': git gets it again")
+            try vault.update(name) {
+                $0.rejected = nil
+                $0.deleted = nil
+            }
+            Output.note("restored '\(name)'")
         }
     }
 }

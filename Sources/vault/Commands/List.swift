@@ -31,6 +31,9 @@ extension VaultCommand {
         @Option(help: ArgumentHelp("Only entries with this scope.", valueName: "scope"))
         var scope: String?
 
+        @Flag(help: "List the entries in the trash instead.")
+        var trash = false
+
         @Flag(help: "Print a JSON array of entries.")
         var json = false
 
@@ -38,6 +41,7 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             let now = Timestamp.now()
             let entries = try vault.entries().filter { entry in
+                if (entry.deleted != nil) != trash { return false }
                 if let host, entry.host != host.lowercased() { return false }
                 if let kind, entry.kind != kind { return false }
                 if let scope, !entry.scopes.contains(scope) { return false }
@@ -143,6 +147,7 @@ enum EntryJSON {
             ("rejected", entry.rejected.map { .string($0.iso8601) } ?? .null),
             ("git_default", .bool(entry.isGitDefault)),
             ("rotate_every_days", entry.rotateEvery.map { .number($0 / 86_400) } ?? .null),
+            ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }
         return .object(fields)

@@ -6,13 +6,17 @@ extension VaultCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Remove an entry and its token.",
+            abstract: "Move an entry to the trash (kept 30 days), or destroy it with --purge.",
             discussion: """
-                Asks for confirmation on a terminal; without a terminal, --yes is required.
+                An entry in the trash is given to nobody; `vault restore NAME` brings it back, and \
+                it is destroyed once it has been there longer than `vault config trash-days`. \
+                --purge destroys it now. Asks for confirmation on a terminal; without a terminal, \
+                --yes is required.
 
                 Examples:
                   vault rm old-ci-token
                   vault rm old-ci-token --yes
+                  vault rm --purge old-ci-token
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -23,11 +27,20 @@ extension VaultCommand {
         @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
         var yes = false
 
+        @Flag(help: "Destroy the entry and every version of its token now, instead of moving it to the trash.")
+        var purge = false
+
         func run() throws {
             let vault = try global.unlockedVault()
-            _ = try withSuggestion(vault) { try vault.entry(named: name) }
+            let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+            if entry.deleted != nil && !purge {
+                Output.note("'\(name)' is already in the trash")
+                Output.hint("vault restore \(name), or vault rm --purge \(name) to destroy it")
+                return
+            }
             if !yes {
-                guard let answer = Terminal.confirm("Remove '\(name)' and its token?") else {
+                let question = purge ? "Destroy '\(name)' and every version of its token, for good?" : "Remove '\(name)' and its token?"
+                guard let answer = Terminal.confirm(question) else {
                     throw CLIError.usage("refusing to remove '\(name)' without confirmation", hint: "pass --yes")
                 }
                 guard answer else {
@@ -35,8 +48,17 @@ extension VaultCommand {
                     throw CLIError.exit(.other)
                 }
             }
-            try vault.remove(name)
-            Output.note("removed '\(name)'")
+            if purge {
+                try vault.remove(name)
+                Output.note("destroyed '\(name)'")
+            } else {
+                try vault.update(name) { $0.deleted = .now() }
+                let days = try vault.settings().trashDays
+                Output.note("moved '\(name)' to the trash for \(days) days ('vault restore \(name)' brings it back)")
+            }
+            for destroyed in try vault.emptyTrash() where destroyed != name {
+                Output.note("destroyed '\(destroyed)', in the trash for longer than \(try vault.settings().trashDays) days")
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ extension VaultCommand {
             ]
             if let rejected = entry.rejected { rows.append(("rejected", "\(rejected.iso8601) (by git; 'vault restore' brings it back)")) }
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
+            if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate / 86_400) days")) }
+            if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('vault restore' brings it back)")) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {
