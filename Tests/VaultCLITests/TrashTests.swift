@@ -30,6 +30,20 @@ import Testing
         #expect(cli.vault(["get", "ci"]).out == Self.token + "\n")
     }
 
+    @Test func importDoesNotCountOnTheTrash() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Imported0000000000", ["--url", "https://gitlab.com", "--username", "u"])
+        #expect(cli.vault(["rm", "gl", "--yes"]).status == 0)
+        let file = cli.home + "/creds"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("https://u:glpat-Imported0000000000@gitlab.com\n".utf8),
+                                           attributes: [.posixPermissions: 0o600])
+        let r = cli.vault(["import", "git-credentials", file])
+        #expect(r.status == 0)
+        #expect(!r.err.contains("already in the vault"))
+        let live = try cli.library().entries().filter { $0.deleted == nil }
+        #expect(live.map(\.name) == ["u@gitlab.com"])
+    }
+
     @Test func purgeDestroysForGood() throws {
         let cli = CLI()
         cli.add("ci", token: Self.token)

@@ -78,9 +78,12 @@ extension VaultCommand {
             for problem in parsed.problems {
                 try report("\(path):\(problem.line): skipped: \(problem.reason)")
             }
-            var existing = try vault.entries()
+            // An entry in the trash is no home for a credential: it would be destroyed with the
+            // trash, after the plain-text file is gone. Such credentials are imported anew.
+            let all = try vault.entries()
+            let existing = all.filter { $0.deleted == nil }
             var batch: [(entry: Entry, secret: Secret)] = []
-            var taken = Set(existing.map(\.name))
+            var taken = Set(all.map(\.name))
             for credential in parsed.credentials {
                 var request = GitCredential()
                 request.protocolName = credential.url.scheme
@@ -109,7 +112,6 @@ extension VaultCommand {
             }
             if dryRun { return }
             try vault.add(batch)
-            existing = try vault.entries()
             Output.note("\(path): imported \(batch.count), in one transaction")
             guard remove else {
                 Output.hint("check 'vault list', then remove the plain-text file: vault import \(format.rawValue) \(path) --remove")
