@@ -20,6 +20,7 @@ public final class Vault: Sendable {
     private struct State {
         let db: SQLite
         var keys: Keys?
+        var actor = Vault.defaultActor
         /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
         /// need not be opened again (with the agent, that is a round trip of the whole manifest).
         var manifestCache: (sealed: [UInt8], manifest: Manifest)?
@@ -57,6 +58,33 @@ public final class Vault: Sendable {
         var binding: Manifest.Binding
         var wrappedKey: [UInt8]
         var manifest: [UInt8]
+    }
+
+    /// Who the activity log says asked, when the program does not say: the library and the
+    /// process's name.
+    static let defaultActor: String = {
+        var name = "unknown"
+        let fd = Glibc.open("/proc/self/comm", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            Glibc.close(fd)
+            if n > 0 { name = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n") }
+        }
+        return "library (\(name))"
+    }()
+
+    /// Who the activity log records as asking for what this `Vault` reads and changes (for
+    /// example `vault get`, or `git-credential-vault get`).
+    public var actor: String {
+        get { state.withLock { $0.actor } }
+        set { state.withLock { $0.actor = newValue } }
+    }
+
+    struct PendingEvent {
+        var action: String
+        var entry: String?
+        var detail: String? = nil
     }
 
     private init(path: String, db: SQLite) {
@@ -230,19 +258,97 @@ public final class Vault: Sendable {
     }
 
     /// An entry with its secret.
+    /// Every read of a token is recorded in the activity log, with the last-used time.
     public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
-        try read { db, keys, manifest throws(VaultError) in
+        let result = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (row.entry, try Self.openSecret(row, keys: keys).current)
         }
+        try recordRead(name, action: "read")
+        return result
     }
 
     /// The tokens an entry held before its current one, newest first, with when each was
     /// replaced.
     public func history(of name: String) throws(VaultError) -> [SecretVersion] {
-        try read { db, keys, manifest throws(VaultError) in
+        let versions = try read { db, keys, manifest throws(VaultError) in
             try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).previous
         }
+        try recordRead(name, action: "read history")
+        return versions
+    }
+
+    /// Whether the entry holds exactly `secret` (compared in constant time). The token does not
+    /// leave the library, so this is not a read: no event, no last-used time.
+    public func holds(_ name: String, secret: Secret) throws(VaultError) -> Bool {
+        try read { db, keys, manifest throws(VaultError) in
+            try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current.isEqual(to: secret)
+        }
+    }
+
+    /// What `vault check` needs to know of the tokens themselves, without handing any out: which
+    /// entries hold the same token as another, and which hold a GitHub classic token. Recorded
+    /// as one `review` event.
+    public func reviewTokens() throws(VaultError) -> (duplicates: [String: String], classicGitHub: Set<String>) {
+        let result = try read { db, keys, manifest throws(VaultError) -> ([String: String], Set<String>) in
+            var duplicates: [String: String] = [:]
+            var classic: Set<String> = []
+            var seen: [(String, Secret)] = []
+            let statement = try db.prepare("SELECT lookup, metadata FROM entries")
+            var names: [String] = []
+            while try statement.step() {
+                let lookup = statement.blob(0)
+                guard let revision = manifest.revision(of: lookup) else { throw .tampered("an entry that the header does not list") }
+                names.append(try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys).name)
+            }
+            for name in names.sorted() {
+                let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
+                if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
+                    duplicates[name] = first.0
+                    if duplicates[first.0] == nil { duplicates[first.0] = name }
+                }
+                seen.append((name, secret))
+                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
+            }
+            return (duplicates, classic)
+        }
+        try write { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
+        return result
+    }
+
+    /// The activity log, verified: every event, and whether the chain holds.
+    public func activityLog() throws(VaultError) -> LogReport {
+        try read { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
+    }
+
+    /// Records a read in the activity log, with the entry's last-used time, in one small write
+    /// that waits neither for the disk nor, at exit, for a checkpoint.
+    private func recordRead(_ name: String, action: String) throws(VaultError) {
+        try state.withLock { state throws(VaultError) in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = state.db
+            let lookup = try keys.lookup(name)
+            try db.execute("PRAGMA synchronous = NORMAL")
+            defer { try? db.execute("PRAGMA synchronous = FULL") }
+            db.skipCheckpointOnClose()
+            try db.transaction(write: true) { () throws(VaultError) in
+                let manifest = try state.manifest(Self.readHeader(db), keys: keys)
+                try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, actor: state.actor)
+                try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
+                    .run([.blob(lookup), .blob(try Self.sealUsage(.now(), lookup: lookup, keys: keys))])
+            }
+        }
+    }
+
+    /// How the activity log names a change to an entry.
+    static func describeChange(from old: Entry, to new: Entry, replacedToken: Bool, restoredVersion: Int?) -> String {
+        if let restoredVersion { return "restore version \(restoredVersion + 1)" }
+        if replacedToken { return "replace token" }
+        if old.deleted == nil && new.deleted != nil { return "trash" }
+        if old.deleted != nil && new.deleted == nil { return "restore" }
+        if old.rejected == nil && new.rejected != nil { return "rejected by git" }
+        if old.rejected != nil && new.rejected == nil { return "restore" }
+        return "edit"
     }
 
     /// Makes the previous version at `index` (0 is the newest, as ``history(of:)`` lists them)
@@ -312,9 +418,10 @@ public final class Vault: Sendable {
 
     /// Changes the vault-wide settings, in one transaction.
     public func updateSettings(_ change: (inout VaultSettings) -> Void) throws(VaultError) {
-        try write { _, _, manifest throws(VaultError) in
+        try write { _, _, manifest, events throws(VaultError) in
             change(&manifest.settings)
             _ = manifest.nextRevision()
+            events.append(PendingEvent(action: "config", entry: nil))
         }
     }
 
@@ -350,7 +457,7 @@ public final class Vault: Sendable {
             try Entry.validate(name: entry.name)
             guard !secret.isEmpty else { throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty") }
         }
-        try write { db, keys, manifest throws(VaultError) in
+        try write { db, keys, manifest, events throws(VaultError) in
             let existing = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?")
             let insert = try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
             let now = Timestamp.now()
@@ -369,6 +476,7 @@ public final class Vault: Sendable {
                                     lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
                 manifest.set(lookup, revision: revision)
+                events.append(PendingEvent(action: "add", entry: entry.name))
             }
         }
     }
@@ -402,7 +510,7 @@ public final class Vault: Sendable {
             entry.created = current.created
             entry.updated = Timestamp.now()
             let changed = entry
-            let written = try write { db, keys, manifest throws(VaultError) -> Entry? in
+            let written = try write { db, keys, manifest, events throws(VaultError) -> Entry? in
                 let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
                 guard row.revision == revision else { return nil }
                 var record = try Self.openSecret(row, keys: keys)
@@ -417,7 +525,10 @@ public final class Vault: Sendable {
                 }
                 var final = changed
                 // A new token starts its rotation period afresh.
-                if !record.current.isEqual(to: before) { final.tokenSince = changed.updated }
+                let replaced = !record.current.isEqual(to: before)
+                if replaced { final.tokenSince = changed.updated }
+                events.append(PendingEvent(action: Self.describeChange(from: row.entry, to: final, replacedToken: replaced,
+                                                                       restoredVersion: version), entry: name))
                 let next = manifest.nextRevision()
                 let sealed = try Self.seal(final, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
@@ -433,7 +544,7 @@ public final class Vault: Sendable {
     /// Renames an entry. Fails if `newName` is taken.
     public func rename(_ oldName: String, to newName: String) throws(VaultError) {
         try Entry.validate(name: newName)
-        try write { db, keys, manifest throws(VaultError) in
+        try write { db, keys, manifest, events throws(VaultError) in
             let row = try Self.loadRow(db, name: oldName, keys: keys, manifest: manifest)
             let newLookup = try keys.lookup(newName)
             guard manifest.revision(of: newLookup) == nil else { throw .alreadyExists(name: newName) }
@@ -452,18 +563,20 @@ public final class Vault: Sendable {
             }
             manifest.remove(row.lookup)
             manifest.set(newLookup, revision: revision)
+            events.append(PendingEvent(action: "rename", entry: newName, detail: "from '\(oldName)'"))
         }
     }
 
     /// Removes an entry and its secret from the file (SQLite's secure_delete overwrites the
     /// freed pages).
     public func remove(_ name: String) throws(VaultError) {
-        try write { db, keys, manifest throws(VaultError) in
+        try write { db, keys, manifest, events throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             try db.prepare("DELETE FROM entries WHERE lookup = ?").run([.blob(row.lookup)])
             try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
             manifest.remove(row.lookup)
             _ = manifest.nextRevision()
+            events.append(PendingEvent(action: "purge", entry: name))
         }
         checkpoint()
     }
@@ -493,6 +606,8 @@ public final class Vault: Sendable {
                 var manifest = try Self.openManifest(header, keys: keys)
                 manifest.binding.kdf = parameters
                 manifest.binding.salt = salt
+                manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: "passphrase change",
+                                                            entry: nil, actor: state.actor)
                 guard let vaultKey = keys.vaultKey else {
                     throw VaultError.invalidInput("the vault was unlocked through the agent: unlock it with the passphrase to change it")
                 }
@@ -561,13 +676,22 @@ public final class Vault: Sendable {
 
     /// Runs `body` in one write transaction; the manifest it changes is sealed and stored
     /// before the commit.
-    private func write<R>(_ body: (SQLite, Keys, inout Manifest) throws(VaultError) -> R) throws(VaultError) -> R {
+    /// Every change it makes is recorded in the activity log, in the same transaction; the
+    /// manifest then keeps the log's head.
+    private func write<R>(_ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
+            let actor = state.actor
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
                 var manifest = try state.manifest(Self.readHeader(db), keys: keys)
-                let result = try body(db, keys, &manifest)
+                var events: [PendingEvent] = []
+                let result = try body(db, keys, &manifest, &events)
+                for event in events {
+                    manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: event.action,
+                                                                entry: event.entry, actor: actor, detail: event.detail)
+                }
+                if !events.isEmpty { try ActivityLog.prune(db, keys: keys, manifest: &manifest) }
                 try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
                     .run([.blob(try manifest.seal(using: keys.manifest))])
                 return result

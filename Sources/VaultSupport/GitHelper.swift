@@ -98,6 +98,7 @@ package enum GitHelper {
         }
         do {
             let vault = try Vault.open(at: path)
+            vault.actor = "git-credential-vault \(action)"
             if let agent = AgentClient.connect(vaultPath: path, environment: environment), (try? vault.unlock(with: agent)) != nil {
                 Log.verbose("git \(action): unlocked by the agent")
                 try perform(action, request, vault: vault, options: options)
@@ -200,7 +201,6 @@ package enum GitHelper {
             case .secret(let secret): try Output.write(secret: secret)
             }
         }
-        try? vault.markUsed(chosen.name)
     }
 
     static func store(_ request: GitCredential, vault: Vault) throws {
@@ -210,7 +210,7 @@ package enum GitHelper {
         let entries = all.filter { $0.deleted == nil }
         // The same token already stored for this host (perhaps under another user name or
         // path, as `get` gave it): nothing to store, but git says it works now.
-        for entry in GitMatching.sameHost(as: request, in: entries) where try vault.secret(named: entry.name).isEqual(to: password) {
+        for entry in GitMatching.sameHost(as: request, in: entries) where try vault.holds(entry.name, secret: password) {
             if entry.rejected != nil {
                 try vault.update(entry.name) { $0.rejected = nil }
                 Output.note("git used '\(entry.name)' successfully: no longer marked rejected")
@@ -254,7 +254,7 @@ package enum GitHelper {
         }
         // Never touch an entry whose token differs from the one git says failed.
         if let password = request.password {
-            matching = try matching.filter { try vault.secret(named: $0.name).isEqual(to: password) }
+            matching = try matching.filter { try vault.holds($0.name, secret: password) }
         }
         for entry in matching {
             if options.eraseDeletes {

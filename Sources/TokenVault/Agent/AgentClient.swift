@@ -135,6 +135,16 @@ struct AgentKeyRing: KeyRing {
         return lookup
     }
 
+    func chainMAC(_ data: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
+        let body = try client.request { builder in
+            builder.u8(AgentProtocol.Operation.mac.rawValue)
+            builder.chunk(secure: data, owner: nil)
+        }
+        let mac = try client.result(body).withUnsafeBytes { Array($0) }
+        guard mac.count == KeyedHash.bytes else { throw VaultError.tampered("a MAC from the agent") }
+        return mac
+    }
+
     func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
         let body = try client.request { builder in
             builder.u8(AgentProtocol.Operation.seal.rawValue)

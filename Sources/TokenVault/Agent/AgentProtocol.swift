@@ -20,16 +20,17 @@ import Darwin
 ///   4 lookup   chunk(entry name)                    -> the name's blind index
 ///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
 ///   6 open     u8(purpose) chunk(sealed box)        -> the plaintext
+///   7 mac      chunk(data)                          -> the activity log's chain MAC of data
 /// Responses:
 ///   0 ok       chunk(result)
 ///   1 status   u8(unlocked) u64(locks at, s since 1970, 0 when locked) u64(idle timeout, s)
 ///   2 failure  u8(code) chunk(message: never a secret)
-/// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 8 usage.
+/// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 6 events, 8 usage.
 enum AgentProtocol {
     static let maximumFrame = 64 << 20
 
     enum Operation: UInt8 {
-        case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6
+        case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
     }
 
     enum ResponseKind: UInt8 {

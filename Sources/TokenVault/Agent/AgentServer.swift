@@ -147,7 +147,7 @@ public final class AgentServer {
                 } catch {
                     return (fail(.other, "\(error)"), false)
                 }
-            case .lookup, .seal, .open:
+            case .lookup, .seal, .open, .mac:
                 guard let ring else { return (fail(.locked, "the agent holds no key"), false) }
                 // Use resets the idle timer.
                 lockTime = Timestamp.now().secondsSince1970 + idleTimeout
@@ -157,6 +157,10 @@ public final class AgentServer {
                         guard let name = reader.chunk() else { return (fail(.badRequest, "malformed lookup"), false) }
                         out.u8(AgentProtocol.ResponseKind.ok.rawValue)
                         out.chunk(try ring.lookup(String(decoding: name, as: UTF8.self)))
+                    case .mac:
+                        guard let data = reader.chunk() else { return (fail(.badRequest, "malformed mac"), false) }
+                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                        out.chunk(try ring.chainMAC(data))
                     case .seal:
                         guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
                               KeyDerivation.Purpose.sealing.contains(purpose), let plaintext = reader.chunk() else {

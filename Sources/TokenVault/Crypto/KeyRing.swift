@@ -7,24 +7,28 @@ protocol KeyRing: Sendable {
     func lookup(_ name: String) throws(VaultError) -> [UInt8]
     func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8]
     func open(_ purpose: KeyDerivation.Purpose, _ box: [UInt8], what: String, guarded: Bool) throws(VaultError) -> SecureBytes
+    /// A MAC (keyed BLAKE2b under the event-chain subkey) that links the activity log's events.
+    func chainMAC(_ data: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8]
     /// The vault key itself, only where it is held locally (to re-wrap it for a new passphrase).
     var vaultKey: SymmetricKey? { get }
 }
 
 /// The purposes a vault seals and opens with (the others are reserved).
 extension KeyDerivation.Purpose {
-    static let sealing: [KeyDerivation.Purpose] = [.manifest, .entryMetadata, .entrySecret, .usage]
+    static let sealing: [KeyDerivation.Purpose] = [.manifest, .entryMetadata, .entrySecret, .usage, .events]
 }
 
 /// The vault key and its subkeys, in this process's secure memory.
 struct LocalKeyRing: KeyRing {
     let vaultKey: SymmetricKey?
     private let lookupKey: SymmetricKey
+    private let chainKey: SymmetricKey
     private let subkeys: [KeyDerivation.Purpose: SymmetricKey]
 
     init(vaultKey: SymmetricKey) {
         self.vaultKey = vaultKey
         lookupKey = KeyDerivation.subkey(.lookup, of: vaultKey)
+        chainKey = KeyDerivation.subkey(.eventChain, of: vaultKey)
         var subkeys: [KeyDerivation.Purpose: SymmetricKey] = [:]
         for purpose in KeyDerivation.Purpose.sealing { subkeys[purpose] = KeyDerivation.subkey(purpose, of: vaultKey) }
         self.subkeys = subkeys
@@ -32,6 +36,10 @@ struct LocalKeyRing: KeyRing {
 
     func lookup(_ name: String) throws(VaultError) -> [UInt8] {
         Array(name.utf8).withUnsafeBytes { KeyedHash.hash($0, key: lookupKey) }
+    }
+
+    func chainMAC(_ data: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
+        KeyedHash.hash(data, key: chainKey)
     }
 
     private func key(_ purpose: KeyDerivation.Purpose) throws(VaultError) -> SymmetricKey {

@@ -33,8 +33,10 @@ struct Manifest: Equatable {
     /// The records, flat: `count` times (prefix, revision), sorted by prefix. Kept as bytes so
     /// that a lookup among 10,000 entries is a binary search with no parsing.
     private var records: [UInt8]
-    /// Vault-wide settings, as tag-length-value fields after the records (unknown tags are kept).
+    /// Vault-wide settings, as tag-length-value fields after the records.
     var settings = VaultSettings()
+    /// Where the activity log's chain starts (after pruning) and where it stood at the last change.
+    var log = LogAnchors()
 
     init(binding: Binding) {
         self.binding = binding
@@ -109,6 +111,7 @@ struct Manifest: Equatable {
         w.u32(UInt32(count))
         w.raw(records)
         w.raw(settings.encoded())
+        w.raw(log.encoded())
         let length = w.bytes.count
         let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
             buffer.copyBytes(from: w.bytes)
@@ -127,13 +130,15 @@ struct Manifest: Equatable {
                   let ops = r.u64(), let mem = r.u64(), let salt = r.array(KeyDerivation.saltBytes),
                   let generation = r.u64(), let count = r.u32(),
                   r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
-                  let settings = r.take(r.remaining).flatMap({ try? VaultSettings(decoding: $0) }) else { return nil }
+                  let tail = r.take(r.remaining), let settings = try? VaultSettings(decoding: tail),
+                  let log = try? LogAnchors(decoding: tail) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
                 kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
             manifest.generation = generation
             manifest.records = records
             manifest.settings = settings
+            manifest.log = log
             return manifest
         }
         guard let manifest else { throw .tampered("the vault header") }
@@ -147,15 +152,21 @@ public struct VaultSettings: Sendable, Equatable {
     public var rotateEvery: Int64 = Review.defaultRotation
     /// How long `vault rm` keeps an entry in the trash before it is destroyed (default 30 days).
     public var trashDays: Int64 = 30
+    /// The activity log keeps at most this many events (default 10,000)...
+    public var logMaxEvents: Int64 = 10_000
+    /// ...and none older than this many days (default 365).
+    public var logDays: Int64 = 365
 
     public init() {}
 
-    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2 }
+    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4 }
 
     func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.field(Tag.rotateEvery.rawValue, int: rotateEvery)
         w.field(Tag.trashDays.rawValue, int: trashDays)
+        w.field(Tag.logMaxEvents.rawValue, int: logMaxEvents)
+        w.field(Tag.logDays.rawValue, int: logDays)
         return w.bytes
     }
 
@@ -165,8 +176,50 @@ public struct VaultSettings: Sendable, Equatable {
             switch Tag(rawValue: tag) {
             case .rotateEvery: if let v = value.int64 { rotateEvery = v }
             case .trashDays: if let v = value.int64 { trashDays = v }
+            case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
+            case .logDays: if let v = value.int64 { logDays = v }
             case nil: continue
             }
+        }
+    }
+}
+
+/// The activity log's anchors in the manifest (tags 16 and 17 of its tail): the last pruned
+/// event, from which the chain of the remaining ones starts, and the last event at the most
+/// recent change to the vault, so that cutting events off the log's end is detected.
+struct LogAnchors: Equatable {
+    var pruned: (sequence: UInt64, mac: [UInt8])?
+    var head: (sequence: UInt64, mac: [UInt8])?
+
+    static func == (a: LogAnchors, b: LogAnchors) -> Bool {
+        a.pruned?.sequence == b.pruned?.sequence && a.pruned?.mac == b.pruned?.mac
+            && a.head?.sequence == b.head?.sequence && a.head?.mac == b.head?.mac
+    }
+
+    init() {}
+
+    private static let prunedTag: UInt8 = 16
+    private static let headTag: UInt8 = 17
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        for (tag, anchor) in [(Self.prunedTag, pruned), (Self.headTag, head)] {
+            guard let anchor else { continue }
+            var value = ByteWriter()
+            value.u64(anchor.sequence)
+            value.raw(anchor.mac)
+            w.field(tag, value.bytes)
+        }
+        return w.bytes
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(VaultError) {
+        var reader = ByteReader(bytes)
+        while let (tag, value) = try reader.field() {
+            guard tag == Self.prunedTag || tag == Self.headTag else { continue }
+            var r = ByteReader(value)
+            guard let sequence = r.u64(), let mac = r.array(KeyedHash.bytes) else { throw .corrupt("a log anchor") }
+            if tag == Self.prunedTag { pruned = (sequence, mac) } else { head = (sequence, mac) }
         }
     }
 }

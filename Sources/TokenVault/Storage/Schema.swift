@@ -34,6 +34,14 @@ enum Schema {
             sealed BLOB NOT NULL
         );
         """,
+        // 3: the activity log, one sealed event a row, each linked to the one before by a MAC.
+        """
+        CREATE TABLE events (
+            seq    INTEGER PRIMARY KEY,
+            sealed BLOB NOT NULL,
+            mac    BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -39,19 +39,9 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             let entries = try vault.entries().filter { $0.deleted == nil }
             let settings = try vault.settings()
-            // Duplicates and GitHub classic tokens need the tokens themselves.
-            var duplicates: [String: String] = [:]
-            var classic: Set<String> = []
-            var seen: [(String, Secret)] = []
-            for entry in entries {
-                let secret = try vault.secret(named: entry.name)
-                if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
-                    duplicates[entry.name] = first.0
-                    if duplicates[first.0] == nil { duplicates[first.0] = entry.name }
-                }
-                seen.append((entry.name, secret))
-                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(entry.name) }
-            }
+            // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
+            // at them without handing them out.
+            let (duplicates, classic) = try vault.reviewTokens()
             let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
                                            duplicates: duplicates, classicGitHub: classic)
             if json {

@@ -63,8 +63,6 @@ extension VaultCommand {
             } else {
                 try Output.out(secret: secret)
             }
-            // A small write of its own; a failure to note the time never fails the command.
-            try? vault.markUsed(name)
         }
 
         static func value(of field: Field, in entry: Entry) -> String {

@@ -93,7 +93,7 @@ extension VaultCommand {
                 let where_ = "\(path):\(credential.line): \(Redaction.redact(credential.url.description))"
                     + (credential.username.map { " (\(Redaction.redact($0)))" } ?? "")
                 if let duplicate = try GitMatching.sameHost(as: request, in: existing)
-                    .first(where: { try vault.secret(named: $0.name).isEqual(to: credential.secret) }) {
+                    .first(where: { try vault.holds($0.name, secret: credential.secret) }) {
                     try report("\(where_): already in the vault as '\(duplicate.name)'")
                     continue
                 }

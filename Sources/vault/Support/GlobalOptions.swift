@@ -85,8 +85,19 @@ struct Session {
     func openVault() throws -> Vault {
         Log.enabled = verbose
         Log.verbose("vault file \(path)")
-        return try Vault.open(at: path)
+        let vault = try Vault.open(at: path)
+        vault.actor = Self.actor
+        return vault
     }
+
+    /// "vault" and its subcommand, as the activity log names who asked.
+    static let actor: String = {
+        var words = CommandLine.arguments.dropFirst()
+        while let first = words.first, first.hasPrefix("-") {
+            words = words.dropFirst(["--vault", "--passphrase-fd", "--passphrase-file"].contains(first) ? 2 : 1)
+        }
+        return "vault" + (words.first.map { " " + $0 } ?? "")
+    }()
 
     func unlockedVault(useAgent: Bool = true) throws -> Vault {
         let vault = try openVault()

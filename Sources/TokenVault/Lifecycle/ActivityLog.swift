@@ -1,0 +1,183 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One event of the activity log: a read of a token, or a change to the vault.
+public struct Event: Sendable, Equatable {
+    public var sequence: UInt64
+    public var time: Timestamp
+    /// `read`, `add`, `edit`, `replace token`, `rename`, `trash`, `restore`, `purge`, ...
+    public var action: String
+    public var entry: String?
+    /// Who asked: `vault get`, `git-credential-vault get`, `library (NAME)`.
+    public var actor: String
+    public var parentPID: Int64?
+    public var parentName: String?
+    public var detail: String?
+}
+
+/// The activity log: events sealed like everything else (subkey 6, bound to their sequence
+/// number) and chained, each row carrying a MAC (keyed BLAKE2b, subkey 7) over the previous MAC,
+/// its sequence number and its sealed bytes. Deleting, reordering or changing an event breaks the
+/// chain; cutting events off the end is caught by the head the manifest keeps at every change.
+public struct LogReport: Sendable {
+    public var events: [Event]
+    /// Nil when the whole chain verifies; otherwise what is wrong.
+    public var problem: String?
+    public var verified: Bool { problem == nil }
+}
+
+enum ActivityLog {
+    static let zeroMAC = [UInt8](repeating: 0, count: KeyedHash.bytes)
+    static let binding = [UInt8](repeating: 0, count: KeyedHash.bytes)
+
+    private enum Tag: UInt8 {
+        case time = 1, action = 2, entry = 3, actor = 4, parentPID = 5, parentName = 6, detail = 7
+    }
+
+    /// The process that started this one, as the OS tells it.
+    static let parent: (pid: Int64, name: String?) = {
+        let pid = getppid()
+        var name: String?
+        let fd = Glibc.open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = read(fd, &buffer, buffer.count)
+            close(fd)
+            if n > 0 { name = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n") }
+        }
+        return (Int64(pid), name)
+    }()
+
+    static func mac(previous: [UInt8], sequence: UInt64, sealed: [UInt8], keys: Vault.Keys) throws(VaultError) -> [UInt8] {
+        var w = ByteWriter()
+        w.raw(previous)
+        w.u64(sequence)
+        w.raw(sealed)
+        let data = w.bytes
+        var result: Result<[UInt8], VaultError> = .success([])
+        data.withUnsafeBytes { bytes in
+            do { result = .success(try keys.ring.chainMAC(bytes)) } catch { result = .failure(error as? VaultError ?? .io("\(error)")) }
+        }
+        return try result.get()
+    }
+
+    /// Appends one event inside the caller's write transaction. Returns the new head.
+    @discardableResult
+    static func append(_ db: SQLite, keys: Vault.Keys, manifest: Manifest, action: String, entry: String?,
+                       actor: String, detail: String? = nil) throws(VaultError) -> (sequence: UInt64, mac: [UInt8]) {
+        let last = try db.prepare("SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1")
+        var previous = manifest.log.pruned?.mac ?? zeroMAC
+        var sequence = (manifest.log.pruned?.sequence ?? 0) + 1
+        if try last.step() {
+            previous = last.blob(1)
+            sequence = UInt64(last.int(0)) + 1
+        }
+        var w = ByteWriter()
+        w.field(Tag.time.rawValue, int: Timestamp.now().secondsSince1970)
+        w.field(Tag.action.rawValue, action)
+        if let entry { w.field(Tag.entry.rawValue, entry) }
+        w.field(Tag.actor.rawValue, actor)
+        w.field(Tag.parentPID.rawValue, int: parent.pid)
+        if let name = parent.name { w.field(Tag.parentName.rawValue, name) }
+        if let detail { w.field(Tag.detail.rawValue, detail) }
+        let body = w.bytes
+        let sealed = try Records.seal(bodyCount: body.count, lookup: binding, revision: sequence,
+                                      key: SealingKey(ring: keys.ring, purpose: .events)) { $0.copyBytes(from: body) }
+        let mac = try mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys)
+        try db.prepare("INSERT INTO events (seq, sealed, mac) VALUES (?, ?, ?)")
+            .run([.integer(Int64(sequence)), .blob(sealed), .blob(mac)])
+        return (sequence, mac)
+    }
+
+    /// Removes the oldest events beyond the vault's limits, keeping the chain verifiable from the
+    /// manifest's pruned anchor.
+    static func prune(_ db: SQLite, keys: Vault.Keys, manifest: inout Manifest) throws(VaultError) {
+        let settings = manifest.settings
+        let count = try db.prepare("SELECT COUNT(*), MIN(seq) FROM events")
+        guard try count.step(), count.int(0) > 0 else { return }
+        var excess = count.int(0) - settings.logMaxEvents
+        let oldest = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq LIMIT 1")
+        guard try oldest.step() else { return }
+        if excess <= 0 {
+            // Only the age limit can apply: check the oldest event's time.
+            let event = try open(oldest.blob(1), sequence: UInt64(oldest.int(0)), keys: keys)
+            guard Timestamp.now().secondsSince1970 - event.time.secondsSince1970 > settings.logDays * 86_400 else { return }
+            excess = 1
+        }
+        let doomed = try db.prepare("SELECT seq, mac FROM events ORDER BY seq LIMIT ?").bind([.integer(excess)])
+        var lastDoomed: (UInt64, [UInt8])?
+        while try doomed.step() { lastDoomed = (UInt64(doomed.int(0)), doomed.blob(1)) }
+        guard let lastDoomed else { return }
+        try db.prepare("DELETE FROM events WHERE seq <= ?").run([.integer(Int64(lastDoomed.0))])
+        manifest.log.pruned = lastDoomed
+    }
+
+    static func open(_ sealed: [UInt8], sequence: UInt64, keys: Vault.Keys) throws(VaultError) -> Event {
+        let (plaintext, body) = try Records.open(sealed, lookup: binding, revision: sequence,
+                                                 key: SealingKey(ring: keys.ring, purpose: .events),
+                                                 what: "event \(sequence) of the activity log", guarded: false)
+        return try plaintext.withUnsafeBytes { bytes throws(VaultError) -> Event in
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[body]))
+            var event = Event(sequence: sequence, time: Timestamp(secondsSince1970: 0), action: "", actor: "")
+            while let (tag, value) = try reader.field() {
+                switch Tag(rawValue: tag) {
+                case .time: event.time = Timestamp(secondsSince1970: value.int64 ?? 0)
+                case .action: event.action = value.utf8String
+                case .entry: event.entry = value.utf8String
+                case .actor: event.actor = value.utf8String
+                case .parentPID: event.parentPID = value.int64
+                case .parentName: event.parentName = value.utf8String
+                case .detail: event.detail = value.utf8String
+                case nil: continue
+                }
+            }
+            return event
+        }
+    }
+
+    /// Reads and verifies the whole log.
+    static func verify(_ db: SQLite, keys: Vault.Keys, manifest: Manifest) throws(VaultError) -> LogReport {
+        let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
+        var previous = manifest.log.pruned?.mac ?? zeroMAC
+        var expected = (manifest.log.pruned?.sequence ?? 0) + 1
+        var events: [Event] = []
+        var macs: [UInt64: [UInt8]] = [:]
+        var problem: String?
+        while try rows.step() {
+            let sequence = UInt64(rows.int(0))
+            let sealed = rows.blob(1), mac = rows.blob(2)
+            if problem == nil {
+                if sequence != expected {
+                    problem = sequence > expected ? "event \(expected) is missing" : "event \(sequence) is out of place"
+                } else if try Self.mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys) != mac {
+                    problem = "event \(sequence) was changed, moved or removed"
+                }
+            }
+            do {
+                events.append(try open(sealed, sequence: sequence, keys: keys))
+            } catch {
+                if problem == nil { problem = "event \(sequence) does not open: it was changed" }
+            }
+            macs[sequence] = mac
+            previous = mac
+            expected = sequence + 1
+        }
+        if problem == nil, let head = manifest.log.head, macs[head.sequence] != head.mac {
+            problem = head.sequence >= expected ? "events up to \(head.sequence) were cut off the end of the log"
+                                                 : "event \(head.sequence) was changed"
+        }
+        return LogReport(events: events, problem: problem)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        var s = Substring(self)
+        while let last = s.last, characters.contains(last) { s = s.dropLast() }
+        while let first = s.first, characters.contains(first) { s = s.dropFirst() }
+        return String(s)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// The activity log: what is recorded, and that tampering with it is reported.
+@Suite struct ActivityLogTests {
+    func log(_ cli: CLI) throws -> [[String: Any]] {
+        let r = cli.vault(["log", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any])
+        return object["events"] as? [[String: Any]] ?? []
+    }
+
+    @Test func everyKindOfEventIsRecorded() throws {
+        let cli = CLI()
+        cli.add("ci", token: "glpat-Log0000000000000000", ["--url", "https://h.example"])
+        _ = cli.vault(["get", "ci"])
+        _ = run([Binary.path("git-credential-vault"), "get"], environment: cli.environment, stdin: .data("protocol=https\nhost=h.example\n\n"))
+        _ = cli.vault(["edit", "ci", "--note", "x"])
+        _ = cli.vault(["edit", "ci", "--secret"], stdin: .data("glpat-Log1111111111111111"))
+        _ = cli.vault(["history", "ci", "--restore", "1"])
+        _ = cli.vault(["rename", "ci", "ci2"])
+        _ = run([Binary.path("git-credential-vault"), "erase"], environment: cli.environment,
+                stdin: .data("protocol=https\nhost=h.example\npassword=glpat-Log0000000000000000\n\n"))
+        _ = cli.vault(["restore", "ci2"])
+        _ = cli.vault(["rm", "ci2", "--yes"])
+        _ = cli.vault(["restore", "ci2"])
+        _ = cli.vault(["config", "trash-days", "10"])
+        _ = cli.vault(["check"])
+        let file = cli.home + "/creds"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("https://u:glpat-Imp000000000000000@g.example\n".utf8),
+                                           attributes: [.posixPermissions: 0o600])
+        _ = cli.vault(["import", "git-credentials", file])
+        _ = cli.vault(["rm", "--purge", "ci2", "--yes"])
+        _ = cli.vault(["passwd"], env: ["TOKENVAULT_NEW_PASSPHRASE": "next passphrase"])
+        cli.environment["TOKENVAULT_PASSPHRASE"] = "next passphrase"
+
+        let events = try log(cli)
+        let actions = events.compactMap { $0["action"] as? String }
+        for expected in ["add", "read", "edit", "replace token", "read history", "restore version 1", "rename", "rejected by git",
+                         "restore", "trash", "config", "review", "purge", "passphrase change"] {
+            #expect(actions.contains(expected), "no '\(expected)' event in \(actions)")
+        }
+        let reads = events.filter { $0["action"] as? String == "read" }
+        #expect(reads.contains { $0["actor"] as? String == "vault get" })
+        #expect(reads.contains { $0["actor"] as? String == "git-credential-vault get" })
+        #expect(events.allSatisfy { ($0["parent_pid"] as? Int ?? 0) > 0 })
+        #expect(events.contains { $0["entry"] as? String == "u@g.example" && $0["action"] as? String == "add" })
+        let sequences = events.compactMap { $0["sequence"] as? Int }
+        #expect(sequences == Array(1...sequences.count))
+        // Encrypted like everything else.
+        for (path, data) in cli.files() {
+            #expect(!data.contains(bytes: "replace token") && !data.contains(bytes: "git-credential-vault"), "\(path)")
+        }
+        // Filters.
+        let r = cli.vault(["log", "ci", "--since", "1h"])
+        #expect(r.status == 0)
+        #expect(r.err.contains("the activity log's chain verifies"))
+    }
+
+    func tampered(_ change: (SQLite, [(Int64, [UInt8], [UInt8])]) throws -> Void) throws -> RunResult {
+        let cli = CLI()
+        for i in 0..<4 { cli.add("e\(i)", token: "glpat-Tamper\(i)000000000000") }
+        _ = cli.vault(["config", "trash-days", "9"])  // a change last: the manifest anchors the head
+        #expect(cli.vault(["log"]).status == 0)
+        let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
+        let s = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
+        var rows: [(Int64, [UInt8], [UInt8])] = []
+        while try s.step() { rows.append((s.int(0), s.blob(1), s.blob(2))) }
+        try change(db, rows)
+        return cli.vault(["log"])
+    }
+
+    @Test func aDeletedEventIsReported() throws {
+        let r = try tampered { db, rows in try db.prepare("DELETE FROM events WHERE seq = ?").run([.integer(rows[1].0)]) }
+        #expect(r.status == 5)
+        #expect(r.err.contains("event 2 is missing"))
+    }
+
+    @Test func aChangedEventIsReported() throws {
+        let r = try tampered { db, rows in
+            var sealed = rows[2].1
+            sealed[sealed.count - 1] ^= 1
+            try db.prepare("UPDATE events SET sealed = ? WHERE seq = ?").run([.blob(sealed), .integer(rows[2].0)])
+        }
+        #expect(r.status == 5)
+        #expect(r.err.contains("event 3 was changed"))
+    }
+
+    @Test func reorderedEventsAreReported() throws {
+        let r = try tampered { db, rows in
+            try db.prepare("UPDATE events SET sealed = ?, mac = ? WHERE seq = ?").run([.blob(rows[1].1), .blob(rows[1].2), .integer(rows[2].0)])
+            try db.prepare("UPDATE events SET sealed = ?, mac = ? WHERE seq = ?").run([.blob(rows[2].1), .blob(rows[2].2), .integer(rows[1].0)])
+        }
+        #expect(r.status == 5)
+        #expect(r.err.contains("tampered"))
+    }
+
+    @Test func eventsCutOffTheEndAreReported() throws {
+        let r = try tampered { db, rows in
+            try db.prepare("DELETE FROM events WHERE seq >= ?").run([.integer(rows[rows.count - 2].0)])
+        }
+        #expect(r.status == 5)
+        #expect(r.err.contains("cut off the end"))
+    }
+
+    @Test func retentionPrunesAndTheChainStillVerifies() throws {
+        let cli = CLI()
+        let vault = try cli.library()
+        try vault.updateSettings { $0.logMaxEvents = 5 }
+        for i in 0..<12 { try vault.add(Entry(name: "p\(i)"), secret: Secret("token-\(i)")) }
+        let report = try vault.activityLog()
+        #expect(report.verified, "\(report.problem ?? "")")
+        #expect(report.events.count <= 6)
+        #expect(report.events.last?.entry == "p11")
+        #expect(cli.vault(["log"]).status == 0)
+    }
+}
