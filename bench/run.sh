@@ -42,9 +42,9 @@ run "vault get: 1 entry against 10,000 entries (passphrase from the environment,
     -n "get, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000" \
     -n "peer: git credential-cache get (no daemon)" "git credential-cache get"
 
-run "The cost of marking an entry as used (get --allow-expired writes the time; get --field reads only; both parse their arguments the same way)" \
+run "The cost of recording a read: get --allow-expired reads the token and writes the activity log's event with the last-used time; get --field reads metadata only and writes nothing (both parse their arguments the same way)" \
     -n "get --field kind (read only)" "$bin/vault --vault $work/1.db get entry-0 --field kind" \
-    -n "get --allow-expired (read, then mark used)" "$bin/vault --vault $work/1.db get entry-0 --allow-expired"
+    -n "get --allow-expired (read, logged)" "$bin/vault --vault $work/1.db get entry-0 --allow-expired"
 
 # The git helper answering git, against git credential-cache answering the same, both through
 # git credential fill. The vault is unlocked from TOKENVAULT_PASSPHRASE at minimum cost, so this
