@@ -260,21 +260,22 @@ public final class Vault: Sendable {
     /// An entry with its secret.
     /// Every read of a token is recorded in the activity log, with the last-used time.
     public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
-        let result = try read { db, keys, manifest throws(VaultError) in
+        let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
-            return (row.entry, try Self.openSecret(row, keys: keys).current)
+            return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
-        try recordRead(name, action: "read")
-        return result
+        try recordRead(name, lookup: lookup, action: "read")
+        return (entry, secret)
     }
 
     /// The tokens an entry held before its current one, newest first, with when each was
     /// replaced.
     public func history(of name: String) throws(VaultError) -> [SecretVersion] {
-        let versions = try read { db, keys, manifest throws(VaultError) in
-            try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).previous
+        let (versions, lookup) = try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            return (try Self.openSecret(row, keys: keys).previous, row.lookup)
         }
-        try recordRead(name, action: "read history")
+        try recordRead(name, lookup: lookup, action: "read history")
         return versions
     }
 
@@ -323,11 +324,10 @@ public final class Vault: Sendable {
 
     /// Records a read in the activity log, with the entry's last-used time, in one small write
     /// that waits neither for the disk nor, at exit, for a checkpoint.
-    private func recordRead(_ name: String, action: String) throws(VaultError) {
+    private func recordRead(_ name: String, lookup: [UInt8], action: String) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
-            let lookup = try keys.lookup(name)
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             db.skipCheckpointOnClose()
