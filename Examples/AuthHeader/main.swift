@@ -33,6 +33,10 @@ do {
     if entry.isExpired() {
         fail("'\(entry.name)' expired on \(entry.expires!.dateString)", 4)
     }
+    if entry.expiresSoon() {
+        var line = "auth-header: warning: '\(entry.name)' expires on \(entry.expires!.dateString)\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
     // GitLab accepts "Authorization: Bearer <token>" as well as the PRIVATE-TOKEN header.
     print("Authorization: Bearer \(token.revealString())")
 } catch {

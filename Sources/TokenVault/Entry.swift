@@ -168,6 +168,13 @@ public struct Entry: Sendable, Equatable, Codable {
     /// The host with its port, from the URL.
     public var host: String? { url?.host }
 
+    /// True when the token expires within `days` (and has not expired yet): programs that hand
+    /// out a token warn then, as `vault get` and the git helper do at 7 days.
+    public func expiresSoon(withinDays days: Int = 7, at now: Timestamp = .now()) -> Bool {
+        guard let expires, expires > now else { return false }
+        return expires <= now.adding(days: days)
+    }
+
     public func isExpired(at now: Timestamp = .now()) -> Bool {
         guard let expires else { return false }
         return expires <= now

@@ -94,6 +94,18 @@ import Testing
         #expect(Timestamp(secondsSince1970: 1_764_000_000).iso8601 == "2025-11-24T16:00:00Z")
     }
 
+    @Test func expiringSoon() {
+        let now = Timestamp(date: "2030-01-01")!
+        var entry = Entry(name: "e")
+        #expect(!entry.expiresSoon(at: now))
+        entry.expires = Timestamp(date: "2030-01-05")
+        #expect(entry.expiresSoon(at: now))
+        #expect(!entry.expiresSoon(withinDays: 3, at: now))
+        entry.expires = Timestamp(date: "2029-12-31")
+        #expect(!entry.expiresSoon(at: now))
+        #expect(entry.isExpired(at: now))
+    }
+
     @Test func kinds() {
         #expect(TokenKind.recognise(Secret("glpat-xyz")) == .gitlab)
         #expect(TokenKind.recognise(Secret("ghp_xyz")) == .github)

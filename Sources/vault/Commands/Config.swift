@@ -8,32 +8,36 @@ extension VaultCommand {
             abstract: "Show or change the vault's settings.",
             discussion: """
                 Settings: rotate-every (how often tokens should be replaced when an entry names no \
-                period; default 90d) and trash-days (how long `vault rm` keeps an entry; default \
-                30). They are stored encrypted in the vault.
+                period; default 90d), trash-days (how long `vault rm` keeps an entry; default 30), \
+                log-events and log-days (how much of the activity log is kept; default 10000 \
+                events and 365 days). They are stored encrypted in the vault.
 
                 Examples:
                   vault config
                   vault config rotate-every 60d
                   vault config trash-days 14
+                  vault config log-days 90
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every or trash-days.")
+        @Argument(help: "rotate-every, trash-days, log-events or log-days.")
         var key: String?
 
         @Argument(help: "The new value.")
         var value: String?
 
+        static let keys = ["rotate-every", "trash-days", "log-events", "log-days"]
+
         func validate() throws {
-            if let key, !["rotate-every", "trash-days"].contains(key) {
-                throw ValidationError("unknown setting '\(key)': rotate-every or trash-days")
+            if let key, !Self.keys.contains(key) {
+                throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events or log-days")
             }
             if let value {
                 if key == "rotate-every", (Span(argument: value)?.seconds ?? 0) < 86_400 {
                     throw ValidationError("rotate-every takes a span of at least 1d, such as 90d")
                 }
-                if key == "trash-days", (Int64(value) ?? -1) < 0 { throw ValidationError("trash-days takes a number of days") }
+                if key != "rotate-every", (Int64(value) ?? 0) < 1 { throw ValidationError("\(key!) takes a whole number from 1") }
             }
         }
 
@@ -41,14 +45,19 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             if let key, let value {
                 try vault.updateSettings { settings in
-                    if key == "rotate-every" { settings.rotateEvery = Span(argument: value)!.seconds }
-                    else { settings.trashDays = Int64(value)! }
+                    switch key {
+                    case "rotate-every": settings.rotateEvery = Span(argument: value)!.seconds
+                    case "trash-days": settings.trashDays = Int64(value)!
+                    case "log-events": settings.logMaxEvents = Int64(value)!
+                    default: settings.logDays = Int64(value)!
+                    }
                 }
                 Output.note("\(key) set to \(value)")
                 return
             }
             let settings = try vault.settings()
-            let all = [("rotate-every", "\(settings.rotateEvery / 86_400)d"), ("trash-days", "\(settings.trashDays)")]
+            let all = [("rotate-every", "\(settings.rotateEvery / 86_400)d"), ("trash-days", "\(settings.trashDays)"),
+                       ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logDays)")]
             for (name, shown) in all where key == nil || key == name {
                 try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
             }
