@@ -300,7 +300,8 @@ public final class Vault: Sendable {
             while try statement.step() {
                 let lookup = statement.blob(0)
                 guard let revision = manifest.revision(of: lookup) else { throw .tampered("an entry that the header does not list") }
-                names.append(try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys).name)
+                let entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+                if entry.deleted == nil { names.append(entry.name) }
             }
             for name in names.sorted() {
                 let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
@@ -332,10 +333,21 @@ public final class Vault: Sendable {
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             db.skipCheckpointOnClose()
             try db.transaction(write: true) { () throws(VaultError) in
-                let manifest = try state.manifest(Self.readHeader(db), keys: keys)
+                var manifest = try state.manifest(Self.readHeader(db), keys: keys)
                 try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, actor: state.actor)
-                try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
-                    .run([.blob(lookup), .blob(try Self.sealUsage(.now(), lookup: lookup, keys: keys))])
+                // The entry may have been removed since it was read: then no last-used time.
+                let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
+                if try exists.step() {
+                    try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
+                        .run([.blob(lookup), .blob(try Self.sealUsage(.now(), lookup: lookup, keys: keys))])
+                }
+                // Reads keep the log bounded too; the manifest (which keeps the pruning anchor)
+                // is rewritten only once in a while, when the log is a tenth over its limit.
+                if try ActivityLog.isOverfull(db, manifest: manifest, margin: manifest.settings.logMaxEvents / 10 + 10) {
+                    try ActivityLog.prune(db, keys: keys, manifest: &manifest)
+                    try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
+                        .run([.blob(try manifest.seal(using: keys.manifest))])
+                }
             }
         }
     }
@@ -417,11 +429,12 @@ public final class Vault: Sendable {
     }
 
     /// Changes the vault-wide settings, in one transaction.
-    public func updateSettings(_ change: (inout VaultSettings) -> Void) throws(VaultError) {
+    /// `detail` says what changed, for the activity log (for example `trash-days 30 → 7`).
+    public func updateSettings(detail: String? = nil, _ change: (inout VaultSettings) -> Void) throws(VaultError) {
         try write { _, _, manifest, events throws(VaultError) in
             change(&manifest.settings)
             _ = manifest.nextRevision()
-            events.append(PendingEvent(action: "config", entry: nil))
+            events.append(PendingEvent(action: "config", entry: nil, detail: detail))
         }
     }
 
@@ -430,12 +443,16 @@ public final class Vault: Sendable {
     @discardableResult
     public func emptyTrash(now: Timestamp = .now()) throws -> [String] {
         let days = try settings().trashDays
-        let expired = try entries().filter { entry in
-            guard let deleted = entry.deleted else { return false }
-            return now.secondsSince1970 - deleted.secondsSince1970 > days * 86_400
+        let (span, overflow) = days.multipliedReportingOverflow(by: 86_400)
+        guard !overflow else { return [] }
+        let cutoff = now.secondsSince1970 - span
+        let candidates = try entries().filter { ($0.deleted?.secondsSince1970 ?? .max) < cutoff }
+        var destroyed: [String] = []
+        for entry in candidates {
+            // Checked again inside the write: an entry restored meanwhile is left alone.
+            if try remove(entry.name, onlyIfTrashedBefore: cutoff) { destroyed.append(entry.name) }
         }
-        for entry in expired { try remove(entry.name) }
-        return expired.map(\.name)
+        return destroyed
     }
 
     /// The names of all entries, sorted.
@@ -570,15 +587,23 @@ public final class Vault: Sendable {
     /// Removes an entry and its secret from the file (SQLite's secure_delete overwrites the
     /// freed pages).
     public func remove(_ name: String) throws(VaultError) {
-        try write { db, keys, manifest, events throws(VaultError) in
+        _ = try remove(name, onlyIfTrashedBefore: nil)
+    }
+
+    /// With a cutoff, removes the entry only if it is (still) in the trash since before it.
+    private func remove(_ name: String, onlyIfTrashedBefore cutoff: Int64?) throws(VaultError) -> Bool {
+        let removed = try write { db, keys, manifest, events throws(VaultError) -> Bool in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            if let cutoff, (row.entry.deleted?.secondsSince1970 ?? .max) >= cutoff { return false }
             try db.prepare("DELETE FROM entries WHERE lookup = ?").run([.blob(row.lookup)])
             try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
             manifest.remove(row.lookup)
             _ = manifest.nextRevision()
-            events.append(PendingEvent(action: "purge", entry: name))
+            events.append(PendingEvent(action: cutoff == nil ? "purge" : "purge (trash expired)", entry: name))
+            return true
         }
-        checkpoint()
+        if removed { checkpoint() }
+        return removed
     }
 
     /// Folds the write-ahead log into the file and truncates it, so that old pages (a removed

@@ -103,6 +103,62 @@ import Testing
         #expect(r.err.contains("cut off the end"))
     }
 
+    @Test func aCutLogIsNotContinuedByALaterChange() throws {
+        let cli = CLI()
+        for i in 0..<3 { cli.add("e\(i)", token: "glpat-Cut\(i)00000000000000") }
+        let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
+        try db.execute("DELETE FROM events WHERE seq >= 2")
+        let change = cli.add("later", token: "glpat-Later0000000000000")
+        #expect(change.status == 5, "a change on a cut log must be refused: \(change.err)")
+        #expect(cli.vault(["get", "e0"]).status == 5)
+        #expect(cli.vault(["log"]).status == 5)
+        try db.execute("DELETE FROM events")
+        #expect(cli.add("later", token: "glpat-Later0000000000000").status == 5)
+        #expect(cli.vault(["log"]).status == 5)
+    }
+
+    @Test func pruningNeverLaundersABrokenChain() throws {
+        let cli = CLI()
+        for i in 0..<6 { cli.add("e\(i)", token: "glpat-Prune\(i)0000000000000") }
+        let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
+        try db.execute("DELETE FROM events WHERE seq = 2")
+        #expect(cli.vault(["log"]).status == 5)
+        _ = cli.vault(["config", "log-events", "3"])
+        #expect(cli.vault(["log"]).status == 5, "pruning hid a deleted event")
+    }
+
+    @Test func readsKeepTheLogBounded() throws {
+        let cli = CLI()
+        cli.add("e", token: "glpat-Bounded000000000000")
+        #expect(cli.vault(["config", "log-events", "2"]).status == 0)
+        for _ in 0..<20 { #expect(cli.vault(["get", "e"]).status == 0) }
+        let report = try cli.library().activityLog()
+        #expect(report.verified, "\(report.problem ?? "")")
+        #expect(report.events.count <= 13, "\(report.events.count) events kept")
+    }
+
+    @Test func impossibleNumbersAreRefusedNotCrashedOn() throws {
+        let cli = CLI()
+        cli.add("e", token: "glpat-Numbers00000000000")
+        #expect(cli.vault(["config", "trash-days", "999999999999999"]).status == 64)
+        #expect(cli.vault(["config", "log-days", "999999999999999"]).status == 64)
+        #expect(cli.vault(["config", "rotate-every", "99999999999d"]).status == 64)
+        #expect(cli.vault(["check", "--within", "99999999999"]).status == 64)
+        #expect(cli.vault(["log", "--since", "9999999999999999d"]).status == 64)
+        let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
+        try db.execute("INSERT INTO events (seq, sealed, mac) VALUES (-1, x'00', x'00')")
+        let log = cli.vault(["log"])
+        #expect(log.status == 5, "\(log.err)")
+        #expect(cli.vault(["get", "e"]).status == 5)
+    }
+
+    @Test func theConfigEventSaysWhatChanged() throws {
+        let cli = CLI()
+        #expect(cli.vault(["config", "trash-days", "7"]).status == 0)
+        let events = try log(cli)
+        #expect(events.last?["detail"] as? String == "trash-days 30 → 7")
+    }
+
     @Test func retentionPrunesAndTheChainStillVerifies() throws {
         let cli = CLI()
         let vault = try cli.library()

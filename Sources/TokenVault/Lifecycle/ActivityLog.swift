@@ -64,16 +64,45 @@ enum ActivityLog {
         return try result.get()
     }
 
+    /// A stored sequence number, refused when it is out of range (a tampered row).
+    static func sequence(_ value: Int64) throws(VaultError) -> UInt64 {
+        guard value > 0, value < Int64.max / 2 else { throw .tampered("the activity log (an impossible sequence number)") }
+        return UInt64(value)
+    }
+
+    /// Checks, before anything is added, that the log still holds what the manifest says it held:
+    /// the first event right after the pruned anchor, and the head recorded at the last change.
+    /// A log cut short or replaced is refused, never continued (which would launder it).
+    static func checkContinuity(_ db: SQLite, manifest: Manifest) throws(VaultError) {
+        let bounds = try db.prepare("SELECT MIN(seq), COUNT(*) FROM events")
+        _ = try bounds.step()
+        let count = bounds.int(1)
+        if count > 0 {
+            let first = try sequence(bounds.int(0))
+            guard first == (manifest.log.pruned?.sequence ?? 0) + 1 else {
+                throw .tampered("the activity log (its first events were removed or replaced)")
+            }
+        }
+        // A head that pruning has since removed is vouched for by the pruned anchor instead.
+        if let head = manifest.log.head, head.sequence > (manifest.log.pruned?.sequence ?? 0) {
+            let row = try db.prepare("SELECT mac FROM events WHERE seq = ?").bind([.integer(Int64(head.sequence))])
+            guard try row.step(), row.blob(0) == head.mac else {
+                throw .tampered("the activity log (events up to \(head.sequence) were removed or replaced)")
+            }
+        }
+    }
+
     /// Appends one event inside the caller's write transaction. Returns the new head.
     @discardableResult
     static func append(_ db: SQLite, keys: Vault.Keys, manifest: Manifest, action: String, entry: String?,
                        actor: String, detail: String? = nil) throws(VaultError) -> (sequence: UInt64, mac: [UInt8]) {
+        try checkContinuity(db, manifest: manifest)
         let last = try db.prepare("SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1")
         var previous = manifest.log.pruned?.mac ?? zeroMAC
         var sequence = (manifest.log.pruned?.sequence ?? 0) + 1
         if try last.step() {
             previous = last.blob(1)
-            sequence = UInt64(last.int(0)) + 1
+            sequence = try Self.sequence(last.int(0)) + 1
         }
         var w = ByteWriter()
         w.field(Tag.time.rawValue, int: Timestamp.now().secondsSince1970)
@@ -92,27 +121,48 @@ enum ActivityLog {
         return (sequence, mac)
     }
 
-    /// Removes the oldest events beyond the vault's limits, keeping the chain verifiable from the
-    /// manifest's pruned anchor.
+    /// Whether the log holds more than the vault keeps (by count; age is checked by `prune`).
+    static func isOverfull(_ db: SQLite, manifest: Manifest, margin: Int64 = 0) throws(VaultError) -> Bool {
+        let count = try db.prepare("SELECT COUNT(*) FROM events")
+        _ = try count.step()
+        return count.int(0) > manifest.settings.logMaxEvents + margin
+    }
+
+    /// Removes the oldest events beyond the vault's limits (count and age), keeping the chain
+    /// verifiable from the manifest's pruned anchor. The events to be removed are verified first:
+    /// a broken chain is never pruned away (it stays for `vault log` to report).
     static func prune(_ db: SQLite, keys: Vault.Keys, manifest: inout Manifest) throws(VaultError) {
         let settings = manifest.settings
-        let count = try db.prepare("SELECT COUNT(*), MIN(seq) FROM events")
-        guard try count.step(), count.int(0) > 0 else { return }
-        var excess = count.int(0) - settings.logMaxEvents
-        let oldest = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq LIMIT 1")
-        guard try oldest.step() else { return }
-        if excess <= 0 {
-            // Only the age limit can apply: check the oldest event's time.
-            let event = try open(oldest.blob(1), sequence: UInt64(oldest.int(0)), keys: keys)
-            guard Timestamp.now().secondsSince1970 - event.time.secondsSince1970 > settings.logDays * 86_400 else { return }
-            excess = 1
+        let count = try db.prepare("SELECT COUNT(*) FROM events")
+        _ = try count.step()
+        let total = count.int(0)
+        guard total > 0 else { return }
+        let byCount = max(0, total - settings.logMaxEvents)
+        let cutoff = Timestamp.now().secondsSince1970 - settings.logDays * 86_400
+        let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
+        var previous = manifest.log.pruned?.mac ?? zeroMAC
+        var expected = (manifest.log.pruned?.sequence ?? 0) + 1
+        var doomed: (UInt64, [UInt8])?
+        var index: Int64 = 0
+        // Keep at least the newest event, so the chain always continues from a row.
+        while index < total - 1, try rows.step() {
+            let sequence = try Self.sequence(rows.int(0))
+            let sealed = rows.blob(1), mac = rows.blob(2)
+            guard sequence == expected, try Self.mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys) == mac else {
+                return  // Broken: leave everything for `vault log` to report.
+            }
+            if index >= byCount {
+                // Past the count limit: only events older than the age limit still go.
+                guard try open(sealed, sequence: sequence, keys: keys).time.secondsSince1970 < cutoff else { break }
+            }
+            doomed = (sequence, mac)
+            previous = mac
+            expected = sequence + 1
+            index += 1
         }
-        let doomed = try db.prepare("SELECT seq, mac FROM events ORDER BY seq LIMIT ?").bind([.integer(excess)])
-        var lastDoomed: (UInt64, [UInt8])?
-        while try doomed.step() { lastDoomed = (UInt64(doomed.int(0)), doomed.blob(1)) }
-        guard let lastDoomed else { return }
-        try db.prepare("DELETE FROM events WHERE seq <= ?").run([.integer(Int64(lastDoomed.0))])
-        manifest.log.pruned = lastDoomed
+        guard let doomed else { return }
+        try db.prepare("DELETE FROM events WHERE seq <= ?").run([.integer(Int64(doomed.0))])
+        manifest.log.pruned = doomed
     }
 
     static func open(_ sealed: [UInt8], sequence: UInt64, keys: Vault.Keys) throws(VaultError) -> Event {
@@ -147,7 +197,10 @@ enum ActivityLog {
         var macs: [UInt64: [UInt8]] = [:]
         var problem: String?
         while try rows.step() {
-            let sequence = UInt64(rows.int(0))
+            guard let sequence = try? Self.sequence(rows.int(0)) else {
+                if problem == nil { problem = "an event has an impossible sequence number" }
+                continue
+            }
             let sealed = rows.blob(1), mac = rows.blob(2)
             if problem == nil {
                 if sequence != expected {
@@ -165,7 +218,8 @@ enum ActivityLog {
             previous = mac
             expected = sequence + 1
         }
-        if problem == nil, let head = manifest.log.head, macs[head.sequence] != head.mac {
+        if problem == nil, let head = manifest.log.head, head.sequence > (manifest.log.pruned?.sequence ?? 0),
+           macs[head.sequence] != head.mac {
             problem = head.sequence >= expected ? "events up to \(head.sequence) were cut off the end of the log"
                                                  : "event \(head.sequence) was changed"
         }

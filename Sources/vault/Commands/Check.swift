@@ -28,7 +28,7 @@ extension VaultCommand {
         var now: String?
 
         func validate() throws {
-            if within < 0 { throw ValidationError("--within takes a number of days") }
+            if !(0...36_500).contains(within) { throw ValidationError("--within takes a number of days from 0 to 36500") }
             if let now, Timestamp(date: now) == nil && Int64(now) == nil {
                 throw ValidationError("--now takes YYYY-MM-DD or seconds since 1970")
             }

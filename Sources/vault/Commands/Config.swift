@@ -34,17 +34,27 @@ extension VaultCommand {
                 throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events or log-days")
             }
             if let value {
-                if key == "rotate-every", (Span(argument: value)?.seconds ?? 0) < 86_400 {
-                    throw ValidationError("rotate-every takes a span of at least 1d, such as 90d")
+                if key == "rotate-every", !(86_400...(36_500 * 86_400)).contains(Span(argument: value)?.seconds ?? 0) {
+                    throw ValidationError("rotate-every takes a span from 1d to 36500d, such as 90d")
                 }
-                if key != "rotate-every", (Int64(value) ?? 0) < 1 { throw ValidationError("\(key!) takes a whole number from 1") }
+                let limit: Int64 = key == "log-events" ? 10_000_000 : 36_500
+                if key != "rotate-every", !(1...limit).contains(Int64(value) ?? 0) {
+                    throw ValidationError("\(key!) takes a whole number from 1 to \(limit)")
+                }
             }
         }
 
         func run() throws {
             let vault = try global.unlockedVault()
             if let key, let value {
-                try vault.updateSettings { settings in
+                let before = try vault.settings()
+                let old = switch key {
+                case "rotate-every": "\(before.rotateEvery / 86_400)d"
+                case "trash-days": "\(before.trashDays)"
+                case "log-events": "\(before.logMaxEvents)"
+                default: "\(before.logDays)"
+                }
+                try vault.updateSettings(detail: "\(key) \(old) → \(value)") { settings in
                     switch key {
                     case "rotate-every": settings.rotateEvery = Span(argument: value)!.seconds
                     case "trash-days": settings.trashDays = Int64(value)!

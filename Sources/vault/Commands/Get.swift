@@ -133,6 +133,9 @@ struct Span: ExpressibleByArgument, Sendable {
         default: 0
         }
         guard factor > 0 else { return nil }
-        seconds = number * factor
+        let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+        // At most a century: nothing here needs more, and arithmetic on it stays far from overflow.
+        guard !overflow, product <= 36_500 * 86_400 else { return nil }
+        seconds = product
     }
 }
