@@ -74,10 +74,10 @@ enum ActivityLog {
     /// the first event right after the pruned anchor, and the head recorded at the last change.
     /// A log cut short or replaced is refused, never continued (which would launder it).
     static func checkContinuity(_ db: SQLite, manifest: Manifest) throws(VaultError) {
-        let bounds = try db.prepare("SELECT MIN(seq), COUNT(*) FROM events")
+        // MIN and MAX come from the primary key's b-tree; COUNT(*) would read every row.
+        let bounds = try db.prepare("SELECT MIN(seq), MAX(seq) FROM events")
         _ = try bounds.step()
-        let count = bounds.int(1)
-        if count > 0 {
+        if !bounds.isNull(0) {
             let first = try sequence(bounds.int(0))
             guard first == (manifest.log.pruned?.sequence ?? 0) + 1 else {
                 throw .tampered("the activity log (its first events were removed or replaced)")
@@ -123,9 +123,16 @@ enum ActivityLog {
 
     /// Whether the log holds more than the vault keeps (by count; age is checked by `prune`).
     static func isOverfull(_ db: SQLite, manifest: Manifest, margin: Int64 = 0) throws(VaultError) -> Bool {
-        let count = try db.prepare("SELECT COUNT(*) FROM events")
-        _ = try count.step()
-        return count.int(0) > manifest.settings.logMaxEvents + margin
+        try eventCount(db) > manifest.settings.logMaxEvents + margin
+    }
+
+    /// How many events the log holds: contiguous sequence numbers (a gap is tampering, which
+    /// `vault log` reports), so MAX − MIN + 1, from the primary key without reading the rows.
+    static func eventCount(_ db: SQLite) throws(VaultError) -> Int64 {
+        let bounds = try db.prepare("SELECT MIN(seq), MAX(seq) FROM events")
+        _ = try bounds.step()
+        guard !bounds.isNull(0) else { return 0 }
+        return try Int64(sequence(bounds.int(1)) - sequence(bounds.int(0))) + 1
     }
 
     /// Removes the oldest events beyond the vault's limits (count and age), keeping the chain
@@ -133,9 +140,7 @@ enum ActivityLog {
     /// a broken chain is never pruned away (it stays for `vault log` to report).
     static func prune(_ db: SQLite, keys: Vault.Keys, manifest: inout Manifest) throws(VaultError) {
         let settings = manifest.settings
-        let count = try db.prepare("SELECT COUNT(*) FROM events")
-        _ = try count.step()
-        let total = count.int(0)
+        let total = try eventCount(db)
         guard total > 0 else { return }
         let byCount = max(0, total - settings.logMaxEvents)
         let cutoff = Timestamp.now().secondsSince1970 - settings.logDays * 86_400
