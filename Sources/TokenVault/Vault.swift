@@ -24,6 +24,24 @@ public final class Vault: Sendable {
         /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
         /// need not be opened again (with the agent, that is a round trip of the whole manifest).
         var manifestCache: (sealed: [UInt8], manifest: Manifest)?
+        /// The connection's data_version at which the cache was known to be the file's manifest:
+        /// while no other connection commits, the header need not even be read again (at 10,000
+        /// entries the manifest is 240 KB).
+        var cacheVersion: Int64?
+
+        /// The file's manifest, inside the caller's transaction.
+        mutating func currentManifest(keys: Keys) throws(VaultError) -> Manifest {
+            let version = try db.dataVersion()
+            if let cache = manifestCache, cacheVersion == version { return cache.manifest }
+            let manifest = try manifest(Vault.readHeader(db), keys: keys)
+            cacheVersion = version
+            return manifest
+        }
+
+        /// After this connection wrote `sealed` (which does not change its data_version).
+        mutating func wrote(_ sealed: [UInt8], _ manifest: Manifest) {
+            manifestCache = (sealed, manifest)
+        }
 
         mutating func manifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
             if let cache = manifestCache, cache.sealed == header.manifest {
@@ -188,6 +206,7 @@ public final class Vault: Sendable {
             state.withLock {
                 $0.keys = keys
                 $0.manifestCache = nil
+                $0.cacheVersion = nil
             }
         } catch {
             lock()
@@ -200,6 +219,7 @@ public final class Vault: Sendable {
         state.withLock {
             $0.keys = nil
             $0.manifestCache = nil
+            $0.cacheVersion = nil
         }
     }
 
@@ -212,12 +232,17 @@ public final class Vault: Sendable {
     /// Fails with `.locked` when the agent holds no key, and with `.tampered` when its key does
     /// not open this vault.
     public func unlock(with agent: AgentClient) throws(VaultError) {
-        let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
         let keys = Keys(ring: AgentKeyRing(client: agent))
-        let manifest = try Self.openManifest(header, keys: keys)
-        state.withLock {
-            $0.keys = keys
-            $0.manifestCache = (header.manifest, manifest)
+        try state.withLock { state throws(VaultError) in
+            let db = state.db
+            let (header, manifest, version) = try db.transaction(write: false) { () throws(VaultError) in
+                let version = try db.dataVersion()
+                let header = try Self.readHeader(db)
+                return (header, try Self.openManifest(header, keys: keys), version)
+            }
+            state.keys = keys
+            state.manifestCache = (header.manifest, manifest)
+            state.cacheVersion = version
         }
     }
 
@@ -332,8 +357,9 @@ public final class Vault: Sendable {
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             db.skipCheckpointOnClose()
+            var written: ([UInt8], Manifest)?
             try db.transaction(write: true) { () throws(VaultError) in
-                var manifest = try state.manifest(Self.readHeader(db), keys: keys)
+                var manifest = try state.currentManifest(keys: keys)
                 try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, actor: state.actor)
                 // The entry may have been removed since it was read: then no last-used time.
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
@@ -345,10 +371,12 @@ public final class Vault: Sendable {
                 // is rewritten only once in a while, when the log is a tenth over its limit.
                 if try ActivityLog.isOverfull(db, manifest: manifest, margin: manifest.settings.logMaxEvents / 10 + 10) {
                     try ActivityLog.prune(db, keys: keys, manifest: &manifest)
-                    try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
-                        .run([.blob(try manifest.seal(using: keys.manifest))])
+                    let sealed = try manifest.seal(using: keys.manifest)
+                    try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1").run([.blob(sealed)])
+                    written = (sealed, manifest)
                 }
             }
+            if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
         }
     }
 
@@ -646,6 +674,9 @@ public final class Vault: Sendable {
                         .blob(try manifest.seal(using: keys.manifest)),
                     ])
             }
+            // The header changed under the cache: read it afresh next time.
+            state.manifestCache = nil
+            state.cacheVersion = nil
         }
         checkpoint()
     }
@@ -693,7 +724,7 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
             return try db.transaction(write: false) { () throws(VaultError) -> R in
-                let manifest = try state.manifest(Self.readHeader(db), keys: keys)
+                let manifest = try state.currentManifest(keys: keys)
                 return try body(db, keys, manifest)
             }
         }
@@ -708,8 +739,9 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = state.db
             let actor = state.actor
+            var written: ([UInt8], Manifest)?
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
-                var manifest = try state.manifest(Self.readHeader(db), keys: keys)
+                var manifest = try state.currentManifest(keys: keys)
                 var events: [PendingEvent] = []
                 let result = try body(db, keys, &manifest, &events)
                 for event in events {
@@ -717,10 +749,13 @@ public final class Vault: Sendable {
                                                                 entry: event.entry, actor: actor, detail: event.detail)
                 }
                 if !events.isEmpty { try ActivityLog.prune(db, keys: keys, manifest: &manifest) }
-                try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1")
-                    .run([.blob(try manifest.seal(using: keys.manifest))])
+                let sealed = try manifest.seal(using: keys.manifest)
+                try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1").run([.blob(sealed)])
+                written = (sealed, manifest)
                 return result
             }
+            // Committed: the cache follows this connection's own write.
+            if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
             VaultLocation.tightenSideFiles(of: path)
             return result
         }

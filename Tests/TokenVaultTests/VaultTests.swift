@@ -184,6 +184,28 @@ import Testing
         #expect(try vault.secret(named: "bulk-49").revealString() == "token-49")
     }
 
+    @Test func twoConnectionsSeeEachOthersChanges() throws {
+        let folder = TempFolder()
+        let a = try makeVault(in: folder)
+        let b = try Vault.open(at: folder.vaultPath)
+        try b.unlock(passphrase: Secret("correct horse"))
+        try a.add(Entry(name: "one"), secret: Secret("t1"))
+        #expect(try b.names() == ["one"])
+        try b.add(Entry(name: "two"), secret: Secret("t2"))
+        #expect(try a.names() == ["one", "two"])
+        try a.update("two", secret: Secret("t2b"))
+        #expect(try b.secret(named: "two").revealString() == "t2b")
+        try a.changePassphrase(to: Secret("new horse"), kdf: .minimum)
+        try a.add(Entry(name: "three"), secret: Secret("t3"))
+        try b.add(Entry(name: "four"), secret: Secret("t4"))
+        #expect(try a.names() == ["four", "one", "three", "two"])
+        #expect(try a.activityLog().verified)
+        #expect(try b.activityLog().verified)
+        let c = try Vault.open(at: folder.vaultPath)
+        try c.unlock(passphrase: Secret("new horse"))
+        #expect(try c.names().count == 4)
+    }
+
     @Test func createRefusesAnExistingFile() throws {
         let folder = TempFolder()
         _ = try makeVault(in: folder)

@@ -57,6 +57,14 @@ final class SQLite {
 
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// `PRAGMA data_version`: changes between two calls on this connection exactly when another
+    /// connection committed in between. Called inside a transaction, it speaks of its snapshot.
+    func dataVersion() throws(VaultError) -> Int64 {
+        let statement = try prepare("PRAGMA data_version")
+        guard try statement.step() else { throw .database("no data_version") }
+        return statement.int(0)
+    }
+
     /// Do not checkpoint the write-ahead log when this connection closes (a later write or
     /// open does it). For small writes whose cost should stay small.
     func skipCheckpointOnClose() {
