@@ -47,7 +47,7 @@ package enum GitHelper {
             case "-v", "--verbose":
                 options.verbose = true
             case "-h", "--help":
-                Output.err(usage)
+                do { try Output.out(usage + "\n") } catch { return 1 }
                 return 0
             default:
                 if argument.hasPrefix("--vault=") { options.vaultPath = String(argument.dropFirst(8)) }
@@ -67,7 +67,15 @@ package enum GitHelper {
 
     package static let usage = """
         usage: git-credential-vault [--vault PATH] [--on-erase reject|delete] [--verbose] get|store|erase
-        Set it up with: git config --global credential.helper vault
+               (or: vault git-credential ...)
+
+        Git's credential helper on the vault: git runs it, and reads tokens from the vault.
+
+        Examples:
+          git config --global credential.helper vault
+          git config --global credential.https://gitlab.example.com.helper vault
+          git config --global credential.helper 'vault --on-erase delete'
+          printf 'protocol=https\\nhost=gitlab.com\\n\\n' | git-credential-vault get
         """
 
     package static func run(action: String, options: Options) -> Int32 {

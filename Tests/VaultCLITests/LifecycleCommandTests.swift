@@ -156,8 +156,9 @@ import Testing
         let help = cli.vault(["help"])
         #expect(help.status == 0)
         #expect(help.out.contains("Exit codes:"))
-        for code in ["0", "1", "2", "3", "4", "5", "6", "64"] { #expect(help.out.contains("\n  \(code) ")) }
-        for command in ["init", "add", "get", "list", "show", "edit", "rename", "rm", "passwd", "completions"] {
+        for code in ["0", "1", "2", "3", "4", "5", "6", "8", "64"] { #expect(help.out.contains("\n  \(code) ")) }
+        for command in ["init", "add", "get", "list", "show", "edit", "rename", "rm", "history", "restore", "check", "log",
+                        "config", "import", "git-credential", "unlock", "lock", "status", "agent", "passwd", "completions"] {
             let sub = cli.vault([command, "--help"])
             #expect(sub.status == 0, "\(command)")
             #expect(sub.out.contains("Examples:"), "\(command) has no examples")
