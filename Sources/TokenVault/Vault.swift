@@ -188,8 +188,16 @@ public final class Vault: Sendable {
         guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
         try Schema.migrate(db)
         let vault = Vault(path: path, db: db)
-        let header = try vault.state.withLock { state throws(VaultError) in try readHeader(state.db) }
-        guard header.format <= formatVersion else { throw .unsupportedFormat(Int(header.format)) }
+        // Only the format here (the whole header, manifest included, is read when unlocking).
+        let format = try vault.state.withLock { state throws(VaultError) -> Int64 in
+            let statement: Statement
+            do { statement = try state.db.prepare("SELECT format FROM vault WHERE id = 1") } catch {
+                throw VaultError.corrupt("the vault header is missing")
+            }
+            guard try statement.step() else { throw VaultError.corrupt("the vault header is missing") }
+            return statement.int(0)
+        }
+        guard format <= Int64(formatVersion) else { throw .unsupportedFormat(Int(clamping: format)) }
         return vault
     }
 
@@ -199,14 +207,18 @@ public final class Vault: Sendable {
     /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open.
     public func unlock(passphrase: Secret) throws(VaultError) {
         do {
-            let header = try state.withLock { state throws(VaultError) in try Self.readHeader(state.db) }
+            let (header, version) = try state.withLock { state throws(VaultError) in
+                let db = state.db
+                return try db.transaction(write: false) { () throws(VaultError) in (try Self.readHeader(db), try db.dataVersion()) }
+            }
             // The slow part runs without holding the lock.
             let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
-            let keys = try Self.unwrap(header, kek: kek)
+            let (keys, manifest) = try Self.unwrap(header, kek: kek)
             state.withLock {
                 $0.keys = keys
-                $0.manifestCache = nil
-                $0.cacheVersion = nil
+                // The manifest just verified stays valid until another connection commits.
+                $0.manifestCache = (header.manifest, manifest)
+                $0.cacheVersion = version
             }
         } catch {
             lock()
@@ -255,7 +267,7 @@ public final class Vault: Sendable {
         try state.withLock { state throws(VaultError) in try Self.readHeader(state.db).binding.kdf }
     }
 
-    private static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> Keys {
+    private static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> (Keys, Manifest) {
         let vaultKey: SecureBytes
         do {
             vaultKey = try SecretBox.open(header.wrappedKey, using: kek, what: "the wrapped vault key")
@@ -264,8 +276,7 @@ public final class Vault: Sendable {
         }
         guard vaultKey.count == SymmetricKey.byteCount else { throw .tampered("the wrapped vault key") }
         let keys = Keys(vaultKey: SymmetricKey(storage: vaultKey))
-        _ = try openManifest(header, keys: keys)
-        return keys
+        return (keys, try openManifest(header, keys: keys))
     }
 
     // MARK: Reading
