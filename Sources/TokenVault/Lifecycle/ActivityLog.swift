@@ -74,11 +74,7 @@ enum ActivityLog {
     /// the first event right after the pruned anchor, and the head recorded at the last change.
     /// A log cut short or replaced is refused, never continued (which would launder it).
     static func checkContinuity(_ db: SQLite, manifest: Manifest) throws(VaultError) {
-        // MIN and MAX come from the primary key's b-tree; COUNT(*) would read every row.
-        let bounds = try db.prepare("SELECT MIN(seq), MAX(seq) FROM events")
-        _ = try bounds.step()
-        if !bounds.isNull(0) {
-            let first = try sequence(bounds.int(0))
+        if let (first, _) = try bounds(db) {
             guard first == (manifest.log.pruned?.sequence ?? 0) + 1 else {
                 throw .tampered("the activity log (its first events were removed or replaced)")
             }
@@ -129,10 +125,20 @@ enum ActivityLog {
     /// How many events the log holds: contiguous sequence numbers (a gap is tampering, which
     /// `vault log` reports), so MAX − MIN + 1, from the primary key without reading the rows.
     static func eventCount(_ db: SQLite) throws(VaultError) -> Int64 {
-        let bounds = try db.prepare("SELECT MIN(seq), MAX(seq) FROM events")
-        _ = try bounds.step()
-        guard !bounds.isNull(0) else { return 0 }
-        return try Int64(sequence(bounds.int(1)) - sequence(bounds.int(0))) + 1
+        guard let (first, last) = try bounds(db), last >= first else { return 0 }
+        return Int64(last - first) + 1
+    }
+
+    /// The first and last sequence numbers, or nil for an empty log. Two queries: SQLite answers
+    /// a lone MIN() or MAX() of the primary key from its b-tree, but scans the whole table for
+    /// both in one query.
+    static func bounds(_ db: SQLite) throws(VaultError) -> (first: UInt64, last: UInt64)? {
+        let first = try db.prepare("SELECT MIN(seq) FROM events")
+        _ = try first.step()
+        guard !first.isNull(0) else { return nil }
+        let last = try db.prepare("SELECT MAX(seq) FROM events")
+        _ = try last.step()
+        return (try sequence(first.int(0)), try sequence(last.int(0)))
     }
 
     /// Removes the oldest events beyond the vault's limits (count and age), keeping the chain
