@@ -21,4 +21,5 @@ printf '%s' 'glpat-DEMO0000000000000000' | "$vault" add gitlab-demo --url https:
 "$vault" list
 set +x
 echo "The token above came back out of $TOKENVAULT_PATH, where it is encrypted:"
-if grep -c 'glpat-DEMO' "$TOKENVAULT_PATH" >/dev/null; then echo "(found in plain text: this is a bug)"; exit 1; else echo "grep finds no 'glpat-DEMO' in the file."; fi
+if grep -l 'glpat-DEMO' "$TOKENVAULT_PATH"*; then echo "(found in plain text: this is a bug)"; exit 1; fi
+echo "grep finds no 'glpat-DEMO' in the vault file or its side files ($(cd "$demo" && echo vault.db*))."
