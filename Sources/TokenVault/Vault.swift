@@ -186,7 +186,7 @@ public final class Vault: Sendable {
         try Schema.configure(db)
         let version = try Schema.version(db)
         guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
-        try Schema.migrate(db)
+        try Schema.migrate(db, from: version)
         let vault = Vault(path: path, db: db)
         // Only the format here (the whole header, manifest included, is read when unlocking).
         let format = try vault.state.withLock { state throws(VaultError) -> Int64 in

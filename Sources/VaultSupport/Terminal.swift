@@ -19,12 +19,6 @@ package enum Terminal {
         return fd
     }
 
-    package static var isAvailable: Bool {
-        guard let fd = open() else { return false }
-        close(fd)
-        return true
-    }
-
     /// Shows `prompt` on the terminal and reads one line with echo off, into secure memory.
     /// Returns nil when there is no terminal.
     package static func readSecret(prompt: String) throws(CLIError) -> Secret? {

@@ -17,7 +17,6 @@ int tv_open_pty(char *name, size_t length) {
     return master;
 }
 
-short tv_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 
 int tv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 

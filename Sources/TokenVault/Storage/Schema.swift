@@ -52,9 +52,9 @@ enum Schema {
         return Int(statement.int(0))
     }
 
-    /// Brings the schema up to date. Fails for a database written by a newer version.
-    static func migrate(_ db: SQLite) throws(VaultError) {
-        let version = try Self.version(db)
+    /// Brings the schema up to date from `version` (as just read). Fails for a database written
+    /// by a newer version.
+    static func migrate(_ db: SQLite, from version: Int) throws(VaultError) {
         if version == currentVersion { return }
         guard version < currentVersion else { throw .unsupportedFormat(version) }
         try db.transaction(write: true) { () throws(VaultError) in

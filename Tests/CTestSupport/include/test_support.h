@@ -7,8 +7,6 @@
 /// fd, or -1.
 int tv_open_pty(char *name, size_t length);
 
-/// POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
-short tv_spawn_setsid_flag(void);
 
 
 
