@@ -18,9 +18,16 @@ public final class Vault: Sendable {
     private let state: Locked<State>
 
     private struct State {
-        let db: SQLite
+        let connection: SQLite
+        let path: String
+        /// Whether the file's schema and format were checked (on first use: a client that the
+        /// agent reads for never touches the file).
+        var checked = false
         var keys: Keys?
-        var actor = Vault.defaultActor
+        var origin = ActivityLog.Origin(actor: Vault.defaultActor)
+        /// The agent, when it reads for this process: then `get` and `gitCredential(for:)` are
+        /// one round trip each, answered from the agent's own open, unlocked vault.
+        var reader: AgentClient?
         /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
         /// need not be opened again (with the agent, that is a round trip of the whole manifest).
         var manifestCache: (sealed: [UInt8], manifest: Manifest)?
@@ -28,6 +35,17 @@ public final class Vault: Sendable {
         /// while no other connection commits, the header need not even be read again (at 10,000
         /// entries the manifest is 240 KB).
         var cacheVersion: Int64?
+
+        /// The connection, once the file is known to be a vault this version can read.
+        var db: SQLite {
+            mutating get throws(VaultError) {
+                if !checked {
+                    try Vault.check(connection, path: path)
+                    checked = true
+                }
+                return connection
+            }
+        }
 
         /// The file's manifest, inside the caller's transaction.
         mutating func currentManifest(keys: Keys) throws(VaultError) -> Manifest {
@@ -95,8 +113,8 @@ public final class Vault: Sendable {
     /// Who the activity log records as asking for what this `Vault` reads and changes (for
     /// example `vault get`, or `git-credential-vault get`).
     public var actor: String {
-        get { state.withLock { $0.actor } }
-        set { state.withLock { $0.actor = newValue } }
+        get { state.withLock { $0.origin.actor } }
+        set { state.withLock { $0.origin.actor = newValue } }
     }
 
     struct PendingEvent {
@@ -107,7 +125,7 @@ public final class Vault: Sendable {
 
     private init(path: String, db: SQLite) {
         self.path = path
-        self.state = Locked(State(db: db, keys: nil))
+        self.state = Locked(State(connection: db, path: path))
     }
 
     // MARK: Creating and opening
@@ -176,29 +194,39 @@ public final class Vault: Sendable {
     /// Opens an existing vault, locked. Refuses a file or folder that other users can read or
     /// write.
     public static func open(at path: String) throws(VaultError) -> Vault {
+        try open(at: path, checkingNow: true)
+    }
+
+    /// Opens an existing vault, and checks that it is one on first use rather than now: a
+    /// command that the agent reads for then never touches the file (the agent checks that the
+    /// file at the path is still the vault it unlocked).
+    package static func open(at path: String, checkingNow: Bool) throws(VaultError) -> Vault {
         guard VaultLocation.exists(path) else { throw .noVault(path: path) }
         try VaultLocation.checkPrivate(VaultLocation.folder(of: path), isDirectory: true)
         try VaultLocation.checkPrivate(path, isDirectory: false)
         for suffix in ["-wal", "-shm"] {
             try VaultLocation.checkPrivate(path + suffix, isDirectory: false)
         }
-        let db = try SQLite(path: path, mode: .readWrite)
+        let vault = Vault(path: path, db: try SQLite(path: path, mode: .readWrite))
+        if checkingNow { try vault.state.withLock { state throws(VaultError) in _ = try state.db } }
+        return vault
+    }
+
+    /// That the file is a vault this version can read, migrating an older schema: done on the
+    /// connection's first use.
+    private static func check(_ db: SQLite, path: String) throws(VaultError) {
         try Schema.configure(db)
         let version = try Schema.version(db)
         guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
         try Schema.migrate(db, from: version)
-        let vault = Vault(path: path, db: db)
         // Only the format here (the whole header, manifest included, is read when unlocking).
-        let format = try vault.state.withLock { state throws(VaultError) -> Int64 in
-            let statement: Statement
-            do { statement = try state.db.prepare("SELECT format FROM vault WHERE id = 1") } catch {
-                throw VaultError.corrupt("the vault header is missing")
-            }
-            guard try statement.step() else { throw VaultError.corrupt("the vault header is missing") }
-            return statement.int(0)
+        let statement: Statement
+        do { statement = try db.prepare("SELECT format FROM vault WHERE id = 1") } catch {
+            throw VaultError.corrupt("the vault header is missing")
         }
+        guard try statement.step() else { throw VaultError.corrupt("the vault header is missing") }
+        let format = statement.int(0)
         guard format <= Int64(formatVersion) else { throw .unsupportedFormat(Int(clamping: format)) }
-        return vault
     }
 
     // MARK: Locking
@@ -208,7 +236,7 @@ public final class Vault: Sendable {
     public func unlock(passphrase: Secret) throws(VaultError) {
         do {
             let (header, version) = try state.withLock { state throws(VaultError) in
-                let db = state.db
+                let db = try state.db
                 return try db.transaction(write: false) { () throws(VaultError) in (try Self.readHeader(db), try db.dataVersion()) }
             }
             // The slow part runs without holding the lock.
@@ -232,6 +260,7 @@ public final class Vault: Sendable {
             $0.keys = nil
             $0.manifestCache = nil
             $0.cacheVersion = nil
+            $0.reader = nil
         }
     }
 
@@ -245,8 +274,20 @@ public final class Vault: Sendable {
     /// not open this vault.
     public func unlock(with agent: AgentClient) throws(VaultError) {
         let keys = Keys(ring: AgentKeyRing(client: agent))
+        // An agent that reads for its clients vouches that its key opens this very file (it
+        // checks that the file is the one it unlocked): the manifest is then opened here only
+        // when something needs it. An agent from an older version does not know `attach`.
+        if try agent.attach() {
+            state.withLock { state in
+                state.keys = keys
+                state.manifestCache = nil
+                state.cacheVersion = nil
+                state.reader = agent
+            }
+            return
+        }
         try state.withLock { state throws(VaultError) in
-            let db = state.db
+            let db = try state.db
             let (header, manifest, version) = try db.transaction(write: false) { () throws(VaultError) in
                 let version = try db.dataVersion()
                 let header = try Self.readHeader(db)
@@ -258,13 +299,30 @@ public final class Vault: Sendable {
         }
     }
 
+    /// That the keys open the file's manifest now (the agent, before it reads for a client: the
+    /// file may have been overwritten with another vault).
+    func checkKeys() throws(VaultError) {
+        try read { _, _, _ throws(VaultError) in }
+    }
+
+    /// Runs `body` with the activity log recording `origin` as who asks (the agent, reading
+    /// for a client).
+    func acting<R>(for origin: ActivityLog.Origin, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
+        let saved = state.withLock { state in
+            defer { state.origin = origin }
+            return state.origin
+        }
+        defer { state.withLock { $0.origin = saved } }
+        return try body()
+    }
+
     public var isUnlocked: Bool {
         state.withLock { $0.keys != nil }
     }
 
     /// The key-derivation parameters stored in the header.
     public func kdfParameters() throws(VaultError) -> KDFParameters {
-        try state.withLock { state throws(VaultError) in try Self.readHeader(state.db).binding.kdf }
+        try state.withLock { state throws(VaultError) in try Self.readHeader(try state.db).binding.kdf }
     }
 
     private static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> (Keys, Manifest) {
@@ -296,12 +354,24 @@ public final class Vault: Sendable {
     /// An entry with its secret.
     /// Every read of a token is recorded in the activity log, with the last-used time.
     public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
+        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
+        if let reader { return try reader.read(name, origin: origin) }
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
         try recordRead(name, lookup: lookup, action: "read")
         return (entry, secret)
+    }
+
+    /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
+    /// and the expired entries that would have answered.
+    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, Secret?) {
+        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
+        if let reader { return try reader.gitCredential(request, origin: origin) }
+        let selection = GitMatching.select(for: request, in: try entries(), now: now)
+        guard let chosen = selection.chosen else { return (selection, nil) }
+        return (selection, try get(chosen.name).secret)
     }
 
     /// The tokens an entry held before its current one, newest first, with when each was
@@ -364,14 +434,13 @@ public final class Vault: Sendable {
     private func recordRead(_ name: String, lookup: [UInt8], action: String) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
-            let db = state.db
+            let db = try state.db
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
-            db.skipCheckpointOnClose()
             var written: ([UInt8], Manifest)?
             try db.transaction(write: true) { () throws(VaultError) in
                 var manifest = try state.currentManifest(keys: keys)
-                try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, actor: state.actor)
+                try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, origin: state.origin)
                 // The entry may have been removed since it was read: then no last-used time.
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 if try exists.step() {
@@ -387,9 +456,14 @@ public final class Vault: Sendable {
                     written = (sealed, manifest)
                 }
             }
+            db.leaveLogOnClose(whileShorterThan: Self.readLogFrames)
             if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
         }
     }
+
+    /// How long the write-ahead log may grow from reads' small writes before a close
+    /// checkpoints it (a read adds three or four frames).
+    static let readLogFrames: Int32 = 32
 
     /// How the activity log names a change to an entry.
     static func describeChange(from old: Entry, to new: Entry, replacedToken: Bool, restoredVersion: Int?) -> String {
@@ -414,18 +488,18 @@ public final class Vault: Sendable {
     public func markUsed(_ name: String, at time: Timestamp = .now()) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
-            let db = state.db
+            let db = try state.db
             let lookup = try keys.lookup(name)
             // Without waiting for the disk, now or when the process exits.
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
-            db.skipCheckpointOnClose()
             try db.transaction(write: true) { () throws(VaultError) in
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 guard try exists.step() else { throw VaultError.notFound(name: name, suggestion: nil) }
                 try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
                     .run([.blob(lookup), .blob(try Self.sealUsage(time, lookup: lookup, keys: keys))])
             }
+            db.leaveLogOnClose(whileShorterThan: Self.readLogFrames)
         }
     }
 
@@ -664,14 +738,14 @@ public final class Vault: Sendable {
         let kek = try KeyDerivation.passphraseKey(newPassphrase, salt: salt, parameters: parameters)
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
-            let db = state.db
+            let db = try state.db
             try db.transaction(write: true) { () throws(VaultError) in
                 let header = try Self.readHeader(db)
                 var manifest = try Self.openManifest(header, keys: keys)
                 manifest.binding.kdf = parameters
                 manifest.binding.salt = salt
                 manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: "passphrase change",
-                                                            entry: nil, actor: state.actor)
+                                                            entry: nil, origin: state.origin)
                 guard let vaultKey = keys.vaultKey else {
                     throw VaultError.invalidInput("the vault was unlocked through the agent: unlock it with the passphrase to change it")
                 }
@@ -733,7 +807,7 @@ public final class Vault: Sendable {
     private func read<R>(_ body: (SQLite, Keys, Manifest) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
-            let db = state.db
+            let db = try state.db
             return try db.transaction(write: false) { () throws(VaultError) -> R in
                 let manifest = try state.currentManifest(keys: keys)
                 return try body(db, keys, manifest)
@@ -748,8 +822,8 @@ public final class Vault: Sendable {
     private func write<R>(_ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
-            let db = state.db
-            let actor = state.actor
+            let db = try state.db
+            let origin = state.origin
             var written: ([UInt8], Manifest)?
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
                 var manifest = try state.currentManifest(keys: keys)
@@ -757,7 +831,7 @@ public final class Vault: Sendable {
                 let result = try body(db, keys, &manifest, &events)
                 for event in events {
                     manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: event.action,
-                                                                entry: event.entry, actor: actor, detail: event.detail)
+                                                                entry: event.entry, origin: origin, detail: event.detail)
                 }
                 if !events.isEmpty { try ActivityLog.prune(db, keys: keys, manifest: &manifest) }
                 let sealed = try manifest.seal(using: keys.manifest)

@@ -105,7 +105,7 @@ package enum GitHelper {
             return 0
         }
         do {
-            let vault = try Vault.open(at: path)
+            let vault = try Vault.open(at: path, checkingNow: false)
             vault.actor = "git-credential-vault \(action)"
             if let agent = AgentClient.connect(vaultPath: path, environment: environment), (try? vault.unlock(with: agent)) != nil {
                 Log.verbose("git \(action): unlocked by the agent")
@@ -175,29 +175,24 @@ package enum GitHelper {
     }
 
     static func get(_ request: GitCredential, vault: Vault) throws {
-        let entries = try vault.entries().filter { $0.deleted == nil }
-        let now = Timestamp.now()
-        var candidates = GitMatching.candidates(for: request, in: entries)
-        let expired = candidates.filter { $0.isExpired(at: now) }
-        if let first = expired.first {
+        let (selection, secret) = try vault.gitCredential(for: request)
+        if let first = selection.expired.first {
             // One line, however many.
-            let others = expired.count > 1 ? " (and \(expired.count - 1) more)" : ""
+            let others = selection.expired.count > 1 ? " (and \(selection.expired.count - 1) more)" : ""
             Output.warning("'\(Redaction.displayName(first.name))'\(others) expired on \(first.expires!.dateString): not given to git")
         }
-        candidates.removeAll { $0.isExpired(at: now) }
-        guard let chosen = candidates.first else {
+        guard let chosen = selection.chosen, let secret else {
             Log.verbose("git get: no entry for \(request.protocolName ?? "")://\(request.host ?? "")")
             return
         }
-        if candidates.count > 1 {
-            Log.verbose("git get: '\(chosen.name)' chosen among \(candidates.map { "'\($0.name)'" }.joined(separator: ", "))")
+        if selection.candidates.count > 1 {
+            Log.verbose("git get: '\(chosen.name)' chosen among \(selection.candidates.map { "'\($0.name)'" }.joined(separator: ", "))")
         } else {
             Log.verbose("git get: '\(chosen.name)'")
         }
-        if let expires = chosen.expires, expires <= now.adding(days: 7) {
+        if let expires = chosen.expires, expires <= Timestamp.now().adding(days: 7) {
             Output.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)")
         }
-        let secret = try vault.secret(named: chosen.name)
         let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)
         guard let answer = GitCredential.answer(username: username, password: secret, expiry: chosen.expires) else {
             Output.warning("'\(Redaction.displayName(chosen.name))' holds a line break and cannot be given to git")

@@ -137,6 +137,24 @@ import Testing
         #expect(report.events.count <= 13, "\(report.events.count) events kept")
     }
 
+    /// Each read writes a few pages to the write-ahead log and leaves it for the next process;
+    /// past a few dozen frames a read's close folds it back into the file. (Left alone, the log
+    /// only grew: every process opening the vault read it back whole first.)
+    @Test func readsLeaveTheWriteAheadLogShort() throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-LogLength000000000")
+        var largest: Int64 = 0
+        for _ in 0..<60 {
+            #expect(cli.vault(["get", "gl"]).status == 0)
+            var info = stat()
+            if stat(cli.vaultPath + "-wal", &info) == 0 { largest = max(largest, Int64(info.st_size)) }
+        }
+        #expect(largest > 0, "reads left no log at all: this test no longer tests anything")
+        // 31 frames and one read's few more, of 4 KiB pages (24-byte frame headers, a 32-byte log
+        // header). Without the limit, 60 reads leave about 180 frames.
+        #expect(largest <= 40 * (4096 + 24) + 32, "the write-ahead log reached \(largest) bytes")
+    }
+
     @Test func impossibleNumbersAreRefusedNotCrashedOn() throws {
         let cli = CLI()
         cli.add("e", token: "glpat-Numbers00000000000")

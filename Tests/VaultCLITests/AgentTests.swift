@@ -177,6 +177,61 @@ import Testing
         #expect(asOwner.out != "0\n" && !asOwner.out.hasPrefix("error"), "the owner got no answer: \(asOwner.out)")
     }
 
+    /// `get` and the git helper are answered by the agent in one request each, and the activity
+    /// log names the client that asked, with its parent process, not the agent.
+    @Test func theAgentReadsForItsClientsAndTheLogNamesThem() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        cli.add("other", token: "glpat-OtherToken00000000", ["--url", "https://h.example/group/repo"])
+        #expect(cli.vault(["unlock"]).status == 0)
+        let script = cli.script("reads-twice", """
+            #!/bin/sh
+            "$1" get gl
+            printf 'protocol=https\nhost=h.example\n\n' | "$2" get
+            "$1" get missing
+            """)
+        let environment = cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" }
+        let r = run([script, Binary.path("vault"), Binary.path("git-credential-vault")], environment: environment)
+        // The whole-host entry answers git before the one for a single repository.
+        #expect(r.out == "\(Self.token)\nusername=oauth2\npassword=\(Self.token)\n")
+        #expect(r.status == 2)
+        #expect(r.err.contains("no entry named 'missing'"), "\(r.err)")
+        let log = cli.vault(["log", "--json"])
+        #expect(log.status == 0, "\(log.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(log.out.utf8)) as? [String: Any])
+        #expect(report["verified"] as? Bool == true)
+        let events = try #require(report["events"] as? [[String: Any]])
+        let reads = events.filter { $0["action"] as? String == "read" }
+        #expect(reads.count == 2)
+        #expect(reads.map { $0["entry"] as? String } == ["gl", "gl"])
+        #expect(reads.map { $0["actor"] as? String } == ["vault get", "git-credential-vault get"])
+        #expect(reads.allSatisfy { $0["parent"] as? String == "reads-twice" }, "\(reads)")
+        // The read's last-used time was written too.
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(cli.vault(["show", "gl", "--json"]).out.utf8)) as? [String: Any])
+        #expect(shown["last_used"] is String)
+    }
+
+    /// A vault file replaced under a running agent (renamed over, as editors and backup tools do)
+    /// is never read through the old file's agent: the client falls back to the passphrase.
+    @Test func aVaultReplacedUnderItsAgentIsNotReadThroughIt() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let other = CLI()
+        #expect(other.add("gl", token: "glpat-TheNewVaultsToken000", ["--url", "https://h.example"]).status == 0)
+        let moved = run(["/bin/sh", "-c", "cp \"$1\" \"$2.new\" && mv \"$2.new\" \"$2\"", "sh", other.vaultPath, cli.vaultPath],
+                        environment: ["PATH": "/usr/bin:/bin"])
+        #expect(moved.status == 0, "\(moved.err)")
+        let locked = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(locked.status == 3, "\(locked.out) \(locked.err)")
+        #expect(!locked.out.contains(Self.token))
+        let helper = run([Binary.path("git-credential-vault"), "get"], environment: cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" },
+                         stdin: .data("protocol=https\nhost=h.example\n\n"))
+        #expect(!helper.out.contains(Self.token))
+        let fresh = cli.vault(["get", "gl"])
+        #expect(fresh.out == "glpat-TheNewVaultsToken000\n", "\(fresh.err)")
+    }
+
     @Test func theVaultKeyIsInNoFile() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

@@ -113,6 +113,74 @@ public final class AgentClient: @unchecked Sendable {
         _ = try result(body)
     }
 
+    /// Whether the agent reads for this client (requests 8 to 10 of `AgentProtocol`): it holds
+    /// the key and still has the file at its vault's path open. False for an agent of an older
+    /// version; throws `.locked` when it holds no key or its file was moved or replaced.
+    func attach() throws(VaultError) -> Bool {
+        do {
+            _ = try result(request { $0.u8(AgentProtocol.Operation.attach.rawValue) })
+            return true
+        } catch {
+            if case .io = error { return false }  // "unknown request"
+            throw error
+        }
+    }
+
+    /// `Vault.get`, done by the agent.
+    func read(_ name: String, origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+        let body = try request { builder in
+            builder.u8(AgentProtocol.Operation.read.rawValue)
+            builder.origin(origin)
+            builder.chunk(Array(name.utf8))
+        }
+        return try answer(body, name: name) { reader throws(VaultError) in
+            guard let entry = reader.entry(), entry.name == name, let token = reader.chunk() else { throw VaultError.locked }
+            return (entry, Secret(copying: token))
+        }
+    }
+
+    /// `Vault.gitCredential(for:)`, done by the agent.
+    func gitCredential(_ request: GitCredential, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, Secret?) {
+        let fields = [request.protocolName, request.host, request.path, request.username]
+        let body = try self.request { builder in
+            builder.u8(AgentProtocol.Operation.git.rawValue)
+            builder.origin(origin)
+            builder.u8(fields.enumerated().reduce(0) { mask, field in field.element == nil ? mask : mask | 1 << field.offset })
+            for case let field? in fields { builder.chunk(Array(field.utf8)) }
+        }
+        return try answer(body, name: nil) { reader throws(VaultError) in
+            func entries() throws(VaultError) -> [Entry] {
+                guard let count = reader.u64(), count <= 1_000_000 else { throw VaultError.locked }
+                var list: [Entry] = []
+                for _ in 0..<count {
+                    guard let entry = reader.entry() else { throw VaultError.locked }
+                    list.append(entry)
+                }
+                return list
+            }
+            let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
+            guard let token = reader.chunk() else { throw VaultError.locked }
+            return (selection, selection.chosen == nil ? nil : Secret(copying: token))
+        }
+    }
+
+    /// Decodes an `ok` response with `decode`, or throws the failure it reports.
+    private func answer<R>(_ body: SecureBytes, name: String?, _ decode: (inout AgentProtocol.Reader) throws(VaultError) -> R) throws(VaultError) -> R {
+        try body.withUnsafeBytes { bytes throws(VaultError) -> R in
+            var reader = AgentProtocol.Reader(body: bytes)
+            if reader.u8() == AgentProtocol.ResponseKind.failure.rawValue,
+               reader.u8() == AgentProtocol.FailureCode.notFound.rawValue, let name {
+                throw VaultError.notFound(name: name, suggestion: nil)
+            }
+            reader = AgentProtocol.Reader(body: bytes)
+            guard reader.u8() == AgentProtocol.ResponseKind.ok.rawValue else {
+                _ = try result(body)  // throws the failure
+                throw VaultError.locked
+            }
+            return try decode(&reader)
+        }
+    }
+
     /// The agent wipes the key and exits.
     public func lock() throws(VaultError) {
         _ = try result(request { $0.u8(AgentProtocol.Operation.lock.rawValue) })

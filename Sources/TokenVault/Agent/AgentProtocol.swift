@@ -21,8 +21,20 @@ import Darwin
 ///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
 ///   6 open     u8(purpose) chunk(sealed box)        -> the plaintext
 ///   7 mac      chunk(data)                          -> the activity log's chain MAC of data
+///   8 attach   (the agent checks that the file at its vault's path is still the one it
+///              unlocked)                            -> ok, empty
+///   9 read     origin chunk(entry name)             -> ok entry chunk(token)
+///  10 git      origin u8(fields present: 1 protocol, 2 host, 4 path, 8 user name)
+///              chunk(each present field, in that order)
+///                                                   -> ok u64(n) n×entry u64(m) m×entry chunk(token)
+/// Requests 9 and 10 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
+/// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
+/// pid) chunk(parent's name)). An entry is chunk(its metadata record, as sealed) u8(has a
+/// last-used time) u64(that time). Request 10 answers with the candidates (the chosen one
+/// first), the expired entries that would have matched, and the chosen one's token (empty
+/// when none was chosen).
 /// Responses:
-///   0 ok       chunk(result)
+///   0 ok       chunk(result), or the fields above
 ///   1 status   u8(unlocked) u64(locks at, s since 1970, 0 when locked) u64(idle timeout, s)
 ///   2 failure  u8(code) chunk(message: never a secret)
 /// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 6 events, 8 usage.
@@ -31,6 +43,7 @@ enum AgentProtocol {
 
     enum Operation: UInt8 {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
+        case attach = 8, read = 9, git = 10
     }
 
     enum ResponseKind: UInt8 {
@@ -38,7 +51,7 @@ enum AgentProtocol {
     }
 
     enum FailureCode: UInt8 {
-        case locked = 1, wrongPassphrase = 2, tampered = 3, badRequest = 4, other = 5
+        case locked = 1, wrongPassphrase = 2, tampered = 3, badRequest = 4, other = 5, notFound = 6
     }
 
     /// A frame body under construction: fields appended, then written out at once.
@@ -60,6 +73,16 @@ enum AgentProtocol {
             w.u32(UInt32(bytes.count))
             parts.append(.bytes(w.bytes))
             parts.append(.bytes(bytes))
+        }
+        mutating func origin(_ origin: ActivityLog.Origin) {
+            chunk(Array(origin.actor.utf8))
+            u64(UInt64(bitPattern: origin.parentPID))
+            chunk(Array((origin.parentName ?? "").utf8))
+        }
+        mutating func entry(_ entry: Entry) {
+            chunk(Records.encode(entry))
+            u8(entry.lastUsed == nil ? 0 : 1)
+            u64(UInt64(bitPattern: entry.lastUsed?.secondsSince1970 ?? 0))
         }
         /// A chunk copied from secure memory; `owner` keeps it alive until the frame is sent.
         mutating func chunk(secure bytes: UnsafeRawBufferPointer, owner: SecureBytes?) {
@@ -133,11 +156,15 @@ enum AgentProtocol {
     }
 
     static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, deadline: Int64) -> Bool {
+        // Reads first and waits only when nothing has arrived: most reads find their bytes there.
         var offset = 0
         while offset < buffer.count {
-            guard wait(fd, POLLIN, deadline: deadline) else { return false }
             let n = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_DONTWAIT))
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN {
+                guard wait(fd, POLLIN, deadline: deadline) else { return false }
+                continue
+            }
             if n <= 0 { return false }
             offset += n
         }
@@ -148,9 +175,12 @@ enum AgentProtocol {
         let deadline = monotonicMilliseconds() + Int64(seconds) * 1000
         var offset = 0
         while offset < bytes.count {
-            guard wait(fd, POLLOUT, deadline: deadline) else { return false }
             let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN {
+                guard wait(fd, POLLOUT, deadline: deadline) else { return false }
+                continue
+            }
             if n <= 0 { return false }
             offset += n
         }
@@ -172,6 +202,22 @@ enum AgentProtocol {
             guard offset + 8 <= body.count else { return nil }
             defer { offset += 8 }
             return (0..<8).reduce(UInt64(0)) { $0 | UInt64(body[offset + $1]) << (8 * UInt64($1)) }
+        }
+
+        mutating func string() -> String? {
+            chunk().map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        mutating func origin() -> ActivityLog.Origin? {
+            guard let actor = string(), let pid = u64(), let name = string() else { return nil }
+            return ActivityLog.Origin(actor: actor, parentPID: Int64(bitPattern: pid), parentName: name.isEmpty ? nil : name)
+        }
+
+        mutating func entry() -> Entry? {
+            guard let record = chunk(), var entry = try? Records.decode(record),
+                  let used = u8(), let time = u64() else { return nil }
+            if used == 1 { entry.lastUsed = Timestamp(secondsSince1970: Int64(bitPattern: time)) }
+            return entry
         }
 
         mutating func chunk() -> UnsafeRawBufferPointer? {

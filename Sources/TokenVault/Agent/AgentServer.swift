@@ -12,6 +12,13 @@ public final class AgentServer {
     public let vaultPath: String
     public let socketPath: String
     private var ring: LocalKeyRing?
+    /// The vault, open while unlocked. The agent never reads through it: an open connection keeps
+    /// SQLite's shared index of the write-ahead log alive between clients, so each client process
+    /// opens the vault without first reading the whole log back (SQLite's recovery).
+    private var vault: Vault?
+    /// The unlocked file's device and inode: reads are answered only while the file at
+    /// `vaultPath` is still that one.
+    private var identity: (dev_t, ino_t)?
     private var idleTimeout: Int64 = 15 * 60
     private var lockTime: Int64 = 0
     private var hardLimit: Int64 = 0
@@ -99,6 +106,14 @@ public final class AgentServer {
             if stop { log("locked: wiping the key"); break }
         }
         ring = nil  // sodium_free wipes the key's memory.
+        vault = nil
+        identity = nil
+    }
+
+    private static func identity(of path: String) -> (dev_t, ino_t)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (info.st_dev, info.st_ino)
     }
 
     private func handle(_ body: SecureBytes) -> (AgentProtocol.Builder, Bool) {
@@ -135,6 +150,8 @@ public final class AgentServer {
                     try vault.unlock(passphrase: Secret(copying: passphrase))
                     guard let local = vault.localKeyRing else { return (fail(.other, "no key"), false) }
                     ring = local
+                    self.vault = vault
+                    identity = Self.identity(of: vaultPath)
                     idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
                     let now = Timestamp.now().secondsSince1970
                     lockTime = now + idleTimeout
@@ -146,6 +163,57 @@ public final class AgentServer {
                     return (fail(.wrongPassphrase, "wrong passphrase"), false)
                 } catch {
                     return (fail(.other, "\(error)"), false)
+                }
+            case .attach, .read, .git:
+                guard ring != nil, let vault, let identity, let now = Self.identity(of: vaultPath),
+                      now.0 == identity.0, now.1 == identity.1 else {
+                    return (fail(.locked, "the agent holds no key for the file now at its path"), false)
+                }
+                lockTime = Timestamp.now().secondsSince1970 + idleTimeout
+                do throws(VaultError) {
+                    out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                    switch op {
+                    case .read:
+                        guard let origin = reader.origin(), let name = reader.string() else { return (fail(.badRequest, "malformed read"), false) }
+                        let (entry, secret) = try vault.acting(for: origin) { () throws(VaultError) in try vault.get(name) }
+                        out.entry(entry)
+                        secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+                    case .git:
+                        guard let origin = reader.origin(), let present = reader.u8() else { return (fail(.badRequest, "malformed git request"), false) }
+                        var request = GitCredential()
+                        for bit in 0..<4 where present & (1 << bit) != 0 {
+                            guard let value = reader.string() else { return (fail(.badRequest, "malformed git request"), false) }
+                            switch bit {
+                            case 0: request.protocolName = value
+                            case 1: request.host = value
+                            case 2: request.path = value
+                            default: request.username = value
+                            }
+                        }
+                        let (selection, secret) = try vault.acting(for: origin) { () throws(VaultError) in try vault.gitCredential(for: request) }
+                        for list in [selection.candidates, selection.expired] {
+                            out.u64(UInt64(list.count))
+                            list.forEach { out.entry($0) }
+                        }
+                        if let secret {
+                            secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+                        } else {
+                            out.chunk([])
+                        }
+                    default:
+                        // The file may have been overwritten in place with another vault.
+                        try vault.checkKeys()
+                        out.chunk([])
+                    }
+                    return (out, false)
+                } catch {
+                    switch error {
+                    case .notFound: return (fail(.notFound, "no such entry"), false)
+                    case .tampered where op == .attach: return (fail(.locked, "the agent's key does not open the file now at its path"), false)
+                    case .tampered: return (fail(.tampered, "authentication failed"), false)
+                    case .locked: return (fail(.locked, "locked"), false)
+                    default: return (fail(.other, "\(error)"), false)
+                    }
                 }
             case .lookup, .seal, .open, .mac:
                 guard let ring else { return (fail(.locked, "the agent holds no key"), false) }

@@ -11,6 +11,21 @@
 ///   as the host's git default, then the most recently used, then the most recently updated,
 ///   then the name.
 public enum GitMatching {
+    /// What answers git's `get`: the entry chosen, the candidates it was chosen among (chosen
+    /// first), and the entries that would have matched but have expired (never given to git).
+    public struct Selection: Sendable {
+        public var chosen: Entry? { candidates.first }
+        public var candidates: [Entry]
+        public var expired: [Entry]
+    }
+
+    /// The selection for `request` among `entries` (those in the trash take no part).
+    public static func select(for request: GitCredential, in entries: [Entry], now: Timestamp) -> Selection {
+        let matching = candidates(for: request, in: entries.filter { $0.deleted == nil })
+        return Selection(candidates: matching.filter { !$0.isExpired(at: now) },
+                         expired: matching.filter { $0.isExpired(at: now) })
+    }
+
     public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
         let matching = sameHost(as: request, in: entries).filter { entry in

@@ -38,6 +38,21 @@ enum ActivityLog {
     }
 
     /// The process that started this one, as the OS tells it.
+    /// Who asks for what an event records: the program (`vault get`) and its parent process.
+    /// A client of the agent sends its own, so that what the agent does for it is recorded as
+    /// the client's.
+    struct Origin: Sendable {
+        var actor: String
+        var parentPID: Int64
+        var parentName: String?
+
+        init(actor: String, parentPID: Int64 = ActivityLog.parent.pid, parentName: String? = ActivityLog.parent.name) {
+            self.actor = actor
+            self.parentPID = parentPID
+            self.parentName = parentName
+        }
+    }
+
     static let parent: (pid: Int64, name: String?) = {
         let pid = getppid()
         var name: String?
@@ -91,7 +106,7 @@ enum ActivityLog {
     /// Appends one event inside the caller's write transaction. Returns the new head.
     @discardableResult
     static func append(_ db: SQLite, keys: Vault.Keys, manifest: Manifest, action: String, entry: String?,
-                       actor: String, detail: String? = nil) throws(VaultError) -> (sequence: UInt64, mac: [UInt8]) {
+                       origin: Origin, detail: String? = nil) throws(VaultError) -> (sequence: UInt64, mac: [UInt8]) {
         try checkContinuity(db, manifest: manifest)
         let last = try db.prepare("SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1")
         var previous = manifest.log.pruned?.mac ?? zeroMAC
@@ -104,9 +119,9 @@ enum ActivityLog {
         w.field(Tag.time.rawValue, int: Timestamp.now().secondsSince1970)
         w.field(Tag.action.rawValue, action)
         if let entry { w.field(Tag.entry.rawValue, entry) }
-        w.field(Tag.actor.rawValue, actor)
-        w.field(Tag.parentPID.rawValue, int: parent.pid)
-        if let name = parent.name { w.field(Tag.parentName.rawValue, name) }
+        w.field(Tag.actor.rawValue, origin.actor)
+        w.field(Tag.parentPID.rawValue, int: origin.parentPID)
+        if let name = origin.parentName { w.field(Tag.parentName.rawValue, name) }
         if let detail { w.field(Tag.detail.rawValue, detail) }
         let body = w.bytes
         let sealed = try Records.seal(bodyCount: body.count, lookup: binding, revision: sequence,

@@ -5,6 +5,8 @@ import CSQLite
 /// problem, and statements carry only parameters.
 final class SQLite {
     private let handle: OpaquePointer
+    /// The write-ahead log's length in frames after this connection's last commit.
+    private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     enum Mode { case readWrite, readWriteCreate }
 
@@ -22,10 +24,13 @@ final class SQLite {
         // Concurrent processes wait for each other rather than fail with "database is locked".
         sqlite3_busy_timeout(db, 30_000)
         sqlite3_extended_result_codes(db, 1)
+        walFrames.initialize(to: 0)
+        csqlite_track_wal(db, walFrames)
     }
 
     deinit {
         sqlite3_close_v2(handle)
+        walFrames.deallocate()
     }
 
     func execute(_ sql: String) throws(VaultError) {
@@ -65,10 +70,20 @@ final class SQLite {
         return statement.int(0)
     }
 
-    /// Do not checkpoint the write-ahead log when this connection closes (a later write or
-    /// open does it). For small writes whose cost should stay small.
-    func skipCheckpointOnClose() {
-        _ = csqlite_skip_checkpoint_on_close(handle)
+    /// Whether to checkpoint the write-ahead log when this connection closes, as the last one
+    /// open (SQLite's default), for small writes whose cost should stay small.
+    ///
+    /// Left in place, the log is read back whole by the next process to open the vault (SQLite's
+    /// recovery, which also forgets what was already checkpointed, so the log is never restarted
+    /// and only grows). So the log is left only while it is short: past `maximumFrames`, the
+    /// close checkpoints it and removes it. (Left to grow, 1,000 frames made a `vault get` 7.2 ms
+    /// instead of 5.2.)
+    func leaveLogOnClose(whileShorterThan maximumFrames: Int32) {
+        if walFrames.pointee < maximumFrames {
+            _ = csqlite_skip_checkpoint_on_close(handle)
+        } else {
+            _ = csqlite_checkpoint_on_close(handle)
+        }
     }
 
     func error(_ rc: Int32) -> VaultError {

@@ -82,10 +82,11 @@ struct Session {
                 passphrase: PassphraseSource(fd: nil, file: nil, environment: Environment.current), verbose: false)
     }
 
-    func openVault() throws -> Vault {
+    /// The vault, checked at once, or (`checkingNow: false`) on first use.
+    func openVault(checkingNow: Bool = true) throws -> Vault {
         Log.enabled = verbose
         Log.verbose("vault file \(path)")
-        let vault = try Vault.open(at: path)
+        let vault = try Vault.open(at: path, checkingNow: checkingNow)
         vault.actor = Self.actor
         return vault
     }
@@ -100,7 +101,7 @@ struct Session {
     }()
 
     func unlockedVault(useAgent: Bool = true) throws -> Vault {
-        let vault = try openVault()
+        let vault = try openVault(checkingNow: false)
         if useAgent, let agent = AgentClient.connect(vaultPath: path, environment: Environment.current) {
             do {
                 try vault.unlock(with: agent)
