@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Every failure the library reports. Messages name entries and paths, never a secret: a value
 /// that looks like a token is shown as `<redacted>` even where a name was expected.
 public enum VaultError: Error, Sendable, Equatable {
@@ -34,8 +32,7 @@ public enum VaultError: Error, Sendable, Equatable {
     case outOfMemory
 }
 
-extension VaultError: LocalizedError, CustomStringConvertible {
-    public var errorDescription: String? { description }
+extension VaultError: CustomStringConvertible {
 
     public var description: String {
         switch self {
