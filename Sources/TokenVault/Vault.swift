@@ -51,6 +51,11 @@ public final class Vault: Sendable {
         mutating func currentManifest(keys: Keys) throws(VaultError) -> Manifest {
             let version = try db.dataVersion()
             if let cache = manifestCache, cacheVersion == version { return cache.manifest }
+            // Another connection committed: perhaps a newer version that migrated the schema.
+            if cacheVersion != nil {
+                let schema = try Schema.version(db)
+                guard schema <= Schema.currentVersion else { throw .unsupportedFormat(schema) }
+            }
             let manifest = try manifest(Vault.readHeader(db), keys: keys)
             cacheVersion = version
             return manifest
@@ -244,6 +249,7 @@ public final class Vault: Sendable {
             let (keys, manifest) = try Self.unwrap(header, kek: kek)
             state.withLock {
                 $0.keys = keys
+                $0.reader = nil
                 // The manifest just verified stays valid until another connection commits.
                 $0.manifestCache = (header.manifest, manifest)
                 $0.cacheVersion = version
@@ -277,7 +283,7 @@ public final class Vault: Sendable {
         // An agent that reads for its clients vouches that its key opens this very file (it
         // checks that the file is the one it unlocked): the manifest is then opened here only
         // when something needs it. An agent from an older version does not know `attach`.
-        if try agent.attach() {
+        if try agent.attach(path: path) {
             state.withLock { state in
                 state.keys = keys
                 state.manifestCache = nil
@@ -294,6 +300,7 @@ public final class Vault: Sendable {
                 return (header, try Self.openManifest(header, keys: keys), version)
             }
             state.keys = keys
+            state.reader = nil
             state.manifestCache = (header.manifest, manifest)
             state.cacheVersion = version
         }
@@ -305,15 +312,27 @@ public final class Vault: Sendable {
         try read { _, _, _ throws(VaultError) in }
     }
 
-    /// Runs `body` with the activity log recording `origin` as who asks (the agent, reading
-    /// for a client).
-    func acting<R>(for origin: ActivityLog.Origin, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
-        let saved = state.withLock { state in
-            defer { state.origin = origin }
-            return state.origin
+    /// Takes the keys of an agent's key ring (the agent, opening its vault again) and checks
+    /// that they open this file's manifest.
+    func unlock(ring: LocalKeyRing) throws(VaultError) {
+        state.withLock { state in
+            state.keys = Keys(ring: ring)
+            state.reader = nil
+            state.manifestCache = nil
+            state.cacheVersion = nil
         }
-        defer { state.withLock { $0.origin = saved } }
-        return try body()
+        do {
+            try read { _, _, _ throws(VaultError) in }
+        } catch {
+            lock()
+            throw error
+        }
+    }
+
+    /// Waits at most this long for another process's write (the agent, whose clients give up
+    /// after a second; 30 s unless set).
+    func setBusyTimeout(milliseconds: Int32) {
+        state.withLock { $0.connection.setBusyTimeout(milliseconds: milliseconds) }
     }
 
     public var isUnlocked: Bool {
@@ -355,12 +374,17 @@ public final class Vault: Sendable {
     /// Every read of a token is recorded in the activity log, with the last-used time.
     public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader { return try reader.read(name, origin: origin) }
+        if let reader, let answer = try reader.read(name, origin: origin, path: path) { return answer }
+        return try get(name, for: origin)
+    }
+
+    /// `get`, recorded as asked for by `origin` (the agent, for a client).
+    func get(_ name: String, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: "read")
+        try recordRead(name, lookup: lookup, action: "read", origin: origin)
         return (entry, secret)
     }
 
@@ -368,10 +392,21 @@ public final class Vault: Sendable {
     /// and the expired entries that would have answered.
     public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, Secret?) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader { return try reader.gitCredential(request, origin: origin) }
-        let selection = GitMatching.select(for: request, in: try entries(), now: now)
-        guard let chosen = selection.chosen else { return (selection, nil) }
-        return (selection, try get(chosen.name).secret)
+        if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
+        return try gitCredential(for: request, now: now, origin: origin)
+    }
+
+    /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
+    /// token read in one transaction: what git gets is the entry that matched.
+    func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, Secret?) {
+        let (selection, secret, lookup) = try read { db, keys, manifest throws(VaultError) -> (GitMatching.Selection, Secret?, [UInt8]?) in
+            let selection = GitMatching.select(for: request, in: try Self.loadEntries(db, keys: keys, manifest: manifest), now: now)
+            guard let chosen = selection.chosen else { return (selection, nil, nil) }
+            let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
+            return (selection, try Self.openSecret(row, keys: keys).current, row.lookup)
+        }
+        if let chosen = selection.chosen, let lookup { try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin) }
+        return (selection, secret)
     }
 
     /// The tokens an entry held before its current one, newest first, with when each was
@@ -381,7 +416,7 @@ public final class Vault: Sendable {
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (try Self.openSecret(row, keys: keys).previous, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: "read history")
+        try recordRead(name, lookup: lookup, action: "read history", origin: state.withLock { $0.origin })
         return versions
     }
 
@@ -431,7 +466,7 @@ public final class Vault: Sendable {
 
     /// Records a read in the activity log, with the entry's last-used time, in one small write
     /// that waits neither for the disk nor, at exit, for a checkpoint.
-    private func recordRead(_ name: String, lookup: [UInt8], action: String) throws(VaultError) {
+    private func recordRead(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
@@ -440,7 +475,7 @@ public final class Vault: Sendable {
             var written: ([UInt8], Manifest)?
             try db.transaction(write: true) { () throws(VaultError) in
                 var manifest = try state.currentManifest(keys: keys)
-                try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, origin: state.origin)
+                try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, origin: origin)
                 // The entry may have been removed since it was read: then no last-used time.
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 if try exists.step() {
@@ -506,34 +541,36 @@ public final class Vault: Sendable {
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
     /// deleted, added or rolled-back row is reported.
     public func entries() throws(VaultError) -> [Entry] {
-        try read { db, keys, manifest throws(VaultError) in
-            var usage: [[UInt8]: [UInt8]] = [:]
-            let uses = try db.prepare("SELECT lookup, sealed FROM usage")
-            while try uses.step() { usage[uses.blob(0)] = uses.blob(1) }
-            let statement = try db.prepare("SELECT lookup, metadata FROM entries")
-            var entries: [Entry] = []
-            var seen = Set<[UInt8]>()
-            entries.reserveCapacity(manifest.count)
-            while try statement.step() {
-                let lookup = statement.blob(0)
-                guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
-                guard let revision = manifest.revision(of: lookup) else {
-                    throw .tampered("an entry that the header does not list")
-                }
-                var entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
-                entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
-                    try Self.openUsage(sealed, lookup: lookup, keys: keys)
-                }
-                guard try keys.lookup(entry.name) == lookup else {
-                    throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
-                }
-                entries.append(entry)
+        try read { db, keys, manifest throws(VaultError) in try Self.loadEntries(db, keys: keys, manifest: manifest) }
+    }
+
+    private static func loadEntries(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [Entry] {
+        var usage: [[UInt8]: [UInt8]] = [:]
+        let uses = try db.prepare("SELECT lookup, sealed FROM usage")
+        while try uses.step() { usage[uses.blob(0)] = uses.blob(1) }
+        let statement = try db.prepare("SELECT lookup, metadata FROM entries")
+        var entries: [Entry] = []
+        var seen = Set<[UInt8]>()
+        entries.reserveCapacity(manifest.count)
+        while try statement.step() {
+            let lookup = statement.blob(0)
+            guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
+            guard let revision = manifest.revision(of: lookup) else {
+                throw .tampered("an entry that the header does not list")
             }
-            guard entries.count == manifest.count else {
-                throw .tampered("the entry list (\(manifest.count - entries.count) entries are missing)")
+            var entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+            entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
+                try Self.openUsage(sealed, lookup: lookup, keys: keys)
             }
-            return entries.sorted { $0.name < $1.name }
+            guard try keys.lookup(entry.name) == lookup else {
+                throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
+            }
+            entries.append(entry)
         }
+        guard entries.count == manifest.count else {
+            throw .tampered("the entry list (\(manifest.count - entries.count) entries are missing)")
+        }
+        return entries.sorted { $0.name < $1.name }
     }
 
     /// The vault-wide settings.
@@ -789,6 +826,9 @@ public final class Vault: Sendable {
               let ops = UInt64(exactly: statement.int(3)), let mem = UInt64(exactly: statement.int(4)) else {
             throw .tampered("the vault header")
         }
+        // A newer version's file is never read (a long-lived agent may see a newer version
+        // rewrite the file it has open).
+        guard format <= formatVersion else { throw .unsupportedFormat(Int(format)) }
         let kdf = KDFParameters(algorithm: algorithm, opsLimit: ops, memLimit: mem)
         return Header(
             format: format,

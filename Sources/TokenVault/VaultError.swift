@@ -24,6 +24,8 @@ public enum VaultError: Error, Sendable, Equatable {
     case vaultExists(path: String)
     /// The vault was written by a newer TokenVault.
     case unsupportedFormat(Int)
+    /// Another process kept the vault locked for writing for this many seconds.
+    case busy(seconds: Int)
     /// A name, URL or other input is not acceptable.
     case invalidInput(String)
     /// SQLite or the file system failed.
@@ -62,6 +64,8 @@ extension VaultError: CustomStringConvertible {
             message
         case .database(let message):
             "database error: \(message)"
+        case .busy(let seconds):
+            "the vault stayed busy for \(seconds) \(seconds == 1 ? "second" : "seconds") (another process kept it locked for writing)"
         case .io(let message):
             message
         case .outOfMemory:

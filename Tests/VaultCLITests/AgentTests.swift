@@ -232,6 +232,102 @@ import Testing
         #expect(fresh.out == "glpat-TheNewVaultsToken000\n", "\(fresh.err)")
     }
 
+    /// Renamed over the path while the agent derives the key (a vault at the default cost, so
+    /// the rename may land during the derivation or after it): either way, the old file's agent
+    /// never answers for the new file.
+    @Test func aVaultRenamedOverDuringTheUnlockIsNotReadThroughIt() throws {
+        let cli = CLI(initialise: false)
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["init", "--kdf", "moderate"]).status == 0)
+        #expect(cli.add("gl", token: Self.token, ["--url", "https://h.example"]).status == 0)
+        let other = CLI()
+        #expect(other.add("gl", token: "glpat-TheNewVaultsToken000", ["--url", "https://h.example"]).status == 0)
+        let unlock = BackgroundProcess(["/bin/sh", "-c", "echo started; exec \"$0\" unlock", Binary.path("vault")], environment: cli.environment)
+        #expect(unlock.firstLine == "started")
+        usleep(150_000)
+        let moved = run(["/bin/sh", "-c", "cp \"$1\" \"$2.new\" && mv \"$2.new\" \"$2\"", "sh", other.vaultPath, cli.vaultPath],
+                        environment: ["PATH": "/usr/bin:/bin"])
+        #expect(moved.status == 0)
+        for _ in 0..<50 where cli.vault(["status"]).status != 0 { usleep(50_000) }
+        let r = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(!r.out.contains(Self.token), "the old vault's token was read for the new file")
+    }
+
+    /// Overwritten in place (not through SQLite) with another vault: the agent notices the file
+    /// changed, finds that its key does not open it, and answers for it no more.
+    @Test func aVaultOverwrittenInPlaceIsNotReadThroughTheOldAgent() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let other = CLI()
+        #expect(other.add("gl", token: "glpat-TheNewVaultsToken000", ["--url", "https://h.example"]).status == 0)
+        let copied = run(["/bin/sh", "-c", "cat \"$1\" > \"$2\"", "sh", other.vaultPath, cli.vaultPath], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(copied.status == 0)
+        let r = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(r.status == 3, "\(r.out) \(r.err)")
+        #expect(!r.out.contains(Self.token))
+        #expect(cli.vault(["get", "gl"]).out == "glpat-TheNewVaultsToken000\n")
+    }
+
+    /// The library: a vault unlocked with another vault's agent does not read through it.
+    @Test func anotherVaultsAgentIsRefused() throws {
+        let a = try fixture()
+        let b = CLI()
+        defer { b.vault(["lock"]) }
+        #expect(b.add("gl", token: "glpat-VaultBsToken0000000", ["--url", "https://h.example"]).status == 0)
+        #expect(b.vault(["unlock"]).status == 0)
+        let agent = try #require(AgentClient.connect(vaultPath: b.vaultPath, environment: b.environment))
+        let vault = try Vault.open(at: a.vaultPath)
+        #expect(throws: VaultError.self) {
+            try vault.unlock(with: agent)
+            _ = try vault.get("gl")
+        }
+        // The same vault, unlocked with the passphrase after its agent is gone, reads locally.
+        let own = try Vault.open(at: b.vaultPath)
+        try own.unlock(with: agent)
+        #expect(try own.get("gl").secret.isEqual(to: Secret("glpat-VaultBsToken0000000")))
+        try agent.lock()
+        #expect(throws: VaultError.self) { _ = try own.get("gl") }
+        try own.unlock(passphrase: Secret(CLI.passphrase))
+        #expect(try own.get("gl").secret.isEqual(to: Secret("glpat-VaultBsToken0000000")))
+    }
+
+    /// A newer version's schema, written while the agent has the file open: refused, as without
+    /// the agent.
+    @Test func aNewerSchemaIsNotReadThroughTheAgent() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        #expect(cli.vault(["get", "gl"], env: noPassphrase).status == 0)
+        let bumped = run(["/usr/bin/python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 99'); c.commit()",
+                          cli.vaultPath], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(bumped.status == 0, "\(bumped.err)")
+        let r = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase)
+        #expect(r.status != 0)
+        #expect(r.out.isEmpty)
+        #expect(r.err.contains("upgrade TokenVault"), "\(r.err)")
+    }
+
+    /// Another process holds the write lock for longer than a client waits for the agent: the
+    /// agent answers `busy` at once and the client does the work itself, waiting for the lock as
+    /// it would without an agent.
+    @Test func aBusyVaultIsWaitedForNotReportedLocked() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let writer = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True); time.sleep(2.5); c.execute("ROLLBACK")
+            time.sleep(60)
+            """, cli.vaultPath], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(writer.firstLine == "locked")
+        let r = cli.vault(["get", "gl"], stdin: .closed, env: noPassphrase, timeout: 40)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == Self.token + "\n")
+        #expect(cli.vault(["status"]).status == 0)
+    }
+
     @Test func theVaultKeyIsInNoFile() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

@@ -114,70 +114,117 @@ public final class AgentClient: @unchecked Sendable {
     }
 
     /// Whether the agent reads for this client (requests 8 to 10 of `AgentProtocol`): it holds
-    /// the key and still has the file at its vault's path open. False for an agent of an older
-    /// version; throws `.locked` when it holds no key or its file was moved or replaced.
-    func attach() throws(VaultError) -> Bool {
+    /// the key, its vault is the file at `path`, and its key opens it. False for an agent of an
+    /// older version; throws `.locked` otherwise.
+    func attach(path: String) throws(VaultError) -> Bool {
+        let body = try request { builder in
+            builder.u8(AgentProtocol.Operation.attach.rawValue)
+            builder.file(AgentProtocol.fileIdentity(path))
+        }
         do {
-            _ = try result(request { $0.u8(AgentProtocol.Operation.attach.rawValue) })
+            _ = try answer(body, name: nil) { _ throws(VaultError) in }
             return true
         } catch {
-            if case .io = error { return false }  // "unknown request"
-            throw error
+            switch error {
+            case .busy: return false
+            case .vault(let error): throw error
+            }
         }
     }
 
-    /// `Vault.get`, done by the agent.
-    func read(_ name: String, origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    /// `Vault.get`, done by the agent; nil when the agent is busy (the caller does it itself).
+    func read(_ name: String, origin: ActivityLog.Origin, path: String) throws(VaultError) -> (entry: Entry, secret: Secret)? {
         let body = try request { builder in
             builder.u8(AgentProtocol.Operation.read.rawValue)
+            builder.file(AgentProtocol.fileIdentity(path))
             builder.origin(origin)
             builder.chunk(Array(name.utf8))
         }
-        return try answer(body, name: name) { reader throws(VaultError) in
-            guard let entry = reader.entry(), entry.name == name, let token = reader.chunk() else { throw VaultError.locked }
-            return (entry, Secret(copying: token))
+        do {
+            return try answer(body, name: name) { reader throws(VaultError) in
+                // The entry asked for, or nothing.
+                guard let entry = reader.entry(), entry.name == name, let token = reader.chunk() else { throw VaultError.locked }
+                return (entry, Secret(copying: token))
+            }
+        } catch {
+            switch error {
+            case .busy: return nil
+            case .vault(let error): throw error
+            }
         }
     }
 
-    /// `Vault.gitCredential(for:)`, done by the agent.
-    func gitCredential(_ request: GitCredential, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, Secret?) {
+    /// `Vault.gitCredential(for:)`, done by the agent; nil when the agent is busy.
+    func gitCredential(_ request: GitCredential, now: Timestamp, origin: ActivityLog.Origin,
+                       path: String) throws(VaultError) -> (GitMatching.Selection, Secret?)? {
         let fields = [request.protocolName, request.host, request.path, request.username]
         let body = try self.request { builder in
             builder.u8(AgentProtocol.Operation.git.rawValue)
+            builder.file(AgentProtocol.fileIdentity(path))
             builder.origin(origin)
+            builder.u64(UInt64(bitPattern: now.secondsSince1970))
             builder.u8(fields.enumerated().reduce(0) { mask, field in field.element == nil ? mask : mask | 1 << field.offset })
             for case let field? in fields { builder.chunk(Array(field.utf8)) }
         }
-        return try answer(body, name: nil) { reader throws(VaultError) in
-            func entries() throws(VaultError) -> [Entry] {
-                guard let count = reader.u64(), count <= 1_000_000 else { throw VaultError.locked }
-                var list: [Entry] = []
-                for _ in 0..<count {
-                    guard let entry = reader.entry() else { throw VaultError.locked }
-                    list.append(entry)
+        do {
+            return try answer(body, name: nil) { reader throws(VaultError) in
+                func entries() throws(VaultError) -> [Entry] {
+                    guard let count = reader.u64(), count <= 1_000_000 else { throw VaultError.locked }
+                    var list: [Entry] = []
+                    for _ in 0..<count {
+                        guard let entry = reader.entry() else { throw VaultError.locked }
+                        list.append(entry)
+                    }
+                    return list
                 }
-                return list
+                let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
+                guard let token = reader.chunk() else { throw VaultError.locked }
+                return (selection, selection.chosen == nil ? nil : Secret(copying: token))
             }
-            let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
-            guard let token = reader.chunk() else { throw VaultError.locked }
-            return (selection, selection.chosen == nil ? nil : Secret(copying: token))
+        } catch {
+            switch error {
+            case .busy: return nil
+            case .vault(let error): throw error
+            }
         }
     }
 
-    /// Decodes an `ok` response with `decode`, or throws the failure it reports.
-    private func answer<R>(_ body: SecureBytes, name: String?, _ decode: (inout AgentProtocol.Reader) throws(VaultError) -> R) throws(VaultError) -> R {
-        try body.withUnsafeBytes { bytes throws(VaultError) -> R in
-            var reader = AgentProtocol.Reader(body: bytes)
-            if reader.u8() == AgentProtocol.ResponseKind.failure.rawValue,
-               reader.u8() == AgentProtocol.FailureCode.notFound.rawValue, let name {
-                throw VaultError.notFound(name: name, suggestion: nil)
+    private enum AgentError: Error {
+        case busy
+        case vault(VaultError)
+    }
+
+    /// Decodes an `ok` response with `decode`, or throws the failure it reports (as the
+    /// `VaultError` the agent met, or `.busy`).
+    private func answer<R>(_ body: SecureBytes, name: String?,
+                           _ decode: (inout AgentProtocol.Reader) throws(VaultError) -> R) throws(AgentError) -> R {
+        do {
+            return try body.withUnsafeBytes { bytes throws(VaultError) -> R in
+                var reader = AgentProtocol.Reader(body: bytes)
+                switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
+                case .ok:
+                    return try decode(&reader)
+                case .failure:
+                    let code = reader.u8().flatMap(AgentProtocol.FailureCode.init(rawValue:))
+                    let message = reader.string() ?? ""
+                    switch code {
+                    case .busy: throw VaultError.busy(seconds: 0)
+                    case .notFound: throw VaultError.notFound(name: name ?? message, suggestion: nil)
+                    case .tampered: throw VaultError.tampered(message.isEmpty ? "a record (checked by the agent)" : message)
+                    case .corrupt: throw VaultError.corrupt(message)
+                    case .unsupported: throw VaultError.unsupportedFormat(Int(message) ?? 0)
+                    case .wrongPassphrase: throw VaultError.wrongPassphrase
+                    case .badRequest: throw VaultError.busy(seconds: 0)  // an older agent: not for it
+                    case .locked, nil: throw VaultError.locked
+                    case .other: throw VaultError.io("the agent: \(message)")
+                    }
+                default:
+                    throw VaultError.locked
+                }
             }
-            reader = AgentProtocol.Reader(body: bytes)
-            guard reader.u8() == AgentProtocol.ResponseKind.ok.rawValue else {
-                _ = try result(body)  // throws the failure
-                throw VaultError.locked
-            }
-            return try decode(&reader)
+        } catch {
+            if case .busy(seconds: 0) = error { throw AgentError.busy }
+            throw AgentError.vault(error)
         }
     }
 

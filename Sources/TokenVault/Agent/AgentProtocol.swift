@@ -21,22 +21,25 @@ import Darwin
 ///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
 ///   6 open     u8(purpose) chunk(sealed box)        -> the plaintext
 ///   7 mac      chunk(data)                          -> the activity log's chain MAC of data
-///   8 attach   (the agent checks that the file at its vault's path is still the one it
-///              unlocked)                            -> ok, empty
-///   9 read     origin chunk(entry name)             -> ok entry chunk(token)
-///  10 git      origin u8(fields present: 1 protocol, 2 host, 4 path, 8 user name)
-///              chunk(each present field, in that order)
+///   8 attach   file                                 -> ok, empty
+///   9 read     file origin chunk(entry name)        -> ok entry chunk(token)
+///  10 git      file origin u64(now, s since 1970) u8(fields present: 1 protocol, 2 host,
+///              4 path, 8 user name) chunk(each present field, in that order)
 ///                                                   -> ok u64(n) n×entry u64(m) m×entry chunk(token)
 /// Requests 9 and 10 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
 /// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
-/// pid) chunk(parent's name)). An entry is chunk(its metadata record, as sealed) u8(has a
-/// last-used time) u64(that time). Request 10 answers with the candidates (the chosen one
-/// first), the expired entries that would have matched, and the chosen one's token (empty
-/// when none was chosen).
+/// pid) chunk(parent's name)). `file` is u64(device) u64(inode) of the client's vault file: the
+/// agent answers 8 to 10 only when that is the file it unlocked, still at its path, and its key
+/// still opens the file's manifest (when the file changed other than through SQLite, the agent
+/// opens it again to check); otherwise it fails with `locked`. An entry is chunk(its metadata
+/// record, as sealed) u8(has a last-used time) u64(that time). Request 10 answers with the
+/// candidates (the chosen one first), the expired entries that would have matched, and the
+/// chosen one's token (empty when none was chosen).
 /// Responses:
 ///   0 ok       chunk(result), or the fields above
 ///   1 status   u8(unlocked) u64(locks at, s since 1970, 0 when locked) u64(idle timeout, s)
-///   2 failure  u8(code) chunk(message: never a secret)
+///   2 failure  u8(code) chunk(message: never a secret; for `notFound` the entry's name, for
+///              `tampered` what failed, for `unsupported` the format version)
 /// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 6 events, 8 usage.
 enum AgentProtocol {
     static let maximumFrame = 64 << 20
@@ -52,6 +55,10 @@ enum AgentProtocol {
 
     enum FailureCode: UInt8 {
         case locked = 1, wrongPassphrase = 2, tampered = 3, badRequest = 4, other = 5, notFound = 6
+        /// The agent waited for another process's write too long to answer in time: the client
+        /// does the work itself.
+        case busy = 7
+        case corrupt = 8, unsupported = 9
     }
 
     /// A frame body under construction: fields appended, then written out at once.
@@ -79,8 +86,16 @@ enum AgentProtocol {
             u64(UInt64(bitPattern: origin.parentPID))
             chunk(Array((origin.parentName ?? "").utf8))
         }
+        mutating func file(_ identity: (device: UInt64, inode: UInt64)) {
+            u64(identity.device)
+            u64(identity.inode)
+        }
         mutating func entry(_ entry: Entry) {
-            chunk(Records.encode(entry))
+            // Metadata (notes included) in a buffer that is wiped, as when it is sealed.
+            var encoded = Records.encode(entry)
+            let copy = SecureBytes(count: encoded.count, guarded: false) { $0.copyBytes(from: encoded) }
+            Sodium.wipe(&encoded)
+            copy.withUnsafeBytes { chunk(secure: $0, owner: copy) }
             u8(entry.lastUsed == nil ? 0 : 1)
             u64(UInt64(bitPattern: entry.lastUsed?.secondsSince1970 ?? 0))
         }
@@ -208,6 +223,11 @@ enum AgentProtocol {
             chunk().map { String(decoding: $0, as: UTF8.self) }
         }
 
+        mutating func file() -> (device: UInt64, inode: UInt64)? {
+            guard let device = u64(), let inode = u64() else { return nil }
+            return (device, inode)
+        }
+
         mutating func origin() -> ActivityLog.Origin? {
             guard let actor = string(), let pid = u64(), let name = string() else { return nil }
             return ActivityLog.Origin(actor: actor, parentPID: Int64(bitPattern: pid), parentName: name.isEmpty ? nil : name)
@@ -227,6 +247,13 @@ enum AgentProtocol {
             defer { offset += 4 + length }
             return UnsafeRawBufferPointer(rebasing: body[(offset + 4)..<(offset + 4 + length)])
         }
+    }
+
+    /// The device and inode of the file at `path` (zeros when there is none: never a match).
+    static func fileIdentity(_ path: String) -> (device: UInt64, inode: UInt64) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return (0, 0) }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
     // MARK: Where the agent listens

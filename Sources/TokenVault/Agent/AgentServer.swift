@@ -16,9 +16,36 @@ public final class AgentServer {
     /// SQLite's shared index of the write-ahead log alive between clients, so each client process
     /// opens the vault without first reading the whole log back (SQLite's recovery).
     private var vault: Vault?
-    /// The unlocked file's device and inode: reads are answered only while the file at
-    /// `vaultPath` is still that one.
-    private var identity: (dev_t, ino_t)?
+    /// The vault file as the agent last left it (after its own last write). When the file
+    /// changes otherwise than through SQLite (overwritten in place), the agent opens it again
+    /// and checks that its key still opens it: SQLite's page cache would not notice.
+    private var file: FileState?
+
+    /// What `stat` says of a file: which one it is, and when and how it last changed.
+    struct FileState: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64
+        var modified: timespec, changed: timespec
+
+        init?(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = info.st_mtim
+            changed = info.st_ctim
+        }
+
+        static func == (a: FileState, b: FileState) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size
+                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
+    }
+
+    /// The agent's clients give up after a second: it waits for another process's write at
+    /// most this long, then lets the client do the work itself.
+    static let busyMilliseconds: Int32 = 200
     private var idleTimeout: Int64 = 15 * 60
     private var lockTime: Int64 = 0
     private var hardLimit: Int64 = 0
@@ -107,13 +134,28 @@ public final class AgentServer {
         }
         ring = nil  // sodium_free wipes the key's memory.
         vault = nil
-        identity = nil
+        file = nil
     }
 
-    private static func identity(of path: String) -> (dev_t, ino_t)? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return (info.st_dev, info.st_ino)
+    /// Opens the vault file afresh with the key the agent holds and checks that the key opens
+    /// it, while the file stays the same from before the open to after the check. False (and
+    /// no vault) when it does not.
+    private func reopen() -> Bool {
+        vault = nil
+        file = nil
+        guard let ring else { return false }
+        for _ in 0..<3 {
+            guard let before = FileState(vaultPath) else { return false }
+            guard let fresh = try? Vault.open(at: vaultPath) else { return false }
+            fresh.setBusyTimeout(milliseconds: Self.busyMilliseconds)
+            guard (try? fresh.unlock(ring: ring)) != nil else { return false }
+            if FileState(vaultPath) == before {
+                vault = fresh
+                file = before
+                return true
+            }
+        }
+        return false
     }
 
     private func handle(_ body: SecureBytes) -> (AgentProtocol.Builder, Bool) {
@@ -150,8 +192,12 @@ public final class AgentServer {
                     try vault.unlock(passphrase: Secret(copying: passphrase))
                     guard let local = vault.localKeyRing else { return (fail(.other, "no key"), false) }
                     ring = local
-                    self.vault = vault
-                    identity = Self.identity(of: vaultPath)
+                    // The file, opened again and checked against the key, unchanged from before
+                    // to after (it may have been replaced while the key was derived).
+                    guard reopen() else {
+                        ring = nil
+                        return (fail(.other, "the vault file changed while it was being unlocked: try again"), false)
+                    }
                     idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
                     let now = Timestamp.now().secondsSince1970
                     lockTime = now + idleTimeout
@@ -165,21 +211,29 @@ public final class AgentServer {
                     return (fail(.other, "\(error)"), false)
                 }
             case .attach, .read, .git:
-                guard ring != nil, let vault, let identity, let now = Self.identity(of: vaultPath),
-                      now.0 == identity.0, now.1 == identity.1 else {
-                    return (fail(.locked, "the agent holds no key for the file now at its path"), false)
+                // Only for the file the client means, while it is the one at the agent's path.
+                guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),
+                      client.device == current.device, client.inode == current.inode else {
+                    return (fail(.locked, "the agent holds no key for this file"), false)
                 }
+                if current != file || vault == nil {
+                    guard reopen() else { return (fail(.locked, "the agent's key does not open the file now at its path"), false) }
+                }
+                guard let vault else { return (fail(.locked, "the agent holds no key for this file"), false) }
                 lockTime = Timestamp.now().secondsSince1970 + idleTimeout
+                defer { file = FileState(vaultPath) }  // After its own writes.
                 do throws(VaultError) {
                     out.u8(AgentProtocol.ResponseKind.ok.rawValue)
                     switch op {
                     case .read:
                         guard let origin = reader.origin(), let name = reader.string() else { return (fail(.badRequest, "malformed read"), false) }
-                        let (entry, secret) = try vault.acting(for: origin) { () throws(VaultError) in try vault.get(name) }
+                        let (entry, secret) = try vault.get(name, for: origin)
                         out.entry(entry)
                         secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
                     case .git:
-                        guard let origin = reader.origin(), let present = reader.u8() else { return (fail(.badRequest, "malformed git request"), false) }
+                        guard let origin = reader.origin(), let now = reader.u64(), let present = reader.u8() else {
+                            return (fail(.badRequest, "malformed git request"), false)
+                        }
                         var request = GitCredential()
                         for bit in 0..<4 where present & (1 << bit) != 0 {
                             guard let value = reader.string() else { return (fail(.badRequest, "malformed git request"), false) }
@@ -190,7 +244,8 @@ public final class AgentServer {
                             default: request.username = value
                             }
                         }
-                        let (selection, secret) = try vault.acting(for: origin) { () throws(VaultError) in try vault.gitCredential(for: request) }
+                        let (selection, secret) = try vault.gitCredential(
+                            for: request, now: Timestamp(secondsSince1970: Int64(bitPattern: now)), origin: origin)
                         for list in [selection.candidates, selection.expired] {
                             out.u64(UInt64(list.count))
                             list.forEach { out.entry($0) }
@@ -201,16 +256,16 @@ public final class AgentServer {
                             out.chunk([])
                         }
                     default:
-                        // The file may have been overwritten in place with another vault.
-                        try vault.checkKeys()
                         out.chunk([])
                     }
                     return (out, false)
                 } catch {
                     switch error {
-                    case .notFound: return (fail(.notFound, "no such entry"), false)
-                    case .tampered where op == .attach: return (fail(.locked, "the agent's key does not open the file now at its path"), false)
-                    case .tampered: return (fail(.tampered, "authentication failed"), false)
+                    case .notFound(let name, _): return (fail(.notFound, name), false)
+                    case .tampered(let what): return (fail(.tampered, what), false)
+                    case .corrupt(let what): return (fail(.corrupt, what), false)
+                    case .unsupportedFormat(let version): return (fail(.unsupported, "\(version)"), false)
+                    case .busy: return (fail(.busy, "busy"), false)
                     case .locked: return (fail(.locked, "locked"), false)
                     default: return (fail(.other, "\(error)"), false)
                     }

@@ -5,8 +5,12 @@ import CSQLite
 /// problem, and statements carry only parameters.
 final class SQLite {
     private let handle: OpaquePointer
-    /// The write-ahead log's length in frames after this connection's last commit.
-    private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    /// The write-ahead log's length in frames after this connection's last commit (kept by a
+    /// WAL hook that also does SQLite's automatic checkpoints: `PRAGMA wal_autocheckpoint`
+    /// would replace it, so it is never used).
+    private let walFrames: UnsafeMutablePointer<Int32>
+    /// How long a statement waits for another connection's write lock.
+    private var busyMilliseconds: Int32 = 30_000
 
     enum Mode { case readWrite, readWriteCreate }
 
@@ -22,8 +26,9 @@ final class SQLite {
         }
         handle = db
         // Concurrent processes wait for each other rather than fail with "database is locked".
-        sqlite3_busy_timeout(db, 30_000)
+        sqlite3_busy_timeout(db, busyMilliseconds)
         sqlite3_extended_result_codes(db, 1)
+        walFrames = .allocate(capacity: 1)
         walFrames.initialize(to: 0)
         csqlite_track_wal(db, walFrames)
     }
@@ -86,13 +91,19 @@ final class SQLite {
         }
     }
 
+    /// Waits at most this long for another connection's write lock (30 s unless set).
+    func setBusyTimeout(milliseconds: Int32) {
+        busyMilliseconds = milliseconds
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
     func error(_ rc: Int32) -> VaultError {
         let message = String(cString: sqlite3_errmsg(handle))
         switch rc & 0xff {
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             return .corrupt("the database file is damaged (\(message))")
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return .database("the vault stayed busy for 30 seconds (\(message))")
+            return .busy(seconds: Int(max(1, (busyMilliseconds + 999) / 1000)))
         default:
             return .database(message)
         }
