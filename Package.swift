@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TokenVault", targets: ["TokenVault"]),
         .executable(name: "vault", targets: ["vault"]),
         .executable(name: "git-credential-vault", targets: ["git-credential-vault"]),
+        .executable(name: "tokenvault-git-helper", targets: ["tokenvault-git-helper"]),
         .executable(name: "auth-header", targets: ["AuthHeaderExample"]),
     ],
     dependencies: [
@@ -50,9 +51,16 @@ let package = Package(
             ]
         ),
 
-        // The git credential helper: a small binary of its own, so git's calls start fast.
+        // The git credential helper's front end, in C so that git's calls start as fast as git's
+        // own credential-cache: it answers `get` through the agent and hands everything else to
+        // the helper in Swift (see its main.c). `make install` builds it with the C compiler
+        // alone: SwiftPM would link Swift's runtime into it (a millisecond more at each start).
         .executableTarget(
             name: "git-credential-vault",
+            dependencies: ["CSodium"]
+        ),
+        .executableTarget(
+            name: "tokenvault-git-helper",
             dependencies: ["TokenVault", "VaultSupport"]
         ),
 

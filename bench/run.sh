@@ -7,15 +7,18 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq hyperfine; }; }
 
-swift build -c release --static-swift-stdlib >/dev/null 2>&1
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 700 "$work"
+# What `make install` installs, in a private prefix: the programs as users get them.
+make -s install PREFIX="$work/prefix" >/dev/null 2>&1
+bin="$work/prefix/bin"
+swift build -c release --static-swift-stdlib --product vault-bench-fill >/dev/null 2>&1
+fill="$(swift build -c release --static-swift-stdlib --show-bin-path)/vault-bench-fill"
 export TOKENVAULT_PASSPHRASE=bench
 # Vaults at libsodium's minimum KDF cost: these runs measure storage and crypto, not Argon2id.
-"$bin/vault-bench-fill" "$work/1.db" 1
-"$bin/vault-bench-fill" "$work/10k.db" 10000
+"$fill" "$work/1.db" 1
+"$fill" "$work/10k.db" 10000
 
 out=bench/results.md
 {
@@ -49,9 +52,11 @@ run "The cost of recording a read: get --allow-expired reads the token and write
 # The git helper answering git, against git credential-cache answering the same, both through
 # git credential fill. The vault is unlocked from TOKENVAULT_PASSPHRASE at minimum cost, so this
 # is the helper's own cost without the KDF.
-export HOME="$work/home"
+# The helper is set up as the README says: its absolute path (git runs it through sh, as it
+# runs `git credential-cache` for the peer through a second git).
+export HOME="$work/home" PATH="$bin:$PATH" TOKENVAULT_PATH="$work/1.db"
 mkdir -p "$HOME"
-git config --global credential.helper "$bin/git-credential-vault --vault $work/1.db"
+git config --global credential.helper "$bin/git-credential-vault"
 printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat-bench-0-0000000000\n\n' \
     | git -c credential.helper= -c credential.helper='cache --timeout=300' credential approve
 run "git credential fill: the vault's helper against git credential-cache (same credential)" \
@@ -77,6 +82,9 @@ run "With an unlocked agent: vault get against git credential-cache get (called 
 run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
     -n "vault get, agent, 1 entry" "$bin/vault --vault $work/1.db get entry-0" \
     -n "vault get, agent, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000"
+run "With an unlocked agent: git credential fill at 1 and at 10,000 entries (the agent chooses among all of them)" \
+    -n "git credential fill, agent, 1 entry" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
+    -n "git credential fill, agent, 10,000 entries" "sh -c 'printf \"protocol=https\\nhost=host-7.example.com\\n\\n\" | TOKENVAULT_PATH=$work/10k.db git credential fill'"
 run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_PASSPHRASE at the default cost" \
     -n "vault get, agent (1 entry)" "$bin/vault --vault $work/1.db get entry-0" \
     -n "vault get, TOKENVAULT_PASSPHRASE, Argon2id moderate" "env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"
@@ -86,6 +94,7 @@ run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_P
     echo "| Command | Peak RSS [MiB] |"
     echo "|:---|---:|"
     for label_cmd in "vault get, agent|$bin/vault --vault $work/1.db get entry-0" \
+                     "git-credential-vault get, agent|printf 'protocol=https\\nhost=host-0.example.com\\n\\n' | $bin/git-credential-vault get" \
                      "git credential-cache get|git credential-cache get" \
                      "vault get, TOKENVAULT_PASSPHRASE, moderate|env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"; do
         label=${label_cmd%%|*}; cmd=${label_cmd#*|}

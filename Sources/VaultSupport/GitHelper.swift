@@ -176,29 +176,10 @@ package enum GitHelper {
 
     static func get(_ request: GitCredential, vault: Vault) throws {
         let (selection, secret) = try vault.gitCredential(for: request)
-        if let first = selection.expired.first {
-            // One line, however many.
-            let others = selection.expired.count > 1 ? " (and \(selection.expired.count - 1) more)" : ""
-            Output.warning("'\(Redaction.displayName(first.name))'\(others) expired on \(first.expires!.dateString): not given to git")
-        }
-        guard let chosen = selection.chosen, let secret else {
-            Log.verbose("git get: no entry for \(request.protocolName ?? "")://\(request.host ?? "")")
-            return
-        }
-        if selection.candidates.count > 1 {
-            Log.verbose("git get: '\(chosen.name)' chosen among \(selection.candidates.map { "'\($0.name)'" }.joined(separator: ", "))")
-        } else {
-            Log.verbose("git get: '\(chosen.name)'")
-        }
-        if let expires = chosen.expires, expires <= Timestamp.now().adding(days: 7) {
-            Output.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)")
-        }
-        let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)
-        guard let answer = GitCredential.answer(username: username, password: secret, expiry: chosen.expires) else {
-            Output.warning("'\(Redaction.displayName(chosen.name))' holds a line break and cannot be given to git")
-            return
-        }
-        for part in answer {
+        let reply = GitReply(request: request, selection: selection, secret: secret)
+        reply.notes.forEach { Log.verbose($0) }
+        reply.warnings.forEach { Output.warning($0) }
+        for part in reply.answer {
             switch part {
             case .text(let text): try Output.out(text)
             case .secret(let secret): try Output.write(secret: secret)

@@ -328,6 +328,62 @@ import Testing
         #expect(cli.vault(["status"]).status == 0)
     }
 
+    /// git-credential-vault's C front end answers `get` through the agent exactly as the Swift
+    /// helper answers it from the vault: the same lines for git and the same warnings, for each
+    /// kind of request. (The Swift helper runs here without an agent, from the passphrase.)
+    @Test func theFrontEndAnswersAsTheSwiftHelperDoes() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        let soon = Timestamp.now().adding(days: 3).dateString
+        cli.add("soon", token: "glpat-ExpiresSoon00000000", ["--url", "https://soon.example", "--expires", soon, "--username", "ci"])
+        cli.add("old", token: "glpat-Expired00000000000", ["--url", "https://old.example", "--expires", "2021-01-01"])
+        cli.add("repo", token: "glpat-OneRepository00000", ["--url", "https://h.example/group/repo", "--username", "dev"])
+        #expect(cli.vault(["unlock"]).status == 0)
+        let requests = [
+            "protocol=https\nhost=h.example\n\n",
+            "protocol=https\r\nhost=h.example\r\n\r\n",
+            "url=https://dev@h.example/group/repo.git\n\n",
+            "protocol=https\nhost=h.example\npath=group/repo.git\nusername=dev\n\n",
+            "protocol=https\nhost=soon.example\n\n",
+            "protocol=https\nhost=old.example\n\n",
+            "protocol=https\nhost=nowhere.example\n\n",
+            "protocol=https\n\n",
+            "not a credential line\n\n",
+            "",
+        ]
+        // The front end alone, without the Swift helper beside it: what it prints, the agent
+        // answered. Only git's malformed line is the Swift helper's to report.
+        let alone = cli.home + "/alone"
+        let copied = run(["/bin/sh", "-c", "mkdir -p \"$2\" && cp \"$1\" \"$2/\"", "sh", Binary.path("git-credential-vault"), alone],
+                         environment: ["PATH": "/usr/bin:/bin"])
+        #expect(copied.status == 0)
+        var agentOnly = cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" }
+        var noAgent = cli.environment
+        noAgent["XDG_RUNTIME_DIR"] = cli.home + "/no-agent-here"
+        for request in requests {
+            let frontEnd = request.hasPrefix("not") ? Binary.path("git-credential-vault") : alone + "/git-credential-vault"
+            let fast = run([frontEnd, "get"], environment: agentOnly, stdin: .data(request))
+            let swift = run([Binary.path("tokenvault-git-helper"), "get"], environment: noAgent, stdin: .data(request))
+            #expect(fast.status == swift.status, "\(request.debugDescription)")
+            #expect(fast.out == swift.out, "\(request.debugDescription)")
+            #expect(fast.err == swift.err, "\(request.debugDescription)")
+            if request.contains("old.example") { #expect(fast.err.contains("expired on 2021-01-01: not given to git")) }
+            if request.contains("soon.example") {
+                #expect(fast.err.contains("expires on \(soon)"))
+                #expect(fast.out.hasPrefix("username=ci\npassword=glpat-ExpiresSoon00000000\npassword_expiry_utc="))
+            }
+            if request.hasPrefix("not") { #expect(fast.status == 1 && fast.err.contains("invalid credential line 1")) }
+        }
+        let answered = run([alone + "/git-credential-vault", "get"], environment: agentOnly, stdin: .data(requests[0]))
+        #expect(answered.out == "username=oauth2\npassword=\(Self.token)\n", "\(answered.err)")
+        #expect(cli.vault(["lock"]).status == 0)
+        agentOnly["TOKENVAULT_PASSPHRASE"] = CLI.passphrase
+        let locked = run([alone + "/git-credential-vault", "get"], environment: agentOnly, stdin: .data(requests[0]))
+        #expect(locked.status == 0)
+        #expect(locked.out.isEmpty)
+        #expect(locked.err.contains("cannot find tokenvault-git-helper"), "\(locked.err)")
+    }
+
     @Test func theVaultKeyIsInNoFile() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

@@ -26,7 +26,11 @@ import Darwin
 ///  10 git      file origin u64(now, s since 1970) u8(fields present: 1 protocol, 2 host,
 ///              4 path, 8 user name) chunk(each present field, in that order)
 ///                                                   -> ok u64(n) n×entry u64(m) m×entry chunk(token)
-/// Requests 9 and 10 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
+///  11 helper  file origin u64(now) chunk(git's description, as git wrote it)
+///                                                   -> ok u64(n) n×chunk(warning) chunk(stdout)
+///              (the git helper's whole `get`: what to write to git, and the warnings for
+///              stderr; the small C front end of `git-credential-vault` sends it)
+/// Requests 9 to 11 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
 /// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
 /// pid) chunk(parent's name)). `file` is u64(device) u64(inode) of the client's vault file: the
 /// agent answers 8 to 10 only when that is the file it unlocked, still at its path, and its key
@@ -46,7 +50,7 @@ enum AgentProtocol {
 
     enum Operation: UInt8 {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
-        case attach = 8, read = 9, git = 10
+        case attach = 8, read = 9, git = 10, helper = 11
     }
 
     enum ResponseKind: UInt8 {

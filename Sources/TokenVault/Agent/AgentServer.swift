@@ -210,7 +210,7 @@ public final class AgentServer {
                 } catch {
                     return (fail(.other, "\(error)"), false)
                 }
-            case .attach, .read, .git:
+            case .attach, .read, .git, .helper:
                 // Only for the file the client means, while it is the one at the agent's path.
                 guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),
                       client.device == current.device, client.inode == current.inode else {
@@ -255,6 +255,41 @@ public final class AgentServer {
                         } else {
                             out.chunk([])
                         }
+                    case .helper:
+                        guard let origin = reader.origin(), let now = reader.u64(), let input = reader.chunk() else {
+                            return (fail(.badRequest, "malformed helper request"), false)
+                        }
+                        // Anything but a plain, well-formed request goes back to the Swift helper.
+                        guard let request = try? GitCredential.parse(input) else { return (fail(.badRequest, "unparsed"), false) }
+                        var reply = GitReply(request: request, selection: GitMatching.Selection(candidates: [], expired: []), secret: nil)
+                        if request.protocolName != nil, request.host != nil {
+                            let time = Timestamp(secondsSince1970: Int64(bitPattern: now))
+                            let (selection, secret) = try vault.gitCredential(for: request, now: time, origin: origin)
+                            reply = GitReply(request: request, selection: selection, secret: secret, now: time)
+                        }
+                        out.u64(UInt64(reply.warnings.count))
+                        reply.warnings.forEach { out.chunk(Array($0.utf8)) }
+                        let text = reply.answer.reduce(0) { sum, part in
+                            switch part {
+                            case .text(let t): sum + t.utf8.count
+                            case .secret(let secret): sum + secret.count
+                            }
+                        }
+                        let stdout = SecureBytes(count: text, guarded: false) { buffer in
+                            var offset = 0
+                            for part in reply.answer {
+                                switch part {
+                                case .text(let t):
+                                    let bytes = Array(t.utf8)
+                                    UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyBytes(from: bytes)
+                                    offset += bytes.count
+                                case .secret(let secret):
+                                    secret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + $0.count]).copyMemory(from: $0) }
+                                    offset += secret.count
+                                }
+                            }
+                        }
+                        stdout.withUnsafeBytes { out.chunk(secure: $0, owner: stdout) }
                     default:
                         out.chunk([])
                     }

@@ -1,0 +1,395 @@
+// git-credential-vault: git's credential helper on the vault.
+//   git config --global credential.helper "$(command -v git-credential-vault)"
+//
+// Git waits for its helper on every fetch and push. This small C front end answers git's `get`
+// in one request to the vault's unlocked agent (request 11 of
+// Sources/TokenVault/Agent/AgentProtocol.swift: the agent parses git's description, chooses the
+// entry, records the read and composes the answer), because a Swift process takes about two
+// milliseconds longer to start than git's own credential-cache (bench/results.md). Everything
+// else goes to the helper written in Swift, `tokenvault-git-helper` (installed in
+// PREFIX/libexec/tokenvault, or beside this program), with the same arguments and git's
+// description passed on unchanged: store and erase, any option, a vault without a running agent,
+// and any answer of the agent but a plain yes. It never looks for that helper on PATH.
+//
+// It keeps git's description in guarded memory that is wiped when done, disables core dumps and
+// ptrace before reading it, talks only to an agent of its own user in a private folder, and gives
+// the agent at most a second.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+// As the Swift helper: four times git's longest line.
+#define MAX_DESCRIPTION (4 * 65536)
+#define MAX_RESPONSE (1 << 20)
+#define DEADLINE_MS 1000
+
+// MARK: Falling back to the Swift helper
+
+// Runs the Swift helper with this program's arguments, in this process. When git's description
+// was already read (`consumed` bytes of it), a child process feeds it, then the rest of stdin,
+// to the helper.
+__attribute__((noreturn)) static void fall_back(char **argv, unsigned char *consumed, size_t length, int more) {
+    static const char *const places[] = {"/../libexec/tokenvault/tokenvault-git-helper", "/tokenvault-git-helper"};
+    char self[PATH_MAX], helper[PATH_MAX + 64];
+    char *program = NULL;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) *slash = 0;
+        for (size_t i = 0; i < sizeof places / sizeof *places && !program; i++) {
+            snprintf(helper, sizeof helper, "%s%s", self, places[i]);
+            if (access(helper, X_OK) == 0) program = helper;
+        }
+    }
+    if (!program) {
+        // Git goes on without this helper, as with a locked vault.
+        fprintf(stderr, "vault: error: git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n");
+        if (consumed) sodium_memzero(consumed, length);
+        _exit(0);
+    }
+    if (consumed) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) _exit(0);
+        pid_t child = fork();
+        if (child < 0) _exit(0);
+        if (child == 0) {
+            close(fds[0]);
+            signal(SIGPIPE, SIG_IGN);
+            size_t offset = 0;
+            while (offset < length) {
+                ssize_t w = write(fds[1], consumed + offset, length - offset);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) break;
+                offset += (size_t)w;
+            }
+            sodium_memzero(consumed, length);
+            // Git's description did not end where this front end stopped reading: pass on the rest.
+            unsigned char buffer[4096];
+            while (more) {
+                ssize_t r = read(0, buffer, sizeof buffer);
+                if (r < 0 && errno == EINTR) continue;
+                if (r <= 0 || write(fds[1], buffer, (size_t)r) != r) break;
+            }
+            sodium_memzero(buffer, sizeof buffer);
+            _exit(0);
+        }
+        sodium_memzero(consumed, length);
+        close(fds[1]);
+        if (dup2(fds[0], 0) != 0) _exit(0);
+        close(fds[0]);
+    }
+    argv[0] = program;
+    execv(program, argv);
+    fprintf(stderr, "vault: error: git-credential-vault cannot run '%s': %s\n", program, strerror(errno));
+    _exit(0);
+}
+
+// MARK: Git's description
+
+// Reads up to a blank line (`\n\n`, `\r\n\r\n`, or one at the very start) or the end of input,
+// exactly as the Swift helper does. Sets *complete to 0 when the buffer filled first.
+static size_t read_description(unsigned char *buffer, size_t capacity, int *complete) {
+    size_t length = 0;
+    *complete = 1;
+    for (;;) {
+        if (length == capacity) { *complete = 0; return length; }
+        ssize_t n = read(0, buffer + length, capacity - length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return length;
+        size_t start = length >= 3 ? length - 3 : 0;
+        length += (size_t)n;
+        if (buffer[0] == '\n' || (length >= 2 && buffer[0] == '\r' && buffer[1] == '\n')) return length;
+        for (size_t i = start; i < length; i++) {
+            if (buffer[i] != '\n') continue;
+            if (i >= 1 && buffer[i - 1] == '\n') return length;
+            if (i >= 3 && buffer[i - 1] == '\r' && buffer[i - 2] == '\n' && buffer[i - 3] == '\r') return length;
+        }
+    }
+}
+
+// MARK: Where the vault and its agent are (as VaultLocation and AgentProtocol say)
+
+static int vault_path(const char *option, char *out, size_t capacity) {
+    const char *value;
+    if (option) return snprintf(out, capacity, "%s", option) < (int)capacity ? 0 : -1;
+    if ((value = getenv("TOKENVAULT_PATH")) && *value) return snprintf(out, capacity, "%s", value) < (int)capacity ? 0 : -1;
+    if ((value = getenv("XDG_DATA_HOME")) && value[0] == '/') {
+        return snprintf(out, capacity, "%s/tokenvault/vault.db", value) < (int)capacity ? 0 : -1;
+    }
+    value = getenv("HOME");
+    if (!value || !*value) {
+        struct passwd *entry = getpwuid(getuid());
+        value = entry && entry->pw_dir ? entry->pw_dir : "/";
+    }
+    return snprintf(out, capacity, "%s/.local/share/tokenvault/vault.db", value) < (int)capacity ? 0 : -1;
+}
+
+static int socket_path(const char *vault, char *out, size_t capacity) {
+    char folder[PATH_MAX];
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    if (runtime && runtime[0] == '/') {
+        if (snprintf(folder, sizeof folder, "%s/tokenvault", runtime) >= (int)sizeof folder) return -1;
+    } else {
+        snprintf(folder, sizeof folder, "/tmp/tokenvault-%u", (unsigned)geteuid());
+    }
+    // The folder must be ours and closed to everyone else.
+    struct stat info;
+    if (lstat(folder, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 077) != 0) return -1;
+    // One agent per vault file: named for a hash of the file's real path.
+    char *real = realpath(vault, NULL);
+    const char *resolved = real ? real : vault;
+    unsigned char digest[8];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)resolved, strlen(resolved), NULL, 0);
+    free(real);
+    char hex[2 * sizeof digest + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return snprintf(out, capacity, "%s/agent-%s.sock", folder, hex) < (int)capacity ? 0 : -1;
+}
+
+static int connect_agent(const char *path) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path) return -1;
+    strcpy(address.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ucred peer;
+    socklen_t size = sizeof peer;
+    // The agent must be one of the user's own processes.
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0
+        || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != geteuid()) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// MARK: Frames
+
+static int64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int wait_for(int fd, short events, int64_t deadline) {
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) return 0;
+        struct pollfd entry = {.fd = fd, .events = events};
+        int ready = poll(&entry, 1, (int)left);
+        if (ready > 0) return 1;
+        if (ready < 0 && errno != EINTR) return 0;
+    }
+}
+
+static int send_all(int fd, const unsigned char *bytes, size_t length, int64_t deadline) {
+    size_t offset = 0;
+    while (offset < length) {
+        ssize_t n = send(fd, bytes + offset, length - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) { if (!wait_for(fd, POLLOUT, deadline)) return 0; continue; }
+        if (n <= 0) return 0;
+        offset += (size_t)n;
+    }
+    return 1;
+}
+
+static int receive_all(int fd, unsigned char *bytes, size_t length, int64_t deadline) {
+    size_t offset = 0;
+    while (offset < length) {
+        ssize_t n = recv(fd, bytes + offset, length - offset, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) { if (!wait_for(fd, POLLIN, deadline)) return 0; continue; }
+        if (n <= 0) return 0;
+        offset += (size_t)n;
+    }
+    return 1;
+}
+
+struct writer { unsigned char *bytes; size_t length, capacity; };
+
+static void put(struct writer *w, const void *bytes, size_t length) {
+    if (w->length + length > w->capacity) { w->capacity = 0; return; }  // Marks it failed.
+    memcpy(w->bytes + w->length, bytes, length);
+    w->length += length;
+}
+
+static void put_u32(struct writer *w, uint32_t value) {
+    unsigned char b[4] = {(unsigned char)value, (unsigned char)(value >> 8), (unsigned char)(value >> 16), (unsigned char)(value >> 24)};
+    put(w, b, 4);
+}
+
+static void put_u64(struct writer *w, uint64_t value) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(value >> (8 * i));
+    put(w, b, 8);
+}
+
+static void put_chunk(struct writer *w, const void *bytes, size_t length) {
+    put_u32(w, (uint32_t)length);
+    put(w, bytes, length);
+}
+
+struct reader { const unsigned char *bytes; size_t length, offset; };
+
+static int get_u64(struct reader *r, uint64_t *value) {
+    if (r->length - r->offset < 8) return 0;
+    *value = 0;
+    for (size_t i = 0; i < 8; i++) *value |= (uint64_t)r->bytes[r->offset + i] << (8 * i);
+    r->offset += 8;
+    return 1;
+}
+
+static int get_chunk(struct reader *r, const unsigned char **bytes, size_t *length) {
+    if (r->length - r->offset < 4) return 0;
+    const unsigned char *b = r->bytes + r->offset;
+    size_t n = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 | (size_t)b[3] << 24;
+    if (r->length - r->offset - 4 < n) return 0;
+    *bytes = b + 4;
+    *length = n;
+    r->offset += 4 + n;
+    return 1;
+}
+
+static int write_all(int fd, const unsigned char *bytes, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, bytes, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        bytes += n;
+        length -= (size_t)n;
+    }
+    return 1;
+}
+
+// MARK: The agent's answer
+
+// Asks the agent; writes its answer and returns 1, or returns 0 having written nothing.
+static int ask_agent(const char *vault, const unsigned char *description, size_t length) {
+    char path[PATH_MAX];
+    struct stat file, folder;
+    // A vault file or folder that others may read or write is the Swift helper's to report.
+    char *slash = strrchr(vault, '/');
+    if (slash) {
+        snprintf(path, sizeof path, "%.*s", slash == vault ? 1 : (int)(slash - vault), vault);
+    } else {
+        strcpy(path, ".");
+    }
+    if (stat(vault, &file) != 0 || stat(path, &folder) != 0 || file.st_uid != geteuid() || folder.st_uid != geteuid()
+        || (file.st_mode & 077) != 0 || (folder.st_mode & 077) != 0 || socket_path(vault, path, sizeof path) != 0) return 0;
+    int fd = connect_agent(path);
+    if (fd < 0) return 0;
+
+    // Who asks, for the activity log: this program and its parent.
+    char parent[64] = "";
+    char comm[64];
+    snprintf(comm, sizeof comm, "/proc/%d/comm", (int)getppid());
+    int commfd = open(comm, O_RDONLY | O_CLOEXEC);
+    if (commfd >= 0) {
+        ssize_t n = read(commfd, parent, sizeof parent - 1);
+        parent[n > 0 ? (size_t)n : 0] = 0;
+        parent[strcspn(parent, "\n")] = 0;
+        close(commfd);
+    }
+    static const char actor[] = "git-credential-vault get";
+
+    int ok = 0;
+    size_t capacity = 64 + sizeof actor + sizeof parent + length;
+    unsigned char *frame = sodium_malloc(capacity);
+    unsigned char *response = NULL;
+    size_t response_length = 0;
+    if (!frame) goto done;
+    struct writer w = {frame, 4, capacity};
+    unsigned char op = 11;
+    put(&w, &op, 1);
+    put_u64(&w, (uint64_t)file.st_dev);
+    put_u64(&w, (uint64_t)file.st_ino);
+    put_chunk(&w, actor, strlen(actor));
+    put_u64(&w, (uint64_t)getppid());
+    put_chunk(&w, parent, strlen(parent));
+    put_u64(&w, (uint64_t)time(NULL));
+    put_chunk(&w, description, length);
+    if (w.capacity == 0) goto done;
+    uint32_t body = (uint32_t)(w.length - 4);
+    for (int i = 0; i < 4; i++) frame[i] = (unsigned char)(body >> (8 * i));
+
+    int64_t deadline = now_ms() + DEADLINE_MS;
+    unsigned char header[4];
+    if (!send_all(fd, frame, w.length, deadline) || !receive_all(fd, header, 4, deadline)) goto done;
+    response_length = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
+    if (response_length == 0 || response_length > MAX_RESPONSE) goto done;
+    response = sodium_malloc(response_length);
+    if (!response || !receive_all(fd, response, response_length, deadline)) goto done;
+
+    // ok u64(n) n×chunk(warning) chunk(stdout): checked whole before anything is written.
+    struct reader r = {response, response_length, 1};
+    uint64_t count;
+    if (response[0] != 0 || !get_u64(&r, &count) || count > 64) goto done;
+    const unsigned char *warnings[64];
+    size_t warning_lengths[64];
+    for (uint64_t i = 0; i < count; i++) {
+        if (!get_chunk(&r, &warnings[i], &warning_lengths[i])) goto done;
+    }
+    const unsigned char *out;
+    size_t out_length;
+    if (!get_chunk(&r, &out, &out_length) || r.offset != r.length) goto done;
+    for (uint64_t i = 0; i < count; i++) {
+        fprintf(stderr, "vault: warning: %.*s\n", (int)warning_lengths[i], (const char *)warnings[i]);
+    }
+    // Written; a failed write is git's problem to report (git then has no credential).
+    write_all(1, out, out_length);
+    ok = 1;
+done:
+    if (frame) sodium_free(frame);  // sodium_free wipes.
+    if (response) sodium_free(response);
+    close(fd);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    // Before any secret is in memory.
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    // Only `[--vault PATH] get`: anything else is the Swift helper's.
+    const char *option = NULL;
+    int get = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--vault") == 0 && i + 1 < argc) option = argv[++i];
+        else if (strncmp(argv[i], "--vault=", 8) == 0) option = argv[i] + 8;
+        else if (strcmp(argv[i], "get") == 0 && !get) get = 1;
+        else get = -1;
+    }
+    if (get != 1 || sodium_init() < 0) fall_back(argv, NULL, 0, 0);
+
+    unsigned char *description = sodium_malloc(MAX_DESCRIPTION);
+    if (!description) fall_back(argv, NULL, 0, 0);
+    int complete;
+    size_t length = read_description(description, MAX_DESCRIPTION, &complete);
+    char vault[PATH_MAX];
+    if (complete && vault_path(option, vault, sizeof vault) == 0 && ask_agent(vault, description, length)) {
+        sodium_free(description);
+        return 0;
+    }
+    fall_back(argv, description, length, !complete);
+}

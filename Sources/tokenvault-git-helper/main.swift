@@ -1,0 +1,14 @@
+// tokenvault-git-helper: git's credential helper on the vault, written in Swift. Git runs
+// `git-credential-vault`, a small C front end that answers `get` through the unlocked agent and
+// runs this program for everything else, with the same arguments and git's description on
+// stdin (installed in PREFIX/libexec/tokenvault/). See GitHelper in VaultSupport.
+import TokenVault
+import VaultSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+ProcessHardening.apply()
+_ = Environment.current
+unsetenv("TOKENVAULT_PASSPHRASE")
+exit(GitHelper.main(arguments: Array(CommandLine.arguments.dropFirst())))
