@@ -35,6 +35,11 @@ public final class Vault: Sendable {
         /// while no other connection commits, the header need not even be read again (at 10,000
         /// entries the manifest is 240 KB).
         var cacheVersion: Int64?
+        /// Every entry's metadata as last read, with the connection's data_version and commit
+        /// count then: still the file's while neither changed. (The agent chooses git's entry
+        /// among all of them at every request; at 10,000 entries, opening them all takes tens of
+        /// milliseconds.)
+        var entriesCache: (version: Int64, commits: Int, entries: [Entry])?
 
         /// The connection, once the file is known to be a vault this version can read.
         var db: SQLite {
@@ -250,6 +255,7 @@ public final class Vault: Sendable {
             state.withLock {
                 $0.keys = keys
                 $0.reader = nil
+                $0.entriesCache = nil
                 // The manifest just verified stays valid until another connection commits.
                 $0.manifestCache = (header.manifest, manifest)
                 $0.cacheVersion = version
@@ -266,6 +272,7 @@ public final class Vault: Sendable {
             $0.keys = nil
             $0.manifestCache = nil
             $0.cacheVersion = nil
+            $0.entriesCache = nil
             $0.reader = nil
         }
     }
@@ -286,6 +293,7 @@ public final class Vault: Sendable {
         if try agent.attach(path: path) {
             state.withLock { state in
                 state.keys = keys
+                state.entriesCache = nil
                 state.manifestCache = nil
                 state.cacheVersion = nil
                 state.reader = agent
@@ -301,6 +309,7 @@ public final class Vault: Sendable {
             }
             state.keys = keys
             state.reader = nil
+            state.entriesCache = nil
             state.manifestCache = (header.manifest, manifest)
             state.cacheVersion = version
         }
@@ -318,6 +327,7 @@ public final class Vault: Sendable {
         state.withLock { state in
             state.keys = Keys(ring: ring)
             state.reader = nil
+            state.entriesCache = nil
             state.manifestCache = nil
             state.cacheVersion = nil
         }
@@ -399,8 +409,8 @@ public final class Vault: Sendable {
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
     /// token read in one transaction: what git gets is the entry that matched.
     func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, Secret?) {
-        let (selection, secret, lookup) = try read { db, keys, manifest throws(VaultError) -> (GitMatching.Selection, Secret?, [UInt8]?) in
-            let selection = GitMatching.select(for: request, in: try Self.loadEntries(db, keys: keys, manifest: manifest), now: now)
+        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, Secret?, [UInt8]?) in
+            let selection = GitMatching.select(for: request, in: entries, now: now)
             guard let chosen = selection.chosen else { return (selection, nil, nil) }
             let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
             return (selection, try Self.openSecret(row, keys: keys).current, row.lookup)
@@ -473,14 +483,22 @@ public final class Vault: Sendable {
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             var written: ([UInt8], Manifest)?
+            var used: Timestamp?
+            // Whether the cached entries are the file's as this write begins: then only the
+            // entry's last-used time changes, and the cache is kept with it.
+            var cacheIsCurrent = false
             try db.transaction(write: true) { () throws(VaultError) in
                 var manifest = try state.currentManifest(keys: keys)
+                let version = try db.dataVersion()
+                cacheIsCurrent = state.entriesCache.map { $0.version == version && $0.commits == db.commits } ?? false
                 try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, origin: origin)
                 // The entry may have been removed since it was read: then no last-used time.
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 if try exists.step() {
+                    let now = Timestamp.now()
                     try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
-                        .run([.blob(lookup), .blob(try Self.sealUsage(.now(), lookup: lookup, keys: keys))])
+                        .run([.blob(lookup), .blob(try Self.sealUsage(now, lookup: lookup, keys: keys))])
+                    used = now
                 }
                 // Reads keep the log bounded too; the manifest (which keeps the pruning anchor)
                 // is rewritten only once in a while, when the log is a tenth over its limit.
@@ -493,6 +511,12 @@ public final class Vault: Sendable {
             }
             db.leaveLogOnClose(whileShorterThan: Self.readLogFrames)
             if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
+            if cacheIsCurrent, var cache = state.entriesCache {
+                state.entriesCache = nil  // The array's only reference: changed in place.
+                if let used, let index = cache.entries.firstIndex(where: { $0.name == name }) { cache.entries[index].lastUsed = used }
+                cache.commits = db.commits
+                state.entriesCache = cache
+            }
         }
     }
 
@@ -541,7 +565,25 @@ public final class Vault: Sendable {
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
     /// deleted, added or rolled-back row is reported.
     public func entries() throws(VaultError) -> [Entry] {
-        try read { db, keys, manifest throws(VaultError) in try Self.loadEntries(db, keys: keys, manifest: manifest) }
+        try readEntries { _, _, _, entries throws(VaultError) in entries }
+    }
+
+    /// `read`, with every entry's metadata (from the cache while the file has not changed).
+    private func readEntries<R>(_ body: (SQLite, Keys, Manifest, [Entry]) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = try state.db
+            return try db.transaction(write: false) { () throws(VaultError) -> R in
+                let manifest = try state.currentManifest(keys: keys)
+                let version = try db.dataVersion()
+                if let cache = state.entriesCache, cache.version == version, cache.commits == db.commits {
+                    return try body(db, keys, manifest, cache.entries)
+                }
+                let entries = try Self.loadEntries(db, keys: keys, manifest: manifest)
+                state.entriesCache = (version, db.commits, entries)
+                return try body(db, keys, manifest, entries)
+            }
+        }
     }
 
     private static func loadEntries(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [Entry] {

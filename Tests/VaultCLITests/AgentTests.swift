@@ -384,6 +384,32 @@ import Testing
         #expect(locked.err.contains("cannot find tokenvault-git-helper"), "\(locked.err)")
     }
 
+    /// The agent keeps every entry's metadata between git's requests, and never a stale copy:
+    /// a change by another process, and its own record of a read (which makes that entry the
+    /// most recently used), both change git's answer.
+    @Test func theAgentsEntriesFollowEveryChange() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        cli.add("second", token: "glpat-SecondToken0000000", ["--url", "https://h.example"])
+        #expect(cli.vault(["unlock"]).status == 0)
+        let agentOnly = cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" }
+        func ask() -> String {
+            run([Binary.path("git-credential-vault"), "get"], environment: agentOnly, stdin: .data("protocol=https\nhost=h.example\n\n")).out
+        }
+        _ = cli.vault(["get", "gl"], env: noPassphrase)
+        #expect(ask().contains(Self.token))
+        // Read through the agent: now the most recently used.
+        usleep(1_100_000)
+        #expect(cli.vault(["get", "second"], env: noPassphrase).status == 0)
+        #expect(ask().contains("glpat-SecondToken0000000"))
+        // Changed by another process, with the passphrase: the git default wins.
+        let other = cli.environment.merging(["XDG_RUNTIME_DIR": cli.home + "/elsewhere"]) { $1 }
+        #expect(run([Binary.path("vault"), "edit", "gl", "--git-default"], environment: other).status == 0)
+        #expect(ask().contains(Self.token))
+        #expect(run([Binary.path("vault"), "rm", "gl", "--yes"], environment: other).status == 0)
+        #expect(ask().contains("glpat-SecondToken0000000"))
+    }
+
     @Test func theVaultKeyIsInNoFile() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

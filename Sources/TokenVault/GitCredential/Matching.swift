@@ -21,34 +21,36 @@ public enum GitMatching {
 
     /// The selection for `request` among `entries` (those in the trash take no part).
     public static func select(for request: GitCredential, in entries: [Entry], now: Timestamp) -> Selection {
-        let matching = candidates(for: request, in: entries.filter { $0.deleted == nil })
+        let matching = candidates(for: request, in: entries)
         return Selection(candidates: matching.filter { !$0.isExpired(at: now) },
                          expired: matching.filter { $0.isExpired(at: now) })
     }
 
+    /// The entries that may answer `request`, best first (never one in the trash or rejected).
     public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
-        let matching = sameHost(as: request, in: entries).filter { entry in
-            guard entry.rejected == nil, let url = entry.url else { return false }
-            if let username = request.username, !username.isEmpty, entry.username != username { return false }
-            if let path, let entryPath = url.path.map(normalise(path:)), entryPath != path { return false }
-            return true
+        let matching = sameHost(as: request, in: entries).compactMap { entry -> (entry: Entry, path: String?)? in
+            guard entry.deleted == nil, entry.rejected == nil, let url = entry.url else { return nil }
+            if let username = request.username, !username.isEmpty, entry.username != username { return nil }
+            let entryPath = url.path.map(normalise(path:))
+            if let path, let entryPath, entryPath != path { return nil }
+            return (entry, entryPath)
         }
         return matching.sorted { a, b in
             if let path {
-                let aExact = a.url?.path.map(normalise(path:)) == path
-                let bExact = b.url?.path.map(normalise(path:)) == path
+                let aExact = a.path == path
+                let bExact = b.path == path
                 if aExact != bExact { return aExact }
-            } else if (a.url?.path == nil) != (b.url?.path == nil) {
+            } else if (a.path == nil) != (b.path == nil) {
                 // No path from git: an entry for the whole host before one for a repository.
-                return a.url?.path == nil
+                return a.path == nil
             }
-            if a.isGitDefault != b.isGitDefault { return a.isGitDefault }
-            let aUsed = a.lastUsed?.secondsSince1970 ?? .min, bUsed = b.lastUsed?.secondsSince1970 ?? .min
+            if a.entry.isGitDefault != b.entry.isGitDefault { return a.entry.isGitDefault }
+            let aUsed = a.entry.lastUsed?.secondsSince1970 ?? .min, bUsed = b.entry.lastUsed?.secondsSince1970 ?? .min
             if aUsed != bUsed { return aUsed > bUsed }
-            if a.updated != b.updated { return a.updated > b.updated }
-            return a.name < b.name
-        }
+            if a.entry.updated != b.entry.updated { return a.entry.updated > b.entry.updated }
+            return a.entry.name < b.entry.name
+        }.map(\.entry)
     }
 
     /// The entry that stores what git sends: same protocol, host, user name and path (all
@@ -102,9 +104,13 @@ public enum GitMatching {
     public static func sameHost(as request: GitCredential, in entries: [Entry]) -> [Entry] {
         guard let scheme = request.protocolName?.lowercased(), let host = request.host else { return [] }
         let wanted = normalise(host: host, scheme: scheme)
+        let defaultPort = scheme == "https" ? ":443" : scheme == "http" ? ":80" : nil
         return entries.filter { entry in
-            guard let url = entry.url else { return false }
-            return url.scheme == scheme && normalise(host: url.host, scheme: scheme) == wanted
+            guard let url = entry.url, url.scheme == scheme else { return false }
+            // Entries keep their host in lower case: only a default port may differ.
+            if url.host == wanted { return true }
+            guard let defaultPort, url.host.utf8.count == wanted.utf8.count + defaultPort.utf8.count else { return false }
+            return url.host.hasPrefix(wanted) && url.host.hasSuffix(defaultPort)
         }
     }
 

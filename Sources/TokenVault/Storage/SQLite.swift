@@ -11,6 +11,9 @@ final class SQLite {
     private let walFrames: UnsafeMutablePointer<Int32>
     /// How long a statement waits for another connection's write lock.
     private var busyMilliseconds: Int32 = 30_000
+    /// Write transactions this connection committed. With `dataVersion()` (which other
+    /// connections' commits change), it says whether the file may have changed since.
+    private(set) var commits = 0
 
     enum Mode { case readWrite, readWriteCreate }
 
@@ -57,6 +60,7 @@ final class SQLite {
         try execute(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
         do {
             let result = try body()
+            if write { commits += 1 }  // Counted even if COMMIT fails: a cache then misses once.
             try execute("COMMIT")
             return result
         } catch {
