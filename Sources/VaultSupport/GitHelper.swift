@@ -72,9 +72,9 @@ package enum GitHelper {
         Git's credential helper on the vault: git runs it, and reads tokens from the vault.
 
         Examples:
-          git config --global credential.helper vault
-          git config --global credential.https://gitlab.example.com.helper vault
-          git config --global credential.helper 'vault --on-erase delete'
+          git config --global credential.helper "$(command -v git-credential-vault)"
+          git config --global credential.https://gitlab.example.com.helper "$(command -v git-credential-vault)"
+          git config --global credential.helper "$(command -v git-credential-vault) --on-erase delete"
           printf 'protocol=https\\nhost=gitlab.com\\n\\n' | git-credential-vault get
         """
 

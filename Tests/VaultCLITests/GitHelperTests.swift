@@ -228,7 +228,7 @@ final class GitWorld: @unchecked Sendable {
         let removed = world.cli.vault(["import", "git-credentials", "--remove"])
         #expect(removed.status == 0, "\(removed.err)")
         #expect(!FileManager.default.fileExists(atPath: file))
-        #expect(removed.err.contains("credential.helper vault"))
+        #expect(removed.err.contains("credential.helper \"$(command -v git-credential-vault)\""))
 
         // git works from the vault alone.
         #expect(world.git(["clone", "-q", "http://ci%20bot@\(host)/team/app.git", world.cli.home + "/work/app"]).status == 0)

@@ -9,13 +9,14 @@ extension VaultCommand {
             abstract: "Act as git's credential helper (the same as git-credential-vault).",
             discussion: """
                 Git reads tokens from the vault with one line of configuration:
-                  git config --global credential.helper vault
+                  git config --global credential.helper "$(command -v git-credential-vault)"
                 or, for one host:
-                  git config --global credential.https://gitlab.example.com.helper vault
+                  git config --global credential.https://gitlab.example.com.helper "$(command -v git-credential-vault)"
+                (`credential.helper vault` works too, but makes git start a second git each time.)
 
                 When git reports a token as failing (a 401), the token is kept but marked \
                 rejected: `vault restore NAME` brings it back. To delete instead, as git \
-                credential-store does, configure the helper as "vault --on-erase delete".
+                credential-store does, configure the helper as "git-credential-vault --on-erase delete" (with its path).
 
                 Examples:
                   printf 'protocol=https\\nhost=gitlab.com\\n\\n' | vault git-credential get

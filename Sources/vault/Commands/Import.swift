@@ -124,7 +124,7 @@ extension VaultCommand {
             try shred(path)
             Output.note("\(path) overwritten and removed")
             if format == .gitCredentials {
-                Output.hint("make git use the vault: git config --global --unset-all credential.helper; git config --global credential.helper vault")
+                Output.hint("make git use the vault: git config --global --unset-all credential.helper; git config --global credential.helper \"$(command -v git-credential-vault)\"")
             } else {
                 Output.hint("programs that read ~/.netrc (curl -n, ftp) no longer find these credentials; give them $(vault get NAME)")
             }
