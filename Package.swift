@@ -41,14 +41,18 @@ let package = Package(
             dependencies: ["TokenVault", "CTerminal"]
         ),
 
-        // The CLI: one file per subcommand under Commands/.
-        .executableTarget(
-            name: "vault",
+        // The CLI: one file per subcommand under Commands/; `vault` runs it.
+        .target(
+            name: "VaultCommands",
             dependencies: [
                 "TokenVault",
                 "VaultSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "vault",
+            dependencies: ["VaultCommands"]
         ),
 
         // The git credential helper's front end, in C so that git's calls start as fast as git's

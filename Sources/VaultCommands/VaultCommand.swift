@@ -5,7 +5,7 @@ import VaultSupport
 import Glibc
 #endif
 
-@main
+/// The `vault` command line, run by `VaultCLI.start()`.
 struct VaultCommand: ParsableCommand {
     static let version = "0.1.0"
 
@@ -31,7 +31,8 @@ struct VaultCommand: ParsableCommand {
                       Status.self, AgentCommand.self, Passwd.self, Completions.self]
     )
 
-    static func main() {
+    /// Runs the command line of this process and exits.
+    static func start() {
         if !ProcessHardening.apply() {
             Output.warning("could not disable core dumps")
         }
@@ -96,3 +97,9 @@ struct VaultCommand: ParsableCommand {
     }
 }
 
+
+/// What the programs that run the `vault` command line call.
+package enum VaultCLI {
+    /// Runs the command line of this process and exits.
+    package static func start() { VaultCommand.start() }
+}

@@ -1,0 +1,4 @@
+// vault: the command line (Sources/VaultCommands).
+import VaultCommands
+
+VaultCLI.start()
