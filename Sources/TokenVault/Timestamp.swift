@@ -21,9 +21,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.secondsSince1970 < b.secondsSince1970 }
 
+    /// Clamped to the years 1 to 9999, where dates are written: never an overflow.
     public func adding(days: Int) -> Timestamp {
-        Timestamp(secondsSince1970: secondsSince1970 + Int64(days) * 86_400)
+        let (span, tooLong) = Int64(clamping: days).multipliedReportingOverflow(by: 86_400)
+        let (sum, overflow) = secondsSince1970.addingReportingOverflow(span)
+        let value = tooLong || overflow ? (days < 0 ? Int64.min : Int64.max) : sum
+        return Timestamp(secondsSince1970: Swift.min(Swift.max(value, Self.earliest), Self.latest))
     }
+
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the instants a date is written for.
+    public static let earliest: Int64 = -62_135_596_800
+    public static let latest: Int64 = 253_402_300_799
 
     /// Midnight UTC at the start of the given civil date.
     public init?(year: Int, month: Int, day: Int) {
@@ -48,12 +56,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, as RFC 3339 in UTC.
     public var iso8601: String {
-        let seconds = ((secondsSince1970 % 86_400) + 86_400) % 86_400
+        let clamped = Swift.min(Swift.max(secondsSince1970, Self.earliest), Self.latest)
+        let seconds = ((clamped % 86_400) + 86_400) % 86_400
         return "\(dateString)T\(pad(Int(seconds / 3600), 2)):\(pad(Int(seconds / 60 % 60), 2)):\(pad(Int(seconds % 60), 2))Z"
     }
 
+    /// The civil date, of the instant clamped to years 1 to 9999 (a hand-made file or git's
+    /// `password_expiry_utc` may hold any number).
     private var civil: (Int, Int, Int) {
-        let days = Int((secondsSince1970 - (((secondsSince1970 % 86_400) + 86_400) % 86_400)) / 86_400)
+        let clamped = Swift.min(Swift.max(secondsSince1970, Self.earliest), Self.latest)
+        let days = Int((clamped - (((clamped % 86_400) + 86_400) % 86_400)) / 86_400)
         return Self.civilFromDays(days)
     }
 

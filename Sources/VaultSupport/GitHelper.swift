@@ -177,8 +177,12 @@ package enum GitHelper {
     static func get(_ request: GitCredential, vault: Vault) throws {
         let (selection, secret) = try vault.gitCredential(for: request)
         let reply = GitReply(request: request, selection: selection, secret: secret)
-        reply.notes.forEach { Log.verbose($0) }
-        reply.warnings.forEach { Output.warning($0) }
+        for message in reply.messages {
+            switch message {
+            case .warning(let text): Output.warning(text)
+            case .note(let text): Log.verbose(text)
+            }
+        }
         for part in reply.answer {
             switch part {
             case .text(let text): try Output.out(text)

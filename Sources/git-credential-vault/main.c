@@ -73,12 +73,14 @@ __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *cons
         if (child < 0) _exit(0);
         if (child == 0) {
             close(fds[0]);
+            close(1);
+            close(2);
             signal(SIGPIPE, SIG_IGN);
             size_t offset = 0;
             while (offset < length) {
                 ssize_t w = write(fds[1], consumed + offset, length - offset);
                 if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) break;
+                if (w <= 0) { more = 0; break; }
                 offset += (size_t)w;
             }
             sodium_memzero(consumed, length);
@@ -171,6 +173,10 @@ static int connect_agent(const char *path) {
     strcpy(address.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    // A busy or stopped agent does not accept: connect() then waits at most this long.
+    struct timeval second = {.tv_sec = 1};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
     struct ucred peer;
     socklen_t size = sizeof peer;
     // The agent must be one of the user's own processes.
@@ -295,7 +301,26 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
         strcpy(path, ".");
     }
     if (stat(vault, &file) != 0 || stat(path, &folder) != 0 || file.st_uid != geteuid() || folder.st_uid != geteuid()
-        || (file.st_mode & 077) != 0 || (folder.st_mode & 077) != 0 || socket_path(vault, path, sizeof path) != 0) return 0;
+        || (file.st_mode & 077) != 0 || (folder.st_mode & 077) != 0) return 0;
+    // SQLite's side files, when there are any, as the Swift helper checks them.
+    static const char *const sides[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
+        struct stat side;
+        snprintf(path, sizeof path, "%s%s", vault, sides[i]);
+        if (lstat(path, &side) == 0 && (!S_ISREG(side.st_mode) || side.st_uid != geteuid() || (side.st_mode & 077) != 0)) return 0;
+    }
+    // A path through a symbolic link is the Swift helper's (SQLite refuses links).
+    int direct = 1;
+    size_t size = strlen(vault);
+    if (size >= sizeof path) return 0;
+    for (size_t i = 1; i <= size && direct; i++) {
+        if (i < size && vault[i] != '/') continue;
+        struct stat part;
+        memcpy(path, vault, i);
+        path[i] = 0;
+        if (lstat(path, &part) != 0 || S_ISLNK(part.st_mode)) direct = 0;
+    }
+    if (!direct || socket_path(vault, path, sizeof path) != 0) return 0;
     int fd = connect_agent(path);
     if (fd < 0) return 0;
 
@@ -366,6 +391,13 @@ done:
 }
 
 int main(int argc, char **argv) {
+    // A closed stdin, stdout or stderr gets /dev/null, so that no socket takes its number.
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (null != fd) _exit(0);
+        }
+    }
     // Before any secret is in memory.
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
@@ -377,6 +409,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--vault") == 0 && i + 1 < argc) option = argv[++i];
         else if (strncmp(argv[i], "--vault=", 8) == 0) option = argv[i] + 8;
+        // For erase only; what it says is the Swift helper's to check.
+        else if (strcmp(argv[i], "--on-erase") == 0 && i + 1 < argc && (strcmp(argv[i + 1], "reject") == 0 || strcmp(argv[i + 1], "delete") == 0)) i++;
         else if (strcmp(argv[i], "get") == 0 && !get) get = 1;
         else get = -1;
     }

@@ -410,6 +410,68 @@ import Testing
         #expect(ask().contains("glpat-SecondToken0000000"))
     }
 
+    /// The C front end never waits on an agent that does not accept (busy, stopped, or a
+    /// stand-in with a full queue): it gives up within a second, and the Swift helper answers.
+    @Test func theFrontEndGivesUpOnAnAgentThatDoesNotAccept() throws {
+        let cli = try fixture()
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let stuck = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)
+            waiting = []
+            for _ in range(4):
+                c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+                try: c.connect(sys.argv[1])
+                except Exception: pass
+                waiting.append(c)
+            print("ready", flush=True)
+            time.sleep(60)
+            """, socket], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(stuck.firstLine == "ready")
+        let r = run([Binary.path("git-credential-vault"), "get"], environment: cli.environment,
+                    stdin: .data("protocol=https\nhost=h.example\n\n"), timeout: 20)
+        #expect(!r.timedOut)
+        #expect(r.seconds < 8)
+        #expect(r.out.contains("password=\(Self.token)"))
+    }
+
+    /// The front end answers only where the Swift helper would: side files open to others, or a
+    /// path through a symbolic link, go to the Swift helper, which refuses.
+    @Test func theFrontEndChecksWhatTheSwiftHelperChecks() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let agentOnly = cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" }
+        let request = "protocol=https\nhost=h.example\n\n"
+        #expect(run([Binary.path("git-credential-vault"), "get"], environment: agentOnly, stdin: .data(request)).out.contains(Self.token))
+        _ = run(["/bin/sh", "-c", "touch \"$1-wal\" && chmod 644 \"$1-wal\"", "sh", cli.vaultPath], environment: ["PATH": "/usr/bin:/bin"])
+        let open = run([Binary.path("git-credential-vault"), "get"], environment: agentOnly, stdin: .data(request))
+        #expect(!open.out.contains(Self.token))
+        #expect(open.err.contains("too open"), "\(open.err)")
+        _ = run(["/bin/chmod", "600", cli.vaultPath + "-wal"], environment: [:])
+        let link = cli.home + "/link.db"
+        _ = run(["/bin/ln", "-s", cli.vaultPath, link], environment: [:])
+        let linked = run([Binary.path("git-credential-vault"), "--vault", link, "get"], environment: agentOnly, stdin: .data(request))
+        #expect(!linked.out.contains(Self.token), "\(linked.err)")
+    }
+
+    /// A credential git stored with an absurd expiry (any 64-bit number) neither crashes the
+    /// agent nor the helper: the expiry is ignored.
+    @Test func anAbsurdExpiryFromGitIsIgnored() throws {
+        let cli = try fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(cli.vault(["unlock"]).status == 0)
+        let agentOnly = cli.environment.filter { $0.key != "TOKENVAULT_PASSPHRASE" }
+        let stored = run([Binary.path("git-credential-vault"), "store"], environment: agentOnly,
+                         stdin: .data("protocol=https\nhost=y.example\nusername=u\npassword=glpat-Absurd000000000000\npassword_expiry_utc=-9223372036854775000\n\n"))
+        #expect(stored.status == 0, "\(stored.err)")
+        let got = run([Binary.path("git-credential-vault"), "get"], environment: agentOnly, stdin: .data("protocol=https\nhost=y.example\n\n"))
+        #expect(got.out == "username=u\npassword=glpat-Absurd000000000000\n", "\(got.err)")
+        #expect(cli.vault(["status"]).status == 0)
+    }
+
     @Test func theVaultKeyIsInNoFile() throws {
         let cli = try fixture()
         defer { cli.vault(["lock"]) }

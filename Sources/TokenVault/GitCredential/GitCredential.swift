@@ -77,7 +77,10 @@ public struct GitCredential: Sendable {
         case "host": host = value
         case "path": path = value
         case "username": username = value
-        case "password_expiry_utc": passwordExpiry = Int64(value).map(Timestamp.init(secondsSince1970:))
+        case "password_expiry_utc":
+            // Only instants a date can be written for; anything else is ignored, as git does with
+            // a value it cannot parse.
+            passwordExpiry = Int64(value).flatMap { (Timestamp.earliest...Timestamp.latest).contains($0) ? Timestamp(secondsSince1970: $0) : nil }
         case "wwwauth[]": if value.isEmpty { wwwauth = [] } else { wwwauth.append(value) }
         case "capability[]": if value.isEmpty { capabilities = [] } else { capabilities.append(value) }
         default: break  // Unknown attributes are ignored, as the protocol asks.
