@@ -14,6 +14,7 @@ FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_
 build: front-end
 	$(SWIFT_BUILD) --product vault
 	$(SWIFT_BUILD) --product tokenvault-git-helper
+	$(SWIFT_BUILD) --product tokenvault-gitlab
 
 front-end:
 	mkdir -p $(dir $(FRONT_END))
@@ -25,6 +26,7 @@ install: build
 	install -m 755 $(FRONT_END) $(DESTDIR)$(PREFIX)/bin/git-credential-vault
 	install -d $(DESTDIR)$(PREFIX)/libexec/tokenvault
 	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
+	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-gitlab" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	"$$($(SWIFT_BUILD) --show-bin-path)/vault" completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault
 	"$$($(SWIFT_BUILD) --show-bin-path)/vault" completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault
@@ -32,7 +34,7 @@ install: build
 
 uninstall:
 	for name in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$name; done
-	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/tokenvault 2>/dev/null
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
 

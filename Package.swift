@@ -5,9 +5,12 @@ let package = Package(
     name: "TokenVault",
     products: [
         .library(name: "TokenVault", targets: ["TokenVault"]),
+        .library(name: "TokenVaultGitLab", targets: ["TokenVaultGitLab"]),
+        .library(name: "TokenVaultHTTP", targets: ["TokenVaultHTTP"]),
         .executable(name: "vault", targets: ["vault"]),
         .executable(name: "git-credential-vault", targets: ["git-credential-vault"]),
         .executable(name: "tokenvault-git-helper", targets: ["tokenvault-git-helper"]),
+        .executable(name: "tokenvault-gitlab", targets: ["tokenvault-gitlab"]),
         .executable(name: "auth-header", targets: ["AuthHeaderExample"]),
     ],
     dependencies: [
@@ -26,6 +29,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        // libcurl, for GitLab's API: URLSession on Linux cannot trust a private CA (--ca-file).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         .target(name: "CHardening"),
         .target(name: "CTerminal"),
 
@@ -33,6 +42,18 @@ let package = Package(
         .target(
             name: "TokenVault",
             dependencies: ["CSodium", "CSQLite", "CHardening"]
+        ),
+
+        // GitLab's API for a token acting on itself (verify, rotate, revoke), over a transport
+        // it does not link; TokenVaultHTTP carries it on libcurl. Tools that only read tokens
+        // link neither.
+        .target(
+            name: "TokenVaultGitLab",
+            dependencies: ["TokenVault"]
+        ),
+        .target(
+            name: "TokenVaultHTTP",
+            dependencies: ["TokenVaultGitLab", "TokenVault", "CCurl"]
         ),
 
         // What the CLI and the git helper share: passphrase sources, prompts, output, exit codes.
@@ -46,6 +67,7 @@ let package = Package(
             name: "VaultCommands",
             dependencies: [
                 "TokenVault",
+                "TokenVaultGitLab",
                 "VaultSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -53,6 +75,11 @@ let package = Package(
         .executableTarget(
             name: "vault",
             dependencies: ["VaultCommands"]
+        ),
+        // The same command line with GitLab's API reachable (HTTPS on libcurl).
+        .executableTarget(
+            name: "tokenvault-gitlab",
+            dependencies: ["VaultCommands", "TokenVaultHTTP"]
         ),
 
         // The git credential helper's front end, in C so that git's calls start as fast as git's

@@ -4,7 +4,7 @@
 # or with sudo.
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev pkg-config git python3)
+packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

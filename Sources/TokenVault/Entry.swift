@@ -149,6 +149,13 @@ public struct Entry: Sendable, Equatable, Codable {
     /// When `vault rm` moved the entry to the trash: it is kept, but given to nobody, until
     /// restored or destroyed.
     public var deleted: Timestamp?
+    /// When GitLab said the token is revoked (or `vault gitlab revoke` revoked it): it is kept,
+    /// but given to nobody.
+    public var revoked: Timestamp?
+    /// When `vault gitlab rotate` asked GitLab for a new token without learning the outcome (the
+    /// process stopped, or the answer never came): the old token may be revoked already, until
+    /// `vault gitlab verify` finds out.
+    public var rotationStarted: Timestamp?
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

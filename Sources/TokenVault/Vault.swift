@@ -413,6 +413,13 @@ public final class Vault: Sendable {
             let selection = GitMatching.select(for: request, in: entries, now: now)
             guard let chosen = selection.chosen else { return (selection, nil, nil) }
             let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
+            // The row as read now must still be the entry chosen (from the cache): never a
+            // token from the trash, a rejected or revoked one, or one for another URL.
+            let fresh = row.entry
+            guard fresh.deleted == nil, fresh.rejected == nil, fresh.revoked == nil, fresh.url == chosen.url,
+                  fresh.username == chosen.username, !fresh.isExpired(at: now) else {
+                throw VaultError.corrupt("the entry chosen for git changed while it was read: try again")
+            }
             return (selection, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
         if let chosen = selection.chosen, let lookup { try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin) }
@@ -696,14 +703,18 @@ public final class Vault: Sendable {
     /// `change` runs outside the vault's lock and transaction (it may take its time, or call
     /// the vault); the write then happens only if the entry was not changed meanwhile, and is
     /// retried from a fresh read otherwise.
+    ///
+    /// `action` names the change in the activity log (by default, what changed: "edit",
+    /// "replace token", "trash", ...), with `detail` beside it.
     @discardableResult
-    public func update(_ name: String, secret newSecret: Secret? = nil,
+    public func update(_ name: String, secret newSecret: Secret? = nil, action: String? = nil, detail: String? = nil,
                        _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
-        try update(name, secret: newSecret, restoringVersion: nil, change)
+        try update(name, secret: newSecret, restoringVersion: nil, action: action, detail: detail, change)
     }
 
     @discardableResult
     private func update(_ name: String, secret newSecret: Secret? = nil, restoringVersion version: Int?,
+                        action: String? = nil, detail: String? = nil,
                         _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
         if let newSecret, newSecret.isEmpty { throw VaultError.invalidInput("the token is empty") }
         for _ in 0..<16 {
@@ -736,8 +747,9 @@ public final class Vault: Sendable {
                 // A new token starts its rotation period afresh.
                 let replaced = !record.current.isEqual(to: before)
                 if replaced { final.tokenSince = changed.updated }
-                events.append(PendingEvent(action: Self.describeChange(from: row.entry, to: final, replacedToken: replaced,
-                                                                       restoredVersion: version), entry: name))
+                events.append(PendingEvent(action: action ?? Self.describeChange(from: row.entry, to: final, replacedToken: replaced,
+                                                                                 restoredVersion: version),
+                                           entry: name, detail: detail))
                 let next = manifest.nextRevision()
                 let sealed = try Self.seal(final, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultGitLab
 import VaultSupport
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ struct VaultCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
-                      History.self, Restore.self, Check.self, LogCommand.self, Config.self, Import.self, GitCredentialCommand.self, Unlock.self, Lock.self,
+                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, GitCredentialCommand.self, Unlock.self, Lock.self,
                       Status.self, AgentCommand.self, Passwd.self, Completions.self]
     )
 
@@ -38,10 +39,15 @@ struct VaultCommand: ParsableCommand {
         }
         // Read the environment once, then keep the passphrase out of any program we start.
         _ = Environment.current
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // GitLab's commands run in tokenvault-gitlab, which has an HTTP stack (this passes on
+        // the environment as it came, passphrase included, as a shell would).
+        if Online.transport == nil && Online.needed(arguments) {
+            Glibc.exit(Output.report(Online.handOff(arguments)).rawValue)
+        }
         unsetenv("TOKENVAULT_PASSPHRASE")
         unsetenv("TOKENVAULT_NEW_PASSPHRASE")
         let status: ExitStatus
-        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             // `vault [--vault PATH] get NAME` as scripts call it, without the argument parser's
             // start-up cost (about 2 ms).
@@ -100,6 +106,10 @@ struct VaultCommand: ParsableCommand {
 
 /// What the programs that run the `vault` command line call.
 package enum VaultCLI {
-    /// Runs the command line of this process and exits.
-    package static func start() { VaultCommand.start() }
+    /// Runs the command line of this process and exits; with `gitlab`, GitLab's API is reachable
+    /// through it (tokenvault-gitlab).
+    package static func start(gitlab transport: (any HTTPTransport)? = nil) {
+        Online.transport = transport
+        VaultCommand.start()
+    }
 }

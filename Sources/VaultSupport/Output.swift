@@ -43,6 +43,8 @@ package enum CLIError: Error, CustomStringConvertible {
     case failed(String, hint: String? = nil)
     case usage(String, hint: String? = nil)
     case expired(name: String, on: Timestamp)
+    /// GitLab said the token is revoked.
+    case revoked(name: String, on: Timestamp)
     case noPassphrase
     /// The entry is in the trash.
     case inTrash(String)
@@ -54,6 +56,7 @@ package enum CLIError: Error, CustomStringConvertible {
         switch self {
         case .failed(let message, _), .usage(let message, _): message
         case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
+        case .revoked(let name, let date): "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
         case .inTrash(let name): "'\(Redaction.displayName(name))' is in the trash"
         case .exit: ""
@@ -128,6 +131,10 @@ package enum Output {
             case .expired(let name, let date):
                 self.error("the token '\(Redaction.displayName(name))' expired on \(date.dateString)")
                 hint("renew it, or pass --allow-expired to print it anyway")
+                return .expired
+            case .revoked:
+                self.error(error.description)
+                hint("create a new token, or pass --allow-expired to print the old one anyway")
                 return .expired
             case .noPassphrase:
                 self.error("the vault is locked and there is no passphrase source")

@@ -50,6 +50,7 @@ enum Records {
         case created = 8, updated = 9
         // 10 was the last-used time, which lives in the usage table: never reuse the number.
         case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14, deleted = 15
+        case revoked = 16, rotationStarted = 17
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -68,6 +69,8 @@ enum Records {
         if let rotateEvery = entry.rotateEvery { w.field(Tag.rotateEvery.rawValue, int: rotateEvery) }
         if let tokenSince = entry.tokenSince { w.field(Tag.tokenSince.rawValue, int: tokenSince.secondsSince1970) }
         if let deleted = entry.deleted { w.field(Tag.deleted.rawValue, int: deleted.secondsSince1970) }
+        if let revoked = entry.revoked { w.field(Tag.revoked.rawValue, int: revoked.secondsSince1970) }
+        if let started = entry.rotationStarted { w.field(Tag.rotationStarted.rawValue, int: started.secondsSince1970) }
         return w.bytes
     }
 
@@ -93,6 +96,8 @@ enum Records {
             case .rotateEvery: entry.rotateEvery = value.int64
             case .tokenSince: entry.tokenSince = value.int64.map(Timestamp.init(secondsSince1970:))
             case .deleted: entry.deleted = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .revoked: entry.revoked = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .rotationStarted: entry.rotationStarted = value.int64.map(Timestamp.init(secondsSince1970:))
             case nil: continue
             }
         }

@@ -5,7 +5,7 @@
 /// - A user name, when git sends one, must match the entry's.
 /// - A path, when git sends one (`credential.useHttpPath`), must match the entry's path; an
 ///   entry without a path serves every path of its host, after the entries with that path.
-/// - Rejected entries never answer.
+/// - Rejected entries, revoked ones and those in the trash never answer.
 /// - Among the rest, the choice is deterministic: the exact path first (or, when git sends no
 ///   path, an entry for the whole host before one for a single repository), then the entry marked
 ///   as the host's git default, then the most recently used, then the most recently updated,
@@ -30,7 +30,7 @@ public enum GitMatching {
     public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
         let matching = sameHost(as: request, in: entries).compactMap { entry -> (entry: Entry, path: String?)? in
-            guard entry.deleted == nil, entry.rejected == nil, let url = entry.url else { return nil }
+            guard entry.deleted == nil, entry.rejected == nil, entry.revoked == nil, let url = entry.url else { return nil }
             if let username = request.username, !username.isEmpty, entry.username != username { return nil }
             let entryPath = url.path.map(normalise(path:))
             if let path, let entryPath, entryPath != path { return nil }

@@ -8,8 +8,11 @@ public enum Review {
 
     public struct Finding: Sendable, Equatable {
         public enum Kind: String, Sendable, CaseIterable {
-            case expired, rejected, expiresSoon = "expires-soon", rotationDue = "rotation-due"
+            case revoked, expired, rotationInterrupted = "rotation-interrupted", rejected
+            case expiresSoon = "expires-soon", rotationDue = "rotation-due"
             case broadScopes = "broad-scopes", duplicate = "duplicate-token", noExpiry = "no-expiry", unused
+            /// `vault check --online` could not ask GitLab.
+            case unverified
         }
         public enum Severity: String, Sendable { case error, warning, notice }
 
@@ -17,9 +20,15 @@ public enum Review {
         public var name: String
         public var message: String
 
+        public init(kind: Kind, name: String, message: String) {
+            self.kind = kind
+            self.name = name
+            self.message = message
+        }
+
         public var severity: Severity {
             switch kind {
-            case .expired: .error
+            case .expired, .revoked: .error
             case .noExpiry, .unused: .notice
             default: .warning
             }
@@ -65,6 +74,13 @@ public enum Review {
         for entry in entries where entry.deleted == nil {
             func add(_ kind: Finding.Kind, _ message: String) {
                 findings.append(Finding(kind: kind, name: entry.name, message: message))
+            }
+            if let revoked = entry.revoked {
+                add(.revoked, "revoked at GitLab (found on \(revoked.dateString)): create a new token, or 'vault rm \(entry.name)'")
+                continue
+            }
+            if let started = entry.rotationStarted {
+                add(.rotationInterrupted, "a rotation started on \(started.dateString) did not finish: the old token may be revoked already; 'vault gitlab verify \(entry.name)' finds out")
             }
             if let expires = entry.expires {
                 if expires <= now {

@@ -10,9 +10,14 @@ extension VaultCommand {
                 One line per finding on stdout, worst first. Exit code 0: nothing to do; 8: \
                 something to do; 4: something has expired. For cron and CI jobs.
 
+                --online first asks GitLab about every GitLab token (as 'vault gitlab verify \
+                --all' does, updating scopes, expiry and revoked tokens); a token GitLab could \
+                not be asked about is a finding too.
+
                 Examples:
                   vault check
                   vault check --within 30 --json
+                  vault check --online
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -22,6 +27,11 @@ extension VaultCommand {
 
         @Flag(help: "Print a JSON array of findings.")
         var json = false
+
+        @Flag(help: "Ask GitLab about every GitLab token first.")
+        var online = false
+
+        @OptionGroup var gitlab: GitLabOptions
 
         /// The time to review at (for tests): YYYY-MM-DD or seconds since 1970.
         @Option(help: .hidden)
@@ -37,13 +47,25 @@ extension VaultCommand {
         func run() throws {
             let at = now.flatMap { Timestamp(date: $0) ?? Int64($0).map(Timestamp.init(secondsSince1970:)) } ?? .now()
             let vault = try global.unlockedVault()
+            var unverified: [Review.Finding] = []
+            if online {
+                let session = try GitLabSession(vault: vault, options: gitlab)
+                for entry in try session.gitlabEntries() {
+                    let result = session.verify(entry)
+                    if result.state == .failed {
+                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, message: "could not be verified at GitLab: \(result.report.dropFirst(entry.name.count + 2))"))
+                    } else {
+                        Output.note("gitlab: " + result.report)
+                    }
+                }
+            }
             let entries = try vault.entries().filter { $0.deleted == nil }
             let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.
             let (duplicates, classic) = try vault.reviewTokens()
             let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
-                                           duplicates: duplicates, classicGitHub: classic)
+                                           duplicates: duplicates, classicGitHub: classic) + unverified
             if json {
                 try Output.out(JSON.encode(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),
@@ -56,7 +78,7 @@ extension VaultCommand {
                 }
                 if findings.isEmpty { Output.note("nothing to do: \(entries.count) token\(entries.count == 1 ? "" : "s") reviewed") }
             }
-            if findings.contains(where: { $0.kind == .expired }) { throw CLIError.exit(.expired) }
+            if findings.contains(where: { $0.kind == .expired || $0.kind == .revoked }) { throw CLIError.exit(.expired) }
             if !findings.isEmpty { throw CLIError.exit(.findings) }
         }
     }

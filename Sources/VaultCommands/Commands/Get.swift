@@ -83,6 +83,10 @@ enum ExpiryPolicy {
     static let warningDays = 7
 
     static func check(_ entry: Entry, allowExpired: Bool, now: Timestamp = .now()) throws {
+        if let revoked = entry.revoked {
+            if !allowExpired { throw CLIError.revoked(name: entry.name, on: revoked) }
+            Output.warning(CLIError.revoked(name: entry.name, on: revoked).description)
+        }
         guard let expires = entry.expires else { return }
         let name = Redaction.displayName(entry.name)
         if expires <= now {

@@ -65,7 +65,8 @@ extension VaultCommand {
                     let soon = date.secondsSince1970 <= now.secondsSince1970 + Int64(ExpiryPolicy.warningDays) * 86_400
                     return Table.Cell(RelativeTime.expiry(date, now: now), colour: date <= now ? .red : soon ? .yellow : nil)
                 } ?? Table.Cell("never")
-                let name = entry.rejected == nil ? Table.Cell(entry.name) : Table.Cell(entry.name + " (rejected)", colour: .red)
+                let name = entry.revoked != nil ? Table.Cell(entry.name + " (revoked)", colour: .red)
+                    : entry.rejected == nil ? Table.Cell(entry.name) : Table.Cell(entry.name + " (rejected)", colour: .red)
                 return [name, Table.Cell(entry.kind.rawValue), Table.Cell(entry.host ?? "-"),
                         Table.Cell(entry.username ?? "-"),
                         Table.Cell(entry.scopes.isEmpty ? "-" : entry.scopes.joined(separator: ",")), expiry,
@@ -145,6 +146,8 @@ enum EntryJSON {
             ("updated", .string(entry.updated.iso8601)),
             ("last_used", entry.lastUsed.map { .string($0.iso8601) } ?? .null),
             ("rejected", entry.rejected.map { .string($0.iso8601) } ?? .null),
+            ("revoked", entry.revoked.map { .string($0.iso8601) } ?? .null),
+            ("rotation_started", entry.rotationStarted.map { .string($0.iso8601) } ?? .null),
             ("git_default", .bool(entry.isGitDefault)),
             ("rotate_every_days", entry.rotateEvery.map { .number($0 / 86_400) } ?? .null),
             ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),

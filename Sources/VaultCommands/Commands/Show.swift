@@ -51,6 +51,8 @@ extension VaultCommand {
                 ("last used", entry.lastUsed.map(\.iso8601) ?? "never"),
             ]
             if let rejected = entry.rejected { rows.append(("rejected", "\(rejected.iso8601) (by git; 'vault restore' brings it back)")) }
+            if let revoked = entry.revoked { rows.append(("revoked", "\(revoked.iso8601) (at GitLab)")) }
+            if let started = entry.rotationStarted { rows.append(("rotation", "started \(started.iso8601), outcome unknown: 'vault gitlab verify \(entry.name)'")) }
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
             if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate / 86_400) days")) }
             if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('vault restore' brings it back)")) }

@@ -1,0 +1,200 @@
+import TokenVault
+
+/// GitLab's REST API for a personal access token acting on itself
+/// (https://docs.gitlab.com/api/personal_access_tokens/):
+///
+/// - `GET /api/v4/personal_access_tokens/self`: what the token is (scopes, expiry, state).
+/// - `POST /api/v4/personal_access_tokens/self/rotate` (GitLab 16.10 and later; the `api` or
+///   `self_rotate` scope): a new token in `token`; the old one is revoked at once. Rotating a
+///   token that was already revoked revokes its whole family, so a rotation is never retried.
+/// - `DELETE /api/v4/personal_access_tokens/self`: revokes the token (204).
+///
+/// The token travels in the `PRIVATE-TOKEN` header only, over HTTPS only.
+public struct GitLab: Sendable {
+    public let transport: any HTTPTransport
+    /// `https://host[:port]`
+    public let base: String
+    public var caFile: String?
+    public var timeout: Int
+
+    /// The GitLab instance at `url`'s host (GitLab serves its API from the root of the host).
+    public init(url: CredentialURL, transport: any HTTPTransport, caFile: String? = nil, timeout: Int = 30) throws(GitLabError) {
+        guard url.scheme == "https" else { throw .notHTTPS(url.description) }
+        self.base = "https://" + url.host
+        self.transport = transport
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// What GitLab says of a token.
+    public struct TokenInfo: Sendable, Equatable {
+        public var id: Int64?
+        public var name: String?
+        public var scopes: [String]
+        public var expires: Timestamp?
+        public var active: Bool
+        public var revoked: Bool
+        public var lastUsed: String?
+    }
+
+    public func verify(_ token: Secret) throws(GitLabError) -> TokenInfo {
+        let response = try send(.get, "/api/v4/personal_access_tokens/self", token: token, operation: .verify)
+        return try response.body.withUnsafeBytes { bytes throws(GitLabError) in try Self.info(bytes, status: response.status) }
+    }
+
+    /// Rotates the token: GitLab revokes it and answers with its successor, which has the same
+    /// name and scopes and expires at `expires` (GitLab's default, a week, when nil).
+    public func rotate(_ token: Secret, expires: Timestamp?) throws(GitLabError) -> (info: TokenInfo, token: Secret) {
+        var body: [UInt8]?
+        if let expires { body = Array("{\"expires_at\":\"\(expires.dateString)\"}".utf8) }
+        let response = try send(.post, "/api/v4/personal_access_tokens/self/rotate", token: token, body: body, operation: .rotate)
+        return try response.body.withUnsafeBytes { bytes throws(GitLabError) in
+            // GitLab rotated the token: from here on, a failure loses the new token.
+            guard let json = try? JSONValue.parse(bytes), case .string(let range, let escaped)? = json["token"], !escaped, !range.isEmpty else {
+                throw GitLabError.unreadableAnswer(status: response.status, acted: true)
+            }
+            let info = try Self.info(bytes, status: response.status)
+            return (info, Secret(copying: UnsafeRawBufferPointer(rebasing: bytes[range])))
+        }
+    }
+
+    /// Revokes the token.
+    public func revoke(_ token: Secret) throws(GitLabError) {
+        _ = try send(.delete, "/api/v4/personal_access_tokens/self", token: token, operation: .revoke)
+    }
+
+    // MARK: The exchange
+
+    enum Operation { case verify, rotate, revoke }
+
+    private func send(_ method: HTTPRequest.Method, _ path: String, token: Secret, body: [UInt8]? = nil,
+                      operation: Operation) throws(GitLabError) -> HTTPResponse {
+        let request = HTTPRequest(method: method, url: base + path, token: token, body: body, caFile: caFile, timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try transport.send(request)
+        } catch {
+            throw GitLabError(error, host: String(base.dropFirst(8)))
+        }
+        switch response.status {
+        case 200...299:
+            return response
+        default:
+            let message = response.body.withUnsafeBytes { Self.message(in: $0) }
+            throw GitLabError(status: response.status, message: message, retryAfter: response.retryAfter, operation: operation)
+        }
+    }
+
+    static func info(_ bytes: UnsafeRawBufferPointer, status: Int) throws(GitLabError) -> TokenInfo {
+        guard let json = try? JSONValue.parse(bytes), case .object = json else {
+            throw GitLabError.unreadableAnswer(status: status, acted: false)
+        }
+        var scopes: [String] = []
+        if case .array(let items)? = json["scopes"] { scopes = items.compactMap { $0.string(in: bytes) } }
+        var id: Int64?
+        if case .number(let n)? = json["id"], let exact = Int64(exactly: n) { id = exact }
+        func flag(_ key: String) -> Bool? { if case .bool(let b)? = json[key] { return b } else { return nil } }
+        return TokenInfo(id: id, name: json["name"]?.string(in: bytes), scopes: scopes,
+                         expires: json["expires_at"]?.string(in: bytes).flatMap { Timestamp(date: String($0.prefix(10))) },
+                         active: flag("active") ?? false, revoked: flag("revoked") ?? false,
+                         lastUsed: json["last_used_at"]?.string(in: bytes))
+    }
+
+    /// GitLab's own words from an error answer (`message` or `error`), cut short and with
+    /// anything shaped like a token masked.
+    static func message(in bytes: UnsafeRawBufferPointer) -> String? {
+        guard let json = try? JSONValue.parse(bytes) else { return nil }
+        var text: String?
+        for key in ["message", "error_description", "error"] where text == nil {
+            text = json[key]?.string(in: bytes)
+            if text == nil, case .object(let members)? = json[key] {
+                text = members.map { "\($0.key) \($0.value.string(in: bytes) ?? "")" }.joined(separator: "; ")
+            }
+        }
+        guard let text, !text.isEmpty else { return nil }
+        let clean = String(text.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) }.prefix(200))
+        return Redaction.redact(clean)
+    }
+}
+
+/// Why GitLab did not do what was asked. `acted` says whether GitLab may have done it anyway
+/// (the request may have reached it): for a rotation, whether the old token may be revoked.
+public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notHTTPS(String)
+    case cannotConnect(host: String, detail: String)
+    case tls(host: String, detail: String)
+    case timeout(host: String, sent: Bool)
+    case broken(host: String, detail: String, sent: Bool)
+    /// 401: the token is invalid, expired or revoked.
+    case unauthorized
+    /// 403: the token lacks a scope (rotation needs `api` or `self_rotate`).
+    case forbidden(String?, rotation: Bool)
+    /// 404 or 405: not a personal access token, or a GitLab older than the endpoint.
+    case notAvailable(status: Int, rotation: Bool)
+    case rateLimited(retryAfter: String?)
+    case badRequest(String?)
+    case server(status: Int, String?, acted: Bool)
+    case unreadableAnswer(status: Int, acted: Bool)
+
+    init(_ error: TransportError, host: String) {
+        switch error {
+        case .cannotConnect(let detail): self = .cannotConnect(host: host, detail: detail)
+        case .tls(let detail): self = .tls(host: host, detail: detail)
+        case .timeout(let sent): self = .timeout(host: host, sent: sent)
+        case .failed(let detail, let sent): self = .broken(host: host, detail: detail, sent: sent)
+        }
+    }
+
+    init(status: Int, message: String?, retryAfter: String?, operation: GitLab.Operation) {
+        switch status {
+        case 401: self = .unauthorized
+        case 403: self = .forbidden(message, rotation: operation == .rotate)
+        case 404, 405: self = .notAvailable(status: status, rotation: operation == .rotate)
+        case 429: self = .rateLimited(retryAfter: retryAfter)
+        case 400, 422: self = .badRequest(message)
+        // A rotation that failed inside GitLab may have revoked the old token first.
+        case 500...: self = .server(status: status, message, acted: operation != .verify)
+        default: self = .server(status: status, message, acted: operation != .verify)
+        }
+    }
+
+    /// Whether GitLab may have acted on the request although no usable answer came back.
+    public var mayHaveActed: Bool {
+        switch self {
+        case .timeout(_, let sent), .broken(_, _, let sent): sent
+        case .server(_, _, let acted), .unreadableAnswer(_, let acted): acted
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notHTTPS(let url):
+            "'\(url)' is not an https URL: the token is sent to GitLab only over HTTPS"
+        case .cannotConnect(let host, let detail):
+            "cannot reach \(host) (\(detail)): check the network, the host name, or the proxy (https_proxy)"
+        case .tls(let host, let detail):
+            "the TLS connection to \(host) failed (\(detail)): for a GitLab behind a private certificate authority, pass --ca-file with its certificate"
+        case .timeout(let host, let sent):
+            sent ? "\(host) did not answer in time after the request was sent" : "\(host) could not be reached in time (nothing was sent)"
+        case .broken(let host, let detail, let sent):
+            "the connection to \(host) broke (\(detail))" + (sent ? " after the request was sent" : " before the request was sent")
+        case .unauthorized:
+            "GitLab refused the token (401): it is invalid, expired or revoked"
+        case .forbidden(let message, let rotation):
+            "GitLab refused the request (403" + (message.map { ": \($0)" } ?? "") + ")"
+                + (rotation ? ": a token rotates itself only with the api or self_rotate scope" : ": the token lacks a scope this needs")
+        case .notAvailable(let status, let rotation):
+            "GitLab has no such endpoint (\(status)): the token is not a personal access token (group, project and deploy tokens cannot do this), or GitLab is too old"
+                + (rotation ? " (rotating a token by itself needs GitLab 16.10 or later)" : " (GitLab 15.5 or later)")
+        case .rateLimited(let retryAfter):
+            "GitLab is rate-limiting requests (429)" + (retryAfter.map { ": try again in \($0) s" } ?? ": try again later")
+        case .badRequest(let message):
+            "GitLab refused the request (400)" + (message.map { ": \($0)" } ?? "")
+        case .server(let status, let message, _):
+            "GitLab failed (\(status))" + (message.map { ": \($0)" } ?? "")
+        case .unreadableAnswer(let status, _):
+            "GitLab's answer (\(status)) could not be read"
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import CCurl
+import TokenVault
+import TokenVaultGitLab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// HTTPS on libcurl. It earns its place over URLSession: on Linux, URLSession has no way to
+/// trust a private certificate authority (FoundationNetworking reads its CA setting on Android
+/// only), cannot tell whether a request that timed out was sent, and would link Foundation.
+///
+/// - HTTPS only, no redirects; certificates and host names are verified; `caFile` replaces the
+///   system's authorities.
+/// - Proxies as libcurl reads them from the environment: `https_proxy` (or `HTTPS_PROXY`),
+///   `all_proxy`, `no_proxy`.
+/// - The token goes in the `PRIVATE-TOKEN` header, built in wiped memory that libcurl reads in
+///   place; the answer is collected in wiped memory (at most 64 KiB).
+public struct CurlTransport: HTTPTransport {
+    public init() {
+        _ = Self.initialised
+    }
+
+    private static let initialised: Bool = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    }()
+
+    static let maximumAnswer = 64 * 1024
+
+    /// Collects the answer; libcurl's callbacks reach it through a pointer.
+    private final class Sink {
+        let buffer: UnsafeMutableRawBufferPointer
+        var count = 0
+        var overflow = false
+        var retryAfter: String?
+        init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+    }
+
+    public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+        guard let curl = curl_easy_init() else { throw .failed("libcurl could not start", sent: false) }
+        defer { curl_easy_cleanup(curl) }
+        var failure: TransportError?
+        var status = 0
+        var retryAfter: String?
+        let body = Secret.filling(maxCount: Self.maximumAnswer) { buffer in
+            let sink = Sink(buffer: buffer)
+            let result = withExtendedLifetime(sink) { () -> (CURLcode, Bool) in
+                Self.perform(curl, request, sink: Unmanaged.passUnretained(sink).toOpaque())
+            }
+            retryAfter = sink.retryAfter
+            if sink.overflow {
+                failure = .failed("the answer is larger than \(Self.maximumAnswer / 1024) KiB", sent: true)
+            } else if result.0 != CURLE_OK {
+                failure = Self.failure(result.0, curl: curl, sent: result.1)
+            } else {
+                var code = 0
+                _ = ccurl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &code)
+                status = code
+            }
+            return sink.count
+        }
+        if let failure { throw failure }
+        return HTTPResponse(status: status, body: body, retryAfter: retryAfter)
+    }
+
+    /// Runs the transfer. Returns libcurl's result and whether the request was sent.
+    private static func perform(_ curl: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: UnsafeMutableRawPointer) -> (CURLcode, Bool) {
+        // "PRIVATE-TOKEN: <token>" in guarded memory, handed to libcurl as a list node of our
+        // own (libcurl reads a header list in place and does not copy it).
+        let prefix = Array("PRIVATE-TOKEN: ".utf8)
+        let header = Secret.filling(maxCount: prefix.count + request.token.count + 1) { buffer in
+            buffer.copyBytes(from: prefix)
+            request.token.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[prefix.count...]).copyMemory(from: $0) }
+            buffer[prefix.count + request.token.count] = 0
+            return prefix.count + request.token.count + 1
+        }
+        return header.withUnsafeBytes { headerBytes in
+            var fixed = ["Accept: application/json", "User-Agent: TokenVault"]
+            if request.body != nil { fixed.append("Content-Type: application/json") }
+            let cStrings = fixed.map { strdup($0) }
+            defer { cStrings.forEach { free($0) } }
+            var nodes = [curl_slist](repeating: curl_slist(data: nil, next: nil), count: cStrings.count + 1)
+            return nodes.withUnsafeMutableBufferPointer { list -> (CURLcode, Bool) in
+                list[0].data = UnsafeMutablePointer(mutating: headerBytes.baseAddress!.assumingMemoryBound(to: CChar.self))
+                for (i, string) in cStrings.enumerated() {
+                    list[i].next = list.baseAddress! + i + 1
+                    list[i + 1].data = string
+                }
+                list[cStrings.count].next = nil
+                var body = request.body ?? []
+                return body.withUnsafeMutableBytes { bodyBytes -> (CURLcode, Bool) in
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_URL, request.url)
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_PROTOCOLS_STR, "https")
+                    _ = ccurl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
+                    _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
+                    _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
+                    if let caFile = request.caFile { _ = ccurl_setopt_pointer(curl, CURLOPT_CAINFO, caFile) }
+                    _ = ccurl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, min(10, request.timeout))
+                    _ = ccurl_setopt_long(curl, CURLOPT_TIMEOUT, request.timeout)
+                    _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, list.baseAddress)
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+                    if request.method == .post {
+                        _ = ccurl_setopt_long(curl, CURLOPT_POST, 1)
+                        _ = ccurl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
+                        // Copied by libcurl (the body is never a secret).
+                        if let base = bodyBytes.baseAddress, bodyBytes.count > 0 {
+                            _ = ccurl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, base)
+                        } else {
+                            _ = ccurl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, "")
+                        }
+                    }
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_WRITEDATA, sink)
+                    _ = ccurl_setopt_write(curl, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+                        guard let data, let context else { return 0 }
+                        let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+                        let length = size * count
+                        guard sink.count + length <= sink.buffer.count else { sink.overflow = true; return 0 }
+                        UnsafeMutableRawBufferPointer(rebasing: sink.buffer[sink.count..<(sink.count + length)])
+                            .copyMemory(from: UnsafeRawBufferPointer(start: data, count: length))
+                        sink.count += length
+                        return length
+                    }
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_HEADERDATA, sink)
+                    _ = ccurl_setopt_write(curl, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+                        guard let data, let context else { return 0 }
+                        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                        if line.lowercased().hasPrefix("retry-after:") {
+                            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+                            sink.retryAfter = String(line.dropFirst(12).filter { $0.isNumber || $0 == " " }.prefix(16))
+                                .trimmingCharacters(in: " ")
+                        }
+                        return size * count
+                    }
+                    let result = curl_easy_perform(curl)
+                    // The request's bytes went out: GitLab may have acted on it.
+                    var sent = 0
+                    _ = ccurl_getinfo_long(curl, CURLINFO_REQUEST_SIZE, &sent)
+                    // libcurl's own copies are not ours to wipe; the list and the header are.
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, nil)
+                    return (result, sent > 0)
+                }
+            }
+        }
+    }
+
+    private static func failure(_ code: CURLcode, curl: UnsafeMutableRawPointer, sent: Bool) -> TransportError {
+        let detail = String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_UNSUPPORTED_PROTOCOL,
+             CURLE_URL_MALFORMAT:
+            return .cannotConnect(detail)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return sent ? .failed(detail, sent: true) : .tls(detail)
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timeout(sent: sent)
+        default:
+            return .failed(detail, sent: sent)
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let first = s.first, set.contains(first) { s.removeFirst() }
+        while let last = s.last, set.contains(last) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,70 @@
+import TokenVaultGitLab
+import VaultSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// GitLab's API, reachable only from `tokenvault-gitlab`: that program runs the same command
+/// line with an HTTPS transport (libcurl); `vault` has none, links no HTTP stack, and hands the
+/// commands that need one (`vault gitlab ...`, `vault check --online`) to that program.
+enum Online {
+    /// Set once, by the program's main, before anything else runs.
+    nonisolated(unsafe) static var transport: (any HTTPTransport)?
+
+    static let program = "tokenvault-gitlab"
+
+    /// Whether these arguments name a command that talks to GitLab.
+    static func needed(_ arguments: [String]) -> Bool {
+        let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if withValue.contains(argument) { index += 2; continue }
+            if argument.hasPrefix("-") { index += 1; continue }
+            if argument == "gitlab" { return true }
+            if argument == "check" { return arguments[(index + 1)...].contains("--online") }
+            return false
+        }
+        return false
+    }
+
+    /// Replaces this process with `tokenvault-gitlab` and the same arguments, in the environment
+    /// this process started with. Returns only when that program cannot be run.
+    static func handOff(_ arguments: [String]) -> CLIError {
+        var candidates: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let folder = String(exe[..<(exe.lastIndex(of: "/") ?? exe.startIndex)])
+            candidates = [folder + "/../libexec/tokenvault/" + program, folder + "/" + program]
+        }
+        guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            return .failed("GitLab's commands need \(program), which is not installed beside vault",
+                           hint: "reinstall TokenVault (make install puts it in PREFIX/libexec/tokenvault)")
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = Environment.current.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        execve(path, argv, envp)
+        return .failed("cannot run \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Holds back the signals that stop a program (Ctrl-C, `kill`, a closed terminal) while a
+/// rotation's answer is awaited and stored: they take effect once it is stored. (SIGKILL cannot
+/// be held back: the vault's mark then says that a rotation was asked for.)
+enum Signals {
+    static func deferStops() -> sigset_t {
+        var stops = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&stops)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stops, signal) }
+        sigprocmask(SIG_BLOCK, &stops, &previous)
+        return previous
+    }
+
+    static func restore(_ previous: sigset_t) {
+        var previous = previous
+        sigprocmask(SIG_SETMASK, &previous, nil)
+    }
+}

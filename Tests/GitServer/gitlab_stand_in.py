@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""A stand-in for GitLab in the tests: HTTPS on 127.0.0.1, the three personal access token
+endpoints as GitLab documents them, and git over HTTP(S) for the same tokens.
+
+    gitlab_stand_in.py CERT KEY STATE LOG [REPOS]
+
+STATE is a JSON file the server reads at start and rewrites after every change:
+  {"tokens": {"<token>": {"id": 1, "name": "ci", "scopes": ["api"], "expires_at": "2027-01-01",
+                          "revoked": false, "family": 1}},
+   "mode": {"rotate": "ok" | "500" | "delay" | "404" | "429" | "hold"}, "delay": 3}
+LOG gets one JSON line per request: method, path, query, headers, body (the test searches it for
+the token). REPOS, when given, holds bare repositories served to git behind Basic auth, where
+any active token is accepted as the password.
+
+Behaviour, as GitLab's REST API documents it (personal_access_tokens):
+  GET    /api/v4/personal_access_tokens/self          200 the token; 401 unknown, revoked or expired
+  POST   /api/v4/personal_access_tokens/self/rotate   200 a new token (the old one revoked);
+         401 for a revoked token, which also revokes every token of its family; 403 without the
+         api or self_rotate scope; expires_at from the JSON body or the query, else a week
+  DELETE /api/v4/personal_access_tokens/self          204, the token revoked
+Modes for rotate: "500" revokes the old token, then fails; "delay" rotates, then answers after
+STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, then creates
+STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
+"429" rate-limited.
+
+The first line printed is the port. The server stops by itself after 10 minutes.
+"""
+import base64
+import datetime
+import json
+import os
+import secrets
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # No __pycache__ beside the tests.
+import git_cgi  # noqa: E402
+
+CERT, KEY, STATE, LOG = sys.argv[1:5]
+REPOS = sys.argv[5] if len(sys.argv) > 5 else None
+lock = threading.Lock()
+with open(STATE) as f:
+    state = json.load(f)
+state.setdefault("mode", {})
+
+
+def save():
+    with open(STATE + ".tmp", "w") as f:
+        json.dump(state, f)
+    os.replace(STATE + ".tmp", STATE)
+
+
+def today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def active(info):
+    if info["revoked"]:
+        return False
+    expires = info.get("expires_at")
+    return expires is None or datetime.date.fromisoformat(expires) > today()
+
+
+def public(info):
+    return {"id": info["id"], "name": info["name"], "revoked": info["revoked"],
+            "created_at": "2026-01-01T00:00:00.000Z", "scopes": info["scopes"], "user_id": 1,
+            "last_used_at": None, "active": active(info), "expires_at": info.get("expires_at")}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def record(self, body):
+        path, _, query = self.path.partition("?")
+        entry = {"method": self.command, "path": path, "query": query,
+                 "headers": [[k, v] for k, v in self.headers.items()], "body": body.decode(errors="replace")}
+        with lock, open(LOG, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def answer(self, status, payload=None, headers=()):
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def handle_any(self):
+        body = self.body()
+        self.record(body)
+        path, _, query = self.path.partition("?")
+        if not path.startswith("/api/"):
+            return self.git(path, query, body)
+        token = self.headers.get("PRIVATE-TOKEN", "")
+        with lock:
+            info = state["tokens"].get(token)
+            if path == "/api/v4/personal_access_tokens/self" and self.command == "GET":
+                if info is None or not active(info):
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                return self.answer(200, public(info))
+            if path == "/api/v4/personal_access_tokens/self" and self.command == "DELETE":
+                if info is None or not active(info):
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                info["revoked"] = True
+                save()
+                return self.answer(204)
+            if path == "/api/v4/personal_access_tokens/self/rotate" and self.command == "POST":
+                mode = state["mode"].get("rotate", "ok")
+                if mode == "404":
+                    return self.answer(404, {"error": "404 Not Found"})
+                if mode == "429":
+                    return self.answer(429, {"message": "Retry later"}, [("Retry-After", "30")])
+                if info is None:
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                if info["revoked"]:
+                    # Reuse of a rotated token: GitLab revokes the whole family.
+                    for other in state["tokens"].values():
+                        if other["family"] == info["family"]:
+                            other["revoked"] = True
+                    save()
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                if not active(info):
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                if "api" not in info["scopes"] and "self_rotate" not in info["scopes"]:
+                    return self.answer(403, {"error": "insufficient_scope",
+                                             "error_description": "The request requires higher privileges than provided by the access token."})
+                expires = urllib.parse.parse_qs(query).get("expires_at", [None])[0]
+                if body:
+                    expires = json.loads(body).get("expires_at", expires)
+                if expires is None:
+                    expires = (today() + datetime.timedelta(days=7)).isoformat()
+                info["revoked"] = True
+                if mode == "500":
+                    save()
+                    return self.answer(500, {"message": "500 Internal Server Error"})
+                new = "glpat-" + secrets.token_urlsafe(15).replace("-", "x").replace("_", "y")
+                created = dict(info, id=max(t["id"] for t in state["tokens"].values()) + 1,
+                               revoked=False, expires_at=expires)
+                state["tokens"][new] = created
+                save()
+                reply = dict(public(created), token=new)
+            else:
+                return self.answer(404, {"error": "404 Not Found"})
+        if mode == "delay":
+            time.sleep(state.get("delay", 3))
+        self.answer(200, reply)
+        if mode == "hold":
+            open(STATE + ".answered", "w").close()
+            time.sleep(30)
+
+    def git(self, path, query, body):
+        header = self.headers.get("Authorization", "")
+        password = ""
+        if header.startswith("Basic "):
+            password = base64.b64decode(header[6:]).decode().partition(":")[2]
+        with lock:
+            info = state["tokens"].get(password)
+            ok = REPOS is not None and info is not None and active(info)
+        if not ok:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="gitlab-stand-in"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        git_cgi.serve(self, REPOS, path, query, body, "user")
+
+    do_GET = handle_any
+    do_POST = handle_any
+    do_DELETE = handle_any
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(CERT, KEY)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+threading.Timer(600, server.shutdown).start()
+server.serve_forever()
