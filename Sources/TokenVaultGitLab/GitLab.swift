@@ -112,7 +112,8 @@ public struct GitLab: Sendable {
             }
         }
         guard let text, !text.isEmpty else { return nil }
-        let clean = String(text.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) }.prefix(200))
+        // No control characters (a terminal's escape sequences among them).
+        let clean = String(text.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? " " : Character($0) }.prefix(200))
         return Redaction.redact(clean)
     }
 }

@@ -286,6 +286,48 @@ final class GitLabWorld: @unchecked Sendable {
         #expect(r.out.contains("error   ci: revoked at GitLab"))
     }
 
+    /// `https_proxy` is honoured: the request goes through the proxy (a CONNECT tunnel, so TLS
+    /// still ends at GitLab).
+    @Test func theProxyFromTheEnvironmentIsUsed() throws {
+        let world = try GitLabWorld()
+        world.addEntry()
+        let connects = world.folder + "/connects.txt"
+        let proxy = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import socket, sys, threading
+            listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(8)
+            print(listener.getsockname()[1], flush=True)
+            def pipe(a, b):
+                try:
+                    while True:
+                        data = a.recv(65536)
+                        if not data: break
+                        b.sendall(data)
+                except OSError: pass
+                for s in (a, b):
+                    try: s.shutdown(socket.SHUT_RDWR)
+                    except OSError: pass
+            while True:
+                client, _ = listener.accept()
+                head = b""
+                while b"\\r\\n\\r\\n" not in head:
+                    chunk = client.recv(4096)
+                    if not chunk: break
+                    head += chunk
+                line = head.split(b"\\r\\n")[0].decode()
+                open(sys.argv[1], "a").write(line + "\\n")
+                host, port = line.split()[1].rsplit(":", 1)
+                upstream = socket.create_connection((host, int(port)))
+                client.sendall(b"HTTP/1.1 200 Connection established\\r\\n\\r\\n")
+                threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+            """, connects], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(Int(proxy.firstLine) != nil)
+        let r = world.gitlab(["verify", "ci"], env: ["https_proxy": "http://127.0.0.1:\(proxy.firstLine)"])
+        #expect(r.status == 0, "\(r.err)")
+        let seen = (try? String(contentsOfFile: connects, encoding: .utf8)) ?? ""
+        #expect(seen == "CONNECT 127.0.0.1:\(world.port) HTTP/1.1\n", "\(seen)")
+    }
+
     /// Every request the stand-in received carried the token in the PRIVATE-TOKEN header, and
     /// nowhere else: not in the path, the query, the body or another header.
     @Test func theTokenTravelsOnlyInThePrivateTokenHeader() throws {
