@@ -19,3 +19,7 @@ static inline CURLcode ccurl_setopt_debug(CURL *curl, ccurl_debug_callback callb
 static inline CURLcode ccurl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }
+typedef int (*ccurl_prereq_callback)(void *context, char *primary_ip, char *local_ip, int primary_port, int local_port);
+static inline CURLcode ccurl_setopt_prereq(CURL *curl, ccurl_prereq_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, callback);
+}

@@ -426,6 +426,18 @@ public final class Vault: Sendable {
         return (selection, secret)
     }
 
+    /// The token, read for `purpose` (for example "read for gitlab verify"): recorded in the
+    /// activity log under that name, but not as a use (the last-used time, which `vault check`
+    /// reads to find unused tokens, stays as it was).
+    public func secret(named name: String, for purpose: String) throws(VaultError) -> Secret {
+        let (secret, lookup) = try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            return (try Self.openSecret(row, keys: keys).current, row.lookup)
+        }
+        try recordRead(name, lookup: lookup, action: purpose, origin: state.withLock { $0.origin }, isUse: false)
+        return secret
+    }
+
     /// The tokens an entry held before its current one, newest first, with when each was
     /// replaced.
     public func history(of name: String) throws(VaultError) -> [SecretVersion] {
@@ -483,7 +495,8 @@ public final class Vault: Sendable {
 
     /// Records a read in the activity log, with the entry's last-used time, in one small write
     /// that waits neither for the disk nor, at exit, for a checkpoint.
-    private func recordRead(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin) throws(VaultError) {
+    private func recordRead(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin,
+                            isUse: Bool = true) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
@@ -501,7 +514,7 @@ public final class Vault: Sendable {
                 try ActivityLog.append(db, keys: keys, manifest: manifest, action: action, entry: name, origin: origin)
                 // The entry may have been removed since it was read: then no last-used time.
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
-                if try exists.step() {
+                if isUse, try exists.step() {
                     let now = Timestamp.now()
                     try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
                         .run([.blob(lookup), .blob(try Self.sealUsage(now, lookup: lookup, keys: keys))])

@@ -49,11 +49,16 @@ public struct GitLab: Sendable {
         if let expires { body = Array("{\"expires_at\":\"\(expires.dateString)\"}".utf8) }
         let response = try send(.post, "/api/v4/personal_access_tokens/self/rotate", token: token, body: body, operation: .rotate)
         return try response.body.withUnsafeBytes { bytes throws(GitLabError) in
-            // GitLab rotated the token: from here on, a failure loses the new token.
-            guard let json = try? JSONValue.parse(bytes), case .string(let range, let escaped)? = json["token"], !escaped, !range.isEmpty else {
+            // GitLab rotated the token: from here on, a failure loses the new token. Only a
+            // token shaped like one is stored (printable ASCII, no spaces).
+            guard let json = try? JSONValue.parse(bytes), case .string(let range, let escaped)? = json["token"], !escaped,
+                  (8...1024).contains(range.count), bytes[range].allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw GitLabError.unreadableAnswer(status: response.status, acted: true)
             }
-            let info = try Self.info(bytes, status: response.status)
+            let info: TokenInfo
+            do { info = try Self.info(bytes, status: response.status) } catch {
+                throw GitLabError.unreadableAnswer(status: response.status, acted: true)
+            }
             return (info, Secret(copying: UnsafeRawBufferPointer(rebasing: bytes[range])))
         }
     }
@@ -69,6 +74,10 @@ public struct GitLab: Sendable {
 
     private func send(_ method: HTTPRequest.Method, _ path: String, token: Secret, body: [UInt8]? = nil,
                       operation: Operation) throws(GitLabError) -> HTTPResponse {
+        // A header value cannot hold a line break (or a NUL): such a token is refused unsent.
+        guard !token.isEmpty, token.withUnsafeBytes({ !$0.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0 } }) else {
+            throw .unusableToken
+        }
         let request = HTTPRequest(method: method, url: base + path, token: token, body: body, caFile: caFile, timeout: timeout)
         let response: HTTPResponse
         do {
@@ -86,18 +95,22 @@ public struct GitLab: Sendable {
     }
 
     static func info(_ bytes: UnsafeRawBufferPointer, status: Int) throws(GitLabError) -> TokenInfo {
-        guard let json = try? JSONValue.parse(bytes), case .object = json else {
+        // A token's description, or not GitLab's answer at all (a proxy's or a sign-in page's
+        // 200): then nothing is concluded from it.
+        guard let json = try? JSONValue.parse(bytes), case .object = json, case .array(let items)? = json["scopes"],
+              case .bool(let active)? = json["active"], case .number(let n)? = json["id"], let id = Int64(exactly: n) else {
             throw GitLabError.unreadableAnswer(status: status, acted: false)
         }
-        var scopes: [String] = []
-        if case .array(let items)? = json["scopes"] { scopes = items.compactMap { $0.string(in: bytes) } }
-        var id: Int64?
-        if case .number(let n)? = json["id"], let exact = Int64(exactly: n) { id = exact }
-        func flag(_ key: String) -> Bool? { if case .bool(let b)? = json[key] { return b } else { return nil } }
-        return TokenInfo(id: id, name: json["name"]?.string(in: bytes), scopes: scopes,
+        // Scopes are words of GitLab's: anything else (a terminal's escape sequences) is dropped.
+        let scopes = items.compactMap { $0.string(in: bytes) }.filter { scope in
+            !scope.isEmpty && scope.utf8.count <= 64 && scope.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
+        }
+        var revoked = false
+        if case .bool(let b)? = json["revoked"] { revoked = b }
+        return TokenInfo(id: id, name: json["name"]?.string(in: bytes).map(Self.printable), scopes: scopes,
                          expires: json["expires_at"]?.string(in: bytes).flatMap { Timestamp(date: String($0.prefix(10))) },
-                         active: flag("active") ?? false, revoked: flag("revoked") ?? false,
-                         lastUsed: json["last_used_at"]?.string(in: bytes))
+                         active: active, revoked: revoked,
+                         lastUsed: json["last_used_at"]?.string(in: bytes).map(Self.printable))
     }
 
     /// GitLab's own words from an error answer (`message` or `error`), cut short and with
@@ -112,9 +125,18 @@ public struct GitLab: Sendable {
             }
         }
         guard let text, !text.isEmpty else { return nil }
-        // No control characters (a terminal's escape sequences among them).
-        let clean = String(text.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? " " : Character($0) }.prefix(200))
-        return Redaction.redact(clean)
+        return Redaction.redact(printable(String(text.prefix(200))))
+    }
+
+    /// Text from GitLab, fit to print: every control or format character (escape sequences,
+    /// C1 controls, bidirectional overrides) becomes a space.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator: " "
+            default: scalar
+            }
+        }))
     }
 }
 
@@ -136,6 +158,8 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
     case badRequest(String?)
     case server(status: Int, String?, acted: Bool)
     case unreadableAnswer(status: Int, acted: Bool)
+    /// The stored token holds a line break or a NUL: it cannot go in a header.
+    case unusableToken
 
     init(_ error: TransportError, host: String) {
         switch error {
@@ -195,7 +219,9 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
         case .server(let status, let message, _):
             "GitLab failed (\(status))" + (message.map { ": \($0)" } ?? "")
         case .unreadableAnswer(let status, _):
-            "GitLab's answer (\(status)) could not be read"
+            "GitLab's answer (\(status)) could not be read (is a proxy or a sign-in page answering for GitLab?)"
+        case .unusableToken:
+            "the stored token holds a line break or a NUL, so it cannot be sent: nothing was sent"
         }
     }
 }

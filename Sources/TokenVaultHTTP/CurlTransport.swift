@@ -21,7 +21,9 @@ public struct CurlTransport: HTTPTransport {
     }
 
     private static let initialised: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+        // OpenSSL would write the TLS session's keys to this file.
+        unsetenv("SSLKEYLOGFILE")
+        return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 
     static let maximumAnswer = 64 * 1024
@@ -32,6 +34,9 @@ public struct CurlTransport: HTTPTransport {
         var count = 0
         var overflow = false
         var retryAfter: String?
+        /// Set when the connection to GitLab is up (through any proxy, TLS done) and the request
+        /// is about to go: from then on, GitLab may have acted on it.
+        var sending = false
         init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
     }
 
@@ -43,14 +48,14 @@ public struct CurlTransport: HTTPTransport {
         var retryAfter: String?
         let body = Secret.filling(maxCount: Self.maximumAnswer) { buffer in
             let sink = Sink(buffer: buffer)
-            let result = withExtendedLifetime(sink) { () -> (CURLcode, Bool) in
+            let result = withExtendedLifetime(sink) { () -> CURLcode in
                 Self.perform(curl, request, sink: Unmanaged.passUnretained(sink).toOpaque())
             }
             retryAfter = sink.retryAfter
             if sink.overflow {
                 failure = .failed("the answer is larger than \(Self.maximumAnswer / 1024) KiB", sent: true)
-            } else if result.0 != CURLE_OK {
-                failure = Self.failure(result.0, curl: curl, sent: result.1)
+            } else if result != CURLE_OK {
+                failure = Self.failure(result, sent: sink.sending)
             } else {
                 var code = 0
                 _ = ccurl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &code)
@@ -62,8 +67,8 @@ public struct CurlTransport: HTTPTransport {
         return HTTPResponse(status: status, body: body, retryAfter: retryAfter)
     }
 
-    /// Runs the transfer. Returns libcurl's result and whether the request was sent.
-    private static func perform(_ curl: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: UnsafeMutableRawPointer) -> (CURLcode, Bool) {
+    /// Runs the transfer.
+    private static func perform(_ curl: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: UnsafeMutableRawPointer) -> CURLcode {
         // "PRIVATE-TOKEN: <token>" in guarded memory, handed to libcurl as a list node of our
         // own (libcurl reads a header list in place and does not copy it).
         let prefix = Array("PRIVATE-TOKEN: ".utf8)
@@ -79,7 +84,7 @@ public struct CurlTransport: HTTPTransport {
             let cStrings = fixed.map { strdup($0) }
             defer { cStrings.forEach { free($0) } }
             var nodes = [curl_slist](repeating: curl_slist(data: nil, next: nil), count: cStrings.count + 1)
-            return nodes.withUnsafeMutableBufferPointer { list -> (CURLcode, Bool) in
+            return nodes.withUnsafeMutableBufferPointer { list -> CURLcode in
                 list[0].data = UnsafeMutablePointer(mutating: headerBytes.baseAddress!.assumingMemoryBound(to: CChar.self))
                 for (i, string) in cStrings.enumerated() {
                     list[i].next = list.baseAddress! + i + 1
@@ -87,13 +92,24 @@ public struct CurlTransport: HTTPTransport {
                 }
                 list[cStrings.count].next = nil
                 var body = request.body ?? []
-                return body.withUnsafeMutableBytes { bodyBytes -> (CURLcode, Bool) in
+                return body.withUnsafeMutableBytes { bodyBytes -> CURLcode in
                     _ = ccurl_setopt_pointer(curl, CURLOPT_URL, request.url)
                     _ = ccurl_setopt_pointer(curl, CURLOPT_PROTOCOLS_STR, "https")
                     _ = ccurl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
                     _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
                     _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
-                    if let caFile = request.caFile { _ = ccurl_setopt_pointer(curl, CURLOPT_CAINFO, caFile) }
+                    if let caFile = request.caFile {
+                        // Only these authorities: not the system's folder of them as well.
+                        _ = ccurl_setopt_pointer(curl, CURLOPT_CAINFO, caFile)
+                        _ = ccurl_setopt_pointer(curl, CURLOPT_CAPATH, nil)
+                    }
+                    // Headers go to GitLab only, never to a proxy's CONNECT.
+                    _ = ccurl_setopt_long(curl, CURLOPT_HEADEROPT, Int(CURLHEADER_SEPARATE))
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_PREREQDATA, sink)
+                    _ = ccurl_setopt_prereq(curl) { context, _, _, _, _ in
+                        if let context { Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().sending = true }
+                        return 0  // CURL_PREREQFUNC_OK
+                    }
                     _ = ccurl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, min(10, request.timeout))
                     _ = ccurl_setopt_long(curl, CURLOPT_TIMEOUT, request.timeout)
                     _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
@@ -126,24 +142,22 @@ public struct CurlTransport: HTTPTransport {
                         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
                         if line.lowercased().hasPrefix("retry-after:") {
                             let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
-                            sink.retryAfter = String(line.dropFirst(12).filter { $0.isNumber || $0 == " " }.prefix(16))
-                                .trimmingCharacters(in: " ")
+                            // Seconds; a date is not repeated (the message then says "later").
+                            let value = line.dropFirst(12).trimmingCharacters(in: " \r\n")
+                            if !value.isEmpty, value.count <= 9, value.allSatisfy({ $0.isASCII && $0.isNumber }) { sink.retryAfter = value }
                         }
                         return size * count
                     }
                     let result = curl_easy_perform(curl)
-                    // The request's bytes went out: GitLab may have acted on it.
-                    var sent = 0
-                    _ = ccurl_getinfo_long(curl, CURLINFO_REQUEST_SIZE, &sent)
                     // libcurl's own copies are not ours to wipe; the list and the header are.
                     _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, nil)
-                    return (result, sent > 0)
+                    return result
                 }
             }
         }
     }
 
-    private static func failure(_ code: CURLcode, curl: UnsafeMutableRawPointer, sent: Bool) -> TransportError {
+    private static func failure(_ code: CURLcode, sent: Bool) -> TransportError {
         let detail = String(cString: curl_easy_strerror(code))
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_UNSUPPORTED_PROTOCOL,
@@ -160,7 +174,7 @@ public struct CurlTransport: HTTPTransport {
     }
 }
 
-extension String {
+extension StringProtocol {
     fileprivate func trimmingCharacters(in set: String) -> String {
         var s = Substring(self)
         while let first = s.first, set.contains(first) { s.removeFirst() }

@@ -21,7 +21,8 @@ Behaviour, as GitLab's REST API documents it (personal_access_tokens):
 Modes for rotate: "500" revokes the old token, then fails; "delay" rotates, then answers after
 STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, then creates
 STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
-"429" rate-limited.
+"429" rate-limited; "401" refuses the token; "badtoken" rotates but answers a malformed token.
+Mode "self": "empty" answers GET self with an empty object (not GitLab's answer).
 
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
@@ -110,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             info = state["tokens"].get(token)
             if path == "/api/v4/personal_access_tokens/self" and self.command == "GET":
+                if state["mode"].get("self") == "empty":
+                    return self.answer(200, {})
                 if info is None or not active(info):
                     return self.answer(401, {"message": "401 Unauthorized"})
                 return self.answer(200, public(info))
@@ -125,6 +128,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.answer(404, {"error": "404 Not Found"})
                 if mode == "429":
                     return self.answer(429, {"message": "Retry later"}, [("Retry-After", "30")])
+                if mode == "401":
+                    return self.answer(401, {"message": "401 Unauthorized"})
                 if info is None:
                     return self.answer(401, {"message": "401 Unauthorized"})
                 if info["revoked"]:
@@ -153,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
                                revoked=False, expires_at=expires)
                 state["tokens"][new] = created
                 save()
-                reply = dict(public(created), token=new)
+                reply = dict(public(created), token="x y\u007f" if mode == "badtoken" else new)
             else:
                 return self.answer(404, {"error": "404 Not Found"})
         if mode == "delay":

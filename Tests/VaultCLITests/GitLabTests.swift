@@ -286,6 +286,96 @@ final class GitLabWorld: @unchecked Sendable {
         #expect(r.out.contains("error   ci: revoked at GitLab"))
     }
 
+    /// Two rotations at once: the second finds the first's mark and stops, so GitLab never
+    /// sees a rotation with an already revoked token (which would revoke the new one too).
+    @Test func concurrentRotationsSendOneRequest() throws {
+        let world = try GitLabWorld(mode: ["rotate": "delay"], delay: 2)
+        world.addEntry()
+        let first = BackgroundProcess(["/bin/sh", "-c", "echo started; exec \"$0\" gitlab rotate ci --ca-file \"$1\" --timeout 20 2>/dev/null",
+                                       Binary.path("vault"), world.caFile], environment: world.cli.environment)
+        #expect(first.firstLine == "started")
+        let rotations = { try world.requests().filter { $0["path"] as? String == "/api/v4/personal_access_tokens/self/rotate" }.count }
+        for _ in 0..<300 where (try? rotations()) == 0 { usleep(10_000) }
+        let second = world.gitlab(["rotate", "ci"])
+        #expect(second.status == 1)
+        #expect(second.err.contains("did not finish") || second.err.contains("under way"), "\(second.err)")
+        var status: Int32 = 0
+        waitpid(first.pid, &status, 0)
+        #expect(try rotations() == 1)
+        let new = try #require(try world.tokens().first { $0.key != GitLabWorld.token }?.key)
+        #expect(try world.tokens()[new]?["revoked"] as? Bool == false)
+        #expect(world.cli.vault(["get", "ci"]).out == new + "\n")
+    }
+
+    @Test func aRotationGitLabRefusesMarksTheTokenRevoked() throws {
+        let world = try GitLabWorld(mode: ["rotate": "401"])
+        world.addEntry()
+        let r = world.gitlab(["rotate", "ci"])
+        #expect(r.status == 1)
+        #expect(r.err.contains("the token is revoked (marked so)"), "\(r.err)")
+        #expect(try world.entry()["revoked"] is String)
+        #expect(try world.entry()["rotation_started"] is NSNull)
+    }
+
+    @Test func aMalformedAnswerIsNeitherStoredNorTrusted() throws {
+        let world = try GitLabWorld(mode: ["rotate": "badtoken"])
+        world.addEntry()
+        let r = world.gitlab(["rotate", "ci"])
+        #expect(r.status == 1)
+        #expect(r.err.contains("could not be read"))
+        #expect(r.err.contains("may already be revoked"))
+        #expect(world.cli.vault(["get", "ci"]).out == GitLabWorld.token + "\n")
+        #expect(try world.entry()["rotation_started"] is String)
+
+        let empty = try GitLabWorld(mode: ["self": "empty"])
+        empty.addEntry()
+        let verified = empty.gitlab(["verify", "ci"])
+        #expect(verified.status == 1)
+        #expect(verified.err.contains("could not be read"))
+        #expect(try empty.entry()["revoked"] is NSNull)
+    }
+
+    /// What GitLab sends is data: scopes that are not GitLab words, and control characters in
+    /// its messages, never reach the terminal or the vault.
+    @Test func gitLabsTextCannotDriveTheTerminal() throws {
+        let world = try GitLabWorld(tokens: [GitLabWorld.token: ["scopes": ["api", "read\u{1B}]0;pwned\u{07}\u{1B}[2J"], "expires_at": "2099-01-31"]])
+        world.addEntry()
+        let r = world.gitlab(["verify", "ci"])
+        #expect(r.status == 0)
+        #expect(!r.out.contains("\u{1B}"))
+        #expect(try world.entry()["scopes"] as? [String] == ["api"])
+        #expect(!world.cli.vault(["list"]).out.contains("\u{1B}"))
+    }
+
+    /// Talking to GitLab is not a use of the token: `vault check` can still find it unused.
+    @Test func gitLabsCommandsDoNotCountAsUses() throws {
+        let world = try GitLabWorld()
+        world.addEntry()
+        #expect(world.gitlab(["verify", "ci"]).status == 0)
+        #expect(try world.entry()["last_used"] is NSNull)
+        #expect(world.cli.vault(["log", "ci"]).out.contains("read for gitlab verify"))
+    }
+
+    /// SIGTERM while GitLab's answer is awaited waits until the outcome is stored and said.
+    @Test func aStopSignalWaitsForTheOutcome() throws {
+        let world = try GitLabWorld(mode: ["rotate": "delay"], delay: 3)
+        world.addEntry()
+        let err = world.folder + "/err.txt"
+        let script = """
+            "$0" gitlab rotate ci --ca-file "$1" --timeout 2 2>"$2" &
+            pid=$!
+            sleep 1
+            kill -TERM $pid
+            wait $pid
+            echo $?
+            """
+        let r = run(["/bin/sh", "-c", script, Binary.path("vault"), world.caFile, err], environment: world.cli.environment, timeout: 30)
+        #expect(r.status == 0)
+        let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        #expect(said.contains("may already be revoked"), "\(said)")
+        #expect(try world.entry()["rotation_started"] is String)
+    }
+
     /// `https_proxy` is honoured: the request goes through the proxy (a CONNECT tunnel, so TLS
     /// still ends at GitLab).
     @Test func theProxyFromTheEnvironmentIsUsed() throws {
@@ -322,10 +412,14 @@ final class GitLabWorld: @unchecked Sendable {
                 threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
             """, connects], environment: ["PATH": "/usr/bin:/bin"])
         #expect(Int(proxy.firstLine) != nil)
-        let r = world.gitlab(["verify", "ci"], env: ["https_proxy": "http://127.0.0.1:\(proxy.firstLine)"])
+        let proxied: [String: String?] = ["https_proxy": "http://127.0.0.1:\(proxy.firstLine)"]
+        let r = world.gitlab(["verify", "ci"], env: proxied)
         #expect(r.status == 0, "\(r.err)")
+        // Through the proxy too, a TLS failure is one, before anything was sent.
+        let tls = world.cli.vault(["gitlab", "verify", "ci"], env: proxied)
+        #expect(tls.err.contains("the TLS connection"), "\(tls.err)")
         let seen = (try? String(contentsOfFile: connects, encoding: .utf8)) ?? ""
-        #expect(seen == "CONNECT 127.0.0.1:\(world.port) HTTP/1.1\n", "\(seen)")
+        #expect(seen == "CONNECT 127.0.0.1:\(world.port) HTTP/1.1\n" + "CONNECT 127.0.0.1:\(world.port) HTTP/1.1\n", "\(seen)")
     }
 
     /// Every request the stand-in received carried the token in the PRIVATE-TOKEN header, and

@@ -134,40 +134,66 @@ extension VaultCommand.GitLabCommand {
             }
             let newExpiry = try self.newExpiry(entry, vault: vault)
             let api = try session.gitlab(for: entry)
-            let token = try vault.get(name).secret
 
-            // First, what GitLab says of the token: rotating a revoked token would revoke its
-            // successor (which another machine may hold), so only a live one is rotated.
+            // Marked first, in one check-and-set (a concurrent rotation of the same entry finds
+            // the mark and stops: the second request would carry a revoked token, and GitLab
+            // would revoke the first one's new token too). The token is read after the mark,
+            // so it is the newest. A process stopped at any instant from here leaves the truth
+            // in the vault: a rotation asked for, outcome unknown until verified.
+            try vault.update(name, action: "rotate at GitLab: asked", detail: "new expiry \(newExpiry.dateString)") { e in
+                guard e.rotationStarted == nil, e.revoked == nil else {
+                    throw CLIError.failed("another rotation of '\(name)' is under way or did not finish",
+                                          hint: "vault gitlab verify \(name) finds out")
+                }
+                e.rotationStarted = .now()
+            }
+            let token = try vault.secret(named: name, for: "read for gitlab rotate")
+
+            // What GitLab says of the token: rotating a revoked token would revoke its successor
+            // (which another machine may hold), so only a live one is rotated.
             let info: GitLab.TokenInfo
             switch Result(catching: { () throws(GitLabError) in try api.verify(token) }) {
             case .success(let answer):
                 info = answer
             case .failure(.unauthorized):
+                try clearMark(vault, "not done: GitLab refuses the token")
                 throw CLIError.failed("GitLab refuses the token (401: revoked, expired or invalid): not rotating it",
                                       hint: "vault gitlab verify \(name) marks it; then create a new token in GitLab")
             case .failure(let error):
+                try clearMark(vault, "not done: \(error.description)")
                 throw CLIError.failed("\(error.description): nothing was rotated, the old token is unchanged")
             }
             guard info.active && !info.revoked else {
+                try clearMark(vault, "not done: the token is no longer active")
                 throw CLIError.failed("GitLab says the token is no longer active: not rotating it", hint: "vault gitlab verify \(name)")
             }
             if !info.scopes.contains("api") && !info.scopes.contains("self_rotate") {
+                try clearMark(vault, "not done: no api or self_rotate scope")
                 throw CLIError.failed("the token has neither the api nor the self_rotate scope, which GitLab requires to rotate a token by itself (it has: \(info.scopes.joined(separator: ",")))",
                                       hint: "create a new token in GitLab instead, and store it with: vault edit \(name) --secret")
             }
 
-            // Marked before the request, so that a process stopped at any instant leaves the
-            // truth in the vault: a rotation asked for, outcome unknown until verified.
-            try vault.update(name, action: "rotate at GitLab: asked", detail: "new expiry \(newExpiry.dateString)") { $0.rotationStarted = .now() }
+            // Ctrl-C, kill and a closed terminal wait until the outcome is stored and said.
             let stops = Signals.deferStops()
-            defer { Signals.restore(stops) }
-            let rotated: (info: GitLab.TokenInfo, token: Secret)
-            switch Result(catching: { () throws(GitLabError) in try api.rotate(token, expires: newExpiry) }) {
-            case .success(let answer): rotated = answer
-            case .failure(let error): try settleFailure(error, vault: vault)
+            let status: ExitStatus
+            do {
+                let rotated: (info: GitLab.TokenInfo, token: Secret)
+                switch Result(catching: { () throws(GitLabError) in try api.rotate(token, expires: newExpiry) }) {
+                case .success(let answer): rotated = answer
+                case .failure(let error): try settleFailure(error, vault: vault)
+                }
+                try store(rotated, vault: vault)
+                Output.note("rotated '\(name)' at GitLab: the new token expires on \(rotated.info.expires?.dateString ?? "?"); the old one is revoked, and kept in 'vault history \(name)'")
+                status = .success
+            } catch {
+                status = Output.report(error)
             }
-            try store(rotated, vault: vault)
-            Output.note("rotated '\(name)' at GitLab: the new token expires on \(rotated.info.expires?.dateString ?? "?"); the old one is revoked, and kept in 'vault history \(name)'")
+            Signals.restore(stops)
+            if status != .success { throw CLIError.exit(status) }
+        }
+
+        private func clearMark(_ vault: Vault, _ detail: String) throws {
+            try vault.update(name, action: "rotate at GitLab: not done", detail: detail) { $0.rotationStarted = nil }
         }
 
         /// The new token's expiry: what was asked, else the rotation period, at most 365 days.
@@ -209,6 +235,17 @@ extension VaultCommand.GitLabCommand {
         /// Reports a rotation that failed, and records what is known: nothing happened (the
         /// mark is cleared), or GitLab may have acted (the mark stays, for verify).
         func settleFailure(_ error: GitLabError, vault: Vault) throws -> Never {
+            if case .unauthorized = error {
+                // The token was refused: revoked (or expired) since it was checked a moment ago.
+                // If it had been rotated before, GitLab has now revoked its successor as well.
+                try vault.update(name, action: "rotate at GitLab: refused", detail: error.description) { e in
+                    e.rotationStarted = nil
+                    e.revoked = e.revoked ?? .now()
+                }
+                throw CLIError.failed(
+                    "\(error.description) when asked to rotate it: the token is revoked (marked so), and if it had been rotated elsewhere before, GitLab has now revoked that successor too",
+                    hint: "create a new token in GitLab and store it with 'vault edit \(name) --secret'")
+            }
             if error.mayHaveActed {
                 try vault.update(name, action: "rotate at GitLab: outcome unknown", detail: error.description) { _ in }
                 throw CLIError.failed(
@@ -256,7 +293,7 @@ extension VaultCommand.GitLabCommand {
                     throw CLIError.exit(.other)
                 }
             }
-            let token = try vault.get(name).secret
+            let token = try vault.secret(named: name, for: "read for gitlab revoke")
             switch Result(catching: { () throws(GitLabError) in try api.revoke(token) }) {
             case .success:
                 break
@@ -264,6 +301,9 @@ extension VaultCommand.GitLabCommand {
                 throw CLIError.failed("GitLab refuses the token (401): it is already revoked, expired or invalid; nothing changed",
                                       hint: "vault gitlab verify \(name) marks it; vault rm \(name) moves it to the trash")
             case .failure(let error):
+                if error.mayHaveActed {
+                    try vault.update(name, action: "revoke at GitLab: outcome unknown", detail: error.description) { _ in }
+                }
                 let state = error.mayHaveActed ? "the token may be revoked already" : "the token was not revoked"
                 throw CLIError.failed("\(error.description): \(state)", hint: "vault gitlab verify \(name)")
             }

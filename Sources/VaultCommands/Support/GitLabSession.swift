@@ -45,6 +45,12 @@ struct GitLabSession {
 
     /// The GitLab instance that issued the entry's token: the host of its URL.
     func gitlab(for entry: Entry) throws -> GitLab {
+        // Only a GitLab token goes to GitLab (a GitHub or other token would be sent to the host
+        // in a header it does not expect).
+        guard entry.kind == .gitlab else {
+            throw CLIError.usage("'\(entry.name)' is not a GitLab token (its kind is \(entry.kind.rawValue))",
+                                 hint: "if it is one: vault edit \(entry.name) --kind gitlab")
+        }
         guard let url = entry.url else {
             throw CLIError.usage("'\(entry.name)' has no URL, so its GitLab is unknown",
                                  hint: "vault edit \(entry.name) --url https://gitlab.example.com")
@@ -67,7 +73,7 @@ struct GitLabSession {
         let name = entry.name
         do {
             let gitlab = try gitlab(for: entry)
-            let token = try vault.get(name).secret
+            let token = try vault.secret(named: name, for: "read for gitlab verify")
             let info: GitLab.TokenInfo
             switch Result(catching: { () throws(GitLabError) in try gitlab.verify(token) }) {
             case .success(let answer): info = answer
