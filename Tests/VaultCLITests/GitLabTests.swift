@@ -361,15 +361,16 @@ final class GitLabWorld: @unchecked Sendable {
         let world = try GitLabWorld(mode: ["rotate": "delay"], delay: 3)
         world.addEntry()
         let err = world.folder + "/err.txt"
+        // The signal is sent once the rotation request has reached the stand-in.
         let script = """
             "$0" gitlab rotate ci --ca-file "$1" --timeout 2 2>"$2" &
             pid=$!
-            sleep 1
+            for i in $(seq 200); do grep -q self/rotate "$3" 2>/dev/null && break; sleep 0.05; done
             kill -TERM $pid
             wait $pid
             echo $?
             """
-        let r = run(["/bin/sh", "-c", script, Binary.path("vault"), world.caFile, err], environment: world.cli.environment, timeout: 30)
+        let r = run(["/bin/sh", "-c", script, Binary.path("vault"), world.caFile, err, world.log], environment: world.cli.environment, timeout: 30)
         #expect(r.status == 0)
         let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
         #expect(said.contains("may already be revoked"), "\(said)")
