@@ -199,7 +199,7 @@ final class GitLabWorld: @unchecked Sendable {
         let rotate = BackgroundProcess(["/bin/sh", "-c", "echo started; exec \"$0\" gitlab rotate ci --ca-file \"$1\"",
                                         Binary.path("vault"), world.caFile], environment: world.cli.environment)
         #expect(rotate.firstLine == "started")
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: world.state + ".answered") { usleep(10_000) }
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: world.state + ".answered") { usleep(10_000) }
         kill(rotate.pid, SIGKILL)
         var status: Int32 = 0
         waitpid(rotate.pid, &status, 0)
@@ -295,7 +295,7 @@ final class GitLabWorld: @unchecked Sendable {
                                        Binary.path("vault"), world.caFile], environment: world.cli.environment)
         #expect(first.firstLine == "started")
         let rotations = { try world.requests().filter { $0["path"] as? String == "/api/v4/personal_access_tokens/self/rotate" }.count }
-        for _ in 0..<300 where (try? rotations()) == 0 { usleep(10_000) }
+        for _ in 0..<1000 where (try? rotations()) == 0 { usleep(10_000) }
         let second = world.gitlab(["rotate", "ci"])
         #expect(second.status == 1)
         #expect(second.err.contains("did not finish") || second.err.contains("under way"), "\(second.err)")
