@@ -54,12 +54,16 @@ public struct CurlTransport: HTTPTransport {
             retryAfter = sink.retryAfter
             if sink.overflow {
                 failure = .failed("the answer is larger than \(Self.maximumAnswer / 1024) KiB", sent: true)
-            } else if result != CURLE_OK {
-                failure = Self.failure(result, sent: sink.sending)
             } else {
                 var code = 0
                 _ = ccurl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &code)
                 status = code
+                // A transfer that failed after GitLab's answer began (its end never came) still
+                // hands over what arrived: a rotation's new token may be whole in it, and the
+                // reader refuses what is cut short.
+                if result != CURLE_OK && !(code >= 200 && sink.count > 0) {
+                    failure = Self.failure(result, sent: sink.sending)
+                }
             }
             return sink.count
         }

@@ -21,7 +21,8 @@ Behaviour, as GitLab's REST API documents it (personal_access_tokens):
 Modes for rotate: "500" revokes the old token, then fails; "delay" rotates, then answers after
 STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, then creates
 STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
-"429" rate-limited; "401" refuses the token; "badtoken" rotates but answers a malformed token.
+"429" rate-limited; "401" refuses the token; "badtoken" rotates but answers a malformed token;
+"stall" sends the whole answer but announces it longer, so the client times out waiting.
 Mode "self": "empty" answers GET self with an empty object (not GitLab's answer).
 
 The first line printed is the port. The server stops by itself after 10 minutes.
@@ -163,6 +164,17 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(404, {"error": "404 Not Found"})
         if mode == "delay":
             time.sleep(state.get("delay", 3))
+        if mode == "stall":
+            # The whole answer, but announced longer than it is: the client waits for the rest.
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data) + 100))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+            time.sleep(30)
+            return
         self.answer(200, reply)
         if mode == "hold":
             open(STATE + ".answered", "w").close()

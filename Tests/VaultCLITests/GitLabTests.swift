@@ -193,6 +193,17 @@ final class GitLabWorld: @unchecked Sendable {
         #expect(try world.requests().filter { $0["path"] as? String == "/api/v4/personal_access_tokens/self/rotate" }.count == 1)
     }
 
+    /// The answer arrived whole but its end never came (the connection stalled): the new
+    /// token in it is stored, not lost.
+    @Test func aWholeAnswerIsKeptWhenTheConnectionStalls() throws {
+        let world = try GitLabWorld(mode: ["rotate": "stall"])
+        world.addEntry()
+        let r = world.gitlab(["rotate", "ci", "--timeout", "2"], timeout: 30)
+        #expect(r.status == 0, "\(r.err)")
+        let new = try #require(try world.tokens().first { $0.key != GitLabWorld.token }?.key)
+        #expect(world.cli.vault(["get", "ci"]).out == new + "\n")
+    }
+
     @Test func killedRightAfterGitLabAnswered() throws {
         let world = try GitLabWorld(mode: ["rotate": "hold"])
         world.addEntry()
