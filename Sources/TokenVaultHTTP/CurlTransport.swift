@@ -147,7 +147,7 @@ public struct CurlTransport: HTTPTransport {
                         if line.lowercased().hasPrefix("retry-after:") {
                             let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
                             // Seconds; a date is not repeated (the message then says "later").
-                            let value = line.dropFirst(12).trimmingCharacters(in: " \r\n")
+                            let value = String(line.dropFirst(12)).trimmingCharacters(in: " \r\n")
                             if !value.isEmpty, value.count <= 9, value.allSatisfy({ $0.isASCII && $0.isNumber }) { sink.retryAfter = value }
                         }
                         return size * count
@@ -175,14 +175,5 @@ public struct CurlTransport: HTTPTransport {
         default:
             return .failed(detail, sent: sent)
         }
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let first = s.first, set.contains(first) { s.removeFirst() }
-        while let last = s.last, set.contains(last) { s.removeLast() }
-        return String(s)
     }
 }

@@ -254,7 +254,8 @@ enum ActivityLog {
 }
 
 extension String {
-    func trimmingCharacters(in characters: String) -> String {
+    /// Without `characters` at either end (the library does without Foundation).
+    package func trimmingCharacters(in characters: String) -> String {
         var s = Substring(self)
         while let last = s.last, characters.contains(last) { s = s.dropLast() }
         while let first = s.first, characters.contains(first) { s = s.dropFirst() }

@@ -154,10 +154,7 @@ enum AgentLauncher {
 
     static func connectOrStart(vaultPath: String, verbose: Bool) throws -> AgentClient {
         if let agent = AgentClient.connect(vaultPath: vaultPath, environment: Environment.current) { return agent }
-        var exe = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &exe, exe.count - 1)
-        guard length > 0 else { throw CLIError.failed("cannot find the vault program to start the agent") }
-        let program = String(decoding: exe[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let program = ThisProgram.path else { throw CLIError.failed("cannot find the vault program to start the agent") }
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup("agent"), strdup("--vault"), strdup(vaultPath), nil]
         defer { argv.forEach { free($0) } }
         let pid = tv_spawn_detached(program, argv, environ)

@@ -32,10 +32,7 @@ enum Online {
     /// this process started with. Returns only when that program cannot be run.
     static func handOff(_ arguments: [String]) -> CLIError {
         var candidates: [String] = []
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let exe = ThisProgram.path {
             let folder = String(exe[..<(exe.lastIndex(of: "/") ?? exe.startIndex)])
             candidates = [folder + "/../libexec/tokenvault/" + program, folder + "/" + program]
         }
@@ -47,6 +44,16 @@ enum Online {
         let envp = Environment.current.map { strdup("\($0.key)=\($0.value)") } + [nil]
         execve(path, argv, envp)
         return .failed("cannot run \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// The running program's own file (`/proc/self/exe`).
+enum ThisProgram {
+    static var path: String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
