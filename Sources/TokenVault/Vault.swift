@@ -23,6 +23,9 @@ public final class Vault: Sendable {
         /// Whether the file's schema and format were checked (on first use: a client that the
         /// agent reads for never touches the file).
         var checked = false
+        /// The schema cookie when the schema was last verified: a write checks, holding the write
+        /// lock, that the schema is still the one verified (nothing planted since).
+        var schemaCookie: Int64 = 0
         var keys: Keys?
         var origin = ActivityLog.Origin(actor: Vault.defaultActor)
         /// The agent, when it reads for this process: then `get` and `gitCredential(for:)` are
@@ -45,11 +48,24 @@ public final class Vault: Sendable {
         var db: SQLite {
             mutating get throws(VaultError) {
                 if !checked {
-                    try Vault.check(connection, path: path)
+                    schemaCookie = try Vault.check(connection, path: path)
                     checked = true
                 }
                 return connection
             }
+        }
+
+        /// Inside a write transaction (whose lock keeps the schema as it is until it ends): that
+        /// the schema is still TokenVault's own, so that what the write stores is what lands. A
+        /// schema changed since it was verified is verified again.
+        mutating func checkSchema() throws(VaultError) {
+            let db = try self.db
+            let cookie = try Schema.cookie(db)
+            guard cookie != schemaCookie else { return }
+            let version = try Schema.version(db)
+            guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
+            guard version == Schema.currentVersion else { throw .corrupt("its schema version went back to \(version)") }
+            schemaCookie = try Schema.verify(db, version: version)
         }
 
         /// The file's manifest, inside the caller's transaction.
@@ -224,19 +240,27 @@ public final class Vault: Sendable {
 
     /// That the file is a vault this version can read, migrating an older schema: done on the
     /// connection's first use.
-    private static func check(_ db: SQLite, path: String) throws(VaultError) {
+    /// Returns the schema cookie of the verified schema.
+    private static func check(_ db: SQLite, path: String) throws(VaultError) -> Int64 {
         try Schema.configure(db)
         let version = try Schema.version(db)
         guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
-        try Schema.migrate(db, from: version)
+        guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
+        // Nothing but TokenVault's own tables, before anything is read or migrated.
+        var cookie = try Schema.verify(db, version: version)
+        if version < Schema.currentVersion {
+            try Schema.migrate(db, from: version)
+            cookie = try Schema.verify(db, version: Schema.currentVersion)
+        }
         // Only the format here (the whole header, manifest included, is read when unlocking).
         let statement: Statement
         do { statement = try db.prepare("SELECT format FROM vault WHERE id = 1") } catch {
             throw VaultError.corrupt("the vault header is missing")
         }
         guard try statement.step() else { throw VaultError.corrupt("the vault header is missing") }
-        let format = statement.int(0)
+        let format = try statement.integer(0, "the header's format")
         guard format <= Int64(formatVersion) else { throw .unsupportedFormat(Int(clamping: format)) }
+        return cookie
     }
 
     // MARK: Locking
@@ -434,7 +458,9 @@ public final class Vault: Sendable {
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (try Self.openSecret(row, keys: keys).current, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: purpose, origin: state.withLock { $0.origin }, isUse: false)
+        // Recorded as a read whatever the purpose says (only reads may follow the log's head).
+        let action = ActivityLog.isRead(purpose) ? purpose : "read for \(purpose)"
+        try recordRead(name, lookup: lookup, action: action, origin: state.withLock { $0.origin }, isUse: false)
         return secret
     }
 
@@ -468,9 +494,9 @@ public final class Vault: Sendable {
             let statement = try db.prepare("SELECT lookup, metadata FROM entries")
             var names: [String] = []
             while try statement.step() {
-                let lookup = statement.blob(0)
+                let lookup = try statement.blob(0, "an entry's lookup", count: KeyedHash.bytes)
                 guard let revision = manifest.revision(of: lookup) else { throw .tampered("an entry that the header does not list") }
-                let entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+                let entry = try Self.openMetadata(statement.blob(1, "an entry's metadata"), lookup: lookup, revision: revision, keys: keys)
                 if entry.deleted == nil { names.append(entry.name) }
             }
             for name in names.sorted() {
@@ -508,6 +534,7 @@ public final class Vault: Sendable {
             // entry's last-used time changes, and the cache is kept with it.
             var cacheIsCurrent = false
             try db.transaction(write: true) { () throws(VaultError) in
+                try state.checkSchema()
                 var manifest = try state.currentManifest(keys: keys)
                 let version = try db.dataVersion()
                 cacheIsCurrent = state.entriesCache.map { $0.version == version && $0.commits == db.commits } ?? false
@@ -526,6 +553,7 @@ public final class Vault: Sendable {
                     try ActivityLog.prune(db, keys: keys, manifest: &manifest)
                     let sealed = try manifest.seal(using: keys.manifest)
                     try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1").run([.blob(sealed)])
+                    try Landed.manifest(db, sealed)
                     written = (sealed, manifest)
                 }
             }
@@ -573,6 +601,7 @@ public final class Vault: Sendable {
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             try db.transaction(write: true) { () throws(VaultError) in
+                try state.checkSchema()
                 let exists = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)])
                 guard try exists.step() else { throw VaultError.notFound(name: name, suggestion: nil) }
                 try db.prepare("INSERT OR REPLACE INTO usage (lookup, sealed) VALUES (?, ?)")
@@ -609,18 +638,20 @@ public final class Vault: Sendable {
     private static func loadEntries(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [Entry] {
         var usage: [[UInt8]: [UInt8]] = [:]
         let uses = try db.prepare("SELECT lookup, sealed FROM usage")
-        while try uses.step() { usage[uses.blob(0)] = uses.blob(1) }
+        while try uses.step() {
+            usage[try uses.blob(0, "a last-used time's lookup", count: KeyedHash.bytes)] = try uses.blob(1, "a last-used time")
+        }
         let statement = try db.prepare("SELECT lookup, metadata FROM entries")
         var entries: [Entry] = []
         var seen = Set<[UInt8]>()
         entries.reserveCapacity(manifest.count)
         while try statement.step() {
-            let lookup = statement.blob(0)
+            let lookup = try statement.blob(0, "an entry's lookup", count: KeyedHash.bytes)
             guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
             guard let revision = manifest.revision(of: lookup) else {
                 throw .tampered("an entry that the header does not list")
             }
-            var entry = try Self.openMetadata(statement.blob(1), lookup: lookup, revision: revision, keys: keys)
+            var entry = try Self.openMetadata(statement.blob(1, "an entry's metadata"), lookup: lookup, revision: revision, keys: keys)
             entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
                 try Self.openUsage(sealed, lookup: lookup, keys: keys)
             }
@@ -704,6 +735,7 @@ public final class Vault: Sendable {
                 let row = try Self.seal(entry, record: SecretRecord(current: secret, previous: []),
                                     lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
+                try Landed.entry(db, lookup: lookup, row)
                 manifest.set(lookup, revision: revision)
                 events.append(PendingEvent(action: "add", entry: entry.name))
             }
@@ -730,6 +762,9 @@ public final class Vault: Sendable {
                         action: String? = nil, detail: String? = nil,
                         _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
         if let newSecret, newSecret.isEmpty { throw VaultError.invalidInput("the token is empty") }
+        if let action, ActivityLog.isRead(action) {
+            throw VaultError.invalidInput("'\(action)' names a read in the activity log: a change needs another name")
+        }
         for _ in 0..<16 {
             let (current, revision) = try read { db, keys, manifest throws(VaultError) in
                 let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
@@ -767,6 +802,7 @@ public final class Vault: Sendable {
                 let sealed = try Self.seal(final, record: record, lookup: row.lookup, revision: next, keys: keys)
                 try db.prepare("UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?")
                     .run([.blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+                try Landed.entry(db, lookup: row.lookup, sealed)
                 manifest.set(row.lookup, revision: next)
                 return final
             }
@@ -790,6 +826,8 @@ public final class Vault: Sendable {
             let sealed = try Self.seal(entry, record: record, lookup: newLookup, revision: revision, keys: keys)
             try db.prepare("UPDATE entries SET lookup = ?, metadata = ?, secret = ? WHERE lookup = ?")
                 .run([.blob(newLookup), .blob(sealed.metadata), .blob(sealed.secret), .blob(row.lookup)])
+            try Landed.entry(db, lookup: newLookup, sealed)
+            try Landed.noEntry(db, lookup: row.lookup)
             try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
             if let used = row.entry.lastUsed {
                 try db.prepare("INSERT INTO usage (lookup, sealed) VALUES (?, ?)")
@@ -814,6 +852,7 @@ public final class Vault: Sendable {
             if let cutoff, (row.entry.deleted?.secondsSince1970 ?? .max) >= cutoff { return false }
             try db.prepare("DELETE FROM entries WHERE lookup = ?").run([.blob(row.lookup)])
             try db.prepare("DELETE FROM usage WHERE lookup = ?").run([.blob(row.lookup)])
+            try Landed.noEntry(db, lookup: row.lookup)
             manifest.remove(row.lookup)
             _ = manifest.nextRevision()
             events.append(PendingEvent(action: cutoff == nil ? "purge" : "purge (trash expired)", entry: name))
@@ -844,6 +883,7 @@ public final class Vault: Sendable {
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
             try db.transaction(write: true) { () throws(VaultError) in
+                try state.checkSchema()
                 let header = try Self.readHeader(db)
                 var manifest = try Self.openManifest(header, keys: keys)
                 manifest.binding.kdf = parameters
@@ -854,14 +894,19 @@ public final class Vault: Sendable {
                     throw VaultError.invalidInput("the vault was unlocked through the agent: unlock it with the passphrase to change it")
                 }
                 let wrapped = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
+                let sealed = try manifest.seal(using: keys.manifest)
                 try db.prepare("""
                     UPDATE vault SET kdf_alg = ?, kdf_ops = ?, kdf_mem = ?, kdf_salt = ?, wrapped_key = ?, manifest = ?
                     WHERE id = 1
                     """).run([
                         .integer(Int64(parameters.algorithm)), .integer(Int64(parameters.opsLimit)),
-                        .integer(Int64(parameters.memLimit)), .blob(salt), .blob(wrapped),
-                        .blob(try manifest.seal(using: keys.manifest)),
+                        .integer(Int64(parameters.memLimit)), .blob(salt), .blob(wrapped), .blob(sealed),
                     ])
+                // Read back: the new passphrase must be the one that opens the file.
+                let stored = try Self.readHeader(db)
+                guard stored.manifest == sealed, stored.wrappedKey == wrapped, stored.binding == manifest.binding else {
+                    throw VaultError.corrupt("the new passphrase did not land in the file (the database changed the header as it was written)")
+                }
             }
             // The header changed under the cache: read it afresh next time.
             state.manifestCache = nil
@@ -889,8 +934,10 @@ public final class Vault: Sendable {
         }
         guard try statement.step() else { throw .corrupt("the vault header is missing") }
         // Out-of-range numbers are refused, never truncated into something that verifies.
-        guard let format = UInt32(exactly: statement.int(0)), let algorithm = Int32(exactly: statement.int(2)),
-              let ops = UInt64(exactly: statement.int(3)), let mem = UInt64(exactly: statement.int(4)) else {
+        guard let format = UInt32(exactly: try statement.integer(0, "the header's format")),
+              let algorithm = Int32(exactly: try statement.integer(2, "the header's kdf_alg")),
+              let ops = UInt64(exactly: try statement.integer(3, "the header's kdf_ops")),
+              let mem = UInt64(exactly: try statement.integer(4, "the header's kdf_mem")) else {
             throw .tampered("the vault header")
         }
         // A newer version's file is never read (a long-lived agent may see a newer version
@@ -899,9 +946,10 @@ public final class Vault: Sendable {
         let kdf = KDFParameters(algorithm: algorithm, opsLimit: ops, memLimit: mem)
         return Header(
             format: format,
-            binding: Manifest.Binding(vaultID: statement.blob(1), format: format, kdf: kdf, salt: statement.blob(5)),
-            wrappedKey: statement.blob(6),
-            manifest: statement.blob(7))
+            binding: Manifest.Binding(vaultID: try statement.blob(1, "the header's vault_id", count: 16), format: format, kdf: kdf,
+                                      salt: try statement.blob(5, "the header's kdf_salt", count: KeyDerivation.saltBytes)),
+            wrappedKey: try statement.blob(6, "the header's wrapped_key", count: SecretBox.overhead + SymmetricKey.byteCount),
+            manifest: try statement.blob(7, "the header's manifest"))
     }
 
     fileprivate static func openManifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
@@ -933,6 +981,7 @@ public final class Vault: Sendable {
             let origin = state.origin
             var written: ([UInt8], Manifest)?
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
+                try state.checkSchema()
                 var manifest = try state.currentManifest(keys: keys)
                 var events: [PendingEvent] = []
                 let result = try body(db, keys, &manifest, &events)
@@ -943,6 +992,7 @@ public final class Vault: Sendable {
                 if !events.isEmpty { try ActivityLog.prune(db, keys: keys, manifest: &manifest) }
                 let sealed = try manifest.seal(using: keys.manifest)
                 try db.prepare("UPDATE vault SET manifest = ? WHERE id = 1").run([.blob(sealed)])
+                try Landed.manifest(db, sealed)
                 written = (sealed, manifest)
                 return result
             }
@@ -963,12 +1013,12 @@ public final class Vault: Sendable {
         }
         guard found else { throw .tampered("entry '\(Redaction.displayName(name))', which is missing") }
         let what = "entry '\(Redaction.displayName(name))'"
-        let entry = try openMetadata(statement.blob(0), lookup: lookup, revision: revision, keys: keys, what: what)
-        let sealedSecret = statement.blob(1)
+        let entry = try openMetadata(statement.blob(0, "the metadata of \(what)"), lookup: lookup, revision: revision, keys: keys, what: what)
+        let sealedSecret = try statement.blob(1, "the secret of \(what)")
         guard entry.name == name else { throw .tampered(what) }
         var withUse = entry
         let usage = try db.prepare("SELECT sealed FROM usage WHERE lookup = ?").bind([.blob(lookup)])
-        if try usage.step() { withUse.lastUsed = try openUsage(usage.blob(0), lookup: lookup, keys: keys) }
+        if try usage.step() { withUse.lastUsed = try openUsage(usage.blob(0, "the last-used time of \(what)"), lookup: lookup, keys: keys) }
         return Row(lookup: lookup, revision: revision, entry: withUse, sealedSecret: sealedSecret)
     }
 

@@ -82,7 +82,7 @@ extension VaultError: CustomStringConvertible {
             "chmod \(isDirectory ? "700" : "600") '\(path)'"
         case .noVault:
             "create one with 'vault init', or point --vault or TOKENVAULT_PATH at an existing vault"
-        case .tampered:
+        case .tampered, .corrupt:
             "restore the vault from a backup; do not trust entries read from this file"
         default:
             nil

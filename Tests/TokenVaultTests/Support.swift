@@ -73,7 +73,7 @@ func rawRows(_ path: String) throws -> [RawRow] {
     try withDatabase(path) { db in
         let s = try db.prepare("SELECT id, lookup, metadata, secret FROM entries ORDER BY id")
         var rows: [RawRow] = []
-        while try s.step() { rows.append(RawRow(id: s.int(0), lookup: s.blob(1), metadata: s.blob(2), secret: s.blob(3))) }
+        while try s.step() { rows.append(RawRow(id: s.int(0), lookup: try s.blob(1, "lookup"), metadata: try s.blob(2, "metadata"), secret: try s.blob(3, "secret"))) }
         return rows
     }
 }

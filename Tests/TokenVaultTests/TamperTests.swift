@@ -159,7 +159,7 @@ import Testing
             default:
                 let s = try db.prepare("SELECT \(column) FROM vault")
                 _ = try s.step()
-                var blob = s.blob(0)
+                var blob = try s.blob(0, "column")
                 blob[blob.count / 2] ^= 0x10
                 try db.prepare("UPDATE vault SET \(column) = ?").run([.blob(blob)])
             }
@@ -183,7 +183,7 @@ import Testing
         let (salt, wrapped) = try withDatabase(two.vaultPath) { db in
             let s = try db.prepare("SELECT kdf_salt, wrapped_key FROM vault")
             _ = try s.step()
-            return (s.blob(0), s.blob(1))
+            return (try s.blob(0, "column"), try s.blob(1, "column"))
         }
         try withDatabase(one.vaultPath) { db in
             try db.prepare("UPDATE vault SET kdf_salt = ?, wrapped_key = ?").run([.blob(salt), .blob(wrapped)])

@@ -165,7 +165,7 @@ import Testing
         try withDatabase(folder.vaultPath) { db in
             let s = try db.prepare("SELECT lookup, sealed FROM usage ORDER BY lookup")
             var rows: [([UInt8], [UInt8])] = []
-            while try s.step() { rows.append((s.blob(0), s.blob(1))) }
+            while try s.step() { rows.append((try s.blob(0, "column"), try s.blob(1, "column"))) }
             try db.prepare("UPDATE usage SET sealed = ? WHERE lookup = ?").run([.blob(rows[1].1), .blob(rows[0].0)])
         }
         #expect(throws: VaultError.self) { try vault.entries() }

@@ -65,7 +65,7 @@ import Testing
         let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
         let s = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
         var rows: [(Int64, [UInt8], [UInt8])] = []
-        while try s.step() { rows.append((s.int(0), s.blob(1), s.blob(2))) }
+        while try s.step() { rows.append((s.int(0), try s.blob(1, "c"), try s.blob(2, "c"))) }
         try change(db, rows)
         return cli.vault(["log"])
     }

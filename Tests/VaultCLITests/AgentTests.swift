@@ -481,9 +481,9 @@ import Testing
         let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
         let s = try db.prepare("SELECT kdf_ops, kdf_mem, kdf_salt, wrapped_key FROM vault")
         _ = try s.step()
-        let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: s.blob(2),
+        let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: try s.blob(2, "c"),
                                                   parameters: KDFParameters(opsLimit: UInt64(s.int(0)), memLimit: UInt64(s.int(1))))
-        let vaultKey = try SecretBox.open(s.blob(3), using: kek, what: "key").withUnsafeBytes { Array($0) }
+        let vaultKey = try SecretBox.open(try s.blob(3, "c"), using: kek, what: "key").withUnsafeBytes { Array($0) }
         #expect(vaultKey.count == 32)
         for (path, data) in cli.files() {
             #expect(!data.contains(bytes: vaultKey), "the vault key is in \(path)")

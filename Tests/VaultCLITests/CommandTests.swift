@@ -106,7 +106,7 @@ import Testing
         try withSQLite(cli.vaultPath) { db in
             let s = try db.prepare("SELECT id, secret FROM entries")
             var rows: [(Int64, [UInt8])] = []
-            while try s.step() { rows.append((s.int(0), s.blob(1))) }
+            while try s.step() { rows.append((s.int(0), try s.blob(1, "c"))) }
             for (id, var blob) in rows {
                 blob[40] ^= 1
                 try db.prepare("UPDATE entries SET secret = ? WHERE id = ?").run([.blob(blob), .integer(id)])

@@ -65,6 +65,7 @@ struct Manifest: Equatable {
     }
 
     func revision(of lookup: [UInt8]) -> UInt64? {
+        guard lookup.count >= Self.prefixBytes else { return nil }
         let (found, at) = index(of: lookup)
         guard found else { return nil }
         return records.withUnsafeBytes { all in

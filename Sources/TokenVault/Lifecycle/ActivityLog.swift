@@ -85,10 +85,35 @@ enum ActivityLog {
         return UInt64(value)
     }
 
+    /// Whether an event records a read of a token. Reads are the only events written without
+    /// rewriting the manifest; every other event (a change) moves the manifest's head to itself
+    /// in the same write. So only reads may follow the head.
+    static func isRead(_ action: String) -> Bool {
+        action == "read" || action.hasPrefix("read ")
+    }
+
+    /// The last event that the manifest vouches for: its head, or the pruned anchor when pruning
+    /// has gone past the head.
+    static func anchored(_ manifest: Manifest) -> UInt64 {
+        max(manifest.log.head?.sequence ?? 0, manifest.log.pruned?.sequence ?? 0)
+    }
+
     /// Checks, before anything is added, that the log still holds what the manifest says it held:
     /// the first event right after the pruned anchor, and the head recorded at the last change.
     /// A log cut short or replaced is refused, never continued (which would launder it).
-    static func checkContinuity(_ db: SQLite, manifest: Manifest) throws(VaultError) {
+    ///
+    /// Before a change, also that no change follows the head: one that does was made after this
+    /// header was written, so the header and entries were put back from an older copy.
+    static func checkContinuity(_ db: SQLite, manifest: Manifest, keys: Vault.Keys? = nil) throws(VaultError) {
+        if let keys {
+            let rows = try db.prepare("SELECT seq, sealed FROM events WHERE seq > ? ORDER BY seq")
+                .bind([.integer(Int64(anchored(manifest)))])
+            while try rows.step() {
+                let sequence = try Self.sequence(rows.int(0))
+                let event = try open(rows.blob(1, "event \(sequence)"), sequence: sequence, keys: keys)
+                guard isRead(event.action) else { throw .corrupt(rolledBack(sequence)) }
+            }
+        }
         if let (first, _) = try bounds(db) {
             guard first == (manifest.log.pruned?.sequence ?? 0) + 1 else {
                 throw .tampered("the activity log (its first events were removed or replaced)")
@@ -97,22 +122,27 @@ enum ActivityLog {
         // A head that pruning has since removed is vouched for by the pruned anchor instead.
         if let head = manifest.log.head, head.sequence > (manifest.log.pruned?.sequence ?? 0) {
             let row = try db.prepare("SELECT mac FROM events WHERE seq = ?").bind([.integer(Int64(head.sequence))])
-            guard try row.step(), row.blob(0) == head.mac else {
+            guard try row.step(), try row.blob(0, "the MAC of event \(head.sequence)") == head.mac else {
                 throw .tampered("the activity log (events up to \(head.sequence) were removed or replaced)")
             }
         }
+    }
+
+    /// What a change after the head proves.
+    static func rolledBack(_ sequence: UInt64) -> String {
+        "event \(sequence) records a change made after the vault header was written: the header and entries were put back from an older copy"
     }
 
     /// Appends one event inside the caller's write transaction. Returns the new head.
     @discardableResult
     static func append(_ db: SQLite, keys: Vault.Keys, manifest: Manifest, action: String, entry: String?,
                        origin: Origin, detail: String? = nil) throws(VaultError) -> (sequence: UInt64, mac: [UInt8]) {
-        try checkContinuity(db, manifest: manifest)
+        try checkContinuity(db, manifest: manifest, keys: isRead(action) ? nil : keys)
         let last = try db.prepare("SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1")
         var previous = manifest.log.pruned?.mac ?? zeroMAC
         var sequence = (manifest.log.pruned?.sequence ?? 0) + 1
         if try last.step() {
-            previous = last.blob(1)
+            previous = try last.blob(1, "the MAC of the log's last event", count: KeyedHash.bytes)
             sequence = try Self.sequence(last.int(0)) + 1
         }
         var w = ByteWriter()
@@ -129,6 +159,7 @@ enum ActivityLog {
         let mac = try mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys)
         try db.prepare("INSERT INTO events (seq, sealed, mac) VALUES (?, ?, ?)")
             .run([.integer(Int64(sequence)), .blob(sealed), .blob(mac)])
+        try Landed.event(db, sequence: sequence, sealed: sealed, mac: mac)
         return (sequence, mac)
     }
 
@@ -173,7 +204,7 @@ enum ActivityLog {
         // Keep at least the newest event, so the chain always continues from a row.
         while index < total - 1, try rows.step() {
             let sequence = try Self.sequence(rows.int(0))
-            let sealed = rows.blob(1), mac = rows.blob(2)
+            let sealed = try rows.blob(1, "event \(sequence)"), mac = try rows.blob(2, "the MAC of event \(sequence)")
             guard sequence == expected, try Self.mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys) == mac else {
                 return  // Broken: leave everything for `vault log` to report.
             }
@@ -227,7 +258,12 @@ enum ActivityLog {
                 if problem == nil { problem = "an event has an impossible sequence number" }
                 continue
             }
-            let sealed = rows.blob(1), mac = rows.blob(2)
+            guard let sealed = try? rows.blob(1, ""), let mac = try? rows.blob(2, "") else {
+                if problem == nil { problem = "event \(sequence) is not stored as sealed bytes: it was changed" }
+                previous = []
+                expected = sequence + 1
+                continue
+            }
             if problem == nil {
                 if sequence != expected {
                     problem = sequence > expected ? "event \(expected) is missing" : "event \(sequence) is out of place"
@@ -248,6 +284,10 @@ enum ActivityLog {
            macs[head.sequence] != head.mac {
             problem = head.sequence >= expected ? "events up to \(head.sequence) were cut off the end of the log"
                                                  : "event \(head.sequence) was changed"
+        }
+        let anchor = anchored(manifest)
+        if problem == nil, let change = events.first(where: { $0.sequence > anchor && !isRead($0.action) }) {
+            problem = rolledBack(change.sequence)
         }
         return LogReport(events: events, problem: problem)
     }

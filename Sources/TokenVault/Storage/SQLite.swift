@@ -175,18 +175,38 @@ final class Statement {
         sqlite3_reset(handle)
     }
 
+    /// An integer that SQLite computed (a pragma, an aggregate): not a value read from a column.
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    func blob(_ column: Int32) -> [UInt8] {
+    /// An integer column of the file, which must hold an integer: SQLite would quietly turn a
+    /// text, a blob or a NULL that someone stored there into a number.
+    func integer(_ column: Int32, _ what: @autoclosure () -> String) throws(VaultError) -> Int64 {
+        guard sqlite3_column_type(handle, column) == SQLITE_INTEGER else {
+            throw .corrupt("\(what()) is not an integer")
+        }
+        return sqlite3_column_int64(handle, column)
+    }
+
+    /// A blob column of the file, which must hold a blob (of exactly `count` bytes when given):
+    /// SQLite would quietly turn a text, a number or a NULL stored there into bytes.
+    func blob(_ column: Int32, _ what: @autoclosure () -> String, count expected: Int? = nil) throws(VaultError) -> [UInt8] {
+        guard sqlite3_column_type(handle, column) == SQLITE_BLOB else { throw .corrupt("\(what()) is not a blob") }
         let count = Int(sqlite3_column_bytes(handle, column))
+        if let expected, count != expected {
+            throw .corrupt("\(what()) has \(count) bytes instead of \(expected)")
+        }
         guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
-    func text(_ column: Int32) -> String {
-        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
-        return String(cString: pointer)
+    /// A text column, which must hold text.
+    func text(_ column: Int32, _ what: @autoclosure () -> String) throws(VaultError) -> String {
+        guard sqlite3_column_type(handle, column) == SQLITE_TEXT, let pointer = sqlite3_column_text(handle, column) else {
+            throw .corrupt("\(what()) is not text")
+        }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 }

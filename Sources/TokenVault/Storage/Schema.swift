@@ -44,7 +44,88 @@ enum Schema {
         """,
     ]
 
+    /// The indexes SQLite makes by itself for each migration's UNIQUE and non-integer PRIMARY
+    /// KEY columns (they stand in `sqlite_master` without SQL).
+    private static let automaticIndexes: [[(name: String, table: String)]] = [
+        [("sqlite_autoindex_entries_1", "entries")],
+        [("sqlite_autoindex_usage_1", "usage")],
+        [],
+    ]
+
     static var currentVersion: Int { migrations.count }
+
+    /// One row of `sqlite_master`: a table, index, view or trigger.
+    struct Object: Hashable {
+        var type: String
+        var name: String
+        var table: String
+        /// The SQL that made it, with white space folded (nil for an automatic index).
+        var sql: String?
+    }
+
+    /// Everything the schema of `version` holds, as TokenVault created it.
+    static func objects(version: Int) -> Set<Object> {
+        var objects: Set<Object> = []
+        for step in 0..<min(version, migrations.count) {
+            for statement in migrations[step].split(separator: ";") {
+                let sql = folded(statement)
+                guard !sql.isEmpty else { continue }
+                // Every migration statement is `CREATE TABLE name (...)`.
+                let name = String(sql.dropFirst("CREATE TABLE ".count).prefix { $0 != " " && $0 != "(" })
+                objects.insert(Object(type: "table", name: name, table: name, sql: sql))
+            }
+            for index in automaticIndexes[step] {
+                objects.insert(Object(type: "index", name: index.name, table: index.table, sql: nil))
+            }
+        }
+        return objects
+    }
+
+    /// Refuses a file whose schema holds anything but TokenVault's own tables and indexes for
+    /// `version`: a trigger, view, extra table or index, or a table defined otherwise (a default,
+    /// a constraint or a conflict clause) could change what a write saves, or drop it. Returns
+    /// the schema cookie (`PRAGMA schema_version`), which changes with any later change to it.
+    static func verify(_ db: SQLite, version: Int) throws(VaultError) -> Int64 {
+        var found: Set<Object> = []
+        let rows = try db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master")
+        while try rows.step() {
+            let sql = try rows.isNull(3) ? nil : folded(rows.text(3, "the SQL of a schema object"))
+            found.insert(Object(type: try rows.text(0, "the type of a schema object"), name: try rows.text(1, "a schema object's name"),
+                                table: try rows.text(2, "a schema object's table"), sql: sql))
+        }
+        let expected = objects(version: version)
+        if let extra = found.subtracting(expected).sorted(by: { $0.name < $1.name }).first {
+            if expected.contains(where: { $0.type == extra.type && $0.name == extra.name }) {
+                throw .corrupt("its \(printable(extra.type)) '\(printable(extra.name))' is not defined as TokenVault defines it (a changed definition can change what a write saves)")
+            }
+            throw .corrupt("its database holds \(printable(extra.type)) '\(printable(extra.name))', which TokenVault never creates (a planted trigger, view, table or index can change what a write saves)")
+        }
+        if let missing = expected.subtracting(found).sorted(by: { ($0.type, $0.name) > ($1.type, $1.name) }).first {
+            throw .corrupt("its \(missing.type) '\(missing.name)' is missing")
+        }
+        return try cookie(db)
+    }
+
+    /// `PRAGMA schema_version`: SQLite changes it with every change to the schema.
+    static func cookie(_ db: SQLite) throws(VaultError) -> Int64 {
+        let statement = try db.prepare("PRAGMA schema_version")
+        guard try statement.step() else { throw .database("no schema_version") }
+        return statement.int(0)
+    }
+
+    /// SQL with every run of white space folded into one space, trimmed.
+    private static func folded(_ sql: some StringProtocol) -> String {
+        sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// A name from the file, fit to print: letters, digits and `_-.` only, at most 64 of them.
+    private static func printable(_ name: String) -> String {
+        let kept = name.unicodeScalars.prefix(64).map { scalar -> Character in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_-.".unicodeScalars.contains(scalar))
+                ? Character(scalar) : "?"
+        }
+        return String(kept) + (name.unicodeScalars.count > 64 ? "..." : "")
+    }
 
     static func version(_ db: SQLite) throws(VaultError) -> Int {
         let statement = try db.prepare("PRAGMA user_version")
