@@ -186,24 +186,4 @@ public struct Entry: Sendable, Equatable, Codable {
         guard let expires else { return false }
         return expires <= now
     }
-
-    /// Names are 1 to 128 characters: letters, digits and `. _ - @ : + /`, not starting with `-`,
-    /// and not shaped like a token (so that a token pasted in the name's place is refused).
-    public static func validate(name: String) throws(VaultError) {
-        guard !name.isEmpty, name.utf8.count <= 128 else {
-            throw .invalidInput("a name has 1 to 128 characters")
-        }
-        let allowed = name.unicodeScalars.allSatisfy { s in
-            switch s {
-            case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", ":", "+", "/": true
-            default: false
-            }
-        }
-        guard !Redaction.looksLikeToken(name) else {
-            throw .invalidInput("that name looks like a token; a token never belongs on the command line: pipe it on standard input")
-        }
-        guard allowed, !name.hasPrefix("-") else {
-            throw .invalidInput("'\(Redaction.displayName(name))' is not a valid name: use letters, digits and . _ - @ : + /, not starting with -")
-        }
-    }
 }

@@ -714,7 +714,7 @@ public final class Vault: Sendable {
     /// invalid.
     public func add(_ batch: [(entry: Entry, secret: Secret)]) throws(VaultError) {
         for (entry, secret) in batch {
-            try Entry.validate(name: entry.name)
+            try entry.validate()
             guard !secret.isEmpty else { throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty") }
         }
         try write { db, keys, manifest, events throws(VaultError) in
@@ -775,6 +775,7 @@ public final class Vault: Sendable {
             guard entry.name == current.name else {
                 throw VaultError.invalidInput("update cannot rename an entry; use rename")
             }
+            try Entry.validate(changedFrom: current, to: entry)
             entry.created = current.created
             entry.updated = Timestamp.now()
             let changed = entry

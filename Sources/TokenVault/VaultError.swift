@@ -100,19 +100,22 @@ public enum Redaction {
 
     /// True when `value` looks like a credential: a known token prefix, or a run of 16 or more
     /// letters and digits (between `-`, `_` and other separators) that holds both, as random
-    /// tokens do. Names made of words (`project-1-deploy-key`) do not match.
+    /// tokens do. Names made of words (`project-1-deploy-key`) do not match, nor does a number
+    /// with a one-letter unit (`99999999999999999999d`).
     public static func looksLikeToken(_ value: String) -> Bool {
         if tokenPrefixes.contains(where: { value.hasPrefix($0) }) { return true }
-        var length = 0, letters = false, digits = false
+        var length = 0, letters = 0, digits = 0, endsInLetter = false
+        func random() -> Bool { length >= 16 && letters > 0 && digits > 0 && !(letters == 1 && endsInLetter) }
         for scalar in value.unicodeScalars {
             switch scalar {
-            case "a"..."z", "A"..."Z": letters = true; length += 1
-            case "0"..."9": digits = true; length += 1
-            default: length = 0; letters = false; digits = false
+            case "a"..."z", "A"..."Z": letters += 1; length += 1; endsInLetter = true
+            case "0"..."9": digits += 1; length += 1; endsInLetter = false
+            default:
+                if random() { return true }
+                length = 0; letters = 0; digits = 0; endsInLetter = false
             }
-            if length >= 16 && letters && digits { return true }
         }
-        return false
+        return random()
     }
 
     /// `text` with every token-like run of characters (letters, digits, `-_=+`) replaced by

@@ -193,6 +193,15 @@ package enum GitHelper {
 
     static func store(_ request: GitCredential, vault: Vault) throws {
         guard let password = request.password, !password.isEmpty else { return }
+        // git percent-decodes `url=`, so a user name or host may hold an escape sequence: the
+        // vault refuses it (as it refuses it from `vault add`), and git carries on without it.
+        do throws(VaultError) {
+            if let username = request.username { try Entry.validate(username: username) }
+            if let host = request.host { try Entry.validate(host: host) }
+        } catch {
+            Output.error("git's credential for \(request.protocolName ?? "")://\(request.host ?? "") was not stored: \(error)")
+            return
+        }
         // Entries in the trash take no part (a new credential may take a trashed one's place).
         let all = try vault.entries()
         let entries = all.filter { $0.deleted == nil }

@@ -89,11 +89,16 @@ package enum Output {
         .failed("cannot write to standard output: \(String(cString: strerror(errno)))")
     }
 
-    package static func error(_ message: String) { err("vault: error: \(message)") }
-    package static func hint(_ message: String) { err("vault: hint: \(message)") }
-    package static func warning(_ message: String) { err("vault: warning: \(message)") }
-    package static func note(_ message: String) { err("vault: \(message)") }
+    /// Messages for a person, one line each: whatever they quote (a name, a URL, a path, a
+    /// process name) is shown through `TerminalText.escape`, so none can drive the terminal.
+    package static func error(_ message: String) { err("vault: error: " + TerminalText.escape(message)) }
+    package static func hint(_ message: String) { err("vault: hint: " + TerminalText.escape(message)) }
+    package static func warning(_ message: String) { err("vault: warning: " + TerminalText.escape(message)) }
+    package static func note(_ message: String) { err("vault: " + TerminalText.escape(message)) }
 
+    /// Writes `line` and a newline to stderr as it is: for text this program wrote itself (a
+    /// usage text); anything else goes through ``error(_:)``, ``hint(_:)``, ``warning(_:)`` or
+    /// ``note(_:)``.
     package static func err(_ line: String) {
         var text = line + "\n"
         _ = text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }

@@ -29,7 +29,7 @@ package enum Log {
     nonisolated(unsafe) package static var enabled = false
 
     package static func verbose(_ message: @autoclosure () -> String) {
-        if enabled { Output.err("vault: " + message()) }
+        if enabled { Output.note(message()) }
     }
 
     package static func clock() -> timespec {

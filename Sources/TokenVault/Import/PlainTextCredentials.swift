@@ -48,9 +48,9 @@ public enum PlainTextCredentials {
                 result.problems.append((lineNumber, "an empty password")); return
             }
             let username = userinfo[..<colon].removingPercentEncoding()
-            guard !username.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            if let problem = fieldProblem(username: username, host: String(host)) {
                 Sodium.wipe(&password)
-                result.problems.append((lineNumber, "a control character in the user name")); return
+                result.problems.append((lineNumber, problem)); return
             }
             let path = rest.drop(while: { $0 == "/" }).removingPercentEncoding()
             result.credentials.append(ImportedCredential(
@@ -120,6 +120,10 @@ public enum PlainTextCredentials {
             guard var secret = password, !secret.isEmpty else {
                 result.problems.append((m.line, "machine without a password")); return
             }
+            if let problem = fieldProblem(username: login, host: m.host) {
+                Sodium.wipe(&secret)
+                result.problems.append((m.line, problem)); return
+            }
             result.credentials.append(ImportedCredential(
                 url: CredentialURL(scheme: "https", host: m.host), username: login,
                 secret: Secret(consuming: &secret), line: m.line))
@@ -158,6 +162,13 @@ public enum PlainTextCredentials {
         }
         finish()
         return result
+    }
+
+    /// Why a credential's user name or host cannot be stored (the vault's rules), or nil.
+    private static func fieldProblem(username: String?, host: String) -> String? {
+        if let username, (try? Entry.validate(username: username)) == nil { return "a control character in the user name" }
+        if (try? Entry.validate(host: host)) == nil { return "a control character in the host" }
+        return nil
     }
 
     private static func forEachLine(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {

@@ -104,9 +104,9 @@ extension VaultCommand {
                     ("idle_timeout_seconds", unlocked ? .number(status!.idleTimeout) : .null),
                 ])) + "\n")
             } else if unlocked, let status {
-                try Output.out("\(global.path): unlocked until \(status.locksAt?.iso8601 ?? "?") (idle timeout \(status.idleTimeout) s)\n")
+                try Output.out("\(TerminalText.escape(global.path)): unlocked until \(status.locksAt?.iso8601 ?? "?") (idle timeout \(status.idleTimeout) s)\n")
             } else {
-                try Output.out("\(global.path): locked\n")
+                try Output.out("\(TerminalText.escape(global.path)): locked\n")
             }
             if !unlocked { throw CLIError.exit(.locked) }
         }

@@ -74,7 +74,8 @@ extension VaultCommand {
             } else {
                 for finding in findings {
                     let severity = finding.severity.rawValue
-                    try Output.out(severity + String(repeating: " ", count: 8 - severity.count) + "\(finding.name): \(finding.message)\n")
+                    try Output.out(severity + String(repeating: " ", count: 8 - severity.count)
+                                   + TerminalText.escape("\(finding.name): \(finding.message)") + "\n")
                 }
                 if findings.isEmpty { Output.note("nothing to do: \(entries.count) token\(entries.count == 1 ? "" : "s") reviewed") }
             }

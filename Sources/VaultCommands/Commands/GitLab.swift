@@ -68,9 +68,9 @@ extension VaultCommand.GitLabCommand {
                 let result = session.verify(entry)
                 switch result.state {
                 case .active:
-                    try Output.out(result.report + "\n")
+                    try Output.out(TerminalText.escape(result.report) + "\n")
                 case .revoked, .expired:
-                    try Output.out(result.report + "\n")
+                    try Output.out(TerminalText.escape(result.report) + "\n")
                     if worst == .success { worst = .expired }
                 case .failed:
                     Output.error(result.report)

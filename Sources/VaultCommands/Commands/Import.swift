@@ -72,7 +72,7 @@ extension VaultCommand {
                 format == .gitCredentials ? PlainTextCredentials.parseGitCredentials(bytes) : PlainTextCredentials.parseNetrc(bytes)
             }
             let report: (String) throws -> Void = { line in
-                if dryRun { try Output.out(line + "\n") } else { Output.note(line) }
+                if dryRun { try Output.out(TerminalText.escape(line) + "\n") } else { Output.note(line) }
             }
             try report("\(path): \(parsed.credentials.count) credential\(parsed.credentials.count == 1 ? "" : "s")")
             for problem in parsed.problems {

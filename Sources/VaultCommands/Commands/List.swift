@@ -37,6 +37,13 @@ extension VaultCommand {
         @Flag(help: "Print a JSON array of entries.")
         var json = false
 
+        func validate() throws {
+            try checkingInput {
+                if let host { try Redaction.refuseToken(host, what: "the value of --host") }
+                if let scope { try Redaction.refuseToken(scope, what: "the value of --scope") }
+            }
+        }
+
         func run() throws {
             let vault = try global.unlockedVault()
             let now = Timestamp.now()
@@ -95,11 +102,12 @@ struct Style {
 enum Table {
     enum Colour: String { case red = "31", yellow = "33" }
 
+    /// A cell's text is escaped (`TerminalText`): the columns line up on what the terminal shows.
     struct Cell {
         var text: String
         var colour: Colour?
         init(_ text: String, colour: Colour? = nil) {
-            self.text = text
+            self.text = TerminalText.escape(text)
             self.colour = colour
         }
     }

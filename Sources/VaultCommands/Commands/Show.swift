@@ -59,7 +59,7 @@ extension VaultCommand {
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {
-                text += label + ":" + String(repeating: " ", count: 11 - label.count) + value
+                text += label + ":" + String(repeating: " ", count: 11 - label.count) + TerminalText.escape(value)
                 if label == "token", let secret {
                     try Output.out(text)
                     try Output.out(secret: secret)

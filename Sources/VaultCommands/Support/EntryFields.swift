@@ -47,21 +47,29 @@ struct EntryFields: ParsableArguments {
         }
     }
 
+    /// The options, checked: a value that looks like a token is refused (it would sit in argv
+    /// and be shown by `vault show`), and so is a user name or host with a control character.
     func parsed() throws -> Parsed {
+        if let note { try Redaction.refuseToken(note, what: "the value of --note") }
         var result = Parsed(note: note, kind: kind)
         if let url {
             let (parsedURL, user) = try CredentialURL.parse(url)
+            try Entry.validate(host: parsedURL.host)
+            if let user {
+                try Redaction.refuseToken(user, what: "the user name in --url")
+                try Entry.validate(username: user)
+            }
             result.url = parsedURL
             result.username = user
         }
         if let username {
-            guard !username.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
-                throw ValidationError("--username holds a control character")
-            }
+            try Redaction.refuseToken(username, what: "the value of --username")
+            try Entry.validate(username: username)
             result.username = username
         }
         if let scopes {
             result.scopes = scopes.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            for scope in result.scopes ?? [] { try Redaction.refuseToken(scope, what: "a scope in --scopes") }
         }
         if let expires {
             guard let date = Timestamp(date: expires) else {
