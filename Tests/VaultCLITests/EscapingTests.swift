@@ -198,14 +198,14 @@ enum OlderTokenVault {
         let db = try SQLite(path: cli.vaultPath, mode: .readWrite)
         let header = try db.prepare("SELECT kdf_ops, kdf_mem, kdf_salt, wrapped_key FROM vault")
         _ = try header.step()
-        let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: header.blob(2),
+        let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: try header.blob(2, "salt"),
                                                   parameters: KDFParameters(opsLimit: UInt64(header.int(0)), memLimit: UInt64(header.int(1))))
-        let ring = LocalKeyRing(vaultKey: SymmetricKey(storage: try SecretBox.open(header.blob(3), using: kek, what: "key")))
+        let ring = LocalKeyRing(vaultKey: SymmetricKey(storage: try SecretBox.open(try header.blob(3, "key"), using: kek, what: "key")))
         let key = SealingKey(ring: ring, purpose: .entryMetadata)
         let lookup = try ring.lookup(name)
         let row = try db.prepare("SELECT metadata FROM entries WHERE lookup = ?").bind([.blob(lookup)])
         _ = try row.step()
-        let sealed = row.blob(0)
+        let sealed = try row.blob(0, "metadata")
         // The revision the record is bound to: after the version byte and the lookup.
         let plaintext = try key.open(sealed, what: "metadata", guarded: false)
         let revision = plaintext.withUnsafeBytes { bytes in
