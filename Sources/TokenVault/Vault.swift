@@ -266,13 +266,16 @@ public final class Vault: Sendable {
     // MARK: Locking
 
     /// Derives the key-encryption key from `passphrase` (Argon2id, with the cost stored in the
-    /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open.
-    public func unlock(passphrase: Secret) throws(VaultError) {
+    /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open, and
+    /// `.costlyKeyDerivation`, before any work, when the header asks for more than `sensitive`
+    /// unless `allowingCostlyKDF`.
+    public func unlock(passphrase: Secret, allowingCostlyKDF: Bool = false) throws(VaultError) {
         do {
             let (header, version) = try state.withLock { state throws(VaultError) in
                 let db = try state.db
                 return try db.transaction(write: false) { () throws(VaultError) in (try Self.readHeader(db), try db.dataVersion()) }
             }
+            try header.binding.kdf.checkCost(allowingCostly: allowingCostlyKDF)
             // The slow part runs without holding the lock.
             let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
             let (keys, manifest) = try Self.unwrap(header, kek: kek)
@@ -376,6 +379,12 @@ public final class Vault: Sendable {
     /// The key-derivation parameters stored in the header.
     public func kdfParameters() throws(VaultError) -> KDFParameters {
         try state.withLock { state throws(VaultError) in try Self.readHeader(try state.db).binding.kdf }
+    }
+
+    /// Throws `.costlyKeyDerivation` when the header asks for more than `sensitive` and that is
+    /// not allowed: for callers that check before they ask for a passphrase.
+    public func checkKDFCost(allowingCostly: Bool = false) throws(VaultError) {
+        try kdfParameters().checkCost(allowingCostly: allowingCostly)
     }
 
     private static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> (Keys, Manifest) {

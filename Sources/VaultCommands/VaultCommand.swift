@@ -45,8 +45,7 @@ struct VaultCommand: ParsableCommand {
         if Online.transport == nil && Online.needed(arguments) {
             Glibc.exit(Output.report(Online.handOff(arguments)).rawValue)
         }
-        unsetenv("TOKENVAULT_PASSPHRASE")
-        unsetenv("TOKENVAULT_NEW_PASSPHRASE")
+        Environment.forgetSecrets()
         let status: ExitStatus
         do {
             // `vault [--vault PATH] get NAME` as scripts call it, without the argument parser's

@@ -112,8 +112,10 @@ package enum GitHelper {
                 try perform(action, request, vault: vault, options: options)
                 return 0
             }
+            // Never a wait on a costly header (nor a question to a person about it).
+            try vault.checkKDFCost()
             let prompt = environment["GIT_TERMINAL_PROMPT"] != "0"
-            let source = PassphraseSource(fd: nil, file: nil, environment: environment)
+            let source = PassphraseSource(fd: nil, file: nil)
             Log.verbose("git \(action): passphrase from \(source.sourceName)")
             guard let passphrase = try readPassphrase(source, path: path, prompt: prompt) else {
                 Output.hint("the vault is locked and there is no passphrase source: git goes on without it (set TOKENVAULT_ASKPASS, or run git from a terminal)")

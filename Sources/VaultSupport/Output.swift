@@ -46,6 +46,8 @@ package enum CLIError: Error, CustomStringConvertible {
     /// GitLab said the token is revoked.
     case revoked(name: String, on: Timestamp)
     case noPassphrase
+    /// The vault stays locked: a passphrase source gave no answer (exit code 3).
+    case locked(String, hint: String? = nil)
     /// The entry is in the trash.
     case inTrash(String)
     /// Exit quietly with this status (the message was already printed).
@@ -54,7 +56,7 @@ package enum CLIError: Error, CustomStringConvertible {
     /// The message alone (used when the argument parser reports an error thrown by validate()).
     package var description: String {
         switch self {
-        case .failed(let message, _), .usage(let message, _): message
+        case .failed(let message, _), .usage(let message, _), .locked(let message, _): message
         case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
         case .revoked(let name, let date): "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
@@ -133,6 +135,10 @@ package enum Output {
                 self.error(message)
                 if let hint { self.hint(hint) }
                 return .usage
+            case .locked(let message, let hint):
+                self.error(message)
+                if let hint { self.hint(hint) }
+                return .locked
             case .expired(let name, let date):
                 self.error("the token '\(Redaction.displayName(name))' expired on \(date.dateString)")
                 hint("renew it, or pass --allow-expired to print it anyway")
@@ -162,7 +168,7 @@ package enum Output {
         switch error {
         case .notFound, .noVault: .notFound
         case .wrongPassphrase, .locked: .locked
-        case .tampered, .corrupt: .tampered
+        case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions
         case .invalidInput: .usage
         default: .other

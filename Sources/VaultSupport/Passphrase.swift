@@ -11,23 +11,32 @@ import TokenVault
 /// the program named by `$TOKENVAULT_ASKPASS` (its stdout is the passphrase), and last a
 /// no-echo prompt on `/dev/tty`. With none of them, the command fails at once: it never waits
 /// on stdin.
+///
+/// A passphrase is bytes, the same whatever its source: never decoded as UTF-8 or normalised.
+/// From a file descriptor, a file, the askpass program and the prompt it is the first line
+/// without its line ending (`\n` or `\r\n`, nothing else); from the environment variable it is
+/// the value exactly as it is, nothing removed.
 package struct PassphraseSource {
     package var fd: Int32?
     package var file: String?
-    package var environment: [String: String]
+    /// The environment variable that may hold the passphrase (see ``Environment/secretNames``).
+    package var variable: String
+    /// The askpass program, when one may be asked.
+    package var askpass: String?
 
-    package init(fd: Int32?, file: String?, environment: [String: String]) {
+    package init(fd: Int32?, file: String?, variable: String = "TOKENVAULT_PASSPHRASE", askpass: Bool = true) {
         self.fd = fd
         self.file = file
-        self.environment = environment
+        self.variable = variable
+        self.askpass = askpass ? Environment["TOKENVAULT_ASKPASS"].flatMap { $0.isEmpty ? nil : $0 } : nil
     }
 
-    /// Which source ``read(prompt:confirm:)`` will use, for --verbose.
+    /// Which source ``read(prompt:confirm:allowPrompt:)`` will use, for --verbose.
     package var sourceName: String {
         if let fd { return "file descriptor \(fd)" }
         if let file { return "the file \(file)" }
-        if let value = environment["TOKENVAULT_PASSPHRASE"], !value.isEmpty { return "TOKENVAULT_PASSPHRASE" }
-        if let program = environment["TOKENVAULT_ASKPASS"], !program.isEmpty { return "TOKENVAULT_ASKPASS (\(program))" }
+        if Environment.secret(variable) != nil { return variable }
+        if let askpass { return "TOKENVAULT_ASKPASS (\(askpass))" }
         return "a prompt on the terminal"
     }
 
@@ -44,11 +53,11 @@ package struct PassphraseSource {
         if let file {
             return try nonEmpty(Self.readFile(file))
         }
-        if let value = environment["TOKENVAULT_PASSPHRASE"], !value.isEmpty {
-            return Secret(value)
+        if let secret = Environment.secret(variable) {
+            return secret
         }
-        if let program = environment["TOKENVAULT_ASKPASS"], !program.isEmpty {
-            return try nonEmpty(Self.askpass(program, prompt: prompt))
+        if let askpass {
+            return try nonEmpty(Askpass.read(askpass, prompt: prompt))
         }
         guard allowPrompt, let first = try Terminal.readSecret(prompt: prompt) else { throw CLIError.noPassphrase }
         if confirm {
@@ -74,37 +83,5 @@ package struct PassphraseSource {
                                   hint: "chmod 600 '\(path)'")
         }
         return try LineReader.readLine(fd: fd, what: "the passphrase file")
-    }
-
-    /// Runs the askpass program with the prompt as its argument and reads its stdout.
-    package static func askpass(_ program: String, prompt: String) throws(CLIError) -> Secret {
-        var pipeFDs: [Int32] = [0, 0]
-        guard tv_pipe_cloexec(&pipeFDs) == 0 else { throw CLIError.failed("cannot run TOKENVAULT_ASKPASS") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the child's stdout only; both original ends close at exec.
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup(prompt), nil]
-        defer { argv.forEach { free($0) } }
-        let rc = posix_spawnp(&pid, program, &actions, nil, argv, environ)
-        close(pipeFDs[1])
-        defer { close(pipeFDs[0]) }
-        guard rc == 0 else {
-            throw CLIError.failed("cannot run TOKENVAULT_ASKPASS '\(program)': \(String(cString: strerror(rc)))")
-        }
-        let result = Result { () throws(CLIError) -> Secret in
-            try LineReader.readLine(fd: pipeFDs[0], what: "the output of TOKENVAULT_ASKPASS")
-        }
-        var status: Int32 = 0
-        var waited: pid_t
-        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
-        // Exited normally with status 0.
-        guard waited == pid, status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' failed")
-        }
-        return try result.get()
     }
 }

@@ -56,9 +56,16 @@ package enum Terminal {
 package enum LineReader {
     package static let limit = 64 * 1024
 
-    /// Reads one line (up to a newline or end of input) from `fd`, without the line ending.
+    /// Reads one line (up to a newline or end of input) from `fd`, without its line ending: a
+    /// final `\n` or `\r\n`, nothing else (a `\r` not followed by `\n` is kept).
     package static func readLine(fd: Int32, what: String) throws(CLIError) -> Secret {
         try read(fd: fd, what: what, stopAtNewline: true)
+    }
+
+    /// The length of the line that ends with the newline at `index` of `bytes`, without its
+    /// line ending (`\n`, or `\r\n`).
+    package static func lengthWithoutLineEnding(_ bytes: UnsafeRawBufferPointer, newlineAt index: Int) -> Int {
+        index > 0 && bytes[index - 1] == UInt8(ascii: "\r") ? index - 1 : index
     }
 
     /// Reads everything from `fd`; one trailing line ending is removed, and input of more than
@@ -88,8 +95,12 @@ package enum LineReader {
                 return 0
             }
             // Drop one line ending.
-            if !stopAtNewline, length > 0, buffer[length - 1] == UInt8(ascii: "\n") { length -= 1 }
-            if length > 0, buffer[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+            if stopAtNewline {
+                if sawNewline { length = lengthWithoutLineEnding(UnsafeRawBufferPointer(buffer), newlineAt: length) }
+            } else {
+                if length > 0, buffer[length - 1] == UInt8(ascii: "\n") { length -= 1 }
+                if length > 0, buffer[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+            }
             if !stopAtNewline, buffer[0..<length].contains(UInt8(ascii: "\n")) {
                 failure = .failed("\(what) has more than one line")
                 return 0

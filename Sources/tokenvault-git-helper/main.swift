@@ -9,6 +9,5 @@ import Glibc
 #endif
 
 ProcessHardening.apply()
-_ = Environment.current
-unsetenv("TOKENVAULT_PASSPHRASE")
+Environment.forgetSecrets()
 exit(GitHelper.main(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -31,14 +31,24 @@ final class CLI: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: home)
     }
 
-    /// Runs `vault ARGS` with this fixture's environment plus `env` (a nil value unsets).
+    /// Runs `vault ARGS` with this fixture's environment plus `env` (a nil value unsets) and
+    /// `rawEnvironment` (values that need not be UTF-8).
     @discardableResult
     func vault(_ arguments: [String], stdin: Stdin = .devNull, env: [String: String?] = [:],
-               extraFDs: [Int32: String] = [:], timeout: Double = 60) -> RunResult {
+               rawEnvironment: [String: [UInt8]] = [:], extraFDs: [Int32: String] = [:], timeout: Double = 60) -> RunResult {
         var environment = self.environment
         for (key, value) in env { environment[key] = value }
-        return run([Binary.path("vault")] + arguments, environment: environment, stdin: stdin,
-                   extraFDs: extraFDs, timeout: timeout)
+        return run([Binary.path("vault")] + arguments, environment: environment, rawEnvironment: rawEnvironment,
+                   stdin: stdin, extraFDs: extraFDs, timeout: timeout)
+    }
+
+    /// Runs `git-credential-vault get` for `https://host`, with this fixture's environment plus
+    /// `env` (a nil value unsets).
+    func gitHelperGet(host: String, env: [String: String?] = [:], timeout: Double = 60) -> RunResult {
+        var environment = self.environment
+        for (key, value) in env { environment[key] = value }
+        return run([Binary.path("git-credential-vault"), "get"], environment: environment,
+                   stdin: .data("protocol=https\nhost=\(host)\n\n"), timeout: timeout)
     }
 
     @discardableResult

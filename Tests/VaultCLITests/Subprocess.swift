@@ -16,6 +16,8 @@ struct RunResult {
 
 enum Stdin {
     case data(String)
+    /// Bytes that need not be UTF-8.
+    case bytes([UInt8])
     /// The data, with the pipe left open until the process ends (as a caller that never closes).
     case dataKeepOpen(String)
     case devNull
@@ -37,14 +39,28 @@ func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
     strings.map { strdup($0) } + [nil]
 }
 
+/// Environment entries (`NAME=value`) as C strings whose values may be any bytes: `raw`
+/// replaces a variable of `environment` or adds one.
+func cEnvironment(_ environment: [String: String], raw: [String: [UInt8]]) -> [UnsafeMutablePointer<CChar>?] {
+    let entries = environment.filter { raw[$0.key] == nil }.map { Array("\($0.key)=\($0.value)".utf8) }
+        + raw.map { Array("\($0.key)=".utf8) + $0.value }
+    return entries.map { bytes in
+        let copy = malloc(bytes.count + 1)!
+        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        copy.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
+        return copy.assumingMemoryBound(to: CChar.self)
+    } + [nil]
+}
+
 /// Starts `arguments` (found on PATH when not a path) in a new session with a clean signal
 /// mask, exactly `environment`, and the given file actions.
-func spawn(_ arguments: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t) -> pid_t {
+func spawn(_ arguments: [String], environment: [String: String], rawEnvironment: [String: [UInt8]] = [:],
+           actions: inout posix_spawn_file_actions_t) -> pid_t {
     var attributes = posix_spawnattr_t()
     tv_spawnattr_init_clean(&attributes, 1)
     defer { posix_spawnattr_destroy(&attributes) }
     let argv = cStrings(arguments)
-    let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
+    let envp = cEnvironment(environment, raw: rawEnvironment)
     defer { (argv + envp).forEach { free($0) } }
     var pid: pid_t = 0
     let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
@@ -52,9 +68,10 @@ func spawn(_ arguments: [String], environment: [String: String], actions: inout 
     return pid
 }
 
-/// Spawns `arguments` with exactly `environment`, optional stdin, extra fds (child fd -> data
-/// readable from it), and a watchdog that kills the process after `timeout` seconds.
-func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .devNull,
+/// Spawns `arguments` with exactly `environment` (and `rawEnvironment`, whose values need not be
+/// UTF-8), optional stdin, extra fds (child fd -> data readable from it), and a watchdog that
+/// kills the process after `timeout` seconds.
+func run(_ arguments: [String], environment: [String: String], rawEnvironment: [String: [UInt8]] = [:], stdin: Stdin = .devNull,
          extraFDs: [Int32: String] = [:], timeout: Double = 60, stdoutPath: String? = nil) -> RunResult {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
     tv_pipe_cloexec(&outPipe); tv_pipe_cloexec(&errPipe); tv_pipe_cloexec(&inPipe)
@@ -62,7 +79,7 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     switch stdin {
-    case .data, .dataKeepOpen: posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    case .data, .dataKeepOpen, .bytes: posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
     case .devNull: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     case .closed: posix_spawn_file_actions_addclose(&actions, 0)
     }
@@ -80,7 +97,7 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
         extraPipes.append((fd, p, data))
     }
     let start = Date()
-    let pid = spawn(arguments, environment: environment, actions: &actions)
+    let pid = spawn(arguments, environment: environment, rawEnvironment: rawEnvironment, actions: &actions)
     close(outPipe[1]); close(errPipe[1]); close(inPipe[0])
     for (_, p, data) in extraPipes {
         close(p[0])
@@ -92,6 +109,8 @@ func run(_ arguments: [String], environment: [String: String], stdin: Stdin = .d
     case .data(let text), .dataKeepOpen(let text):
         _ = Array(text.utf8).withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
         if case .dataKeepOpen = stdin { keepOpen = true }
+    case .bytes(let bytes):
+        _ = bytes.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
     default: break
     }
     if !keepOpen { close(inPipe[1]) }
@@ -170,7 +189,12 @@ final class PTYProcess {
     }
 
     func send(_ text: String) {
-        _ = Array(text.utf8).withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+        send(bytes: Array(text.utf8))
+    }
+
+    /// Types bytes that need not be UTF-8.
+    func send(bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
     }
 
     /// Waits for the exit status, reading the rest of the output.

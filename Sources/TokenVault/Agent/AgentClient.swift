@@ -102,13 +102,16 @@ public final class AgentClient: @unchecked Sendable {
     }
 
     /// Asks the agent to derive the key from `passphrase` (it reads the vault's header itself).
-    /// Waits for the key derivation, which is slow on purpose.
-    public func unlock(passphrase: Secret, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
+    /// Waits for the key derivation, which is slow on purpose. A header costlier than
+    /// `sensitive` is refused unless `allowingCostlyKDF`.
+    public func unlock(passphrase: Secret, idleTimeout: Int64, maximumLifetime: Int64,
+                       allowingCostlyKDF: Bool = false) throws(VaultError) {
         let body = try request({ builder in
             builder.u8(AgentProtocol.Operation.unlock.rawValue)
             passphrase.withUnsafeBytes { builder.chunk(secure: $0, owner: passphrase.storage) }
             builder.u64(UInt64(idleTimeout))
             builder.u64(UInt64(maximumLifetime))
+            builder.u8(allowingCostlyKDF ? AgentProtocol.UnlockFlags.allowCostlyKDF : 0)
         }, timeout: 120)
         _ = try result(body)
     }

@@ -15,7 +15,8 @@ import Darwin
 ///
 /// Requests (first byte, then fields; a chunk is a u32 length and its bytes):
 ///   1 status
-///   2 unlock   chunk(passphrase) u64(idle timeout, s) u64(maximum lifetime, s)
+///   2 unlock   chunk(passphrase) u64(idle timeout, s) u64(maximum lifetime, s) [u8(flags: 1 allow
+///              a key derivation costlier than `sensitive`); absent from older clients: 0]
 ///   3 lock     (the agent wipes the key and exits)
 ///   4 lookup   chunk(entry name)                    -> the name's blind index
 ///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
@@ -51,6 +52,11 @@ enum AgentProtocol {
     enum Operation: UInt8 {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
         case attach = 8, read = 9, git = 10, helper = 11
+    }
+
+    /// The flags of `unlock`.
+    enum UnlockFlags {
+        static let allowCostlyKDF: UInt8 = 1
     }
 
     enum ResponseKind: UInt8 {

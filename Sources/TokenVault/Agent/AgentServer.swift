@@ -187,9 +187,12 @@ public final class AgentServer {
                 guard let passphrase = reader.chunk(), let idle = reader.u64(), let maximum = reader.u64() else {
                     return (fail(.badRequest, "malformed unlock"), false)
                 }
+                // Flags came later: an older client sends none.
+                let flags = reader.u8() ?? 0
                 do {
                     let vault = try Vault.open(at: vaultPath)
-                    try vault.unlock(passphrase: Secret(copying: passphrase))
+                    try vault.unlock(passphrase: Secret(copying: passphrase),
+                                     allowingCostlyKDF: flags & AgentProtocol.UnlockFlags.allowCostlyKDF != 0)
                     guard let local = vault.localKeyRing else { return (fail(.other, "no key"), false) }
                     ring = local
                     // The file, opened again and checked against the key, unchanged from before

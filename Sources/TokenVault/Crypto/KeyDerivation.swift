@@ -58,6 +58,21 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
     public static let maximumOpsLimit: UInt64 = 4 * UInt64(crypto_pwhash_opslimit_sensitive())
     public static let maximumMemLimit: UInt64 = 4 * UInt64(crypto_pwhash_memlimit_sensitive())
 
+    /// True when these parameters ask for more passes or more memory than `sensitive`, the
+    /// costliest that TokenVault writes (`vault init --kdf sensitive`: 4 passes, 1 GiB). Such a
+    /// header is refused before any work unless the caller allows it (``Vault/unlock(passphrase:allowingCostlyKDF:)``):
+    /// someone who can write the file could otherwise make each unlock take a minute and gigabytes.
+    public var isCostlierThanSensitive: Bool {
+        opsLimit > Self.sensitive.opsLimit || memLimit > Self.sensitive.memLimit
+    }
+
+    /// Throws `.costlyKeyDerivation` for parameters costlier than `sensitive`, unless allowed.
+    func checkCost(allowingCostly: Bool) throws(VaultError) {
+        guard allowingCostly || !isCostlierThanSensitive else {
+            throw .costlyKeyDerivation(opsLimit: opsLimit, memLimit: memLimit)
+        }
+    }
+
     /// True when libsodium accepts these parameters for Argon2id and they are within the maximum.
     var isSupported: Bool {
         algorithm == Self.argon2id13

@@ -35,10 +35,12 @@ extension VaultCommand {
 
         func run() throws {
             let path = global.path
-            _ = try Vault.open(at: path)  // The vault exists and is private.
+            // The vault exists and is private, and its cost is one TokenVault writes (or allowed).
+            try Vault.open(at: path).checkKDFCost(allowingCostly: global.allowCostlyKDF)
             let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
             let agent = try AgentLauncher.connectOrStart(vaultPath: path, verbose: global.verbose)
-            try agent.unlock(passphrase: passphrase, idleTimeout: timeout.seconds, maximumLifetime: maxLifetime.seconds)
+            try agent.unlock(passphrase: passphrase, idleTimeout: timeout.seconds, maximumLifetime: maxLifetime.seconds,
+                             allowingCostlyKDF: global.allowCostlyKDF)
             let status = try agent.status()
             Output.note("unlocked: the agent locks at \(status.locksAt?.iso8601 ?? "?") unless used before (each use gives it another \(timeout.seconds) s, up to \(maxLifetime.seconds) s in all)")
         }

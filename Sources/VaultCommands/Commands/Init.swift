@@ -8,7 +8,10 @@ extension VaultCommand {
             abstract: "Create a new, empty vault.",
             discussion: """
                 The passphrase is asked twice on the terminal, or read from --passphrase-fd, \
-                --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS.
+                --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS. It is bytes, \
+                never decoded: the first line from a descriptor, a file, the askpass program or \
+                the terminal, without its line ending (\\n or \\r\\n); TOKENVAULT_PASSPHRASE \
+                exactly as it is, nothing removed.
 
                 Examples:
                   vault init

@@ -13,22 +13,26 @@ struct GlobalOptions: ParsableArguments {
     var vaultPath: String?
 
     @Option(name: .customLong("passphrase-fd"), help: ArgumentHelp(
-        "Read the passphrase from this open file descriptor (one line).", valueName: "n"))
+        "Read the passphrase from this open file descriptor: its first line, without the \\n or \\r\\n.", valueName: "n"))
     var passphraseFD: Int32?
 
     @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
-        "Read the passphrase from the first line of this file, which must be private to you (mode 600).",
+        "Read the passphrase from the first line of this file (without the \\n or \\r\\n), which must be private to you (mode 600).",
         valueName: "path"))
     var passphraseFile: String?
 
     @Flag(name: .shortAndLong, help: "Say on stderr what the command does (never a secret).")
     var verbose = false
 
+    @Flag(name: .customLong("allow-costly-kdf"), help: ArgumentHelp(
+        "Unlock even when the vault asks for a key derivation costlier than 'sensitive' (4 passes, 1 GiB), which 'vault init' never writes."))
+    var allowCostlyKDF = false
+
     /// Global options may also come before the subcommand (`vault --vault PATH list`): they
     /// are moved to just after it, where the subcommand's parser reads them.
     static func hoisted(_ arguments: [String]) -> [String] {
         let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
-        let flags: Set<String> = ["-v", "--verbose"]
+        let flags: Set<String> = ["-v", "--verbose", "--allow-costly-kdf"]
         var globals: [String] = []
         var index = 0
         while index < arguments.count {
@@ -57,8 +61,8 @@ struct GlobalOptions: ParsableArguments {
 
     var session: Session {
         Session(path: vaultPath ?? VaultLocation.defaultPath(environment: Environment.current),
-                passphrase: PassphraseSource(fd: passphraseFD, file: passphraseFile, environment: Environment.current),
-                verbose: verbose)
+                passphrase: PassphraseSource(fd: passphraseFD, file: passphraseFile),
+                verbose: verbose, allowCostlyKDF: allowCostlyKDF)
     }
 
     /// Opens the vault, locked.
@@ -75,11 +79,13 @@ struct Session {
     var path: String
     var passphrase: PassphraseSource
     var verbose: Bool
+    /// `--allow-costly-kdf`: a header costlier than `sensitive` is derived from, not refused.
+    var allowCostlyKDF = false
 
     /// The default vault, the passphrase sources of the environment, quiet.
     static var standard: Session {
         Session(path: VaultLocation.defaultPath(environment: Environment.current),
-                passphrase: PassphraseSource(fd: nil, file: nil, environment: Environment.current), verbose: false)
+                passphrase: PassphraseSource(fd: nil, file: nil), verbose: false)
     }
 
     /// The vault, checked at once, or (`checkingNow: false`) on first use.
@@ -111,11 +117,13 @@ struct Session {
                 Log.verbose("the agent could not unlock the vault (\(error)): using the passphrase")
             }
         }
+        // A costly header is refused before anyone is asked for the passphrase.
+        try vault.checkKDFCost(allowingCostly: allowCostlyKDF)
         let source = passphrase
         Log.verbose("passphrase from \(source.sourceName)")
         let secret = try source.read(prompt: "Passphrase for \(path): ")
         let start = Log.clock()
-        try vault.unlock(passphrase: secret)
+        try vault.unlock(passphrase: secret, allowingCostlyKDF: allowCostlyKDF)
         if verbose, let kdf = try? vault.kdfParameters() {
             Log.verbose("unlocked: Argon2id, \(kdf.opsLimit) passes, \(kdf.memLimit >> 20) MiB, in \(Log.since(start)) ms")
         }

@@ -41,8 +41,8 @@ enum Online {
                            hint: "reinstall TokenVault (make install puts it in PREFIX/libexec/tokenvault)")
         }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = Environment.current.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        execve(path, argv, envp)
+        // The environment as it is, byte for byte (a passphrase is never decoded).
+        execve(path, argv, environ)
         return .failed("cannot run \(path): \(String(cString: strerror(errno)))")
     }
 }
