@@ -11,7 +11,8 @@ import Darwin
 /// Transport: a Unix stream socket, private to the user (folder 0700, socket 0600, the peer's uid
 /// checked with SO_PEERCRED on both sides). Each message is a frame: a u32 little-endian length,
 /// then the body. Frames are read into secure memory. A client may send any number of requests
-/// on one connection, one at a time.
+/// on one connection, one at a time; the agent serves many connections side by side and waits
+/// on none of them (`AgentConnections`).
 ///
 /// Requests (first byte, then fields; a chunk is a u32 length and its bytes):
 ///   1 status
@@ -111,17 +112,22 @@ enum AgentProtocol {
             parts.append(.secret(bytes, owner))
         }
 
-        /// Sends the frame. The body is assembled in a buffer that is wiped when sent (not a guarded
+        /// Sends the frame, waiting at most a second for the peer to take it.
+        func send(_ fd: Int32) -> Bool {
+            frame().withUnsafeBytes { AgentProtocol.writeAll(fd, $0) }
+        }
+
+        /// The whole frame, length first, in a buffer that is wiped when released (not a guarded
         /// allocation: frames live for microseconds, and a guarded allocation costs several system
         /// calls; what a caller keeps is copied into guarded memory).
-        func send(_ fd: Int32) -> Bool {
+        func frame() -> SecureBytes {
             let total = parts.reduce(0) { sum, part in
                 switch part {
                 case .bytes(let b): sum + b.count
                 case .secret(let b, _): sum + b.count
                 }
             }
-            let frame = SecureBytes(count: 4 + total, guarded: false) { out in
+            return SecureBytes(count: 4 + total, guarded: false) { out in
                 var offset = 0
                 func put(_ bytes: UnsafeRawBufferPointer) {
                     guard bytes.count > 0 else { return }
@@ -138,7 +144,71 @@ enum AgentProtocol {
                     }
                 }
             }
-            return frame.withUnsafeBytes { AgentProtocol.writeAll(fd, $0) }
+        }
+    }
+
+    /// Why a connection's bytes are not a frame; the connection is closed.
+    enum FrameError: Error, CustomStringConvertible {
+        /// The peer closed the connection between frames (not an error of the peer's).
+        case closed
+        /// The peer closed the connection, or failed, in the middle of a frame.
+        case truncated
+        /// A length above `maximumFrame`.
+        case oversized(Int)
+        /// A frame not complete by its deadline, or an answer not taken by its deadline.
+        case timedOut
+        case failed(errno: Int32)
+
+        var description: String {
+            switch self {
+            case .closed: "closed by the client"
+            case .truncated: "closed in the middle of a frame"
+            case .oversized(let length): "a frame of \(length) bytes (at most \(AgentProtocol.maximumFrame))"
+            case .timedOut: "too slow to send its request or take its answer"
+            case .failed(let code): String(cString: strerror(code))
+            }
+        }
+    }
+
+    /// A frame arriving in pieces, on a socket that is never waited on: its length, then its
+    /// body, read into a buffer that is wiped when released.
+    struct FrameReader {
+        private var header = [UInt8](repeating: 0, count: 4)  // a length, no secret
+        private var headerCount = 0
+        private var body: SecureBytes?
+        private var bodyCount = 0
+
+        /// Whether part of a frame has arrived.
+        var isPartial: Bool { headerCount > 0 }
+
+        /// Reads what has arrived, without waiting: the body once the whole frame is there (the
+        /// reader is then ready for the next one), nil while it is not.
+        mutating func read(_ fd: Int32) throws(FrameError) -> SecureBytes? {
+            while true {
+                if let body, bodyCount == body.count {
+                    self = FrameReader()
+                    return body
+                }
+                let n: Int
+                if let body {
+                    n = body.building { recv(fd, $0.baseAddress! + bodyCount, $0.count - bodyCount, Int32(MSG_DONTWAIT)) }
+                } else {
+                    n = header.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + headerCount, 4 - headerCount, Int32(MSG_DONTWAIT)) }
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return nil }
+                if n < 0 { throw .failed(errno: errno) }
+                if n == 0 { throw isPartial ? .truncated : .closed }
+                if body != nil {
+                    bodyCount += n
+                    continue
+                }
+                headerCount += n
+                guard headerCount == 4 else { continue }
+                let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+                guard length <= maximumFrame else { throw .oversized(length) }
+                body = SecureBytes(count: length, guarded: false)
+            }
         }
     }
 
@@ -147,13 +217,15 @@ enum AgentProtocol {
     /// peer cannot hold the other end: the deadline is for the frame, not for each read).
     static func receive(_ fd: Int32, within seconds: Int = 1) -> SecureBytes? {
         let deadline = monotonicMilliseconds() + Int64(seconds) * 1000
-        var header = [UInt8](repeating: 0, count: 4)
-        guard header.withUnsafeMutableBytes({ readAll(fd, $0, deadline: deadline) }) else { return nil }
-        let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-        guard length <= maximumFrame else { return nil }
-        var ok = true
-        let body = SecureBytes(count: length, guarded: false) { ok = readAll(fd, $0, deadline: deadline) }
-        return ok ? body : nil
+        var reader = FrameReader()
+        while true {
+            do {
+                if let body = try reader.read(fd) { return body }
+            } catch {
+                return nil
+            }
+            guard wait(fd, POLLIN, deadline: deadline) else { return nil }
+        }
     }
 
     static func monotonicMilliseconds() -> Int64 {
@@ -172,22 +244,6 @@ enum AgentProtocol {
             if ready > 0 { return true }
             if ready < 0 && errno != EINTR { return false }
         }
-    }
-
-    static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, deadline: Int64) -> Bool {
-        // Reads first and waits only when nothing has arrived: most reads find their bytes there.
-        var offset = 0
-        while offset < buffer.count {
-            let n = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_DONTWAIT))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN {
-                guard wait(fd, POLLIN, deadline: deadline) else { return false }
-                continue
-            }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, within seconds: Int = 1) -> Bool {
