@@ -315,42 +315,4 @@ enum AgentProtocol {
         guard stat(path, &info) == 0 else { return (0, 0) }
         return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
-
-    // MARK: Where the agent listens
-
-    /// `$XDG_RUNTIME_DIR/tokenvault`, else `/tmp/tokenvault-UID`.
-    static func folder(environment: [String: String]) -> String {
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/tokenvault" }
-        return "/tmp/tokenvault-\(geteuid())"
-    }
-
-    /// One agent per vault file: the socket's name comes from a hash of the file's real path.
-    static func socketPath(forVault vaultPath: String, environment: [String: String]) -> String {
-        var resolved = vaultPath
-        if let real = realpath(vaultPath, nil) {
-            resolved = String(cString: real)
-            free(real)
-        }
-        let digest = Array(resolved.utf8).withUnsafeBytes { KeyedHash.unkeyed($0, bytes: 8) }
-        return folder(environment: environment) + "/agent-" + digest.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + ".sock"
-    }
-
-    /// The folder must be ours and closed to everyone else; otherwise no agent is trusted there.
-    static func folderIsPrivate(_ folder: String) -> Bool {
-        var info = stat()
-        guard lstat(folder, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && info.st_mode & 0o077 == 0
-    }
-
-    static func makeAddress(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
-    }
 }

@@ -63,11 +63,12 @@ public final class AgentServer {
     public func run(log: (String) -> Void = { _ in }) throws(VaultError) {
         tv_install_stop_handlers()
         ProcessHardening.apply()
-        let folder = VaultLocation.folder(of: socketPath)
-        try VaultLocation.makeFolder(folder)
-        guard AgentProtocol.folderIsPrivate(folder) else {
-            throw .io("the agent's folder '\(folder)' is not private to you (another user's, or open to others): set XDG_RUNTIME_DIR to a private folder")
+        func checkPlace() throws(VaultError) {
+            if let problem = AgentProtocol.placeProblem(socketPath) { throw .io("\(problem): \(AgentProtocol.placeHint)") }
         }
+        try checkPlace()
+        try VaultLocation.makeFolder(VaultLocation.folder(of: socketPath))
+        try checkPlace()  // Now that the folder exists, whoever made it.
         // One agent per vault: the lock is held for the agent's whole life, and taken before the
         // socket is checked, removed or bound, so two agents starting at once cannot both run.
         let lockFD = open(String(socketPath.dropLast(5)) + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
