@@ -97,6 +97,11 @@ package enum GitHelper {
             // Nothing to match on (git always sends both): nothing to do.
             return 0
         }
+        if action == "erase" && request.password?.isEmpty ?? true {
+            // Not git (git sends the password that failed): a person or a script.
+            Output.hint("git's erase named no password, so no token failed: nothing was marked or removed")
+            return 0
+        }
         let environment = Environment.current
         let path = options.vaultPath ?? VaultLocation.defaultPath(environment: environment)
         guard VaultLocation.exists(path) else {
@@ -237,7 +242,11 @@ package enum GitHelper {
         Output.note("stored git's credential for \(url) as '\(name)' (rename it with 'vault rename')")
     }
 
+    /// Marks rejected (or with `--on-erase delete`, removes) the entries that hold exactly the
+    /// token git says failed. Git always sends that password; an erase without one comes from a
+    /// person or a script, names no failed token, and changes nothing.
     static func erase(_ request: GitCredential, vault: Vault, options: Options) throws {
+        guard let password = request.password, !password.isEmpty else { return }
         let entries = try vault.entries().filter { $0.deleted == nil }
         let path = request.path.flatMap { $0.isEmpty ? nil : $0 }
         var matching = GitMatching.sameHost(as: request, in: entries).filter { entry in
@@ -252,9 +261,7 @@ package enum GitHelper {
             return true
         }
         // Never touch an entry whose token differs from the one git says failed.
-        if let password = request.password {
-            matching = try matching.filter { try vault.holds($0.name, secret: password) }
-        }
+        matching = try matching.filter { try vault.holds($0.name, secret: password) }
         for entry in matching {
             if options.eraseDeletes {
                 try vault.remove(entry.name)

@@ -130,28 +130,39 @@ static size_t read_description(unsigned char *buffer, size_t capacity, int *comp
 
 // MARK: Where the vault and its agent are (as VaultLocation and AgentProtocol say)
 
-static int vault_path(const char *option, char *out, size_t capacity) {
+// The default vault's folder: $XDG_DATA_HOME/tokenvault, else ~/.local/share/tokenvault.
+static int data_folder(char *out, size_t capacity) {
     const char *value;
-    if (option) return snprintf(out, capacity, "%s", option) < (int)capacity ? 0 : -1;
-    if ((value = getenv("TOKENVAULT_PATH")) && *value) return snprintf(out, capacity, "%s", value) < (int)capacity ? 0 : -1;
     if ((value = getenv("XDG_DATA_HOME")) && value[0] == '/') {
-        return snprintf(out, capacity, "%s/tokenvault/vault.db", value) < (int)capacity ? 0 : -1;
+        return snprintf(out, capacity, "%s/tokenvault", value) < (int)capacity ? 0 : -1;
     }
     value = getenv("HOME");
     if (!value || !*value) {
         struct passwd *entry = getpwuid(getuid());
         value = entry && entry->pw_dir ? entry->pw_dir : "/";
     }
-    return snprintf(out, capacity, "%s/.local/share/tokenvault/vault.db", value) < (int)capacity ? 0 : -1;
+    return snprintf(out, capacity, "%s/.local/share/tokenvault", value) < (int)capacity ? 0 : -1;
 }
 
+static int vault_path(const char *option, char *out, size_t capacity) {
+    const char *value;
+    char folder[PATH_MAX];
+    if (option) return snprintf(out, capacity, "%s", option) < (int)capacity ? 0 : -1;
+    if ((value = getenv("TOKENVAULT_PATH")) && *value) return snprintf(out, capacity, "%s", value) < (int)capacity ? 0 : -1;
+    if (data_folder(folder, sizeof folder) != 0) return -1;
+    return snprintf(out, capacity, "%s/vault.db", folder) < (int)capacity ? 0 : -1;
+}
+
+// $XDG_RUNTIME_DIR/tokenvault, else `agents` in the default vault's folder (never a shared
+// folder such as /tmp, where another user could take the name first).
 static int socket_path(const char *vault, char *out, size_t capacity) {
     char folder[PATH_MAX];
     const char *runtime = getenv("XDG_RUNTIME_DIR");
     if (runtime && runtime[0] == '/') {
         if (snprintf(folder, sizeof folder, "%s/tokenvault", runtime) >= (int)sizeof folder) return -1;
     } else {
-        snprintf(folder, sizeof folder, "/tmp/tokenvault-%u", (unsigned)geteuid());
+        char data[PATH_MAX];
+        if (data_folder(data, sizeof data) != 0 || snprintf(folder, sizeof folder, "%s/agents", data) >= (int)sizeof folder) return -1;
     }
     // The folder must be ours and closed to everyone else.
     struct stat info;

@@ -132,13 +132,39 @@ import Testing
         #expect(try cli.library().entry(named: "one").rejected != nil)
         #expect(try cli.library().entry(named: "two").rejected == nil)
         #expect(try cli.library().secret(named: "one").revealString() == "token-one-0001")
-        // Protocol and host alone mark every entry of the host.
-        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\n\n").status == 0)
-        #expect(try cli.library().entries().allSatisfy { $0.rejected != nil })
         // Deletion, when the user chose it.
-        #expect(cli.vault(["restore", "two"]).status == 0)
         #expect(helper(cli, ["--on-erase", "delete", "erase"], "protocol=https\nhost=h.example\npassword=token-two-0002\n\n").status == 0)
         #expect(try cli.library().names() == ["one"])
         #expect(helper(cli, ["--on-erase", "maybe", "erase"], "").status == 64)
+    }
+
+    /// Git sends `erase` with the password that failed; one without a password comes from a
+    /// person or a script, and names no failed token: it marks nothing and deletes nothing, with
+    /// or without `--on-erase delete`, and says so in one hint line.
+    @Test func anEraseWithoutAPasswordMarksNothingAndDeletesNothing() throws {
+        let cli = CLI()
+        cli.add("one", token: "token-one-0001", ["--url", "https://h.example", "--username", "u1"])
+        cli.add("two", token: "token-two-0002", ["--url", "https://h.example"])
+        cli.add("gone", token: "token-gone-0003", ["--url", "https://h.example"])
+        #expect(cli.vault(["rm", "gone", "--yes"]).status == 0)
+        let before = try cli.library().entries()
+        for options in [[], ["--on-erase", "delete"]] {
+            for request in ["protocol=https\nhost=h.example\n\n", "protocol=https\nhost=h.example\nusername=u1\n\n",
+                            "protocol=https\nhost=h.example\npassword=\n\n", "url=https://h.example/\n\n"] {
+                let r = helper(cli, options + ["erase"], request)
+                #expect(r.status == 0)
+                #expect(r.out.isEmpty)
+                #expect(r.err == "vault: hint: git's erase named no password, so no token failed: nothing was marked or removed\n", "\(r.err)")
+                // The same through the vault CLI.
+                #expect(cli.vault(["git-credential"] + options + ["erase"], stdin: .data(request)).status == 0)
+            }
+        }
+        // Nothing marked, nothing removed, the trash as it was.
+        #expect(try cli.library().entries() == before)
+        #expect(try cli.library().entry(named: "gone").deleted != nil)
+        // With the failed password, as git sends it, the same vault works as before.
+        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\npassword=token-two-0002\n\n").status == 0)
+        #expect(try cli.library().entry(named: "two").rejected != nil)
+        #expect(try cli.library().entry(named: "one").rejected == nil)
     }
 }

@@ -31,6 +31,17 @@ public final class AgentClient: @unchecked Sendable {
         connect(socketPath: AgentProtocol.socketPath(forVault: vaultPath, environment: environment))
     }
 
+    /// The folder where every agent of the user listens (`AgentProtocol.folder`).
+    public static func folder(environment: [String: String]) -> String {
+        AgentProtocol.folder(environment: environment)
+    }
+
+    /// Why no agent can listen for `vaultPath` (a socket path too long, a folder not private),
+    /// with what to do about it; nil when one can.
+    public static func placeProblem(forVault vaultPath: String, environment: [String: String]) -> (problem: String, hint: String)? {
+        AgentProtocol.placeProblem(AgentProtocol.socketPath(forVault: vaultPath, environment: environment)).map { ($0, AgentProtocol.placeHint) }
+    }
+
     public static func connect(socketPath: String) -> AgentClient? {
         guard AgentProtocol.folderIsPrivate(VaultLocation.folder(of: socketPath)),
               var address = AgentProtocol.makeAddress(socketPath) else { return nil }

@@ -11,7 +11,8 @@ import Darwin
 /// Transport: a Unix stream socket, private to the user (folder 0700, socket 0600, the peer's uid
 /// checked with SO_PEERCRED on both sides). Each message is a frame: a u32 little-endian length,
 /// then the body. Frames are read into secure memory. A client may send any number of requests
-/// on one connection, one at a time.
+/// on one connection, one at a time; the agent serves many connections side by side and waits
+/// on none of them (`AgentConnections`).
 ///
 /// Requests (first byte, then fields; a chunk is a u32 length and its bytes):
 ///   1 status
@@ -117,17 +118,22 @@ enum AgentProtocol {
             parts.append(.secret(bytes, owner))
         }
 
-        /// Sends the frame. The body is assembled in a buffer that is wiped when sent (not a guarded
+        /// Sends the frame, waiting at most a second for the peer to take it.
+        func send(_ fd: Int32) -> Bool {
+            frame().withUnsafeBytes { AgentProtocol.writeAll(fd, $0) }
+        }
+
+        /// The whole frame, length first, in a buffer that is wiped when released (not a guarded
         /// allocation: frames live for microseconds, and a guarded allocation costs several system
         /// calls; what a caller keeps is copied into guarded memory).
-        func send(_ fd: Int32) -> Bool {
+        func frame() -> SecureBytes {
             let total = parts.reduce(0) { sum, part in
                 switch part {
                 case .bytes(let b): sum + b.count
                 case .secret(let b, _): sum + b.count
                 }
             }
-            let frame = SecureBytes(count: 4 + total, guarded: false) { out in
+            return SecureBytes(count: 4 + total, guarded: false) { out in
                 var offset = 0
                 func put(_ bytes: UnsafeRawBufferPointer) {
                     guard bytes.count > 0 else { return }
@@ -144,7 +150,71 @@ enum AgentProtocol {
                     }
                 }
             }
-            return frame.withUnsafeBytes { AgentProtocol.writeAll(fd, $0) }
+        }
+    }
+
+    /// Why a connection's bytes are not a frame; the connection is closed.
+    enum FrameError: Error, CustomStringConvertible {
+        /// The peer closed the connection between frames (not an error of the peer's).
+        case closed
+        /// The peer closed the connection, or failed, in the middle of a frame.
+        case truncated
+        /// A length above `maximumFrame`.
+        case oversized(Int)
+        /// A frame not complete by its deadline, or an answer not taken by its deadline.
+        case timedOut
+        case failed(errno: Int32)
+
+        var description: String {
+            switch self {
+            case .closed: "closed by the client"
+            case .truncated: "closed in the middle of a frame"
+            case .oversized(let length): "a frame of \(length) bytes (at most \(AgentProtocol.maximumFrame))"
+            case .timedOut: "too slow to send its request or take its answer"
+            case .failed(let code): String(cString: strerror(code))
+            }
+        }
+    }
+
+    /// A frame arriving in pieces, on a socket that is never waited on: its length, then its
+    /// body, read into a buffer that is wiped when released.
+    struct FrameReader {
+        private var header = [UInt8](repeating: 0, count: 4)  // a length, no secret
+        private var headerCount = 0
+        private var body: SecureBytes?
+        private var bodyCount = 0
+
+        /// Whether part of a frame has arrived.
+        var isPartial: Bool { headerCount > 0 }
+
+        /// Reads what has arrived, without waiting: the body once the whole frame is there (the
+        /// reader is then ready for the next one), nil while it is not.
+        mutating func read(_ fd: Int32) throws(FrameError) -> SecureBytes? {
+            while true {
+                if let body, bodyCount == body.count {
+                    self = FrameReader()
+                    return body
+                }
+                let n: Int
+                if let body {
+                    n = body.building { recv(fd, $0.baseAddress! + bodyCount, $0.count - bodyCount, Int32(MSG_DONTWAIT)) }
+                } else {
+                    n = header.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + headerCount, 4 - headerCount, Int32(MSG_DONTWAIT)) }
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return nil }
+                if n < 0 { throw .failed(errno: errno) }
+                if n == 0 { throw isPartial ? .truncated : .closed }
+                if body != nil {
+                    bodyCount += n
+                    continue
+                }
+                headerCount += n
+                guard headerCount == 4 else { continue }
+                let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+                guard length <= maximumFrame else { throw .oversized(length) }
+                body = SecureBytes(count: length, guarded: false)
+            }
         }
     }
 
@@ -153,13 +223,15 @@ enum AgentProtocol {
     /// peer cannot hold the other end: the deadline is for the frame, not for each read).
     static func receive(_ fd: Int32, within seconds: Int = 1) -> SecureBytes? {
         let deadline = monotonicMilliseconds() + Int64(seconds) * 1000
-        var header = [UInt8](repeating: 0, count: 4)
-        guard header.withUnsafeMutableBytes({ readAll(fd, $0, deadline: deadline) }) else { return nil }
-        let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-        guard length <= maximumFrame else { return nil }
-        var ok = true
-        let body = SecureBytes(count: length, guarded: false) { ok = readAll(fd, $0, deadline: deadline) }
-        return ok ? body : nil
+        var reader = FrameReader()
+        while true {
+            do {
+                if let body = try reader.read(fd) { return body }
+            } catch {
+                return nil
+            }
+            guard wait(fd, POLLIN, deadline: deadline) else { return nil }
+        }
     }
 
     static func monotonicMilliseconds() -> Int64 {
@@ -178,22 +250,6 @@ enum AgentProtocol {
             if ready > 0 { return true }
             if ready < 0 && errno != EINTR { return false }
         }
-    }
-
-    static func readAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, deadline: Int64) -> Bool {
-        // Reads first and waits only when nothing has arrived: most reads find their bytes there.
-        var offset = 0
-        while offset < buffer.count {
-            let n = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_DONTWAIT))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN {
-                guard wait(fd, POLLIN, deadline: deadline) else { return false }
-                continue
-            }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, within seconds: Int = 1) -> Bool {
@@ -264,43 +320,5 @@ enum AgentProtocol {
         var info = stat()
         guard stat(path, &info) == 0 else { return (0, 0) }
         return (UInt64(info.st_dev), UInt64(info.st_ino))
-    }
-
-    // MARK: Where the agent listens
-
-    /// `$XDG_RUNTIME_DIR/tokenvault`, else `/tmp/tokenvault-UID`.
-    static func folder(environment: [String: String]) -> String {
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/tokenvault" }
-        return "/tmp/tokenvault-\(geteuid())"
-    }
-
-    /// One agent per vault file: the socket's name comes from a hash of the file's real path.
-    static func socketPath(forVault vaultPath: String, environment: [String: String]) -> String {
-        var resolved = vaultPath
-        if let real = realpath(vaultPath, nil) {
-            resolved = String(cString: real)
-            free(real)
-        }
-        let digest = Array(resolved.utf8).withUnsafeBytes { KeyedHash.unkeyed($0, bytes: 8) }
-        return folder(environment: environment) + "/agent-" + digest.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + ".sock"
-    }
-
-    /// The folder must be ours and closed to everyone else; otherwise no agent is trusted there.
-    static func folderIsPrivate(_ folder: String) -> Bool {
-        var info = stat()
-        guard lstat(folder, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && info.st_mode & 0o077 == 0
-    }
-
-    static func makeAddress(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
     }
 }

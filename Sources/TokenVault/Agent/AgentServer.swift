@@ -52,8 +52,6 @@ public final class AgentServer {
     private let startedAt = Timestamp.now().secondsSince1970
     /// An agent that nobody unlocks goes away.
     public static let unusedLifetime: Int64 = 60
-    /// Connections served at once; more are closed at once.
-    static let maximumClients = 64
 
     public init(vaultPath: String, environment: [String: String]) {
         self.vaultPath = vaultPath
@@ -65,11 +63,12 @@ public final class AgentServer {
     public func run(log: (String) -> Void = { _ in }) throws(VaultError) {
         tv_install_stop_handlers()
         ProcessHardening.apply()
-        let folder = VaultLocation.folder(of: socketPath)
-        try VaultLocation.makeFolder(folder)
-        guard AgentProtocol.folderIsPrivate(folder) else {
-            throw .io("the agent's folder '\(folder)' is not private to you (another user's, or open to others): set XDG_RUNTIME_DIR to a private folder")
+        func checkPlace() throws(VaultError) {
+            if let problem = AgentProtocol.placeProblem(socketPath) { throw .io("\(problem): \(AgentProtocol.placeHint)") }
         }
+        try checkPlace()
+        try VaultLocation.makeFolder(VaultLocation.folder(of: socketPath))
+        try checkPlace()  // Now that the folder exists, whoever made it.
         // One agent per vault: the lock is held for the agent's whole life, and taken before the
         // socket is checked, removed or bound, so two agents starting at once cannot both run.
         let lockFD = open(String(socketPath.dropLast(5)) + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -93,44 +92,25 @@ public final class AgentServer {
             throw .io("cannot listen on '\(socketPath)': \(String(cString: strerror(errno)))")
         }
         log("agent for \(vaultPath) listening on \(socketPath)")
-        var clients: [Int32] = []
-        defer { clients.forEach { close($0) } }
-        while tv_stop_requested() == 0 {
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        var clients = AgentConnections()
+        defer { clients.closeAll() }
+        var stop = false
+        while tv_stop_requested() == 0 && !stop {
             let now = Timestamp.now().secondsSince1970
             if ring == nil && now - startedAt > Self.unusedLifetime { log("never unlocked: exiting"); break }
             if ring != nil && (now >= lockTime || now >= hardLimit) { log("timed out: wiping the key"); break }
-            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), 500)
-            if ready <= 0 { continue }
-            if fds[0].revents & Int16(POLLIN) != 0 {
-                let client = accept(listener, nil, nil)
-                if client >= 0 {
-                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                    // Only the user's own processes.
-                    if clients.count >= Self.maximumClients {
-                        close(client)
-                    } else if tv_peer_uid(client) == Int64(geteuid()) {
-                        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-                        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                        clients.append(client)
-                    } else {
-                        log("refused a connection from uid \(tv_peer_uid(client))")
-                        close(client)
-                    }
-                }
-            }
-            var closed: Set<Int32> = []
-            var stop = false
-            for entry in fds.dropFirst() where entry.revents != 0 {
-                guard let request = AgentProtocol.receive(entry.fd) else { closed.insert(entry.fd); continue }
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + clients.pollEntries
+            let ready = poll(&fds, nfds_t(fds.count), clients.timeout(now: AgentProtocol.monotonicMilliseconds(), limit: 500))
+            if ready < 0 && errno != EINTR { log("cannot wait for clients: \(String(cString: strerror(errno)))"); break }
+            // The connections polled first, then new ones (which may take a closed one's number).
+            let served = AgentProtocol.monotonicMilliseconds()
+            for (client, request) in clients.service(fds.dropFirst(), now: served, log: log) {
                 let (response, lockNow) = handle(request)
-                if !response.send(entry.fd) { closed.insert(entry.fd) }
-                if lockNow { stop = true }
+                clients.answer(client, response.frame(), now: AgentProtocol.monotonicMilliseconds(), log: log)
+                if lockNow { stop = true; log("locked: wiping the key"); break }
             }
-            for fd in closed { close(fd) }
-            clients.removeAll { closed.contains($0) }
-            if stop { log("locked: wiping the key"); break }
+            if fds[0].revents != 0 { clients.accept(listener, now: AgentProtocol.monotonicMilliseconds(), log: log) }
         }
         ring = nil  // sodium_free wipes the key's memory.
         vault = nil

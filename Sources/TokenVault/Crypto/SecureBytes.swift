@@ -50,6 +50,12 @@ final class SecureBytes: @unchecked Sendable {
         }
     }
 
+    /// The writable bytes of a buffer still being built in several steps (a frame arriving in
+    /// pieces), before it is shared.
+    func building<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
     func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }

@@ -120,8 +120,9 @@ extension VaultCommand {
             abstract: "Run the vault's agent in the foreground (for a systemd user unit, or debugging).",
             discussion: """
                 `vault unlock` starts the agent by itself; run it yourself only to supervise it. \
-                It listens on $XDG_RUNTIME_DIR/tokenvault/ (or /tmp/tokenvault-UID/) and waits for \
-                `vault unlock`.
+                It listens on $XDG_RUNTIME_DIR/tokenvault/ (without XDG_RUNTIME_DIR, on \
+                ~/.local/share/tokenvault/agents/, or $XDG_DATA_HOME/tokenvault/agents/) and waits \
+                for `vault unlock`.
 
                 Examples:
                   vault agent --verbose
@@ -138,10 +139,7 @@ extension VaultCommand {
 
 /// Finds the vault's agent, or starts one.
 enum AgentLauncher {
-    static var folder: String {
-        let runtime = Environment["XDG_RUNTIME_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-        return runtime.map { $0 + "/tokenvault" } ?? "/tmp/tokenvault-\(geteuid())"
-    }
+    static var folder: String { AgentClient.folder(environment: Environment.current) }
 
     static func sockets(in folder: String) -> [String] {
         guard let directory = opendir(folder) else { return [] }
@@ -156,6 +154,9 @@ enum AgentLauncher {
 
     static func connectOrStart(vaultPath: String, verbose: Bool) throws -> AgentClient {
         if let agent = AgentClient.connect(vaultPath: vaultPath, environment: Environment.current) { return agent }
+        if let place = AgentClient.placeProblem(forVault: vaultPath, environment: Environment.current) {
+            throw CLIError.failed(place.problem, hint: place.hint)
+        }
         guard let program = ThisProgram.path else { throw CLIError.failed("cannot find the vault program to start the agent") }
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup("agent"), strdup("--vault"), strdup(vaultPath), nil]
         defer { argv.forEach { free($0) } }

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// The agent serves many connections at once: a silent, slow, greedy or malformed client never
+/// holds up another.
+@Suite(.serialized) struct AgentConnectionTests {
+    /// A connection to the agent's socket that speaks no protocol at all.
+    struct RawConnection {
+        let fd: Int32
+
+        init(_ path: String) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var address = try #require(AgentProtocol.makeAddress(path))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(fd >= 0 && connected == 0)
+        }
+
+        func close() { _ = Glibc.close(fd) }
+
+        /// Sends what the socket takes now; the number of bytes sent.
+        @discardableResult
+        func send(_ bytes: [UInt8]) -> Int {
+            bytes.withUnsafeBytes { max(0, Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))) }
+        }
+
+        /// Whether the agent closed its end (everything it sent is read and dropped first).
+        func closedByAgent() -> Bool {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                if n > 0 { continue }
+                return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)
+            }
+        }
+    }
+
+    func unlockedAgent() throws -> (CLI, String) {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-Connections0000000", ["--url", "https://h.example"])
+        let unlocked = cli.vault(["unlock", "--timeout", "5m"])
+        try #require(unlocked.status == 0, "\(unlocked.err)")
+        return (cli, AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment))
+    }
+
+    /// The time a whole client request takes (connect, ask the status, answer), in milliseconds;
+    /// nil when it failed.
+    func statusRequest(_ socket: String) -> Double? {
+        let start = Date()
+        guard let agent = AgentClient.connect(socketPath: socket), let status = try? agent.status(), status.unlocked else { return nil }
+        return Date().timeIntervalSince(start) * 1000
+    }
+
+    /// A real client, ten times, `pause` apart: answered at once every time (a median under
+    /// 100 ms, none slower than 500 ms: an agent held up by one client takes a second).
+    func expectPromptAnswers(_ socket: String, pause: useconds_t) throws {
+        var latencies: [Double] = []
+        for _ in 0..<10 {
+            latencies.append(try #require(statusRequest(socket), "the agent did not answer"))
+            usleep(pause)
+        }
+        #expect(latencies.sorted()[latencies.count / 2] < 100, "\(latencies)")
+        #expect(latencies.allSatisfy { $0 < 500 }, "\(latencies)")
+    }
+
+    @Test func aNormalClientIsAnsweredWhileIdleAndOneByteConnectionsAreHeld() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        // 10 connections that send one byte of a frame, then 70 that never say anything.
+        let senders = try (0..<10).map { _ in try RawConnection(socket) }
+        defer { senders.forEach { $0.close() } }
+        senders.forEach { $0.send([5]) }
+        let idle = try (0..<70).map { _ in try RawConnection(socket) }
+        defer { idle.forEach { $0.close() } }
+        // A real client, over the next half second.
+        try expectPromptAnswers(socket, pause: 50_000)
+        // A frame begun and not finished within a second is dropped; the oldest idle
+        // connections made room for the new ones, the newest are still there.
+        usleep(1_500_000)
+        #expect(senders.allSatisfy { $0.closedByAgent() })
+        #expect(idle[0].closedByAgent())
+        #expect(!idle[69].closedByAgent())
+        #expect(statusRequest(socket) != nil)
+        #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).out == "glpat-Connections0000000\n")
+    }
+
+    @Test func aClientThatNeverReadsItsAnswersHoldsUpNobody() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        // Status requests, sent as long as the socket takes them, and never an answer read.
+        let greedy = try RawConnection(socket)
+        defer { greedy.close() }
+        let request: [UInt8] = Array(repeating: [1, 0, 0, 0, 1], count: 4096).flatMap { $0 }
+        var sent = 0
+        var stalled: Date?
+        let until = Date().addingTimeInterval(5)
+        while Date() < until {
+            let n = greedy.send(request)
+            sent += n
+            if n > 0 { stalled = nil } else if let since = stalled { if Date().timeIntervalSince(since) > 0.05 { break } } else { stalled = Date() }
+        }
+        #expect(sent > 50_000)
+        try expectPromptAnswers(socket, pause: 20_000)
+        // A client that has not taken its answer within a second is dropped.
+        usleep(1_500_000)
+        #expect(greedy.closedByAgent())
+        #expect(statusRequest(socket) != nil)
+    }
+
+    @Test func malformedBytesCloseTheirConnectionAndTheAgentStaysUp() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        // A frame longer than any the protocol allows: closed at once.
+        let oversized = try RawConnection(socket)
+        defer { oversized.close() }
+        oversized.send([0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+        // End of input in the middle of a frame.
+        let truncated = try RawConnection(socket)
+        truncated.send([9, 0, 0, 0, 2, 0])
+        truncated.close()
+        // A whole frame that is no request: a failure answer, and the connection still serves.
+        let unknown = try RawConnection(socket)
+        defer { unknown.close() }
+        unknown.send([1, 0, 0, 0, 200, 1, 0, 0, 0, 1])
+        var answer = [UInt8](repeating: 0, count: 64)
+        var received = 0
+        var pollEntry = pollfd(fd: unknown.fd, events: Int16(POLLIN), revents: 0)
+        while received < 4 + 1 + 1 + 4 + 15 + 5 + 1 + 8 + 8, poll(&pollEntry, 1, 2000) > 0 {
+            let n = recv(unknown.fd, &answer[received], answer.count - received, 0)
+            if n <= 0 { break }
+            received += n
+        }
+        // failure(badRequest, "unknown request"), then the status answer.
+        #expect(Array(answer[0..<10]) == [21, 0, 0, 0, 2, 4, 15, 0, 0, 0])
+        #expect(String(decoding: answer[10..<25], as: UTF8.self) == "unknown request")
+        #expect(Array(answer[25..<31]) == [18, 0, 0, 0, 1, 1])
+        usleep(200_000)
+        #expect(oversized.closedByAgent())
+        #expect(try #require(statusRequest(socket)) < 500)
+    }
+}
