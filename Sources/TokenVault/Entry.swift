@@ -156,6 +156,13 @@ public struct Entry: Sendable, Equatable, Codable {
     /// process stopped, or the answer never came): the old token may be revoked already, until
     /// `vault gitlab verify` finds out.
     public var rotationStarted: Timestamp?
+    /// For a credential git stored with `capability[]=authtype`: its scheme (`Bearer`). The token
+    /// is then the whole credential for the `Authorization` header, given only to a git that
+    /// announces the capability.
+    public var authType: String?
+    /// Set when git's `store` created the entry and nobody has reviewed it since (`vault edit`
+    /// or `vault rename` clears it): `vault list` marks it, `vault check` mentions it.
+    public var storedByGit: Bool = false
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

@@ -433,7 +433,7 @@ public final class Vault: Sendable {
 
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
-    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, Secret?) {
+    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
         if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
         return try gitCredential(for: request, now: now, origin: origin)
@@ -441,8 +441,8 @@ public final class Vault: Sendable {
 
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
     /// token read in one transaction: what git gets is the entry that matched.
-    func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, Secret?) {
-        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, Secret?, [UInt8]?) in
+    func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
             let selection = GitMatching.select(for: request, in: entries, now: now)
             guard let chosen = selection.chosen else { return (selection, nil, nil) }
             let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
@@ -453,7 +453,8 @@ public final class Vault: Sendable {
                   fresh.username == chosen.username, !fresh.isExpired(at: now) else {
                 throw VaultError.corrupt("the entry chosen for git changed while it was read: try again")
             }
-            return (selection, try Self.openSecret(row, keys: keys).current, row.lookup)
+            let record = try Self.openSecret(row, keys: keys)
+            return (selection, GitSecrets(token: record.current, refreshToken: record.refreshToken), row.lookup)
         }
         if let chosen = selection.chosen, let lookup { try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin) }
         return (selection, secret)
@@ -489,6 +490,16 @@ public final class Vault: Sendable {
     public func holds(_ name: String, secret: Secret) throws(VaultError) -> Bool {
         try read { db, keys, manifest throws(VaultError) in
             try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current.isEqual(to: secret)
+        }
+    }
+
+    /// Whether the entry holds exactly `secret`, and `refreshToken` when one is given (a nil one
+    /// counts as held). Compared in constant time; not a read.
+    func holding(_ name: String, secret: Secret, refreshToken: Secret?) throws(VaultError) -> (token: Bool, refreshToken: Bool) {
+        try read { db, keys, manifest throws(VaultError) in
+            let record = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys)
+            let refreshHeld = refreshToken.map { wanted in record.refreshToken.map { $0.isEqual(to: wanted) } ?? false } ?? true
+            return (record.current.isEqual(to: secret), refreshHeld)
         }
     }
 
@@ -722,15 +733,27 @@ public final class Vault: Sendable {
     /// Adds several entries in one transaction: all of them, or none if any name is taken or
     /// invalid.
     public func add(_ batch: [(entry: Entry, secret: Secret)]) throws(VaultError) {
-        for (entry, secret) in batch {
+        try add(batch.map { ($0.entry, SecretRecord(current: $0.secret, previous: [])) }, allowingEmpty: false)
+    }
+
+    /// Adds one entry with its whole secret record; an empty token only where `allowingEmpty`
+    /// (git's empty credential for `http.emptyAuth` and single sign-on).
+    func add(_ entry: Entry, record: SecretRecord, allowingEmpty: Bool) throws(VaultError) {
+        try add([(entry, record)], allowingEmpty: allowingEmpty)
+    }
+
+    private func add(_ batch: [(entry: Entry, record: SecretRecord)], allowingEmpty: Bool) throws(VaultError) {
+        for (entry, record) in batch {
             try entry.validate()
-            guard !secret.isEmpty else { throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty") }
+            guard allowingEmpty || !record.current.isEmpty else {
+                throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty")
+            }
         }
         try write { db, keys, manifest, events throws(VaultError) in
             let existing = try db.prepare("SELECT 1 FROM entries WHERE lookup = ?")
             let insert = try db.prepare("INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)")
             let now = Timestamp.now()
-            for (entry, secret) in batch {
+            for (entry, record) in batch {
                 let lookup = try keys.lookup(entry.name)
                 guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
                 // A row that the manifest does not list was put there from outside TokenVault.
@@ -741,8 +764,7 @@ public final class Vault: Sendable {
                 entry.updated = now
                 entry.tokenSince = now
                 let revision = manifest.nextRevision()
-                let row = try Self.seal(entry, record: SecretRecord(current: secret, previous: []),
-                                    lookup: lookup, revision: revision, keys: keys)
+                let row = try Self.seal(entry, record: record, lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
                 try Landed.entry(db, lookup: lookup, row)
                 manifest.set(lookup, revision: revision)
@@ -766,11 +788,18 @@ public final class Vault: Sendable {
         try update(name, secret: newSecret, restoringVersion: nil, action: action, detail: detail, change)
     }
 
+    /// What an update does to the refresh token git stored with the token.
+    enum RefreshTokenChange {
+        case keep
+        case set(Secret?)
+    }
+
     @discardableResult
-    private func update(_ name: String, secret newSecret: Secret? = nil, restoringVersion version: Int?,
-                        action: String? = nil, detail: String? = nil,
-                        _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
-        if let newSecret, newSecret.isEmpty { throw VaultError.invalidInput("the token is empty") }
+    func update(_ name: String, secret newSecret: Secret? = nil, restoringVersion version: Int? = nil,
+                refreshToken: RefreshTokenChange = .keep, allowingEmpty: Bool = false,
+                action: String? = nil, detail: String? = nil,
+                _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
+        if let newSecret, newSecret.isEmpty, !allowingEmpty { throw VaultError.invalidInput("the token is empty") }
         if let action, ActivityLog.isRead(action) {
             throw VaultError.invalidInput("'\(action)' names a read in the activity log: a change needs another name")
         }
@@ -794,6 +823,7 @@ public final class Vault: Sendable {
                 var record = try Self.openSecret(row, keys: keys)
                 let before = record.current
                 if let newSecret { record.replace(with: newSecret, at: changed.updated) }
+                if case .set(let refresh) = refreshToken { record.refreshToken = refresh }
                 if let version {
                     guard record.previous.indices.contains(version) else {
                         throw VaultError.invalidInput("'\(Redaction.displayName(name))' has no version \(version + 1) in its history")
@@ -830,6 +860,7 @@ public final class Vault: Sendable {
             guard manifest.revision(of: newLookup) == nil else { throw .alreadyExists(name: newName) }
             var entry = row.entry
             entry.name = newName
+            entry.storedByGit = false  // Named by its owner: reviewed.
             entry.updated = Timestamp.now()
             let record = try Self.openSecret(row, keys: keys)
             let revision = manifest.nextRevision()

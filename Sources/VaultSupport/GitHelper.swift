@@ -97,11 +97,6 @@ package enum GitHelper {
             // Nothing to match on (git always sends both): nothing to do.
             return 0
         }
-        if action == "erase" && request.password?.isEmpty ?? true {
-            // Not git (git sends the password that failed): a person or a script.
-            Output.hint("git's erase named no password, so no token failed: nothing was marked or removed")
-            return 0
-        }
         let environment = Environment.current
         let path = options.vaultPath ?? VaultLocation.defaultPath(environment: environment)
         guard VaultLocation.exists(path) else {
@@ -198,8 +193,9 @@ package enum GitHelper {
         }
     }
 
+    /// Stores what git sends (the rules are the library's: `Vault.gitStore`). Quiet: what it did
+    /// is said only with `--verbose`; `vault list` marks the entries git made.
     static func store(_ request: GitCredential, vault: Vault) throws {
-        guard let password = request.password, !password.isEmpty else { return }
         // git percent-decodes `url=`, so a user name or host may hold an escape sequence: the
         // vault refuses it (as it refuses it from `vault add`), and git carries on without it.
         do throws(VaultError) {
@@ -209,66 +205,23 @@ package enum GitHelper {
             Output.error("git's credential for \(request.protocolName ?? "")://\(request.host ?? "") was not stored: \(error)")
             return
         }
-        // Entries in the trash take no part (a new credential may take a trashed one's place).
-        let all = try vault.entries()
-        let entries = all.filter { $0.deleted == nil }
-        // The same token already stored for this host (perhaps under another user name or
-        // path, as `get` gave it): nothing to store, but git says it works now.
-        for entry in GitMatching.sameHost(as: request, in: entries) where try vault.holds(entry.name, secret: password) {
-            if entry.rejected != nil {
-                try vault.update(entry.name) { $0.rejected = nil }
-                Output.note("git used '\(entry.name)' successfully: no longer marked rejected")
-            } else {
-                Log.verbose("git store: '\(entry.name)' already holds this token")
-            }
-            return
+        switch try vault.gitStore(request) {
+        case .notStored(let why): Log.verbose("git store: nothing stored (\(why))")
+        case .unchanged(let name): Log.verbose("git store: '\(name)' already holds this credential")
+        case .confirmed(let name): Log.verbose("git store: '\(name)' worked for git: no longer marked rejected")
+        case .updated(let name): Log.verbose("git store: '\(name)' has a new expiry or refresh token")
+        case .replaced(let name): Log.verbose("git store: a new token for '\(name)'; the previous one is kept ('vault history \(name)')")
+        case .added(let name): Log.verbose("git store: stored as '\(name)' (vault list marks it until you rename or edit it)")
         }
-        // A changed password for a credential the vault holds: replace it, keeping the old one.
-        if let existing = GitMatching.sameIdentity(as: request, in: entries).first {
-            try vault.update(existing.name, secret: password) { entry in
-                entry.rejected = nil
-                // The old token's expiry is not the new one's.
-                entry.expires = request.passwordExpiry
-            }
-            Output.note("git stored a new token for '\(existing.name)'; the previous one is kept ('vault history \(existing.name)')")
-            return
-        }
-        // A new credential, typed at git's prompt.
-        let name = GitMatching.generatedName(for: request, taken: Set(all.map(\.name)))
-        let url = CredentialURL(scheme: request.protocolName!, host: request.host!, path: request.path)
-        let kind = TokenKind.recognise(password) ?? TokenKind.guess(host: url.host)
-        try vault.add(Entry(name: name, url: url, username: request.username, kind: kind, expires: request.passwordExpiry),
-                      secret: password)
-        Output.note("stored git's credential for \(url) as '\(name)' (rename it with 'vault rename')")
     }
 
-    /// Marks rejected (or with `--on-erase delete`, removes) the entries that hold exactly the
-    /// token git says failed. Git always sends that password; an erase without one comes from a
-    /// person or a script, names no failed token, and changes nothing.
+    /// Marks rejected (or with `--on-erase delete` and the failed password, removes) what git's
+    /// `erase` names (the rules are the library's: `Vault.gitErase`). Quiet, as `store`.
     static func erase(_ request: GitCredential, vault: Vault, options: Options) throws {
-        guard let password = request.password, !password.isEmpty else { return }
-        let entries = try vault.entries().filter { $0.deleted == nil }
-        let path = request.path.flatMap { $0.isEmpty ? nil : $0 }
-        var matching = GitMatching.sameHost(as: request, in: entries).filter { entry in
-            // An entry without a user name answers for any (git fills one in, from `get`'s
-            // default or its own prompt); the password check below still protects the others.
-            if let username = request.username, !username.isEmpty, let own = entry.username, own != username {
-                return false
-            }
-            if let path, let entryPath = entry.url?.path, GitMatching.normalise(path: entryPath) != GitMatching.normalise(path: path) {
-                return false
-            }
-            return true
-        }
-        // Never touch an entry whose token differs from the one git says failed.
-        matching = try matching.filter { try vault.holds($0.name, secret: password) }
-        for entry in matching {
-            if options.eraseDeletes {
-                try vault.remove(entry.name)
-                Output.note("git reported '\(entry.name)' as failing: removed (--on-erase delete)")
-            } else if entry.rejected == nil {
-                try vault.update(entry.name) { $0.rejected = .now() }
-                Output.note("git reported '\(entry.name)' as failing: kept, but no longer given to git ('vault restore \(entry.name)' brings it back)")
+        for outcome in try vault.gitErase(request, deleting: options.eraseDeletes) {
+            switch outcome {
+            case .rejected(let name): Log.verbose("git erase: '\(name)' marked rejected ('vault restore \(name)' brings it back)")
+            case .removed(let name): Log.verbose("git erase: '\(name)' removed (--on-erase delete)")
             }
         }
     }

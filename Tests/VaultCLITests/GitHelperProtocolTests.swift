@@ -141,30 +141,40 @@ import Testing
     /// Git sends `erase` with the password that failed; one without a password comes from a
     /// person or a script, and names no failed token: it marks nothing and deletes nothing, with
     /// or without `--on-erase delete`, and says so in one hint line.
-    @Test func anEraseWithoutAPasswordMarksNothingAndDeletesNothing() throws {
+    /// git always sends the failed password; an erase without one comes from a person or a
+    /// script, and makes the matching entries forgotten as git's own helpers do (git's suite:
+    /// "can forget host", "can forget user"), but only by marking them rejected: it never
+    /// deletes, whatever --on-erase says, and never touches the trash.
+    @Test(arguments: [[String](), ["--on-erase", "delete"]])
+    func anEraseWithoutAPasswordOnlyMarksAndNeverDeletes(options: [String]) throws {
         let cli = CLI()
         cli.add("one", token: "token-one-0001", ["--url", "https://h.example", "--username", "u1"])
         cli.add("two", token: "token-two-0002", ["--url", "https://h.example"])
         cli.add("gone", token: "token-gone-0003", ["--url", "https://h.example"])
+        cli.add("elsewhere", token: "token-else-0004", ["--url", "https://other.example"])
         #expect(cli.vault(["rm", "gone", "--yes"]).status == 0)
-        let before = try cli.library().entries()
-        for options in [[], ["--on-erase", "delete"]] {
-            for request in ["protocol=https\nhost=h.example\n\n", "protocol=https\nhost=h.example\nusername=u1\n\n",
-                            "protocol=https\nhost=h.example\npassword=\n\n", "url=https://h.example/\n\n"] {
-                let r = helper(cli, options + ["erase"], request)
-                #expect(r.status == 0)
-                #expect(r.out.isEmpty)
-                #expect(r.err == "vault: hint: git's erase named no password, so no token failed: nothing was marked or removed\n", "\(r.err)")
-                // The same through the vault CLI.
-                #expect(cli.vault(["git-credential"] + options + ["erase"], stdin: .data(request)).status == 0)
-            }
-        }
-        // Nothing marked, nothing removed, the trash as it was.
-        #expect(try cli.library().entries() == before)
-        #expect(try cli.library().entry(named: "gone").deleted != nil)
-        // With the failed password, as git sends it, the same vault works as before.
-        #expect(helper(cli, ["erase"], "protocol=https\nhost=h.example\npassword=token-two-0002\n\n").status == 0)
+        let trashed = try cli.library().entry(named: "gone")
+
+        // A user name: only that user's entry.
+        let user = helper(cli, options + ["erase"], "protocol=https\nhost=h.example\nusername=u1\n\n")
+        #expect(user.status == 0 && user.out.isEmpty && user.err.isEmpty, "\(user.err)")
+        #expect(try cli.library().entry(named: "one").rejected != nil)
+        #expect(try cli.library().entry(named: "two").rejected == nil)
+        // An empty password is a password: no entry holds an empty token here.
+        #expect(helper(cli, options + ["erase"], "protocol=https\nhost=h.example\npassword=\n\n").err.isEmpty)
+        #expect(try cli.library().entry(named: "two").rejected == nil)
+        // The host, through the vault CLI too.
+        let host = cli.vault(["git-credential"] + options + ["erase"], stdin: .data("url=https://h.example/\n\n"))
+        #expect(host.status == 0 && host.err.isEmpty, "\(host.err)")
+        let after = try cli.library().entries()
+        #expect(after.map(\.name).sorted() == ["elsewhere", "gone", "one", "two"], "nothing deleted")
         #expect(try cli.library().entry(named: "two").rejected != nil)
-        #expect(try cli.library().entry(named: "one").rejected == nil)
+        #expect(try cli.library().entry(named: "elsewhere").rejected == nil)
+        #expect(try cli.library().entry(named: "gone") == trashed, "the trash is left alone")
+        // With the failed password, as git sends it, --on-erase delete deletes.
+        cli.vault(["restore", "two"])
+        #expect(helper(cli, options + ["erase"], "protocol=https\nhost=h.example\npassword=token-two-0002\n\n").status == 0)
+        let two = try? cli.library().entry(named: "two")
+        #expect(options.isEmpty ? two?.rejected != nil : two == nil)
     }
 }

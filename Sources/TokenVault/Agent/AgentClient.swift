@@ -170,14 +170,16 @@ public final class AgentClient: @unchecked Sendable {
 
     /// `Vault.gitCredential(for:)`, done by the agent; nil when the agent is busy.
     func gitCredential(_ request: GitCredential, now: Timestamp, origin: ActivityLog.Origin,
-                       path: String) throws(VaultError) -> (GitMatching.Selection, Secret?)? {
+                       path: String) throws(VaultError) -> (GitMatching.Selection, GitSecrets?)? {
         let fields = [request.protocolName, request.host, request.path, request.username]
+        // Bit 4: git announced capability[]=authtype (an agent that predates it ignores it).
+        let capability: UInt8 = request.announces("authtype") ? 1 << 4 : 0
         let body = try self.request { builder in
             builder.u8(AgentProtocol.Operation.git.rawValue)
             builder.file(AgentProtocol.fileIdentity(path))
             builder.origin(origin)
             builder.u64(UInt64(bitPattern: now.secondsSince1970))
-            builder.u8(fields.enumerated().reduce(0) { mask, field in field.element == nil ? mask : mask | 1 << field.offset })
+            builder.u8(fields.enumerated().reduce(capability) { mask, field in field.element == nil ? mask : mask | 1 << field.offset })
             for case let field? in fields { builder.chunk(Array(field.utf8)) }
         }
         do {
@@ -193,7 +195,10 @@ public final class AgentClient: @unchecked Sendable {
                 }
                 let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
                 guard let token = reader.chunk() else { throw VaultError.locked }
-                return (selection, selection.chosen == nil ? nil : Secret(copying: token))
+                guard selection.chosen != nil else { return (selection, nil) }
+                // The refresh token follows (an agent that predates it sends none).
+                let refresh = reader.chunk().flatMap { $0.isEmpty ? nil : Secret(copying: $0) }
+                return (selection, GitSecrets(token: Secret(copying: token), refreshToken: refresh))
             }
         } catch {
             switch error {

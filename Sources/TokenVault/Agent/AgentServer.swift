@@ -227,6 +227,7 @@ public final class AgentServer {
                             default: request.username = value
                             }
                         }
+                        if present & (1 << 4) != 0 { request.capabilities = ["authtype"] }
                         let (selection, secret) = try vault.gitCredential(
                             for: request, now: Timestamp(secondsSince1970: Int64(bitPattern: now)), origin: origin)
                         for list in [selection.candidates, selection.expired] {
@@ -234,7 +235,9 @@ public final class AgentServer {
                             list.forEach { out.entry($0) }
                         }
                         if let secret {
-                            secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+                            secret.token.withUnsafeBytes { out.chunk(secure: $0, owner: secret.token.storage) }
+                            let refresh = secret.refreshToken ?? Secret(copying: UnsafeRawBufferPointer(start: nil, count: 0))
+                            refresh.withUnsafeBytes { out.chunk(secure: $0, owner: refresh.storage) }
                         } else {
                             out.chunk([])
                         }

@@ -51,6 +51,7 @@ enum Records {
         // 10 was the last-used time, which lives in the usage table: never reuse the number.
         case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14, deleted = 15
         case revoked = 16, rotationStarted = 17
+        case authType = 18, storedByGit = 19
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -71,6 +72,8 @@ enum Records {
         if let deleted = entry.deleted { w.field(Tag.deleted.rawValue, int: deleted.secondsSince1970) }
         if let revoked = entry.revoked { w.field(Tag.revoked.rawValue, int: revoked.secondsSince1970) }
         if let started = entry.rotationStarted { w.field(Tag.rotationStarted.rawValue, int: started.secondsSince1970) }
+        if let authType = entry.authType { w.field(Tag.authType.rawValue, authType) }
+        if entry.storedByGit { w.field(Tag.storedByGit.rawValue, [1]) }
         return w.bytes
     }
 
@@ -98,6 +101,8 @@ enum Records {
             case .deleted: entry.deleted = value.int64.map(Timestamp.init(secondsSince1970:))
             case .revoked: entry.revoked = value.int64.map(Timestamp.init(secondsSince1970:))
             case .rotationStarted: entry.rotationStarted = value.int64.map(Timestamp.init(secondsSince1970:))
+            case .authType: entry.authType = value.utf8String
+            case .storedByGit: entry.storedByGit = value.first == 1
             case nil: continue
             }
         }

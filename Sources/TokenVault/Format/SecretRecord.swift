@@ -6,16 +6,20 @@ public struct SecretVersion: Sendable {
 
 /// The body of an entry's secret record: the current token and every token it replaced, newest
 /// first, so that changing a token never loses the old one. Tag-length-value fields: tag 1 the
-/// current token; tag 2 a previous version (replaced time as i64 LE, then the token's bytes).
+/// current token; tag 2 a previous version (replaced time as i64 LE, then the token's bytes);
+/// tag 3 the OAuth refresh token git stored with the current token, if any.
 struct SecretRecord {
     var current: Secret
     var previous: [SecretVersion]
+    /// git's `oauth_refresh_token` for the current token (replaced with it, never kept in history).
+    var refreshToken: Secret? = nil
 
     private static let currentTag: UInt8 = 1
     private static let previousTag: UInt8 = 2
+    private static let refreshTag: UInt8 = 3
 
     var bodyCount: Int {
-        5 + current.count + previous.reduce(0) { $0 + 5 + 8 + $1.secret.count }
+        5 + current.count + previous.reduce(0) { $0 + 5 + 8 + $1.secret.count } + (refreshToken.map { 5 + $0.count } ?? 0)
     }
 
     /// Writes the body straight into the (secure) buffer `Records.seal` hands out.
@@ -45,6 +49,10 @@ struct SecretRecord {
             put(w.bytes)
             put(version.secret)
         }
+        if let refreshToken {
+            header(Self.refreshTag, refreshToken.count)
+            put(refreshToken)
+        }
         precondition(offset == bodyCount)
     }
 
@@ -52,6 +60,7 @@ struct SecretRecord {
         var reader = ByteReader(body)
         var current: Secret?
         var previous: [SecretVersion] = []
+        var refreshToken: Secret?
         while let (tag, value) = try reader.field() {
             switch tag {
             case currentTag:
@@ -62,17 +71,20 @@ struct SecretRecord {
                 }
                 previous.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
                                               secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
+            case refreshTag:
+                refreshToken = Secret(copying: value)
             default:
                 continue
             }
         }
         guard let current else { throw .corrupt("a secret record holds no token") }
-        return SecretRecord(current: current, previous: previous)
+        return SecretRecord(current: current, previous: previous, refreshToken: refreshToken)
     }
 
     /// Makes `secret` current, keeping the token it replaces (unless it is the same).
     mutating func replace(with secret: Secret, at time: Timestamp) {
         guard !secret.isEqual(to: current) else { return }
+        refreshToken = nil  // It belonged to the token replaced.
         previous.insert(SecretVersion(replaced: time, secret: current), at: 0)
         current = secret
     }

@@ -15,6 +15,24 @@ public struct GitCredential: Sendable {
     public var oauthRefreshToken: Secret?
     public var wwwauth: [String] = []
     public var capabilities: [String] = []
+    /// git 2.46 and later, with `capability[]=authtype`: a scheme (`Bearer`) and the whole
+    /// credential for its `Authorization` header, instead of a user name and password.
+    public var authtype: String?
+    public var credential: Secret?
+    /// A credential git will not want again (a one-time token): never stored.
+    public var ephemeral = false
+    /// Opaque values for multistage schemes (`state[]`): kept for the record, never acted on.
+    public var state: [String] = []
+
+    /// Whether git announced `capability[]=NAME` (for example `authtype`).
+    public func announces(_ capability: String) -> Bool { capabilities.contains(capability) }
+
+    /// The scheme of an `authtype` credential git asks to store (only from a git that announced
+    /// the capability, with a credential).
+    public var storedAuthType: String? {
+        guard announces("authtype"), let authtype, !authtype.isEmpty, credential != nil else { return nil }
+        return authtype
+    }
 
     public init() {}
 
@@ -62,6 +80,7 @@ public struct GitCredential: Sendable {
             switch key {
             case "password": credential.password = Secret(copying: raw)
             case "oauth_refresh_token": credential.oauthRefreshToken = Secret(copying: raw)
+            case "credential": credential.credential = Secret(copying: raw)
             case "url":
                 guard credential.apply(url: raw) else { throw .badURL(line: lineNumber) }
             default:
@@ -83,6 +102,9 @@ public struct GitCredential: Sendable {
             passwordExpiry = Int64(value).flatMap { (Timestamp.earliest...Timestamp.latest).contains($0) ? Timestamp(secondsSince1970: $0) : nil }
         case "wwwauth[]": if value.isEmpty { wwwauth = [] } else { wwwauth.append(value) }
         case "capability[]": if value.isEmpty { capabilities = [] } else { capabilities.append(value) }
+        case "authtype": authtype = value
+        case "ephemeral": ephemeral = ["1", "true", "yes", "on"].contains(value.lowercased())
+        case "state[]": if value.isEmpty { state = [] } else { state.append(value) }
         default: break  // Unknown attributes are ignored, as the protocol asks.
         }
     }
@@ -93,9 +115,10 @@ public struct GitCredential: Sendable {
     private mutating func apply(url raw: UnsafeRawBufferPointer) -> Bool {
         let text = String(decoding: raw, as: UTF8.self)
         guard let schemeEnd = text.firstRange(of: "://") else { return false }
-        let kept = (wwwauth, capabilities)
+        let kept = self
         self = GitCredential()
-        (wwwauth, capabilities) = kept
+        (wwwauth, capabilities, authtype, credential, ephemeral, state) =
+            (kept.wwwauth, kept.capabilities, kept.authtype, kept.credential, kept.ephemeral, kept.state)
         protocolName = String(text[..<schemeEnd.lowerBound])
         var rest = text[schemeEnd.upperBound...]
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -120,22 +143,41 @@ public struct GitCredential: Sendable {
         return !authority.isEmpty
     }
 
-    /// The answer to `get`: `username=`, `password=` and, with an expiry, `password_expiry_utc=`
-    /// lines. Values holding a newline or NUL cannot be sent (they would corrupt the protocol),
-    /// so nil is returned for them.
-    public static func answer(username: String?, password: Secret, expiry: Timestamp?) -> [AnswerPart]? {
+    /// The answer to `get`: `username=`, `password=` and, when known, `password_expiry_utc=` and
+    /// `oauth_refresh_token=` lines. Values holding a newline or NUL cannot be sent (they would
+    /// corrupt the protocol), so nil is returned for them.
+    public static func answer(username: String?, password: Secret, expiry: Timestamp?,
+                              refreshToken: Secret? = nil) -> [AnswerPart]? {
         var parts: [AnswerPart] = []
         if let username {
-            // Bytes, not Characters: "\r\n" is one Character and would slip through.
-            guard !username.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) else { return nil }
+            guard fits(username) else { return nil }
             parts.append(.text("username=\(username)\n"))
         }
-        guard !password.contains(byte: 0x0A), !password.contains(byte: 0x0D), !password.contains(byte: 0) else { return nil }
-        parts.append(.text("password="))
-        parts.append(.secret(password))
-        parts.append(.text("\n"))
+        guard fits(password) else { return nil }
+        parts += [.text("password="), .secret(password), .text("\n")]
         if let expiry { parts.append(.text("password_expiry_utc=\(expiry.secondsSince1970)\n")) }
+        if let refreshToken, !refreshToken.isEmpty {
+            guard fits(refreshToken) else { return nil }
+            parts += [.text("oauth_refresh_token="), .secret(refreshToken), .text("\n")]
+        }
         return parts
+    }
+
+    /// The answer to `get` for a git that announced `capability[]=authtype`: the capability
+    /// announced back, the scheme and the credential.
+    public static func answer(authtype: String, credential: Secret) -> [AnswerPart]? {
+        guard fits(authtype), !authtype.isEmpty, fits(credential) else { return nil }
+        return [.text("capability[]=authtype\nauthtype=\(authtype)\ncredential="), .secret(credential), .text("\n")]
+    }
+
+    /// Whether a value can stand on one line of the protocol (bytes, not Characters: "\r\n" is
+    /// one Character and would slip through).
+    private static func fits(_ text: String) -> Bool {
+        !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 })
+    }
+
+    private static func fits(_ secret: Secret) -> Bool {
+        !secret.contains(byte: 0x0A) && !secret.contains(byte: 0x0D) && !secret.contains(byte: 0)
     }
 
     /// A piece of output: text, or a secret to be written straight from secure memory.

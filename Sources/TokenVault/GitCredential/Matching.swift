@@ -6,6 +6,8 @@
 /// - A path, when git sends one (`credential.useHttpPath`), must match the entry's path; an
 ///   entry without a path serves every path of its host, after the entries with that path.
 /// - Rejected entries, revoked ones and those in the trash never answer.
+/// - An entry stored with an `authtype` (a Bearer credential) answers only a git that announces
+///   `capability[]=authtype`.
 /// - Among the rest, the choice is deterministic: the exact path first (or, when git sends no
 ///   path, an entry for the whole host before one for a single repository), then the entry marked
 ///   as the host's git default, then the most recently used, then the most recently updated,
@@ -31,6 +33,7 @@ public enum GitMatching {
         let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
         let matching = sameHost(as: request, in: entries).compactMap { entry -> (entry: Entry, path: String?)? in
             guard entry.deleted == nil, entry.rejected == nil, entry.revoked == nil, let url = entry.url else { return nil }
+            if entry.authType != nil && !request.announces("authtype") { return nil }
             if let username = request.username, !username.isEmpty, entry.username != username { return nil }
             let entryPath = url.path.map(normalise(path:))
             if let path, let entryPath, entryPath != path { return nil }
@@ -53,12 +56,16 @@ public enum GitMatching {
         }.map(\.entry)
     }
 
-    /// The entry that stores what git sends: same protocol, host, user name and path (all
-    /// exact), whether or not it is rejected.
+    /// The entries that store what git sends: same protocol, host, user name and path (all
+    /// exact; no user name and no path are values of their own), and a credential of the same
+    /// form (an `authtype` one, or a user name and password), whether or not rejected. The
+    /// password only decides what a store does to such an entry.
     public static func sameIdentity(as request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        let authType = request.storedAuthType
         return sameHost(as: request, in: entries).filter { entry in
             entry.username == request.username && entry.url?.path.map(normalise(path:)) == path
+                && (entry.authType == nil) == (authType == nil)
         }.sorted { $0.name < $1.name }
     }
 

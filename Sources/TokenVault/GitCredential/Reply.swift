@@ -1,3 +1,15 @@
+/// What git's `get` is answered with from an entry: its token, and the OAuth refresh token git
+/// stored with it.
+public struct GitSecrets: Sendable {
+    public var token: Secret
+    public var refreshToken: Secret?
+
+    public init(token: Secret, refreshToken: Secret? = nil) {
+        self.token = token
+        self.refreshToken = refreshToken
+    }
+}
+
 /// What the git helper answers to `get`: the lines for git, and the messages for the user, made
 /// the same way whether the helper reads the vault itself or the agent reads it for the helper.
 public struct GitReply: Sendable {
@@ -16,9 +28,9 @@ public struct GitReply: Sendable {
         messages.compactMap { if case .warning(let text) = $0 { text } else { nil } }
     }
 
-    public init(request: GitCredential, selection: GitMatching.Selection, secret: Secret?, now: Timestamp = .now()) {
-        if let first = selection.expired.first, let expired = first.expires {
-            // One line, however many.
+    public init(request: GitCredential, selection: GitMatching.Selection, secret: GitSecrets?, now: Timestamp = .now()) {
+        // Only when it leaves git without a token: one line, however many.
+        if selection.chosen == nil || secret == nil, let first = selection.expired.first, let expired = first.expires {
             let others = selection.expired.count > 1 ? " (and \(selection.expired.count - 1) more)" : ""
             messages.append(.warning("'\(Redaction.displayName(first.name))'\(others) expired on \(expired.dateString): not given to git"))
         }
@@ -35,7 +47,12 @@ public struct GitReply: Sendable {
             messages.append(.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)"))
         }
         let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)
-        guard let answer = GitCredential.answer(username: username, password: secret, expiry: chosen.expires) else {
+        let answer = if let authType = chosen.authType {
+            GitCredential.answer(authtype: authType, credential: secret.token)
+        } else {
+            GitCredential.answer(username: username, password: secret.token, expiry: chosen.expires, refreshToken: secret.refreshToken)
+        }
+        guard let answer else {
             messages.append(.warning("'\(Redaction.displayName(chosen.name))' holds a line break and cannot be given to git"))
             return
         }

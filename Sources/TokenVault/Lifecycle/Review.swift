@@ -13,6 +13,8 @@ public enum Review {
             case broadScopes = "broad-scopes", duplicate = "duplicate-token", noExpiry = "no-expiry", unused
             /// `vault check --online` could not ask GitLab.
             case unverified
+            /// git's `store` made the entry and nobody has looked at it since.
+            case storedByGit = "stored-by-git"
         }
         public enum Severity: String, Sendable { case error, warning, notice }
 
@@ -29,7 +31,7 @@ public enum Review {
         public var severity: Severity {
             switch kind {
             case .expired, .revoked: .error
-            case .noExpiry, .unused: .notice
+            case .noExpiry, .unused, .storedByGit: .notice
             default: .warning
             }
         }
@@ -112,6 +114,9 @@ public enum Review {
             }
             if let other = duplicates[entry.name] {
                 add(.duplicate, "holds the same token as '\(other)': one token per tool")
+            }
+            if entry.storedByGit {
+                add(.storedByGit, "stored by git's credential helper on \(entry.created.dateString) and not reviewed yet: check it, then 'vault rename \(entry.name) NEW-NAME' or 'vault edit \(entry.name)'")
             }
             let used = entry.lastUsed ?? entry.created
             if now.secondsSince1970 - used.secondsSince1970 > unusedAfter {

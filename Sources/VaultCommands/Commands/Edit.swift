@@ -38,6 +38,9 @@ extension VaultCommand {
                                    valueName: "span"))
         var rotateEvery: Span?
 
+        @Flag(help: "Mark an entry that git's helper stored as reviewed (any other change does too).")
+        var reviewed = false
+
         @Argument(parsing: .allUnrecognized, help: .hidden)
         var extra: [String] = []
 
@@ -46,8 +49,8 @@ extension VaultCommand {
             try checkingInput { _ = try fields.parsed() }
             if noExpiry && fields.expires != nil { throw ValidationError("--expires and --no-expiry exclude each other") }
             if let rotateEvery, rotateEvery.seconds < 86_400 { throw ValidationError("--rotate-every takes at least 1d") }
-            if !secret && !noExpiry && gitDefault == nil && rotateEvery == nil && fields.isEmpty {
-                throw ValidationError("nothing to change: give --url, --username, --scopes, --expires, --no-expiry, --note, --kind or --secret")
+            if !secret && !noExpiry && !reviewed && gitDefault == nil && rotateEvery == nil && fields.isEmpty {
+                throw ValidationError("nothing to change: give --url, --username, --scopes, --expires, --no-expiry, --note, --kind, --secret or --reviewed")
             }
         }
 
@@ -62,6 +65,7 @@ extension VaultCommand {
                 if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
                 if let gitDefault { entry.isGitDefault = gitDefault }
                 if let rotateEvery { entry.rotateEvery = rotateEvery.seconds }
+                entry.storedByGit = false  // Looked at by its owner.
             }
             if fields.scopes != nil { ScopeCheck.warn(try vault.entry(named: name)) }
             if gitDefault == true, let host = try vault.entry(named: name).host {

@@ -73,7 +73,8 @@ extension VaultCommand {
                     return Table.Cell(RelativeTime.expiry(date, now: now), colour: date <= now ? .red : soon ? .yellow : nil)
                 } ?? Table.Cell("never")
                 let name = entry.revoked != nil ? Table.Cell(entry.name + " (revoked)", colour: .red)
-                    : entry.rejected == nil ? Table.Cell(entry.name) : Table.Cell(entry.name + " (rejected)", colour: .red)
+                    : entry.rejected != nil ? Table.Cell(entry.name + " (rejected)", colour: .red)
+                    : entry.storedByGit ? Table.Cell(entry.name + " (new from git)", colour: .yellow) : Table.Cell(entry.name)
                 return [name, Table.Cell(entry.kind.rawValue), Table.Cell(entry.host ?? "-"),
                         Table.Cell(entry.username ?? "-"),
                         Table.Cell(entry.scopes.isEmpty ? "-" : entry.scopes.joined(separator: ",")), expiry,
@@ -157,6 +158,7 @@ enum EntryJSON {
             ("revoked", entry.revoked.map { .string($0.iso8601) } ?? .null),
             ("rotation_started", entry.rotationStarted.map { .string($0.iso8601) } ?? .null),
             ("git_default", .bool(entry.isGitDefault)),
+            ("stored_by_git", .bool(entry.storedByGit)),
             ("rotate_every_days", entry.rotateEvery.map { .number($0 / 86_400) } ?? .null),
             ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),
         ]

@@ -1,0 +1,117 @@
+/// What git's `store` and `erase` do to the vault: the rules every helper gets from the library.
+///
+/// A credential's identity for git is its protocol, host with port, path (when git sends one),
+/// user name (none and empty are values of their own) and form (a user name and password, or an
+/// `authtype` credential). The password decides only what a store does to the entry of that
+/// identity: nothing, a confirmation, or a replacement (the old token kept in its history).
+public enum GitStoreOutcome: Sendable, Equatable {
+    /// Nothing stored, and why (an `ephemeral` credential, no protocol or host, no password).
+    case notStored(String)
+    /// The entry already holds this credential.
+    case unchanged(String)
+    /// The entry held this token, marked rejected: git says it works, so it no longer is.
+    case confirmed(String)
+    /// The same token, with a new expiry or refresh token.
+    case updated(String)
+    /// A new token for the entry; the old one is in its history.
+    case replaced(String)
+    /// A new entry, made from what git typed at its prompt.
+    case added(String)
+}
+
+public enum GitEraseOutcome: Sendable, Equatable {
+    /// Marked rejected: kept, given to git no more until `vault restore`.
+    case rejected(String)
+    /// Removed (`--on-erase delete`, with the failed password only).
+    case removed(String)
+}
+
+extension Vault {
+    /// Stores what git's `store` sends.
+    public func gitStore(_ request: GitCredential) throws -> GitStoreOutcome {
+        if request.ephemeral { return .notStored("git marked the credential ephemeral") }
+        guard let scheme = request.protocolName, !scheme.isEmpty, let host = request.host, !host.isEmpty else {
+            return .notStored("no protocol or host")
+        }
+        let authType = request.storedAuthType
+        let token: Secret
+        if authType != nil, let credential = request.credential {
+            token = credential
+        } else if let password = request.password {
+            token = password  // Possibly empty: git's empty credential for http.emptyAuth and SSO.
+        } else {
+            return .notStored("no password")
+        }
+        let refresh = authType == nil ? request.oauthRefreshToken.flatMap { $0.isEmpty ? nil : $0 } : nil
+        let all = try entries()
+        let entries = all.filter { $0.deleted == nil }
+
+        var target = GitMatching.sameIdentity(as: request, in: entries).first
+        if target == nil, authType == nil, request.username != nil {
+            // git adds a user name to what `get` answered for an entry that names none (for
+            // example `oauth2` for a GitLab token): the same credential, coming back.
+            let path = request.path.map(GitMatching.normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+            for entry in GitMatching.sameHost(as: request, in: entries)
+            where entry.username == nil && entry.authType == nil && entry.url?.path.map(GitMatching.normalise(path:)) == path {
+                if try holds(entry.name, secret: token) { target = entry; break }
+            }
+        }
+        guard let entry = target else {
+            let name = GitMatching.generatedName(for: request, taken: Set(all.map(\.name)))
+            var new = Entry(name: name, url: CredentialURL(scheme: scheme, host: host, path: request.path),
+                            username: request.username, kind: TokenKind.recognise(token) ?? TokenKind.guess(host: host),
+                            expires: authType == nil ? request.passwordExpiry : nil)
+            new.authType = authType
+            new.storedByGit = true
+            try add(new, record: SecretRecord(current: token, previous: [], refreshToken: refresh), allowingEmpty: true)
+            return .added(name)
+        }
+        let held = try holding(entry.name, secret: token, refreshToken: refresh)
+        if held.token {
+            let newExpiry = authType == nil ? request.passwordExpiry.flatMap { $0 == entry.expires ? nil : $0 } : nil
+            guard entry.rejected != nil || newExpiry != nil || !held.refreshToken else { return .unchanged(entry.name) }
+            try update(entry.name, refreshToken: held.refreshToken ? .keep : .set(refresh), action: nil) { changed in
+                changed.rejected = nil
+                if let newExpiry { changed.expires = newExpiry }
+            }
+            return entry.rejected != nil ? .confirmed(entry.name) : .updated(entry.name)
+        }
+        try update(entry.name, secret: token, refreshToken: .set(refresh), allowingEmpty: true, action: nil) { changed in
+            changed.rejected = nil
+            // The old token's expiry is not the new one's.
+            changed.expires = authType == nil ? request.passwordExpiry : nil
+        }
+        return .replaced(entry.name)
+    }
+
+    /// Does what git's `erase` asks. With the failed password (git always sends it), the entries
+    /// of that identity that hold exactly that token are marked rejected, or removed when
+    /// `deleting` (`--on-erase delete`). Without a password (a person or a script), every entry
+    /// that matches is marked rejected, as git's own helpers forget them, and never removed.
+    @discardableResult
+    public func gitErase(_ request: GitCredential, deleting: Bool) throws -> [GitEraseOutcome] {
+        let failed = request.storedAuthType != nil ? request.credential : request.password
+        let path = request.path.map(GitMatching.normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        var outcomes: [GitEraseOutcome] = []
+        for entry in GitMatching.sameHost(as: request, in: try entries()) where entry.deleted == nil {
+            if let username = request.username {
+                // An entry without a user name answered git with a default one: it is the
+                // credential git names only when it holds the failed token.
+                guard entry.username == username || (entry.username == nil && failed != nil) else { continue }
+            }
+            if let path, entry.url?.path.map(GitMatching.normalise(path:)).map({ $0 == path }) == false { continue }
+            if let failed {
+                guard (entry.authType != nil) == (request.storedAuthType != nil), try holds(entry.name, secret: failed) else { continue }
+                if deleting {
+                    try remove(entry.name)
+                    outcomes.append(.removed(entry.name))
+                    continue
+                }
+            }
+            guard entry.rejected == nil else { continue }
+            try update(entry.name, action: nil) { $0.rejected = .now() }
+            outcomes.append(.rejected(entry.name))
+        }
+        return outcomes
+    }
+}
