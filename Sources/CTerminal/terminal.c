@@ -64,6 +64,15 @@ void tv_echo_restore(void) {
 
 int tv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+int tv_spawn_close_others(posix_spawn_file_actions_t *actions) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, 3);
+#else
+    (void)actions;
+    return -1;
+#endif
+}
+
 int tv_spawn_detached(const char *path, char *const argv[], char *const envp[]) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -71,10 +80,8 @@ int tv_spawn_detached(const char *path, char *const argv[], char *const envp[]) 
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     // Nothing else the caller holds open (a passphrase descriptor, a pipe) outlives it.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-#endif
+    tv_spawn_close_others(&actions);
     posix_spawnattr_init(&attributes);
     sigset_t none, defaults;
     sigemptyset(&none);

@@ -23,9 +23,6 @@ public final class Vault: Sendable {
         /// Whether the file's schema and format were checked (on first use: a client that the
         /// agent reads for never touches the file).
         var checked = false
-        /// The schema cookie when the schema was last verified: a write checks, holding the write
-        /// lock, that the schema is still the one verified (nothing planted since).
-        var schemaCookie: Int64 = 0
         var keys: Keys?
         var origin = ActivityLog.Origin(actor: Vault.defaultActor)
         /// The agent, when it reads for this process: then `get` and `gitCredential(for:)` are
@@ -48,24 +45,23 @@ public final class Vault: Sendable {
         var db: SQLite {
             mutating get throws(VaultError) {
                 if !checked {
-                    schemaCookie = try Vault.check(connection, path: path)
+                    try Vault.check(connection, path: path)
                     checked = true
                 }
                 return connection
             }
         }
 
-        /// Inside a write transaction (whose lock keeps the schema as it is until it ends): that
-        /// the schema is still TokenVault's own, so that what the write stores is what lands. A
-        /// schema changed since it was verified is verified again.
+        /// Inside a write transaction, whose lock keeps the schema as it is until the transaction
+        /// ends: that the schema is TokenVault's own, so that what the write stores is what lands.
+        /// Verified afresh each time (a few rows of `sqlite_master`): a cached verdict could be
+        /// raced by a trigger planted between the check and the write.
         mutating func checkSchema() throws(VaultError) {
             let db = try self.db
-            let cookie = try Schema.cookie(db)
-            guard cookie != schemaCookie else { return }
             let version = try Schema.version(db)
             guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
             guard version == Schema.currentVersion else { throw .corrupt("its schema version went back to \(version)") }
-            schemaCookie = try Schema.verify(db, version: version)
+            try Schema.verify(db, version: version)
         }
 
         /// The file's manifest, inside the caller's transaction.
@@ -240,18 +236,19 @@ public final class Vault: Sendable {
 
     /// That the file is a vault this version can read, migrating an older schema: done on the
     /// connection's first use.
-    /// Returns the schema cookie of the verified schema.
-    private static func check(_ db: SQLite, path: String) throws(VaultError) -> Int64 {
+    private static func check(_ db: SQLite, path: String) throws(VaultError) {
         try Schema.configure(db)
-        let version = try Schema.version(db)
-        guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
-        guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
-        // Nothing but TokenVault's own tables, before anything is read or migrated.
-        var cookie = try Schema.verify(db, version: version)
-        if version < Schema.currentVersion {
-            try Schema.migrate(db, from: version)
-            cookie = try Schema.verify(db, version: Schema.currentVersion)
+        // The version and the schema from one snapshot (another process may be migrating).
+        let version = try db.transaction(write: false) { () throws(VaultError) -> Int in
+            let version = try Schema.version(db)
+            guard version > 0 else { throw .corrupt("'\(path)' is not a TokenVault file") }
+            guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
+            // Nothing but TokenVault's own tables, before anything is read or migrated.
+            try Schema.verify(db, version: version)
+            return version
         }
+        // Migrations verify the schema inside their own write transaction.
+        if version < Schema.currentVersion { try Schema.migrate(db, from: version) }
         // Only the format here (the whole header, manifest included, is read when unlocking).
         let statement: Statement
         do { statement = try db.prepare("SELECT format FROM vault WHERE id = 1") } catch {
@@ -260,7 +257,6 @@ public final class Vault: Sendable {
         guard try statement.step() else { throw VaultError.corrupt("the vault header is missing") }
         let format = try statement.integer(0, "the header's format")
         guard format <= Int64(formatVersion) else { throw .unsupportedFormat(Int(clamping: format)) }
-        return cookie
     }
 
     // MARK: Locking

@@ -42,6 +42,8 @@ package enum Askpass {
         // dup2 clears close-on-exec on the child's stdout only; both original ends close at exec.
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Nothing else of ours (or of git's, when the helper runs it) reaches the program.
+        _ = tv_spawn_close_others(&actions)
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup(prompt), nil]
         defer { argv.forEach { free($0) } }

@@ -28,7 +28,8 @@ package enum Terminal {
             throw CLIError.failed("cannot turn off echo on the terminal; refusing to read a secret from it")
         }
         defer { tv_echo_restore() }
-        write(fd, prompt)
+        // The prompt names the vault's path, which comes from the environment or --vault.
+        write(fd, TerminalText.escape(prompt))
         let secret = try LineReader.readLine(fd: fd, what: "the answer")
         write(fd, "\n")
         return secret

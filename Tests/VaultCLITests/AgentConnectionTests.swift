@@ -140,4 +140,52 @@ import Testing
         #expect(oversized.closedByAgent())
         #expect(try #require(statusRequest(socket)) < 500)
     }
+    /// The agent's resident memory in KiB, from /proc.
+    func residentKiB(_ cli: CLI) throws -> Int {
+        let pids = run(["/usr/bin/pgrep", "-f", "vault agent --vault \(cli.vaultPath)"], environment: [:]).out
+        let pid = try #require(pids.split(separator: "\n").first)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return try #require(Int(line.split(separator: " ").dropFirst().first ?? ""))
+    }
+
+    @Test func announcedLengthsCostNothingUntilTheBytesArrive() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        let before = try residentKiB(cli)
+        // 60 connections each announce a 4 MiB request (the most the agent reads) and send a
+        // little of it; before, each such header committed the whole length at once.
+        var held: [RawConnection] = []
+        defer { held.forEach { $0.close() } }
+        for _ in 0..<60 {
+            let connection = try RawConnection(socket)
+            connection.send([0x00, 0x00, 0x40, 0x00] + [UInt8](repeating: 7, count: 100))
+            held.append(connection)
+        }
+        usleep(300_000)
+        let after = try residentKiB(cli)
+        #expect(after - before < 16 * 1024, "the agent grew from \(before) to \(after) KiB")
+        // Longer than a request may be: closed at once.
+        let greedy = try RawConnection(socket)
+        defer { greedy.close() }
+        greedy.send([0x01, 0x00, 0x40, 0x00])
+        usleep(200_000)
+        #expect(greedy.closedByAgent())
+        #expect(try #require(statusRequest(socket)) < 500)
+    }
+
+    @Test func anEmptySealRequestIsRefusedAndTheAgentStaysUp() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        let connection = try RawConnection(socket)
+        defer { connection.close() }
+        // seal (5), purpose manifest (1), an empty chunk.
+        connection.send([6, 0, 0, 0, 5, 1, 0, 0, 0, 0])
+        usleep(300_000)
+        var answer = [UInt8](repeating: 0, count: 64)
+        let n = recv(connection.fd, &answer, answer.count, Int32(MSG_DONTWAIT))
+        #expect(n >= 6 && answer[4] == 2 && answer[5] == AgentProtocol.FailureCode.badRequest.rawValue, "\(answer[0..<max(0, n)])")
+        #expect(try #require(statusRequest(socket)) < 500)
+        #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
+    }
 }

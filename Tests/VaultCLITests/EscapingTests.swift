@@ -170,7 +170,8 @@ import Testing
         cli.add("e", token: Self.token)
         let other = "glpat-InArgv00000000000000"
         let cases: [[String]] = [["--note", other], ["--note", "the token is Xy7Kq2Lm9Np4Rs6Tu8Vw"], ["--username", other],
-                                 ["--scopes", "read_api,\(other)"], ["--url", "https://\(other)@gitlab.example"]]
+                                 ["--scopes", "read_api,\(other)"], ["--url", "https://\(other)@gitlab.example"],
+                                 ["--url", "https://\(other).example.com"], ["--url", "https://gitlab.example/group/\(other)"]]
         for options in cases {
             for command in [["edit", "e"], ["add", "new"]] {
                 let r = cli.vault(command + options, stdin: .data(Self.token))

@@ -21,6 +21,24 @@ import Testing
         try vault.unlock(passphrase: Secret(secret))
     }
 
+    @Test func thePromptShowsAVaultPathWithEscapeSequencesEscaped() throws {
+        let cli = CLI(initialise: false)
+        var env = cli.environment
+        env["TOKENVAULT_PASSPHRASE"] = nil
+        // A folder whose name would set the window title if printed raw.
+        let folder = cli.home + "/v\u{1B}]0;pwned\u{07}"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        env["TOKENVAULT_PATH"] = folder + "/vault.db"
+        let p = PTYProcess([Binary.path("vault"), "init", "--kdf", "minimum"], environment: env)
+        #expect(p.expect("New passphrase for"))
+        p.send("one\n")
+        #expect(p.expect("Repeat"))
+        p.send("two\n")
+        _ = p.wait()
+        #expect(p.text.contains("v\\e]0;pwned\\x07/vault.db"), "\(p.text)")
+        #expect(!p.text.contains("\u{1B}]0;"), "\(p.text)")
+    }
+
     @Test func mismatchedConfirmationCreatesNothing() throws {
         let cli = CLI(initialise: false)
         var env = cli.environment

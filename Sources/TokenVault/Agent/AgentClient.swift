@@ -279,6 +279,36 @@ struct AgentKeyRing: KeyRing {
         return mac
     }
 
+    func openEvents(_ boxes: [[UInt8]]) throws(VaultError) -> [SecureBytes] {
+        let body = try client.request { builder in
+            builder.u8(AgentProtocol.Operation.openEvents.rawValue)
+            builder.u64(UInt64(boxes.count))
+            for box in boxes { builder.chunk(box) }
+        }
+        let opened = try body.withUnsafeBytes { bytes throws(VaultError) -> [SecureBytes]? in
+            var reader = AgentProtocol.Reader(body: bytes)
+            switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
+            case .ok:
+                var opened: [SecureBytes] = []
+                for _ in boxes {
+                    guard let chunk = reader.chunk() else { throw VaultError.locked }
+                    opened.append(SecureBytes(count: chunk.count, guarded: false) { $0.copyMemory(from: chunk) })
+                }
+                return opened
+            case .failure:
+                // An agent that predates the request: one at a time.
+                if reader.u8() == AgentProtocol.FailureCode.badRequest.rawValue { return nil }
+                throw VaultError.tampered("an event of the activity log (checked by the agent)")
+            default:
+                throw VaultError.locked
+            }
+        }
+        if let opened { return opened }
+        var single: [SecureBytes] = []
+        for box in boxes { single.append(try open(.events, box, what: "an event of the activity log", guarded: false)) }
+        return single
+    }
+
     func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
         let body = try client.request { builder in
             builder.u8(AgentProtocol.Operation.seal.rawValue)

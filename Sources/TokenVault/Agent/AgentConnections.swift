@@ -22,7 +22,7 @@ struct AgentConnections {
 
     private final class Connection {
         let fd: Int32
-        var reader = AgentProtocol.FrameReader()
+        var reader = AgentProtocol.FrameReader(maximum: AgentProtocol.maximumRequest)
         /// When the partial frame began or the pending answer was asked for, else nil.
         var busySince: Int64?
         var answer: SecureBytes?

@@ -48,11 +48,18 @@ import Darwin
 ///              `tampered` what failed, for `unsupported` the format version)
 /// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 6 events, 8 usage.
 enum AgentProtocol {
+    /// The largest answer a client reads (an opened manifest: about 240 KB at 10,000 entries).
     static let maximumFrame = 64 << 20
+    /// The largest request the agent reads: its buffers grow only as bytes arrive, so many
+    /// connections announcing large frames commit little memory.
+    static let maximumRequest = 4 << 20
 
     enum Operation: UInt8 {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
         case attach = 8, read = 9, git = 10, helper = 11
+        /// Many of the activity log's events opened at once (purpose 6 only): u64(count), then
+        /// count chunks; answered with count chunks.
+        case openEvents = 12
     }
 
     /// The flags of `unlock`.
@@ -169,7 +176,7 @@ enum AgentProtocol {
             switch self {
             case .closed: "closed by the client"
             case .truncated: "closed in the middle of a frame"
-            case .oversized(let length): "a frame of \(length) bytes (at most \(AgentProtocol.maximumFrame))"
+            case .oversized(let length): "a frame of \(length) bytes, more than the other end accepts"
             case .timedOut: "too slow to send its request or take its answer"
             case .failed(let code): String(cString: strerror(code))
             }
@@ -177,12 +184,17 @@ enum AgentProtocol {
     }
 
     /// A frame arriving in pieces, on a socket that is never waited on: its length, then its
-    /// body, read into a buffer that is wiped when released.
+    /// body, read into a buffer that is wiped when released. The buffer grows (to twice its
+    /// size, the old one wiped) as bytes arrive: an announced length costs nothing until sent.
     struct FrameReader {
         private var header = [UInt8](repeating: 0, count: 4)  // a length, no secret
         private var headerCount = 0
         private var body: SecureBytes?
         private var bodyCount = 0
+        private var length = 0
+        private let maximum: Int
+
+        init(maximum: Int = AgentProtocol.maximumFrame) { self.maximum = maximum }
 
         /// Whether part of a frame has arrived.
         var isPartial: Bool { headerCount > 0 }
@@ -191,9 +203,16 @@ enum AgentProtocol {
         /// reader is then ready for the next one), nil while it is not.
         mutating func read(_ fd: Int32) throws(FrameError) -> SecureBytes? {
             while true {
-                if let body, bodyCount == body.count {
-                    self = FrameReader()
-                    return body
+                if let full = body, bodyCount == full.count {
+                    guard bodyCount == length else {
+                        // Full, but more is announced: a larger buffer, the bytes so far copied.
+                        body = SecureBytes(count: min(length, full.count * 2), guarded: false) { bigger in
+                            full.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: bigger[0..<$0.count]).copyMemory(from: $0) }
+                        }
+                        continue
+                    }
+                    self = FrameReader(maximum: maximum)
+                    return full
                 }
                 let n: Int
                 if let body {
@@ -211,9 +230,9 @@ enum AgentProtocol {
                 }
                 headerCount += n
                 guard headerCount == 4 else { continue }
-                let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-                guard length <= maximumFrame else { throw .oversized(length) }
-                body = SecureBytes(count: length, guarded: false)
+                length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+                guard length <= maximum else { throw .oversized(length) }
+                body = SecureBytes(count: min(length, 16 << 10), guarded: false)
             }
         }
     }

@@ -291,7 +291,7 @@ public final class AgentServer {
                     default: return (fail(.other, "\(error)"), false)
                     }
                 }
-            case .lookup, .seal, .open, .mac:
+            case .lookup, .seal, .open, .mac, .openEvents:
                 guard let ring else { return (fail(.locked, "the agent holds no key"), false) }
                 // Use resets the idle timer.
                 lockTime = Timestamp.now().secondsSince1970 + idleTimeout
@@ -305,9 +305,20 @@ public final class AgentServer {
                         guard let data = reader.chunk() else { return (fail(.badRequest, "malformed mac"), false) }
                         out.u8(AgentProtocol.ResponseKind.ok.rawValue)
                         out.chunk(try ring.chainMAC(data))
+                    case .openEvents:
+                        guard let count = reader.u64(), count <= 4096 else { return (fail(.badRequest, "malformed open"), false) }
+                        var opened: [SecureBytes] = []
+                        for _ in 0..<count {
+                            guard let box = reader.chunk() else { return (fail(.badRequest, "malformed open"), false) }
+                            opened.append(try ring.open(.events, Array(box), what: "an event", guarded: false))
+                        }
+                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+                        for plaintext in opened { plaintext.withUnsafeBytes { out.chunk(secure: $0, owner: plaintext) } }
                     case .seal:
                         guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
-                              KeyDerivation.Purpose.sealing.contains(purpose), let plaintext = reader.chunk() else {
+                              KeyDerivation.Purpose.sealing.contains(purpose), let plaintext = reader.chunk(),
+                              !plaintext.isEmpty else {
+                            // (Every record is padded: an empty plaintext is never a real request.)
                             return (fail(.badRequest, "malformed seal"), false)
                         }
                         out.u8(AgentProtocol.ResponseKind.ok.rawValue)

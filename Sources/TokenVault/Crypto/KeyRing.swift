@@ -11,6 +11,16 @@ protocol KeyRing: Sendable {
     func chainMAC(_ data: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8]
     /// The vault key itself, only where it is held locally (to re-wrap it for a new passphrase).
     var vaultKey: SymmetricKey? { get }
+    /// Opens many of the activity log's events at once (the agent: in one request).
+    func openEvents(_ boxes: [[UInt8]]) throws(VaultError) -> [SecureBytes]
+}
+
+extension KeyRing {
+    func openEvents(_ boxes: [[UInt8]]) throws(VaultError) -> [SecureBytes] {
+        var opened: [SecureBytes] = []
+        for box in boxes { opened.append(try open(.events, box, what: "an event of the activity log", guarded: false)) }
+        return opened
+    }
 }
 
 /// The purposes a vault seals and opens with (the others are reserved).

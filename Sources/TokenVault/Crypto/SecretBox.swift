@@ -9,7 +9,8 @@ enum SecretBox {
 
     static func seal(_ plaintext: UnsafeRawBufferPointer, using key: SymmetricKey) -> [UInt8] {
         Sodium.initialize()
-        precondition(plaintext.count > 0)
+        // An empty plaintext has no address; libsodium reads none of its bytes but wants one.
+        let message = (plaintext.baseAddress ?? UnsafeRawPointer(bitPattern: 1)).map { $0.assumingMemoryBound(to: UInt8.self) }
         var box = [UInt8](repeating: 0, count: overhead + plaintext.count)
         box.withUnsafeMutableBytes { out in
             let nonce = UnsafeMutableRawBufferPointer(rebasing: out[0..<nonceBytes])
@@ -17,7 +18,7 @@ enum SecretBox {
             key.withUnsafeBytes { k in
                 let result = crypto_secretbox_easy(
                     out.baseAddress!.advanced(by: nonceBytes).assumingMemoryBound(to: UInt8.self),
-                    plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    message,
                     UInt64(plaintext.count),
                     nonce.baseAddress!.assumingMemoryBound(to: UInt8.self),
                     k.baseAddress!.assumingMemoryBound(to: UInt8.self))

@@ -29,6 +29,11 @@ enum Records {
     static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SealingKey,
                      what: String, guarded: Bool) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
         let plaintext = try key.open(box, what: what, guarded: guarded)
+        return (plaintext, try body(of: plaintext, lookup: lookup, revision: revision, what: what))
+    }
+
+    /// The body of an opened record that belongs to `lookup` at `revision`.
+    static func body(of plaintext: SecureBytes, lookup: [UInt8], revision: UInt64, what: String) throws(VaultError) -> Range<Int> {
         let body: Range<Int>? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes), length >= bindingBytes else { return nil }
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
@@ -40,7 +45,7 @@ enum Records {
         }
         // A record that opens under our key but belongs to another row or an older write.
         guard let body else { throw .tampered(what) }
-        return (plaintext, body)
+        return body
     }
 
     // MARK: Entry metadata

@@ -106,13 +106,29 @@ enum ActivityLog {
     /// header was written, so the header and entries were put back from an older copy.
     static func checkContinuity(_ db: SQLite, manifest: Manifest, keys: Vault.Keys? = nil) throws(VaultError) {
         if let keys {
+            // Opened in batches: through the agent, one request for each (the events since the
+            // last change are every read since then).
             let rows = try db.prepare("SELECT seq, sealed FROM events WHERE seq > ? ORDER BY seq")
                 .bind([.integer(Int64(anchored(manifest)))])
+            var batch: [(sequence: UInt64, sealed: [UInt8])] = []
+            func check() throws(VaultError) {
+                let opened = try keys.ring.openEvents(batch.map(\.sealed))
+                guard opened.count == batch.count else { throw .tampered("the activity log") }
+                for (row, plaintext) in zip(batch, opened) {
+                    let what = "event \(row.sequence) of the activity log"
+                    let body = try Records.body(of: plaintext, lookup: binding, revision: row.sequence, what: what)
+                    guard isRead(try decode(plaintext, body: body, sequence: row.sequence).action) else {
+                        throw .corrupt(rolledBack(row.sequence))
+                    }
+                }
+                batch.removeAll(keepingCapacity: true)
+            }
             while try rows.step() {
                 let sequence = try Self.sequence(rows.int(0))
-                let event = try open(rows.blob(1, "event \(sequence)"), sequence: sequence, keys: keys)
-                guard isRead(event.action) else { throw .corrupt(rolledBack(sequence)) }
+                batch.append((sequence, try rows.blob(1, "event \(sequence)")))
+                if batch.count == 512 { try check() }
             }
+            if !batch.isEmpty { try check() }
         }
         if let (first, _) = try bounds(db) {
             guard first == (manifest.log.pruned?.sequence ?? 0) + 1 else {
@@ -226,7 +242,11 @@ enum ActivityLog {
         let (plaintext, body) = try Records.open(sealed, lookup: binding, revision: sequence,
                                                  key: SealingKey(ring: keys.ring, purpose: .events),
                                                  what: "event \(sequence) of the activity log", guarded: false)
-        return try plaintext.withUnsafeBytes { bytes throws(VaultError) -> Event in
+        return try decode(plaintext, body: body, sequence: sequence)
+    }
+
+    private static func decode(_ plaintext: SecureBytes, body: Range<Int>, sequence: UInt64) throws(VaultError) -> Event {
+        try plaintext.withUnsafeBytes { bytes throws(VaultError) -> Event in
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[body]))
             var event = Event(sequence: sequence, time: Timestamp(secondsSince1970: 0), action: "", actor: "")
             while let (tag, value) = try reader.field() {

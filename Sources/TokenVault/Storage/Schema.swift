@@ -83,9 +83,8 @@ enum Schema {
 
     /// Refuses a file whose schema holds anything but TokenVault's own tables and indexes for
     /// `version`: a trigger, view, extra table or index, or a table defined otherwise (a default,
-    /// a constraint or a conflict clause) could change what a write saves, or drop it. Returns
-    /// the schema cookie (`PRAGMA schema_version`), which changes with any later change to it.
-    static func verify(_ db: SQLite, version: Int) throws(VaultError) -> Int64 {
+    /// a constraint or a conflict clause) could change what a write saves, or drop it.
+    static func verify(_ db: SQLite, version: Int) throws(VaultError) {
         var found: Set<Object> = []
         let rows = try db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master")
         while try rows.step() {
@@ -103,14 +102,6 @@ enum Schema {
         if let missing = expected.subtracting(found).sorted(by: { ($0.type, $0.name) > ($1.type, $1.name) }).first {
             throw .corrupt("its \(missing.type) '\(missing.name)' is missing")
         }
-        return try cookie(db)
-    }
-
-    /// `PRAGMA schema_version`: SQLite changes it with every change to the schema.
-    static func cookie(_ db: SQLite) throws(VaultError) -> Int64 {
-        let statement = try db.prepare("PRAGMA schema_version")
-        guard try statement.step() else { throw .database("no schema_version") }
-        return statement.int(0)
     }
 
     /// SQL with every run of white space folded into one space, trimmed.
@@ -139,7 +130,11 @@ enum Schema {
         if version == currentVersion { return }
         guard version < currentVersion else { throw .unsupportedFormat(version) }
         try db.transaction(write: true) { () throws(VaultError) in
+            // Read again under the write lock: another process may have migrated meanwhile.
             let current = try Self.version(db)
+            guard current <= currentVersion else { throw .unsupportedFormat(current) }
+            guard current > 0 else { throw .corrupt("the schema version went back to \(current)") }
+            try verify(db, version: current)
             for step in current..<currentVersion {
                 try db.execute(migrations[step])
             }

@@ -55,6 +55,11 @@ struct EntryFields: ParsableArguments {
         if let url {
             let (parsedURL, user) = try CredentialURL.parse(url)
             try Entry.validate(host: parsedURL.host)
+            // Every part of it: a token pasted as a host or into a path sits in argv just the same.
+            try Redaction.refuseToken(parsedURL.host, what: "the host in --url")
+            for segment in (parsedURL.path ?? "").split(separator: "/") {
+                try Redaction.refuseToken(String(segment), what: "the path in --url")
+            }
             if let user {
                 try Redaction.refuseToken(user, what: "the user name in --url")
                 try Entry.validate(username: user)
