@@ -61,6 +61,36 @@ import Testing
         #expect(fromStdin.out.isEmpty)
     }
 
+    @Test func anExpiredEntryIsNotMentionedWhenAValidTokenAnswers() throws {
+        let cli = CLI()
+        cli.add("old", token: "glpat-OldExpired0000000000", ["--url", "https://h.example", "--expires", "2020-01-01"])
+        cli.add("new", token: "glpat-NewValid00000000000000", ["--url", "https://h.example"])
+        let r = helper(cli, ["get"], "protocol=https\nhost=h.example\n\n")
+        #expect(r.out.contains("password=glpat-NewValid00000000000000\n"))
+        #expect(r.err.isEmpty, "\(r.err)")
+    }
+
+    @Test func whatGitStoresIsMarkedUntilItsOwnerLooksAtIt() throws {
+        let cli = CLI()
+        #expect(helper(cli, ["store"], "protocol=https\nhost=h.example\nusername=alice\npassword=typed-at-prompt-1\n\n").err.isEmpty)
+        #expect(helper(cli, ["store"], "protocol=https\nhost=h.example\nusername=bob\npassword=typed-at-prompt-2\n\n").err.isEmpty)
+        let list = cli.vault(["list"])
+        #expect(list.out.contains("alice@h.example (new from git)"), "\(list.out)")
+        #expect(list.out.contains("bob@h.example (new from git)"), "\(list.out)")
+        #expect(cli.vault(["list", "--json"]).out.contains("\"stored_by_git\":true"))
+        let check = cli.vault(["check"])
+        #expect(check.status == 8)
+        #expect(check.out.contains("stored by git's credential helper"), "\(check.out)")
+        // Renamed, or edited (--reviewed alone will do): reviewed.
+        #expect(cli.vault(["rename", "alice@h.example", "alice-h"]).status == 0)
+        #expect(cli.vault(["edit", "bob@h.example", "--reviewed"]).status == 0)
+        #expect(!cli.vault(["list"]).out.contains("(new from git)"))
+        #expect(!cli.vault(["check"]).out.contains("stored by git"))
+        // Stored again, the same credential is no new entry.
+        #expect(helper(cli, ["store"], "protocol=https\nhost=h.example\nusername=alice\npassword=typed-at-prompt-1\n\n").err.isEmpty)
+        #expect(try cli.library().names() == ["alice-h", "bob@h.example"])
+    }
+
     @Test func malformedInputFailsAndChangesNothing() throws {
         let cli = CLI()
         cli.add("gl", token: "glpat-Keep000000000000000", ["--url", "https://h.example"])
