@@ -440,7 +440,14 @@ public final class Vault: Sendable {
     func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
         let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
             let selection = GitMatching.select(for: request, in: entries, now: now)
-            guard let chosen = selection.chosen else { return (selection, nil, nil) }
+            guard let chosen = selection.chosen else {
+                // Nothing valid: an expired OAuth token's refresh token (never the token), for
+                // git to hand to the helper that renews it.
+                guard let expired = selection.expired.first(where: { $0.authType == nil }) else { return (selection, nil, nil) }
+                let row = try Self.loadRow(db, name: expired.name, keys: keys, manifest: manifest)
+                guard let refresh = try Self.openSecret(row, keys: keys).refreshToken else { return (selection, nil, nil) }
+                return (selection, GitSecrets(token: Secret(""), refreshToken: refresh), row.lookup)
+            }
             let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
             // The row as read now must still be the entry chosen (from the cache): never a
             // token from the trash, a rejected or revoked one, or one for another URL.
@@ -452,7 +459,11 @@ public final class Vault: Sendable {
             let record = try Self.openSecret(row, keys: keys)
             return (selection, GitSecrets(token: record.current, refreshToken: record.refreshToken), row.lookup)
         }
-        if let chosen = selection.chosen, let lookup { try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin) }
+        if let lookup, let chosen = selection.chosen {
+            try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin)
+        } else if let lookup, let expired = selection.expired.first(where: { $0.authType == nil }) {
+            try recordRead(expired.name, lookup: lookup, action: "read refresh token", origin: origin)
+        }
         return (selection, secret)
     }
 

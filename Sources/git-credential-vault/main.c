@@ -2,7 +2,7 @@
 //   git config --global credential.helper "$(command -v git-credential-vault)"
 //
 // Git waits for its helper on every fetch and push. This small C front end answers git's `get`
-// in one request to the vault's unlocked agent (request 11 of
+// in one request to the vault's unlocked agent (request 14 of
 // Sources/TokenVault/Agent/AgentProtocol.swift: the agent parses git's description, chooses the
 // entry, records the read and composes the answer), because a Swift process takes about two
 // milliseconds longer to start than git's own credential-cache (bench/results.md). Everything
@@ -355,7 +355,9 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     size_t response_length = 0;
     if (!frame) goto done;
     struct writer w = {frame, 4, capacity};
-    unsigned char op = 11;
+    // Request 14: an agent that predates it (and would not know git's authtype credentials)
+    // answers badRequest, and the Swift helper does the work.
+    unsigned char op = 14;
     put(&w, &op, 1);
     put_u64(&w, (uint64_t)file.st_dev);
     put_u64(&w, (uint64_t)file.st_ino);

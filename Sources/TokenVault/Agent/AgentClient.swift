@@ -175,7 +175,7 @@ public final class AgentClient: @unchecked Sendable {
         // Bit 4: git announced capability[]=authtype (an agent that predates it ignores it).
         let capability: UInt8 = request.announces("authtype") ? 1 << 4 : 0
         let body = try self.request { builder in
-            builder.u8(AgentProtocol.Operation.git.rawValue)
+            builder.u8(AgentProtocol.Operation.git2.rawValue)
             builder.file(AgentProtocol.fileIdentity(path))
             builder.origin(origin)
             builder.u64(UInt64(bitPattern: now.secondsSince1970))
@@ -195,9 +195,9 @@ public final class AgentClient: @unchecked Sendable {
                 }
                 let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
                 guard let token = reader.chunk() else { throw VaultError.locked }
-                guard selection.chosen != nil else { return (selection, nil) }
-                // The refresh token follows (an agent that predates it sends none).
+                // The refresh token follows: the chosen one's, or an expired one's alone.
                 let refresh = reader.chunk().flatMap { $0.isEmpty ? nil : Secret(copying: $0) }
+                guard selection.chosen != nil || refresh != nil else { return (selection, nil) }
                 return (selection, GitSecrets(token: Secret(copying: token), refreshToken: refresh))
             }
         } catch {

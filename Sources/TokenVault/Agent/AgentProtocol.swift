@@ -32,7 +32,14 @@ import Darwin
 ///                                                   -> ok u64(n) n×chunk(warning) chunk(stdout)
 ///              (the git helper's whole `get`: what to write to git, and the warnings for
 ///              stderr; the small C front end of `git-credential-vault` sends it)
-/// Requests 9 to 11 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
+///  13 git, as 10, from clients that know credentials git stores with `capability[]=authtype`
+///              (metadata tag 18) and refresh tokens: fields-present bit 16 says git announced
+///              the capability; the answer ends with chunk(the chosen one's refresh token, or
+///              empty). An agent that predates them answers 13 and 14 `badRequest`, and the
+///              client does the work itself: an older agent would match an authtype entry as a
+///              password (it skips tag 18), so it is never asked.
+///  14 helper, as 11, from such clients (the C front end).
+/// Requests 9 to 14 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
 /// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
 /// pid) chunk(parent's name)). `file` is u64(device) u64(inode) of the client's vault file: the
 /// agent answers 8 to 10 only when that is the file it unlocked, still at its path, and its key
@@ -57,6 +64,7 @@ enum AgentProtocol {
     enum Operation: UInt8 {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
         case attach = 8, read = 9, git = 10, helper = 11
+        case git2 = 13, helper2 = 14
         /// Many of the activity log's events opened at once (purpose 6 only): u64(count), then
         /// count chunks; answered with count chunks.
         case openEvents = 12

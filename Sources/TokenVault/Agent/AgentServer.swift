@@ -193,7 +193,7 @@ public final class AgentServer {
                 } catch {
                     return (fail(.other, "\(error)"), false)
                 }
-            case .attach, .read, .git, .helper:
+            case .attach, .read, .git, .helper, .git2, .helper2:
                 // Only for the file the client means, while it is the one at the agent's path.
                 guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),
                       client.device == current.device, client.inode == current.inode else {
@@ -213,7 +213,7 @@ public final class AgentServer {
                         let (entry, secret) = try vault.get(name, for: origin)
                         out.entry(entry)
                         secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
-                    case .git:
+                    case .git, .git2:
                         guard let origin = reader.origin(), let now = reader.u64(), let present = reader.u8() else {
                             return (fail(.badRequest, "malformed git request"), false)
                         }
@@ -241,7 +241,7 @@ public final class AgentServer {
                         } else {
                             out.chunk([])
                         }
-                    case .helper:
+                    case .helper, .helper2:
                         guard let origin = reader.origin(), let now = reader.u64(), let input = reader.chunk() else {
                             return (fail(.badRequest, "malformed helper request"), false)
                         }

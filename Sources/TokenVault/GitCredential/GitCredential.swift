@@ -163,6 +163,18 @@ public struct GitCredential: Sendable {
         return parts
     }
 
+    /// The answer to `get` for an expired OAuth token: the user name and the refresh token only.
+    /// git (2.41 and later) passes the refresh token to the helper that renews it.
+    public static func answer(username: String?, refreshToken: Secret) -> [AnswerPart]? {
+        var parts: [AnswerPart] = []
+        if let username {
+            guard fits(username) else { return nil }
+            parts.append(.text("username=\(username)\n"))
+        }
+        guard fits(refreshToken) else { return nil }
+        return parts + [.text("oauth_refresh_token="), .secret(refreshToken), .text("\n")]
+    }
+
     /// The answer to `get` for a git that announced `capability[]=authtype`: the capability
     /// announced back, the scheme and the credential.
     public static func answer(authtype: String, credential: Secret) -> [AnswerPart]? {

@@ -2,7 +2,9 @@
 ///
 /// - Protocol and host (with port) must match exactly (a default port, `:443` for https or
 ///   `:80` for http, is the same as none).
-/// - A user name, when git sends one, must match the entry's.
+/// - A user name, when git sends one, must match the entry's; an entry without one answers only
+///   the user name `get` gives for its kind (`oauth2` for GitLab, `x-access-token` for GitHub),
+///   which is the one git sends back when it stores what it got.
 /// - A path, when git sends one (`credential.useHttpPath`), must match the entry's path; an
 ///   entry without a path serves every path of its host, after the entries with that path.
 /// - Rejected entries, revoked ones and those in the trash never answer.
@@ -30,14 +32,10 @@ public enum GitMatching {
 
     /// The entries that may answer `request`, best first (never one in the trash or rejected).
     public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
-        let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        let path = requestPath(request)
         let matching = sameHost(as: request, in: entries).compactMap { entry -> (entry: Entry, path: String?)? in
-            guard entry.deleted == nil, entry.rejected == nil, entry.revoked == nil, let url = entry.url else { return nil }
-            if entry.authType != nil && !request.announces("authtype") { return nil }
-            if let username = request.username, !username.isEmpty, entry.username != username { return nil }
-            let entryPath = url.path.map(normalise(path:))
-            if let path, let entryPath, entryPath != path { return nil }
-            return (entry, entryPath)
+            guard entry.deleted == nil, entry.rejected == nil, entry.revoked == nil, answers(entry, request) else { return nil }
+            return (entry, entry.url?.path.map(normalise(path:)))
         }
         return matching.sorted { a, b in
             if let path {
@@ -56,12 +54,32 @@ public enum GitMatching {
         }.map(\.entry)
     }
 
+    /// Whether `entry` (of the request's protocol and host) is one `get` may answer `request`
+    /// with, whatever its state: the same form (an `authtype` credential only for a git that
+    /// announces the capability), a user name that matches (or none, where git sends the one
+    /// `get` answers for the entry's kind), and a path that matches (an entry without a path
+    /// serves every path of its host; a request without one, every entry). `store` uses the
+    /// same rule to recognise a credential git got from `get` and stores back.
+    static func answers(_ entry: Entry, _ request: GitCredential) -> Bool {
+        if entry.authType != nil && !request.announces("authtype") { return false }
+        if let username = request.username, !username.isEmpty, entry.username != username {
+            guard entry.username == nil, username == defaultUsername(for: entry.kind) else { return false }
+        }
+        if let path = requestPath(request), let entryPath = entry.url?.path.map(normalise(path:)), entryPath != path { return false }
+        return true
+    }
+
+    /// The request's path, normalised; nil when git sent none (or an empty one).
+    static func requestPath(_ request: GitCredential) -> String? {
+        request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The entries that store what git sends: same protocol, host, user name and path (all
     /// exact; no user name and no path are values of their own), and a credential of the same
     /// form (an `authtype` one, or a user name and password), whether or not rejected. The
     /// password only decides what a store does to such an entry.
     public static func sameIdentity(as request: GitCredential, in entries: [Entry]) -> [Entry] {
-        let path = request.path.map(normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        let path = requestPath(request)
         let authType = request.storedAuthType
         return sameHost(as: request, in: entries).filter { entry in
             entry.username == request.username && entry.url?.path.map(normalise(path:)) == path

@@ -29,6 +29,15 @@ public struct GitReply: Sendable {
     }
 
     public init(request: GitCredential, selection: GitMatching.Selection, secret: GitSecrets?, now: Timestamp = .now()) {
+        if selection.chosen == nil, let expired = selection.expired.first(where: { $0.authType == nil }),
+           let refresh = secret?.refreshToken {
+            // An expired OAuth token: its refresh token, for git's helper that renews it. Nothing
+            // to warn about: renewing it is that helper's job.
+            let username = expired.username ?? request.username ?? GitMatching.defaultUsername(for: expired.kind)
+            messages.append(.note("git get: '\(expired.name)' expired: its refresh token given to git"))
+            answer = GitCredential.answer(username: username, refreshToken: refresh) ?? []
+            return
+        }
         // Only when it leaves git without a token: one line, however many.
         if selection.chosen == nil || secret == nil, let first = selection.expired.first, let expired = first.expires {
             let others = selection.expired.count > 1 ? " (and \(selection.expired.count - 1) more)" : ""
@@ -43,7 +52,11 @@ public struct GitReply: Sendable {
         } else {
             messages.append(.note("git get: '\(chosen.name)'"))
         }
-        if let expires = chosen.expires, expires <= now.adding(days: 7) {
+        // Soon to expire: a warning, unless the token renews itself (it came with a refresh
+        // token, or lives a day or less, as OAuth tokens git stores do).
+        let since = chosen.tokenSince ?? chosen.created
+        if let expires = chosen.expires, expires <= now.adding(days: 7), secret.refreshToken == nil,
+           expires.secondsSince1970 - since.secondsSince1970 > 86_400 {
             messages.append(.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)"))
         }
         let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)

@@ -27,8 +27,20 @@ public enum GitEraseOutcome: Sendable, Equatable {
 }
 
 extension Vault {
-    /// Stores what git's `store` sends.
+    /// Stores what git's `store` sends. Concurrent stores are safe: a name taken meanwhile by
+    /// another store is decided again, and the token and its refresh token are written together.
     public func gitStore(_ request: GitCredential) throws -> GitStoreOutcome {
+        for _ in 0..<8 {
+            do {
+                return try gitStoreOnce(request)
+            } catch VaultError.alreadyExists {
+                continue  // Another store added this credential meanwhile: decide again.
+            }
+        }
+        throw VaultError.busy(seconds: 0)
+    }
+
+    private func gitStoreOnce(_ request: GitCredential) throws -> GitStoreOutcome {
         if request.ephemeral { return .notStored("git marked the credential ephemeral") }
         guard let scheme = request.protocolName, !scheme.isEmpty, let host = request.host, !host.isEmpty else {
             return .notStored("no protocol or host")
@@ -44,16 +56,16 @@ extension Vault {
         }
         let refresh = authType == nil ? request.oauthRefreshToken.flatMap { $0.isEmpty ? nil : $0 } : nil
         let all = try entries()
-        let entries = all.filter { $0.deleted == nil }
+        let live = all.filter { $0.deleted == nil }
 
-        var target = GitMatching.sameIdentity(as: request, in: entries).first
-        if target == nil, authType == nil, request.username != nil {
-            // git adds a user name to what `get` answered for an entry that names none (for
-            // example `oauth2` for a GitLab token): the same credential, coming back.
-            let path = request.path.map(GitMatching.normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
-            for entry in GitMatching.sameHost(as: request, in: entries)
-            where entry.username == nil && entry.authType == nil && entry.url?.path.map(GitMatching.normalise(path:)) == path {
-                if try holds(entry.name, secret: token) { target = entry; break }
+        // The entry of this very identity; else one that `get` answers this request with and
+        // that holds this token (git stores back what it got, with the user name `get` gave it,
+        // without the path of the entry that answered, or with one the entry serves).
+        var target = GitMatching.sameIdentity(as: request, in: live).first
+        if target == nil {
+            for entry in GitMatching.sameHost(as: request, in: live)
+            where (entry.authType == nil) == (authType == nil) && GitMatching.answers(entry, request) {
+                if try holding(entry.name, secret: token, refreshToken: nil).token { target = entry; break }
             }
         }
         guard let entry = target else {
@@ -67,21 +79,27 @@ extension Vault {
             return .added(name)
         }
         let held = try holding(entry.name, secret: token, refreshToken: refresh)
+        let newExpiry = authType == nil ? request.passwordExpiry.flatMap { $0 == entry.expires ? nil : $0 } : nil
+        let outcome: GitStoreOutcome
         if held.token {
-            let newExpiry = authType == nil ? request.passwordExpiry.flatMap { $0 == entry.expires ? nil : $0 } : nil
             guard entry.rejected != nil || newExpiry != nil || !held.refreshToken else { return .unchanged(entry.name) }
-            try update(entry.name, refreshToken: held.refreshToken ? .keep : .set(refresh), action: nil) { changed in
-                changed.rejected = nil
-                if let newExpiry { changed.expires = newExpiry }
-            }
-            return entry.rejected != nil ? .confirmed(entry.name) : .updated(entry.name)
+            outcome = entry.rejected != nil ? .confirmed(entry.name) : .updated(entry.name)
+        } else {
+            outcome = .replaced(entry.name)
         }
-        try update(entry.name, secret: token, refreshToken: .set(refresh), allowingEmpty: true, action: nil) { changed in
+        // The token with its refresh token, in one write: a new token clears the old one's
+        // refresh token, so a concurrent store never leaves one paired with another's token.
+        try update(entry.name, secret: token, refreshToken: refresh.map { .set($0) } ?? .keep, allowingEmpty: true,
+                   action: nil) { changed in
             changed.rejected = nil
-            // The old token's expiry is not the new one's.
-            changed.expires = authType == nil ? request.passwordExpiry : nil
+            if !held.token {
+                // The old token's expiry is not the new one's.
+                changed.expires = authType == nil ? request.passwordExpiry : nil
+            } else if let newExpiry {
+                changed.expires = newExpiry
+            }
         }
-        return .replaced(entry.name)
+        return outcome
     }
 
     /// Does what git's `erase` asks. With the failed password (git always sends it), the entries
@@ -91,7 +109,7 @@ extension Vault {
     @discardableResult
     public func gitErase(_ request: GitCredential, deleting: Bool) throws -> [GitEraseOutcome] {
         let failed = request.storedAuthType != nil ? request.credential : request.password
-        let path = request.path.map(GitMatching.normalise(path:)).flatMap { $0.isEmpty ? nil : $0 }
+        let path = GitMatching.requestPath(request)
         var outcomes: [GitEraseOutcome] = []
         for entry in GitMatching.sameHost(as: request, in: try entries()) where entry.deleted == nil {
             if let username = request.username {
