@@ -125,6 +125,15 @@ enum RelativeTime {
 struct Span: ExpressibleByArgument, Sendable {
     var seconds: Int64
 
+    init(seconds: Int64) { self.seconds = seconds }
+
+    /// As it is typed: `15m`, `12h` (the largest unit that divides it).
+    var defaultValueDescription: String {
+        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m")]
+        let (factor, unit) = units.first { seconds > 0 && seconds % $0.0 == 0 } ?? (1, "s")
+        return "\(seconds / factor)\(unit)"
+    }
+
     init?(argument: String) {
         guard let unit = argument.last, let number = Int64(argument.dropLast()), number >= 0 else { return nil }
         let factor: Int64 = switch unit {
