@@ -40,7 +40,7 @@ package enum Terminal {
     package static func show(_ line: String) {
         guard let fd = open() else { return }
         defer { close(fd) }
-        write(fd, line + "\n")
+        write(fd, TerminalText.escape(line) + "\n")
     }
 
     /// Asks a yes/no question on the terminal; nil when there is no terminal.
