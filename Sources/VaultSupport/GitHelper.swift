@@ -107,21 +107,9 @@ package enum GitHelper {
         do {
             let vault = try Vault.open(at: path, checkingNow: false)
             vault.actor = "git-credential-vault \(action)"
-            if let agent = AgentClient.connect(vaultPath: path, environment: environment), (try? vault.unlock(with: agent)) != nil {
-                Log.verbose("git \(action): unlocked by the agent")
-                try perform(action, request, vault: vault, options: options)
-                return 0
-            }
-            // Never a wait on a costly header (nor a question to a person about it).
-            try vault.checkKDFCost()
-            let prompt = environment["GIT_TERMINAL_PROMPT"] != "0"
-            let source = PassphraseSource(fd: nil, file: nil)
-            Log.verbose("git \(action): passphrase from \(source.sourceName)")
-            guard let passphrase = try readPassphrase(source, path: path, prompt: prompt) else {
-                Output.hint("the vault is locked and there is no passphrase source: git goes on without it (set TOKENVAULT_ASKPASS, or run git from a terminal)")
-                return 0
-            }
-            try vault.unlock(passphrase: passphrase)
+            guard let unlocked = try unlock(vault, path: path, action: action, environment: environment) else { return 0 }
+            // After git has its answer, whatever it is: the next call of this git operation finds the agent.
+            defer { if case .typed(let passphrase) = unlocked { startAgent(path: path, passphrase: passphrase) } }
             try perform(action, request, vault: vault, options: options)
             return 0
         } catch let error as CLIError {
@@ -139,16 +127,6 @@ package enum GitHelper {
         case "get": try get(request, vault: vault)
         case "store": try store(request, vault: vault)
         default: try erase(request, vault: vault, options: options)
-        }
-    }
-
-    /// The passphrase, or nil when there is no source (no prompt where git may not prompt).
-    private static func readPassphrase(_ source: PassphraseSource, path: String, prompt: Bool) throws(CLIError) -> Secret? {
-        do {
-            return try source.read(prompt: "Passphrase for \(path) (git credential helper): ", allowPrompt: prompt)
-        } catch {
-            if case .noPassphrase = error { return nil }
-            throw error
         }
     }
 

@@ -40,6 +40,12 @@ package struct PassphraseSource {
         return "a prompt on the terminal"
     }
 
+    /// Whether ``read(prompt:confirm:allowPrompt:)`` will ask a person at the terminal (no
+    /// other source is set): the only source worth asking again after a typo.
+    package var isTerminalPrompt: Bool {
+        fd == nil && file == nil && Environment.secret(variable) == nil && askpass == nil
+    }
+
     /// Reads the passphrase. `confirm` asks twice when it comes from a terminal prompt (for a
     /// new passphrase).
     package func read(prompt: String, confirm: Bool = false, allowPrompt: Bool = true) throws(CLIError) -> Secret {

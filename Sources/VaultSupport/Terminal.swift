@@ -35,6 +35,14 @@ package enum Terminal {
         return secret
     }
 
+    /// Writes `line` and a newline on the terminal, where a prompt was shown (stderr may go
+    /// elsewhere); nothing when there is no terminal.
+    package static func show(_ line: String) {
+        guard let fd = open() else { return }
+        defer { close(fd) }
+        write(fd, TerminalText.escape(line) + "\n")
+    }
+
     /// Asks a yes/no question on the terminal; nil when there is no terminal.
     package static func confirm(_ question: String) -> Bool? {
         guard let fd = open() else { return nil }

@@ -10,4 +10,8 @@ import Glibc
 
 ProcessHardening.apply()
 Environment.forgetSecrets()
-exit(GitHelper.main(arguments: Array(CommandLine.arguments.dropFirst())))
+let arguments = Array(CommandLine.arguments.dropFirst())
+// The agent this helper starts after a passphrase typed at the terminal is this program, run as
+// `tokenvault-git-helper agent --vault PATH` (as `vault agent`): see AgentLauncher.
+if let vaultPath = AgentLauncher.agentRequest(arguments) { exit(AgentLauncher.serve(vaultPath: vaultPath)) }
+exit(GitHelper.main(arguments: arguments))

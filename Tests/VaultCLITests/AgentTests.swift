@@ -90,18 +90,8 @@ import Testing
 
     @Test func aHungAgentIsGivenUpWithinASecond() throws {
         let cli = try fixture()
-        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
-        try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // Accepts connections and never answers.
-        let hung = BackgroundProcess(["/usr/bin/python3", "-c", """
-            import socket, time
-            s = socket.socket(socket.AF_UNIX); s.bind("\(socket)"); s.listen(8); print("ready", flush=True)
-            conns = []
-            while True:
-                c, _ = s.accept(); conns.append(c)
-            """], environment: ["PATH": "/usr/bin:/bin"])
-        #expect(hung.firstLine == "ready")
+        let hung = try HungAgent(cli)
+        #expect(hung.process.firstLine == "ready")
         let r = cli.vault(["get", "gl"], timeout: 20)
         #expect(!r.timedOut)
         #expect(r.status == 0)

@@ -89,6 +89,25 @@ final class CLI: @unchecked Sendable {
     }
 }
 
+/// A process that listens on the vault's agent socket, accepts connections and never answers:
+/// a hung agent. It stops when the object goes away.
+struct HungAgent {
+    let process: BackgroundProcess
+
+    init(_ cli: CLI) throws {
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        process = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import socket
+            s = socket.socket(socket.AF_UNIX); s.bind("\(socket)"); s.listen(8); print("ready", flush=True)
+            conns = []
+            while True:
+                c, _ = s.accept(); conns.append(c)
+            """], environment: ["PATH": "/usr/bin:/bin"])
+    }
+}
+
 extension Array where Element == UInt8 {
     func contains(bytes needle: String) -> Bool {
         let n = Array(needle.utf8)

@@ -177,13 +177,7 @@ final class PTYProcess {
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
             if String(decoding: transcript, as: UTF8.self).contains(text) { return true }
-            var fd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-            if poll(&fd, 1, 100) > 0 {
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let n = read(master, &buffer, buffer.count)
-                if n <= 0 { break }
-                transcript += buffer[0..<n]
-            }
+            if readSome(waiting: 100) < 0 { break }
         }
         return String(decoding: transcript, as: UTF8.self).contains(text)
     }
@@ -199,14 +193,7 @@ final class PTYProcess {
 
     /// Waits for the exit status, reading the rest of the output.
     func wait() -> Int32 {
-        while true {
-            var fd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-            guard poll(&fd, 1, 2000) > 0 else { break }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = read(master, &buffer, buffer.count)
-            if n <= 0 { break }
-            transcript += buffer[0..<n]
-        }
+        while readSome(waiting: 2000) > 0 {}
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         close(master)
@@ -214,6 +201,48 @@ final class PTYProcess {
     }
 
     var text: String { String(decoding: transcript, as: UTF8.self) }
+
+    /// Instead of ``wait()``: reads until the program ends, typing the next of `answers` (and a
+    /// newline) each time `prompt` shows up once more; kills it (returning nil) when it has not
+    /// ended after `timeout` seconds, as when it waits for an answer that is not in `answers`.
+    func drive(answering prompt: String, with answers: [String], timeout: Double = 60) -> Int32? {
+        let start = Date()
+        var answered = 0
+        var status: Int32 = 0
+        var ended = false
+        while !ended && Date().timeIntervalSince(start) < timeout {
+            _ = readSome(waiting: 100)
+            let shown = count(prompt)
+            while answered < min(shown, answers.count) {
+                send(answers[answered] + "\n")
+                answered += 1
+            }
+            ended = waitpid(pid, &status, WNOHANG) == pid
+        }
+        if !ended {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        while readSome(waiting: 100) > 0 {}  // What is left to read.
+        close(master)
+        guard ended else { return nil }
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Reads what the terminal shows within `milliseconds` into the transcript: the number of
+    /// bytes, 0 when nothing came, -1 at the end (the program and its children closed it).
+    private func readSome(waiting milliseconds: Int32) -> Int {
+        var fd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        guard poll(&fd, 1, milliseconds) > 0 else { return 0 }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(master, &buffer, buffer.count)
+        guard n > 0 else { return -1 }
+        transcript += buffer[0..<n]
+        return n
+    }
+
+    /// How many times `text` shows on the terminal.
+    func count(_ text: String) -> Int { self.text.components(separatedBy: text).count - 1 }
 }
 
 /// A long-running child (a test server): its first line of output is read, and it is killed

@@ -77,7 +77,7 @@ import Testing
 
     @Test func settingsAreKeptEncryptedAndUsedByCheck() throws {
         let cli = CLI()
-        #expect(cli.vault(["config"]).out == "rotate-every 90d\ntrash-days 30\nlog-events 10000\nlog-days 365\n")
+        #expect(cli.vault(["config"]).out == "rotate-every 90d\ntrash-days 30\nlog-events 10000\nlog-days 365\nagent-autostart on\n")
         #expect(cli.vault(["config", "log-events", "500"]).status == 0)
         #expect(try cli.library().settings().logMaxEvents == 500)
         #expect(cli.vault(["config", "log-days", "0"]).status == 64)

@@ -157,10 +157,15 @@ public struct VaultSettings: Sendable, Equatable {
     public var logMaxEvents: Int64 = 10_000
     /// ...and none older than this many days (default 365).
     public var logDays: Int64 = 365
+    /// Whether the git helper starts the agent after a passphrase typed at the terminal, so that
+    /// one git operation asks at most once (default on; `vault config agent-autostart off`).
+    public var agentAutostart = true
 
     public init() {}
 
-    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4 }
+    /// A reader skips a tag it does not know, so a new setting gets a new tag and an older
+    /// version still opens the vault (and keeps the default for it).
+    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5 }
 
     func encoded() -> [UInt8] {
         var w = ByteWriter()
@@ -168,6 +173,7 @@ public struct VaultSettings: Sendable, Equatable {
         w.field(Tag.trashDays.rawValue, int: trashDays)
         w.field(Tag.logMaxEvents.rawValue, int: logMaxEvents)
         w.field(Tag.logDays.rawValue, int: logDays)
+        w.field(Tag.agentAutostart.rawValue, int: agentAutostart ? 1 : 0)
         return w.bytes
     }
 
@@ -179,6 +185,7 @@ public struct VaultSettings: Sendable, Equatable {
             case .trashDays: if let v = value.int64 { trashDays = v }
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
             case .logDays: if let v = value.int64 { logDays = v }
+            case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
             case nil: continue
             }
         }

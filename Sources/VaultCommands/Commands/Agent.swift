@@ -24,10 +24,10 @@ extension VaultCommand {
         @OptionGroup var global: GlobalOptions
 
         @Option(help: ArgumentHelp("Lock after this long without use (e.g. 15m, 1h).", valueName: "span"))
-        var timeout: Span = Span(argument: "15m")!
+        var timeout = Span(seconds: AgentLauncher.defaultIdleTimeout)
 
         @Option(help: ArgumentHelp("Lock after this long whatever happens (e.g. 8h).", valueName: "span"))
-        var maxLifetime: Span = Span(argument: "12h")!
+        var maxLifetime = Span(seconds: AgentLauncher.defaultMaximumLifetime)
 
         func validate() throws {
             if timeout.seconds < 1 || maxLifetime.seconds < 1 { throw ValidationError("spans must be at least 1s") }
@@ -38,7 +38,7 @@ extension VaultCommand {
             // The vault exists and is private, and its cost is one TokenVault writes (or allowed).
             try Vault.open(at: path).checkKDFCost(allowingCostly: global.allowCostlyKDF)
             let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
-            let agent = try AgentLauncher.connectOrStart(vaultPath: path, verbose: global.verbose)
+            let agent = try AgentLauncher.connectOrStart(vaultPath: path)
             try agent.unlock(passphrase: passphrase, idleTimeout: timeout.seconds, maximumLifetime: maxLifetime.seconds,
                              allowingCostlyKDF: global.allowCostlyKDF)
             let status = try agent.status()
@@ -134,39 +134,5 @@ extension VaultCommand {
             let server = AgentServer(vaultPath: global.path, environment: Environment.current)
             try server.run { message in if global.verbose { Output.note(message) } }
         }
-    }
-}
-
-/// Finds the vault's agent, or starts one.
-enum AgentLauncher {
-    static var folder: String { AgentClient.folder(environment: Environment.current) }
-
-    static func sockets(in folder: String) -> [String] {
-        guard let directory = opendir(folder) else { return [] }
-        defer { closedir(directory) }
-        var result: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix("agent-") && name.hasSuffix(".sock") { result.append(folder + "/" + name) }
-        }
-        return result
-    }
-
-    static func connectOrStart(vaultPath: String, verbose: Bool) throws -> AgentClient {
-        if let agent = AgentClient.connect(vaultPath: vaultPath, environment: Environment.current) { return agent }
-        if let place = AgentClient.placeProblem(forVault: vaultPath, environment: Environment.current) {
-            throw CLIError.failed(place.problem, hint: place.hint)
-        }
-        guard let program = ThisProgram.path else { throw CLIError.failed("cannot find the vault program to start the agent") }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(program), strdup("agent"), strdup("--vault"), strdup(vaultPath), nil]
-        defer { argv.forEach { free($0) } }
-        let pid = tv_spawn_detached(program, argv, environ)
-        guard pid > 0 else { throw CLIError.failed("cannot start the agent") }
-        Log.verbose("started the agent (pid \(pid))")
-        for _ in 0..<200 {
-            if let agent = AgentClient.connect(vaultPath: vaultPath, environment: Environment.current) { return agent }
-            usleep(10_000)
-        }
-        throw CLIError.failed("the agent did not start", hint: "run 'vault agent --verbose' to see why")
     }
 }

@@ -10,30 +10,38 @@ extension VaultCommand {
                 Settings: rotate-every (how often tokens should be replaced when an entry names no \
                 period; default 90d), trash-days (how long `vault rm` keeps an entry; default 30), \
                 log-events and log-days (how much of the activity log is kept; default 10000 \
-                events and 365 days). They are stored encrypted in the vault.
+                events and 365 days), agent-autostart (on: after a passphrase typed at the \
+                terminal, git's helper starts the agent with the default idle timeout, so that one \
+                git operation asks once; off: it asks at each of git's calls, and only `vault \
+                unlock` starts the agent; default on). They are stored encrypted in the vault.
 
                 Examples:
                   vault config
                   vault config rotate-every 60d
                   vault config trash-days 14
                   vault config log-days 90
+                  vault config agent-autostart off
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events or log-days.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days or agent-autostart.")
         var key: String?
 
         @Argument(help: "The new value.")
         var value: String?
 
-        static let keys = ["rotate-every", "trash-days", "log-events", "log-days"]
+        static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
         func validate() throws {
             if let key, !Self.keys.contains(key) {
-                throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events or log-days")
+                throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events, log-days or agent-autostart")
             }
             if let value {
+                if key == "agent-autostart" {
+                    guard Self.switches[value] != nil else { throw ValidationError("agent-autostart takes on or off") }
+                    return
+                }
                 if key == "rotate-every", !(86_400...(36_500 * 86_400)).contains(Span(argument: value)?.seconds ?? 0) {
                     throw ValidationError("rotate-every takes a span from 1d to 36500d, such as 90d")
                 }
@@ -52,6 +60,7 @@ extension VaultCommand {
                 case "rotate-every": "\(before.rotateEvery / 86_400)d"
                 case "trash-days": "\(before.trashDays)"
                 case "log-events": "\(before.logMaxEvents)"
+                case "agent-autostart": Self.shown(before.agentAutostart)
                 default: "\(before.logDays)"
                 }
                 try vault.updateSettings(detail: "\(key) \(old) → \(value)") { settings in
@@ -59,6 +68,7 @@ extension VaultCommand {
                     case "rotate-every": settings.rotateEvery = Span(argument: value)!.seconds
                     case "trash-days": settings.trashDays = Int64(value)!
                     case "log-events": settings.logMaxEvents = Int64(value)!
+                    case "agent-autostart": settings.agentAutostart = Self.switches[value]!
                     default: settings.logDays = Int64(value)!
                     }
                 }
@@ -67,10 +77,16 @@ extension VaultCommand {
             }
             let settings = try vault.settings()
             let all = [("rotate-every", "\(settings.rotateEvery / 86_400)d"), ("trash-days", "\(settings.trashDays)"),
-                       ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logDays)")]
+                       ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logDays)"),
+                       ("agent-autostart", Self.shown(settings.agentAutostart))]
             for (name, shown) in all where key == nil || key == name {
                 try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
             }
         }
+
+        /// The words a switch takes.
+        static let switches = ["on": true, "off": false]
+
+        static func shown(_ on: Bool) -> String { on ? "on" : "off" }
     }
 }

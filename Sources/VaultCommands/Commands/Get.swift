@@ -9,7 +9,8 @@ extension VaultCommand {
             discussion: """
                 Nothing else is printed on stdout, so the command fits in $( ). An expired token is \
                 not printed (exit code 4) unless --allow-expired; a token that expires within 7 \
-                days is printed with a warning on stderr.
+                days, or that git's server refused (see `vault restore`), is printed with a \
+                warning on stderr.
 
                 Examples:
                   TOKEN=$(vault get gitlab-ci)
@@ -58,6 +59,11 @@ extension VaultCommand {
             let (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
             if entry.deleted != nil { throw CLIError.inTrash(name) }
             try ExpiryPolicy.check(entry, allowExpired: allowExpired)
+            if let rejected = entry.rejected {
+                // Printed all the same (a script may know better), but not silently.
+                let name = Redaction.displayName(entry.name)
+                Output.warning("git's server refused the token '\(name)' on \(rejected.iso8601) (\(RelativeTime.describe(rejected))): git no longer gets it ('vault restore \(name)' gives it back)")
+            }
             if json {
                 try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
             } else {
@@ -124,6 +130,15 @@ enum RelativeTime {
 /// `30d`, `12h`, `2w`, `90m` (minutes), `1y`: a span of time for filters and timeouts.
 struct Span: ExpressibleByArgument, Sendable {
     var seconds: Int64
+
+    init(seconds: Int64) { self.seconds = seconds }
+
+    /// As it is typed: `15m`, `12h` (the largest unit that divides it).
+    var defaultValueDescription: String {
+        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m")]
+        let (factor, unit) = units.first { seconds > 0 && seconds % $0.0 == 0 } ?? (1, "s")
+        return "\(seconds / factor)\(unit)"
+    }
 
     init?(argument: String) {
         guard let unit = argument.last, let number = Int64(argument.dropLast()), number >= 0 else { return nil }

@@ -47,16 +47,6 @@ enum Online {
     }
 }
 
-/// The running program's own file (`/proc/self/exe`).
-enum ThisProgram {
-    static var path: String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
 /// Holds back the signals that stop a program (Ctrl-C, `kill`, a closed terminal) while a
 /// rotation's answer is awaited and stored: they take effect once it is stored. (SIGKILL cannot
 /// be held back: the vault's mark then says that a rotation was asked for.)
