@@ -23,16 +23,15 @@ var environment: [String: String] = [:]
 for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME", "TOKENVAULT_PASSPHRASE"] {
     if let value = getenv(name) { environment[name] = String(cString: value) }
 }
-do {
+do throws(VaultError) {
     let vault = try Vault.open(at: VaultLocation.defaultPath(environment: environment))
     guard let passphrase = environment["TOKENVAULT_PASSPHRASE"] else {
         fail("set TOKENVAULT_PASSPHRASE", 3)
     }
     try vault.unlock(passphrase: Secret(passphrase))
+    // `get` refuses a token in the trash, and a revoked or expired one (pass
+    // `allowingExpired: true` to take those anyway), before it records the read.
     let (entry, token) = try vault.get(arguments[1])
-    if entry.isExpired() {
-        fail("'\(entry.name)' expired on \(entry.expires!.dateString)", 4)
-    }
     if entry.expiresSoon() {
         var line = "auth-header: warning: '\(entry.name)' expires on \(entry.expires!.dateString)\n"
         line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
@@ -40,5 +39,9 @@ do {
     // GitLab accepts "Authorization: Bearer <token>" as well as the PRIVATE-TOKEN header.
     print("Authorization: Bearer \(token.revealString())")
 } catch {
-    fail("error: \(error)", 1)
+    switch error {
+    case .expired, .revoked: fail("error: \(error)", 4)
+    case .inTrash, .notFound: fail("error: \(error)", 2)
+    default: fail("error: \(error)", 1)
+    }
 }

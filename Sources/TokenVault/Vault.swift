@@ -404,23 +404,27 @@ public final class Vault: Sendable {
         }
     }
 
-    /// The secret of one entry.
+    /// The secret of one entry, under the rules of ``get(_:allowingExpired:)``.
     public func secret(named name: String) throws(VaultError) -> Secret {
         try get(name).secret
     }
 
     /// An entry with its secret.
-    /// Every read of a token is recorded in the activity log, with the last-used time.
-    public func get(_ name: String) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    /// Every read of a token is recorded in the activity log, with the last-used time. A token
+    /// in the trash is refused (`.inTrash`), and so are a revoked and an expired one (`.revoked`,
+    /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
+    /// a refused read is neither recorded nor a use.
+    public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.read(name, origin: origin, path: path) { return answer }
-        return try get(name, for: origin)
+        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) { return answer }
+        return try get(name, allowingExpired: allowingExpired, for: origin)
     }
 
     /// `get`, recorded as asked for by `origin` (the agent, for a client).
-    func get(_ name: String, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    func get(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            if let refusal = row.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
             return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
         try recordRead(name, lookup: lookup, action: "read", origin: origin)

@@ -7,6 +7,13 @@ public enum VaultError: Error, Sendable, Equatable {
     case notFound(name: String, suggestion: String?)
     /// An entry with this name exists already.
     case alreadyExists(name: String)
+    /// `get` refuses the entry's token: it is in the trash (restore it first).
+    case inTrash(name: String)
+    /// `get` refuses the entry's token: it expired on this date (unless the caller allows it).
+    case expired(name: String, on: Timestamp)
+    /// `get` refuses the entry's token: GitLab said it is revoked, as found on this date
+    /// (unless the caller allows it).
+    case revoked(name: String, on: Timestamp)
     /// The operation needs the vault key, and the vault is locked.
     case locked
     /// An authenticated ciphertext did not verify, or a verified one belongs elsewhere: the file
@@ -47,6 +54,12 @@ extension VaultError: CustomStringConvertible {
             "no entry named '\(Redaction.displayName(name))'"
         case .alreadyExists(let name):
             "an entry named '\(Redaction.displayName(name))' already exists"
+        case .inTrash(let name):
+            "'\(Redaction.displayName(name))' is in the trash"
+        case .expired(let name, let date):
+            "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
+        case .revoked(let name, let date):
+            "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
         case .locked:
             "the vault is locked"
         case .tampered(let what):
@@ -83,6 +96,12 @@ extension VaultError: CustomStringConvertible {
         switch self {
         case .notFound(_, let suggestion?):
             "did you mean \(suggestion)?"
+        case .inTrash(let name):
+            "vault restore \(Redaction.displayName(name))"
+        case .expired:
+            "renew it, or pass --allow-expired to print it anyway"
+        case .revoked:
+            "create a new token, or pass --allow-expired to print the old one anyway"
         case .unsafePermissions(let path, _, let isDirectory):
             "chmod \(isDirectory ? "700" : "600") '\(path)'"
         case .noVault:

@@ -42,13 +42,10 @@ package enum ExitStatus: Int32, CaseIterable {
 package enum CLIError: Error, CustomStringConvertible {
     case failed(String, hint: String? = nil)
     case usage(String, hint: String? = nil)
-    case expired(name: String, on: Timestamp)
-    /// GitLab said the token is revoked.
-    case revoked(name: String, on: Timestamp)
     case noPassphrase
     /// The vault stays locked: a passphrase source gave no answer (exit code 3).
     case locked(String, hint: String? = nil)
-    /// The entry is in the trash.
+    /// The entry is in the trash (as `VaultError.inTrash`).
     case inTrash(String)
     /// Exit quietly with this status (the message was already printed).
     case exit(ExitStatus)
@@ -57,10 +54,8 @@ package enum CLIError: Error, CustomStringConvertible {
     package var description: String {
         switch self {
         case .failed(let message, _), .usage(let message, _), .locked(let message, _): message
-        case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
-        case .revoked(let name, let date): "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
-        case .inTrash(let name): "'\(Redaction.displayName(name))' is in the trash"
+        case .inTrash(let name): VaultError.inTrash(name: name).description
         case .exit: ""
         }
     }
@@ -139,22 +134,12 @@ package enum Output {
                 self.error(message)
                 if let hint { self.hint(hint) }
                 return .locked
-            case .expired(let name, let date):
-                self.error("the token '\(Redaction.displayName(name))' expired on \(date.dateString)")
-                hint("renew it, or pass --allow-expired to print it anyway")
-                return .expired
-            case .revoked:
-                self.error(error.description)
-                hint("create a new token, or pass --allow-expired to print the old one anyway")
-                return .expired
             case .noPassphrase:
                 self.error("the vault is locked and there is no passphrase source")
                 hint("use --passphrase-fd, --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS, or run from a terminal")
                 return .locked
             case .inTrash(let name):
-                self.error("'\(Redaction.displayName(name))' is in the trash")
-                hint("vault restore \(Redaction.displayName(name))")
-                return .notFound
+                return report(VaultError.inTrash(name: name))
             case .exit(let status):
                 return status
             }
@@ -166,7 +151,8 @@ package enum Output {
 
     package static func status(for error: VaultError) -> ExitStatus {
         switch error {
-        case .notFound, .noVault: .notFound
+        case .notFound, .noVault, .inTrash: .notFound
+        case .expired, .revoked: .expired
         case .wrongPassphrase, .locked: .locked
         case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions

@@ -146,18 +146,22 @@ public final class AgentClient: @unchecked Sendable {
         }
     }
 
-    /// `Vault.get`, done by the agent; nil when the agent is busy (the caller does it itself).
-    func read(_ name: String, origin: ActivityLog.Origin, path: String) throws(VaultError) -> (entry: Entry, secret: Secret)? {
+    /// `Vault.get`, done by the agent under its rules; nil when the agent is busy or predates
+    /// the rules (the caller does it itself).
+    func read(_ name: String, allowingExpired: Bool, origin: ActivityLog.Origin, path: String) throws(VaultError) -> (entry: Entry, secret: Secret)? {
         let body = try request { builder in
-            builder.u8(AgentProtocol.Operation.read.rawValue)
+            builder.u8(AgentProtocol.Operation.read2.rawValue)
             builder.file(AgentProtocol.fileIdentity(path))
             builder.origin(origin)
+            builder.u8(allowingExpired ? AgentProtocol.ReadFlags.allowExpired : 0)
             builder.chunk(Array(name.utf8))
         }
         do {
             return try answer(body, name: name) { reader throws(VaultError) in
                 // The entry asked for, or nothing.
                 guard let entry = reader.entry(), entry.name == name, let token = reader.chunk() else { throw VaultError.locked }
+                // The rules again, here: an agent that did not apply them hands out nothing.
+                if let refusal = entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
                 return (entry, Secret(copying: token))
             }
         } catch {
@@ -229,6 +233,12 @@ public final class AgentClient: @unchecked Sendable {
                     switch code {
                     case .busy: throw VaultError.busy(seconds: 0)
                     case .notFound: throw VaultError.notFound(name: name ?? message, suggestion: nil)
+                    case .inTrash: throw VaultError.inTrash(name: name ?? message)
+                    case .expired, .revoked:
+                        // The date, as the agent read it from the entry.
+                        guard let seconds = Int64(message) else { throw VaultError.locked }
+                        let date = Timestamp(secondsSince1970: seconds)
+                        throw code == .expired ? VaultError.expired(name: name ?? "", on: date) : VaultError.revoked(name: name ?? "", on: date)
                     case .tampered: throw VaultError.tampered(message.isEmpty ? "a record (checked by the agent)" : message)
                     case .corrupt: throw VaultError.corrupt(message)
                     case .unsupported: throw VaultError.unsupportedFormat(Int(message) ?? 0)

@@ -39,7 +39,15 @@ import Darwin
 ///              client does the work itself: an older agent would match an authtype entry as a
 ///              password (it skips tag 18), so it is never asked.
 ///  14 helper, as 11, from such clients (the C front end).
-/// Requests 9 to 14 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
+///  15 read, as 9, under `Vault.get`'s rules: file origin u8(flags: 1 allow an expired or
+///              revoked token) chunk(entry name) -> ok entry chunk(token), or the failure
+///              `inTrash` (message: the name), `expired` or `revoked` (message: the date, in
+///              decimal seconds since 1970), checked before the read is recorded. An agent that
+///              predates it answers `badRequest`, and the client reads itself; the client
+///              checks the entry it gets back all the same. Request 9, from older clients
+///              (which check expiry and revocation themselves), refuses a token in the trash as
+///              `notFound`.
+/// Requests 9 to 15 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
 /// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
 /// pid) chunk(parent's name)). `file` is u64(device) u64(inode) of the client's vault file: the
 /// agent answers 8 to 10 only when that is the file it unlocked, still at its path, and its key
@@ -65,6 +73,7 @@ enum AgentProtocol {
         case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
         case attach = 8, read = 9, git = 10, helper = 11
         case git2 = 13, helper2 = 14
+        case read2 = 15
         /// Many of the activity log's events opened at once (purpose 6 only): u64(count), then
         /// count chunks; answered with count chunks.
         case openEvents = 12
@@ -73,6 +82,11 @@ enum AgentProtocol {
     /// The flags of `unlock`.
     enum UnlockFlags {
         static let allowCostlyKDF: UInt8 = 1
+    }
+
+    /// The flags of `read` (request 15).
+    enum ReadFlags {
+        static let allowExpired: UInt8 = 1
     }
 
     enum ResponseKind: UInt8 {
@@ -85,6 +99,8 @@ enum AgentProtocol {
         /// does the work itself.
         case busy = 7
         case corrupt = 8, unsupported = 9
+        /// `Vault.get`'s refusals (request 15).
+        case inTrash = 10, expired = 11, revoked = 12
     }
 
     /// A frame body under construction: fields appended, then written out at once.

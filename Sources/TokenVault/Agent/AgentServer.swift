@@ -193,7 +193,7 @@ public final class AgentServer {
                 } catch {
                     return (fail(.other, "\(error)"), false)
                 }
-            case .attach, .read, .git, .helper, .git2, .helper2:
+            case .attach, .read, .read2, .git, .helper, .git2, .helper2:
                 // Only for the file the client means, while it is the one at the agent's path.
                 guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),
                       client.device == current.device, client.inode == current.inode else {
@@ -208,9 +208,17 @@ public final class AgentServer {
                 do throws(VaultError) {
                     out.u8(AgentProtocol.ResponseKind.ok.rawValue)
                     switch op {
-                    case .read:
-                        guard let origin = reader.origin(), let name = reader.string() else { return (fail(.badRequest, "malformed read"), false) }
-                        let (entry, secret) = try vault.get(name, for: origin)
+                    case .read, .read2:
+                        // Request 9 comes from older clients: they check expiry and revocation
+                        // themselves, and know no `inTrash`.
+                        guard let origin = reader.origin(), let flags = op == .read2 ? reader.u8() : AgentProtocol.ReadFlags.allowExpired,
+                              let name = reader.string() else { return (fail(.badRequest, "malformed read"), false) }
+                        let (entry, secret): (Entry, Secret)
+                        do throws(VaultError) {
+                            (entry, secret) = try vault.get(name, allowingExpired: flags & AgentProtocol.ReadFlags.allowExpired != 0, for: origin)
+                        } catch .inTrash where op == .read {
+                            throw .notFound(name: name, suggestion: nil)
+                        }
                         out.entry(entry)
                         secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
                     case .git, .git2:
@@ -283,6 +291,9 @@ public final class AgentServer {
                 } catch {
                     switch error {
                     case .notFound(let name, _): return (fail(.notFound, name), false)
+                    case .inTrash(let name): return (fail(.inTrash, name), false)
+                    case .expired(_, let date): return (fail(.expired, String(date.secondsSince1970)), false)
+                    case .revoked(_, let date): return (fail(.revoked, String(date.secondsSince1970)), false)
                     case .tampered(let what): return (fail(.tampered, what), false)
                     case .corrupt(let what): return (fail(.corrupt, what), false)
                     case .unsupportedFormat(let version): return (fail(.unsupported, "\(version)"), false)

@@ -7,10 +7,11 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a token (and one newline) on standard output.",
             discussion: """
-                Nothing else is printed on stdout, so the command fits in $( ). An expired token is \
-                not printed (exit code 4) unless --allow-expired; a token that expires within 7 \
-                days, or that git's server refused (see `vault restore`), is printed with a \
-                warning on stderr.
+                Nothing else is printed on stdout, so the command fits in $( ). An expired or \
+                revoked token is not printed (exit code 4) unless --allow-expired, nor one in the \
+                trash (exit code 2); a refused read is not recorded as a use. A token that expires \
+                within 7 days, or that git's server refused (see `vault restore`), is printed with \
+                a warning on stderr.
 
                 Examples:
                   TOKEN=$(vault get gitlab-ci)
@@ -34,7 +35,7 @@ extension VaultCommand {
         @Flag(help: "Print the whole entry, token included, as one JSON object.")
         var json = false
 
-        @Flag(help: "Print the token even if it has expired.")
+        @Flag(help: "Print the token even if it has expired or is revoked.")
         var allowExpired = false
 
         func validate() throws {
@@ -52,18 +53,14 @@ extension VaultCommand {
             let vault = try session.unlockedVault()
             if let field {
                 let entry = try withSuggestion(vault) { try vault.entry(named: name) }
-                if entry.deleted != nil { throw CLIError.inTrash(name) }
+                if entry.deleted != nil { throw VaultError.inTrash(name: name) }
                 try Output.out(Self.value(of: field, in: entry) + "\n")
                 return
             }
-            let (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
-            if entry.deleted != nil { throw CLIError.inTrash(name) }
-            try ExpiryPolicy.check(entry, allowExpired: allowExpired)
-            if let rejected = entry.rejected {
-                // Printed all the same (a script may know better), but not silently.
-                let name = Redaction.displayName(entry.name)
-                Output.warning("git's server refused the token '\(name)' on \(rejected.iso8601) (\(RelativeTime.describe(rejected))): git no longer gets it ('vault restore \(name)' gives it back)")
-            }
+            // The library refuses a token in the trash, and a revoked or expired one unless
+            // allowed, before it records the read.
+            let (entry, secret) = try withSuggestion(vault) { try vault.get(name, allowingExpired: allowExpired) }
+            ExpiryPolicy.warn(entry)
             if json {
                 try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
             } else {
@@ -84,22 +81,26 @@ extension VaultCommand {
     }
 }
 
-/// What `get` (and later the git helper) does with expiring and expired tokens.
+/// The warnings `get` prints on stderr with a token the library handed out: it expires soon,
+/// or it expired, is revoked or was refused by git's server and is printed all the same.
 enum ExpiryPolicy {
     static let warningDays = 7
 
-    static func check(_ entry: Entry, allowExpired: Bool, now: Timestamp = .now()) throws {
-        if let revoked = entry.revoked {
-            if !allowExpired { throw CLIError.revoked(name: entry.name, on: revoked) }
-            Output.warning(CLIError.revoked(name: entry.name, on: revoked).description)
-        }
-        guard let expires = entry.expires else { return }
+    static func warn(_ entry: Entry, now: Timestamp = .now()) {
         let name = Redaction.displayName(entry.name)
-        if expires <= now {
-            if !allowExpired { throw CLIError.expired(name: entry.name, on: expires) }
-            Output.warning("the token '\(name)' expired on \(expires.dateString)")
-        } else if expires <= now.adding(days: warningDays) {
-            Output.warning("the token '\(name)' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
+        if let revoked = entry.revoked {
+            Output.warning(VaultError.revoked(name: entry.name, on: revoked).description)
+        }
+        if let expires = entry.expires {
+            if expires <= now {
+                Output.warning(VaultError.expired(name: entry.name, on: expires).description)
+            } else if expires <= now.adding(days: warningDays) {
+                Output.warning("the token '\(name)' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
+            }
+        }
+        if let rejected = entry.rejected {
+            // Printed all the same (a script may know better), but not silently.
+            Output.warning("git's server refused the token '\(name)' on \(rejected.iso8601) (\(RelativeTime.describe(rejected))): git no longer gets it ('vault restore \(name)' gives it back)")
         }
     }
 }

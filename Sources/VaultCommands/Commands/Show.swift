@@ -7,6 +7,9 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every field of one entry (the token hidden unless --reveal).",
             discussion: """
+                --reveal shows an expired or revoked token too; a token in the trash is not \
+                shown ('vault restore' it first).
+
                 Examples:
                   vault show gitlab-ci
                   vault show gitlab-ci --json | jq -r .expires
@@ -28,7 +31,9 @@ extension VaultCommand {
             let entry: Entry
             var secret: Secret?
             if reveal {
-                (entry, secret) = try withSuggestion(vault) { try vault.get(name) }
+                // Every field, an expired or revoked token included (the rows say so); a
+                // token in the trash is given to nobody: the library refuses it.
+                (entry, secret) = try withSuggestion(vault) { try vault.get(name, allowingExpired: true) }
             } else {
                 entry = try withSuggestion(vault) { try vault.entry(named: name) }
             }
