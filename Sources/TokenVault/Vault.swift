@@ -120,17 +120,7 @@ public final class Vault: Sendable {
 
     /// Who the activity log says asked, when the program does not say: the library and the
     /// process's name.
-    static let defaultActor: String = {
-        var name = "unknown"
-        let fd = Glibc.open("/proc/self/comm", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            var buffer = [UInt8](repeating: 0, count: 64)
-            let n = Glibc.read(fd, &buffer, buffer.count)
-            Glibc.close(fd)
-            if n > 0 { name = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n") }
-        }
-        return "library (\(name))"
-    }()
+    static let defaultActor = "library (\(ActivityLog.commandName(ofProcess: "self") ?? "unknown"))"
 
     /// Who the activity log records as asking for what this `Vault` reads and changes (for
     /// example `vault get`, or `git-credential-vault get`).
@@ -336,12 +326,6 @@ public final class Vault: Sendable {
             state.manifestCache = (header.manifest, manifest)
             state.cacheVersion = version
         }
-    }
-
-    /// That the keys open the file's manifest now (the agent, before it reads for a client: the
-    /// file may have been overwritten with another vault).
-    func checkKeys() throws(VaultError) {
-        try read { _, _, _ throws(VaultError) in }
     }
 
     /// Takes the keys of an agent's key ring (the agent, opening its vault again) and checks
