@@ -57,10 +57,10 @@ package enum CLIError: Error, CustomStringConvertible {
     package var description: String {
         switch self {
         case .failed(let message, _), .usage(let message, _), .locked(let message, _): message
-        case .expired(let name, let date): "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
-        case .revoked(let name, let date): "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
+        case .expired(let name, let date): "the token '\(Redaction.redact(name))' expired on \(date.dateString)"
+        case .revoked(let name, let date): "the token '\(Redaction.redact(name))' is revoked at GitLab (found on \(date.dateString))"
         case .noPassphrase: "the vault is locked and there is no passphrase source"
-        case .inTrash(let name): "'\(Redaction.displayName(name))' is in the trash"
+        case .inTrash(let name): "'\(Redaction.redact(name))' is in the trash"
         case .exit: ""
         }
     }
@@ -140,7 +140,7 @@ package enum Output {
                 if let hint { self.hint(hint) }
                 return .locked
             case .expired(let name, let date):
-                self.error("the token '\(Redaction.displayName(name))' expired on \(date.dateString)")
+                self.error("the token '\(Redaction.redact(name))' expired on \(date.dateString)")
                 hint("renew it, or pass --allow-expired to print it anyway")
                 return .expired
             case .revoked:
@@ -152,8 +152,8 @@ package enum Output {
                 hint("use --passphrase-fd, --passphrase-file, TOKENVAULT_PASSPHRASE or TOKENVAULT_ASKPASS, or run from a terminal")
                 return .locked
             case .inTrash(let name):
-                self.error("'\(Redaction.displayName(name))' is in the trash")
-                hint("vault restore \(Redaction.displayName(name))")
+                self.error("'\(Redaction.redact(name))' is in the trash")
+                hint("vault restore \(Redaction.redact(name))")
                 return .notFound
             case .exit(let status):
                 return status
