@@ -4,32 +4,49 @@ import VaultCLICommon
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("vault"), help: ArgumentHelp(
+    /// The global options' names: the declarations below use them, and so does the code that
+    /// reads the command line before (or instead of) the parser: ``hoisted(_:)``, the fast path
+    /// of `vault get`, `Online.needed` and the activity log's actor (`Session.actor`).
+    enum Names {
+        static let vault = "vault"
+        static let passphraseFD = "passphrase-fd"
+        static let passphraseFile = "passphrase-file"
+        static let verbose = "verbose"
+        static let verboseShort: Character = "v"
+        static let allowCostlyKDF = "allow-costly-kdf"
+
+        /// The options that take a value (`--vault PATH`), as typed.
+        static let withValue: Set<String> = ["--" + vault, "--" + passphraseFD, "--" + passphraseFile]
+        /// The flags, as typed.
+        static let flags: Set<String> = ["-" + String(verboseShort), "--" + verbose, "--" + allowCostlyKDF]
+    }
+
+    @Option(name: .customLong(Names.vault), help: ArgumentHelp(
         "The vault file (default: $TOKENVAULT_PATH, else $XDG_DATA_HOME/tokenvault/vault.db, else ~/.local/share/tokenvault/vault.db).",
         valueName: "path"))
     var vaultPath: String?
 
-    @Option(name: .customLong("passphrase-fd"), help: ArgumentHelp(
+    @Option(name: .customLong(Names.passphraseFD), help: ArgumentHelp(
         "Read the passphrase from this open file descriptor: its first line, without the \\n or \\r\\n.", valueName: "n"))
     var passphraseFD: Int32?
 
-    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
+    @Option(name: .customLong(Names.passphraseFile), help: ArgumentHelp(
         "Read the passphrase from the first line of this file (without the \\n or \\r\\n), which must be private to you (mode 600).",
         valueName: "path"))
     var passphraseFile: String?
 
-    @Flag(name: .shortAndLong, help: "Say on stderr what the command does (never a secret).")
+    @Flag(name: [.customLong(Names.verbose), .customShort(Names.verboseShort)], help: "Say on stderr what the command does (never a secret).")
     var verbose = false
 
-    @Flag(name: .customLong("allow-costly-kdf"), help: ArgumentHelp(
+    @Flag(name: .customLong(Names.allowCostlyKDF), help: ArgumentHelp(
         "Unlock even when the vault asks for a key derivation costlier than 'sensitive' (4 passes, 1 GiB), which 'vault init' never writes."))
     var allowCostlyKDF = false
 
     /// Global options may also come before the subcommand (`vault --vault PATH list`): they
     /// are moved to just after it, where the subcommand's parser reads them.
     static func hoisted(_ arguments: [String]) -> [String] {
-        let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
-        let flags: Set<String> = ["-v", "--verbose", "--allow-costly-kdf"]
+        let withValue = Names.withValue
+        let flags = Names.flags
         var globals: [String] = []
         var index = 0
         while index < arguments.count {

@@ -15,7 +15,7 @@ enum Online {
 
     /// Whether these arguments name a command that talks to GitLab.
     static func needed(_ arguments: [String]) -> Bool {
-        let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
+        let withValue = GlobalOptions.Names.withValue
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]

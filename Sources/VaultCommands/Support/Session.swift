@@ -29,7 +29,7 @@ struct Session {
     static let actor: String = {
         var words = CommandLine.arguments.dropFirst()
         while let first = words.first, first.hasPrefix("-") {
-            words = words.dropFirst(["--vault", "--passphrase-fd", "--passphrase-file"].contains(first) ? 2 : 1)
+            words = words.dropFirst(GlobalOptions.Names.withValue.contains(first) ? 2 : 1)
         }
         return "vault" + (words.first.map { " " + $0 } ?? "")
     }()
