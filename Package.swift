@@ -56,10 +56,18 @@ let package = Package(
             dependencies: ["TokenVaultGitLab", "TokenVault", "CCurl"]
         ),
 
-        // What the CLI and the git helper share: passphrase sources, prompts, output, exit codes.
+        // What the CLI and the git helper have in common: the environment, passphrase sources,
+        // prompts on the terminal, output, exit codes, and starting the agent.
         .target(
-            name: "VaultSupport",
+            name: "VaultCLICommon",
             dependencies: ["TokenVault", "CTerminal"]
+        ),
+
+        // The git credential helper (get, store, erase on git's description): run by
+        // tokenvault-git-helper and by `vault git-credential`.
+        .target(
+            name: "VaultGitHelper",
+            dependencies: ["TokenVault", "VaultCLICommon"]
         ),
 
         // The CLI: one file per subcommand under Commands/; `vault` runs it.
@@ -68,7 +76,8 @@ let package = Package(
             dependencies: [
                 "TokenVault",
                 "TokenVaultGitLab",
-                "VaultSupport",
+                "VaultCLICommon",
+                "VaultGitHelper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tokenvault-git-helper",
-            dependencies: ["TokenVault", "VaultSupport"]
+            dependencies: ["TokenVault", "VaultCLICommon", "VaultGitHelper"]
         ),
 
         // Examples/: programs that use the library as another tool would.

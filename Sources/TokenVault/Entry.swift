@@ -53,7 +53,7 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
             scheme = String(rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
             guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
-                throw .invalidInput("'\(Redaction.displayName(text))' is not a URL")
+                throw .invalidInput("'\(Redaction.redact(text))' is not a URL")
             }
         }
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
@@ -72,12 +72,12 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
             username = String(userinfo).removingPercentEncoding()
         }
         guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\t" }) else {
-            throw .invalidInput("'\(Redaction.displayName(text))' has no host")
+            throw .invalidInput("'\(Redaction.redact(text))' has no host")
         }
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
             let port = authority[authority.index(after: colon)...]
             guard let number = Int(port), (1...65_535).contains(number) else {
-                throw .invalidInput("'\(Redaction.displayName(text))' has an invalid port")
+                throw .invalidInput("'\(Redaction.redact(text))' has an invalid port")
             }
         }
         return (CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)), username)

@@ -15,7 +15,7 @@ extension Entry {
         }
         try Redaction.refuseToken(name, what: "that name")
         guard allowed, !name.hasPrefix("-") else {
-            throw .invalidInput("'\(Redaction.displayName(name))' is not a valid name: use letters, digits and . _ - @ : + /, not starting with -")
+            throw .invalidInput("'\(Redaction.redact(name))' is not a valid name: use letters, digits and . _ - @ : + /, not starting with -")
         }
     }
 

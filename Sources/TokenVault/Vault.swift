@@ -120,17 +120,7 @@ public final class Vault: Sendable {
 
     /// Who the activity log says asked, when the program does not say: the library and the
     /// process's name.
-    static let defaultActor: String = {
-        var name = "unknown"
-        let fd = Glibc.open("/proc/self/comm", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            var buffer = [UInt8](repeating: 0, count: 64)
-            let n = Glibc.read(fd, &buffer, buffer.count)
-            Glibc.close(fd)
-            if n > 0 { name = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n") }
-        }
-        return "library (\(name))"
-    }()
+    static let defaultActor = "library (\(ActivityLog.commandName(ofProcess: "self") ?? "unknown"))"
 
     /// Who the activity log records as asking for what this `Vault` reads and changes (for
     /// example `vault get`, or `git-credential-vault get`).
@@ -336,12 +326,6 @@ public final class Vault: Sendable {
             state.manifestCache = (header.manifest, manifest)
             state.cacheVersion = version
         }
-    }
-
-    /// That the keys open the file's manifest now (the agent, before it reads for a client: the
-    /// file may have been overwritten with another vault).
-    func checkKeys() throws(VaultError) {
-        try read { _, _, _ throws(VaultError) in }
     }
 
     /// Takes the keys of an agent's key ring (the agent, opening its vault again) and checks
@@ -687,7 +671,7 @@ public final class Vault: Sendable {
                 try Self.openUsage(sealed, lookup: lookup, keys: keys)
             }
             guard try keys.lookup(entry.name) == lookup else {
-                throw .tampered("the metadata of '\(Redaction.displayName(entry.name))'")
+                throw .tampered("the metadata of '\(Redaction.redact(entry.name))'")
             }
             entries.append(entry)
         }
@@ -757,7 +741,7 @@ public final class Vault: Sendable {
         for (entry, record) in batch {
             try entry.validate()
             guard allowingEmpty || !record.current.isEmpty else {
-                throw .invalidInput("the token for '\(Redaction.displayName(entry.name))' is empty")
+                throw .invalidInput("the token for '\(Redaction.redact(entry.name))' is empty")
             }
         }
         try write { db, keys, manifest, events throws(VaultError) in
@@ -837,7 +821,7 @@ public final class Vault: Sendable {
                 if case .set(let refresh) = refreshToken { record.refreshToken = refresh }
                 if let version {
                     guard record.previous.indices.contains(version) else {
-                        throw VaultError.invalidInput("'\(Redaction.displayName(name))' has no version \(version + 1) in its history")
+                        throw VaultError.invalidInput("'\(Redaction.redact(name))' has no version \(version + 1) in its history")
                     }
                     let restored = record.previous.remove(at: version)
                     record.replace(with: restored.secret, at: changed.updated)
@@ -1063,8 +1047,8 @@ public final class Vault: Sendable {
             if found { throw .tampered("an entry that the header does not list") }
             throw .notFound(name: name, suggestion: nil)
         }
-        guard found else { throw .tampered("entry '\(Redaction.displayName(name))', which is missing") }
-        let what = "entry '\(Redaction.displayName(name))'"
+        guard found else { throw .tampered("entry '\(Redaction.redact(name))', which is missing") }
+        let what = "entry '\(Redaction.redact(name))'"
         let entry = try openMetadata(statement.blob(0, "the metadata of \(what)"), lookup: lookup, revision: revision, keys: keys, what: what)
         let sealedSecret = try statement.blob(1, "the secret of \(what)")
         guard entry.name == name else { throw .tampered(what) }
@@ -1084,7 +1068,7 @@ public final class Vault: Sendable {
     }
 
     private static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> SecretRecord {
-        let what = "the secret of '\(Redaction.displayName(row.entry.name))'"
+        let what = "the secret of '\(Redaction.redact(row.entry.name))'"
         let (plaintext, body) = try Records.open(row.sealedSecret, lookup: row.lookup, revision: row.revision,
                                                  key: keys.secret, what: what, guarded: true)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in

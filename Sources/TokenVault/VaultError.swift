@@ -51,15 +51,15 @@ extension VaultError: CustomStringConvertible {
         case .wrongPassphrase:
             "wrong passphrase"
         case .notFound(let name, _):
-            "no entry named '\(Redaction.displayName(name))'"
+            "no entry named '\(Redaction.redact(name))'"
         case .alreadyExists(let name):
-            "an entry named '\(Redaction.displayName(name))' already exists"
+            "an entry named '\(Redaction.redact(name))' already exists"
         case .inTrash(let name):
-            "'\(Redaction.displayName(name))' is in the trash"
+            "'\(Redaction.redact(name))' is in the trash"
         case .expired(let name, let date):
-            "the token '\(Redaction.displayName(name))' expired on \(date.dateString)"
+            "the token '\(Redaction.redact(name))' expired on \(date.dateString)"
         case .revoked(let name, let date):
-            "the token '\(Redaction.displayName(name))' is revoked at GitLab (found on \(date.dateString))"
+            "the token '\(Redaction.redact(name))' is revoked at GitLab (found on \(date.dateString))"
         case .locked:
             "the vault is locked"
         case .tampered(let what):
@@ -97,7 +97,7 @@ extension VaultError: CustomStringConvertible {
         case .notFound(_, let suggestion?):
             "did you mean \(suggestion)?"
         case .inTrash(let name):
-            "vault restore \(Redaction.displayName(name))"
+            "vault restore \(Redaction.redact(name))"
         case .expired:
             "renew it, or pass --allow-expired to print it anyway"
         case .revoked:
@@ -163,9 +163,5 @@ public enum Redaction {
         }
         flush()
         return result
-    }
-
-    public static func displayName(_ name: String) -> String {
-        redact(name)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
-import VaultSupport
+import VaultCLICommon
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,7 +73,7 @@ struct VaultCommand: ParsableCommand {
     private static func fastGet(_ arguments: [String]) -> (path: String?, name: String)? {
         var rest = arguments[...]
         var path: String?
-        if rest.count == 4, rest.first == "--vault" {
+        if rest.count == 4, rest.first == "--" + GlobalOptions.Names.vault {
             path = rest.dropFirst().first
             rest = rest.dropFirst(2)
         }

@@ -1,9 +1,10 @@
 // tokenvault-git-helper: git's credential helper on the vault, written in Swift. Git runs
 // `git-credential-vault`, a small C front end that answers `get` through the unlocked agent and
 // runs this program for everything else, with the same arguments and git's description on
-// stdin (installed in PREFIX/libexec/tokenvault/). See GitHelper in VaultSupport.
+// stdin (installed in PREFIX/libexec/tokenvault/). See GitHelper in VaultGitHelper.
 import TokenVault
-import VaultSupport
+import VaultCLICommon
+import VaultGitHelper
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -49,7 +49,7 @@ import Testing
     @Test func errorsNeverCarryAToken() {
         let token = "glpat-abcdefghij0123456789"
         let errors: [VaultError] = [.notFound(name: token, suggestion: nil), .alreadyExists(name: token),
-                                    .invalidInput("x"), .tampered("entry '\(Redaction.displayName(token))'")]
+                                    .invalidInput("x"), .tampered("entry '\(Redaction.redact(token))'")]
         for error in errors {
             #expect(!error.description.contains(token))
             #expect(!"\(error)".contains(token))

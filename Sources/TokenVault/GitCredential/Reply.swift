@@ -41,7 +41,7 @@ public struct GitReply: Sendable {
         // Only when it leaves git without a token: one line, however many.
         if selection.chosen == nil || secret == nil, let first = selection.expired.first, let expired = first.expires {
             let others = selection.expired.count > 1 ? " (and \(selection.expired.count - 1) more)" : ""
-            messages.append(.warning("'\(Redaction.displayName(first.name))'\(others) expired on \(expired.dateString): not given to git"))
+            messages.append(.warning("'\(Redaction.redact(first.name))'\(others) expired on \(expired.dateString): not given to git"))
         }
         guard let chosen = selection.chosen, let secret else {
             messages.append(.note("git get: no entry for \(request.protocolName ?? "")://\(request.host ?? "")"))
@@ -57,7 +57,7 @@ public struct GitReply: Sendable {
         let since = chosen.tokenSince ?? chosen.created
         if let expires = chosen.expires, expires <= now.adding(days: 7), secret.refreshToken == nil,
            expires.secondsSince1970 - since.secondsSince1970 > 86_400 {
-            messages.append(.warning("the token '\(Redaction.displayName(chosen.name))' expires on \(expires.dateString)"))
+            messages.append(.warning("the token '\(Redaction.redact(chosen.name))' expires on \(expires.dateString)"))
         }
         let username = chosen.username ?? request.username ?? GitMatching.defaultUsername(for: chosen.kind)
         let answer = if let authType = chosen.authType {
@@ -66,7 +66,7 @@ public struct GitReply: Sendable {
             GitCredential.answer(username: username, password: secret.token, expiry: chosen.expires, refreshToken: secret.refreshToken)
         }
         guard let answer else {
-            messages.append(.warning("'\(Redaction.displayName(chosen.name))' holds a line break and cannot be given to git"))
+            messages.append(.warning("'\(Redaction.redact(chosen.name))' holds a line break and cannot be given to git"))
             return
         }
         self.answer = answer

@@ -55,16 +55,20 @@ enum ActivityLog {
 
     static let parent: (pid: Int64, name: String?) = {
         let pid = getppid()
-        var name: String?
-        let fd = Glibc.open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            var buffer = [UInt8](repeating: 0, count: 64)
-            let n = read(fd, &buffer, buffer.count)
-            close(fd)
-            if n > 0 { name = String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n") }
-        }
-        return (Int64(pid), name)
+        return (Int64(pid), commandName(ofProcess: "\(pid)"))
     }()
+
+    /// A process's command name (`/proc/PID/comm`, at most 15 bytes; `self` for this process);
+    /// nil when it cannot be read.
+    static func commandName(ofProcess pid: String) -> String? {
+        let fd = Glibc.open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = Glibc.read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: "\n")
+    }
 
     static func mac(previous: [UInt8], sequence: UInt64, sealed: [UInt8], keys: Vault.Keys) throws(VaultError) -> [UInt8] {
         var w = ByteWriter()

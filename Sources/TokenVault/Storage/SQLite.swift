@@ -15,12 +15,13 @@ final class SQLite {
     /// connections' commits change), it says whether the file may have changed since.
     private(set) var commits = 0
 
-    enum Mode { case readWrite, readWriteCreate }
+    /// How the file is opened: read and write, never created (a vault is created by publishing
+    /// a complete file, see `Vault.create`).
+    enum Mode { case readWrite }
 
     init(path: String, mode: Mode) throws(VaultError) {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
-        if mode == .readWriteCreate { flags |= SQLITE_OPEN_CREATE }
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -68,8 +69,6 @@ final class SQLite {
             throw error
         }
     }
-
-    var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// `PRAGMA data_version`: changes between two calls on this connection exactly when another
     /// connection committed in between. Called inside a transaction, it speaks of its snapshot.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
 
 extension VaultCommand {
     struct Add: ParsableCommand {
@@ -45,33 +45,6 @@ extension VaultCommand {
             try vault.add(entry, secret: secret)
             Output.note("added '\(name)'")
             ScopeCheck.warn(entry)
-        }
-    }
-}
-
-/// Reads a token: all of stdin when it is not a terminal, else a no-echo prompt on /dev/tty.
-enum TokenInput {
-    static func read(prompt: String) throws -> Secret {
-        let secret: Secret
-        if !Terminal.isTerminal(0) {
-            secret = try LineReader.readAll(fd: 0, what: "the token on standard input")
-        } else if let typed = try Terminal.readSecret(prompt: prompt) {
-            secret = typed
-        } else {
-            throw CLIError.failed("no token: standard input is a terminal but there is no terminal to prompt on")
-        }
-        guard !secret.isEmpty else {
-            throw CLIError.failed("the token is empty", hint: "pipe it on standard input: printf %s \"$TOKEN\" | vault add NAME")
-        }
-        return secret
-    }
-}
-
-/// Scopes that GitLab or GitHub does not know get a warning (never a refusal: scopes change).
-enum ScopeCheck {
-    static func warn(_ entry: Entry) {
-        for scope in Review.unknownScopes(entry.scopes, kind: entry.kind) {
-            Output.warning("'\(scope)' is not a \(entry.kind == .gitlab ? "GitLab" : "GitHub") scope that TokenVault knows")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VaultSupport
+import VaultCLICommon
 
 extension VaultCommand {
     struct Completions: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
 
 extension VaultCommand {
     struct Edit: ParsableCommand {

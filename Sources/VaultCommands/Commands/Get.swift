@@ -1,6 +1,6 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
 
 extension VaultCommand {
     struct Get: ParsableCommand {
@@ -87,7 +87,7 @@ enum ExpiryPolicy {
     static let warningDays = 7
 
     static func warn(_ entry: Entry, now: Timestamp = .now()) {
-        let name = Redaction.displayName(entry.name)
+        let name = Redaction.redact(entry.name)
         if let revoked = entry.revoked {
             Output.warning(VaultError.revoked(name: entry.name, on: revoked).description)
         }
@@ -102,60 +102,5 @@ enum ExpiryPolicy {
             // Printed all the same (a script may know better), but not silently.
             Output.warning("git's server refused the token '\(name)' on \(rejected.iso8601) (\(RelativeTime.describe(rejected))): git no longer gets it ('vault restore \(name)' gives it back)")
         }
-    }
-}
-
-enum RelativeTime {
-    /// "in 12 days", "3 days ago", "in 5 hours", "in 4 months", "2 years ago".
-    static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
-        let seconds = date.secondsSince1970 - now.secondsSince1970
-        let magnitude = abs(seconds)
-        if magnitude < 60 { return "just now" }
-        let (count, unit): (Int64, String) = switch magnitude {
-        case ..<3600: (max(1, magnitude / 60), "minute")
-        case ..<86_400: (magnitude / 3600, "hour")
-        case ..<(86_400 * 100): (magnitude / 86_400, "day")
-        case ..<(86_400 * 730): (magnitude / (86_400 * 30), "month")
-        default: (magnitude / (86_400 * 365), "year")
-        }
-        let text = "\(count) \(unit)" + (count == 1 ? "" : "s")
-        return seconds >= 0 ? "in \(text)" : "\(text) ago"
-    }
-
-    /// "in 12 days" or "expired 3 days ago".
-    static func expiry(_ date: Timestamp, now: Timestamp = .now()) -> String {
-        date <= now ? "expired " + describe(date, now: now) : describe(date, now: now)
-    }
-}
-
-/// `30d`, `12h`, `2w`, `90m` (minutes), `1y`: a span of time for filters and timeouts.
-struct Span: ExpressibleByArgument, Sendable {
-    var seconds: Int64
-
-    init(seconds: Int64) { self.seconds = seconds }
-
-    /// As it is typed: `15m`, `12h` (the largest unit that divides it).
-    var defaultValueDescription: String {
-        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m")]
-        let (factor, unit) = units.first { seconds > 0 && seconds % $0.0 == 0 } ?? (1, "s")
-        return "\(seconds / factor)\(unit)"
-    }
-
-    init?(argument: String) {
-        guard let unit = argument.last, let number = Int64(argument.dropLast()), number >= 0 else { return nil }
-        let factor: Int64 = switch unit {
-        case "s": 1
-        case "m": 60
-        case "h": 3600
-        case "d": 86_400
-        case "w": 7 * 86_400
-        case "y": 365 * 86_400
-        default: 0
-        }
-        guard factor > 0 else { return nil }
-        let (product, overflow) = number.multipliedReportingOverflow(by: factor)
-        // At most a century: nothing here needs more, and arithmetic on it stays far from overflow.
-        guard !overflow, product <= 36_500 * 86_400 else { return nil }
-        seconds = product
     }
 }

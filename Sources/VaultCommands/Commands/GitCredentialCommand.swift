@@ -1,6 +1,7 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
+import VaultGitHelper
 
 extension VaultCommand {
     struct GitCredentialCommand: ParsableCommand {
@@ -29,38 +30,6 @@ extension VaultCommand {
         func run() throws {
             let status = GitHelper.main(arguments: arguments)
             if status != 0 { throw CLIError.exit(ExitStatus(rawValue: status) ?? .other) }
-        }
-    }
-
-    struct Restore: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Bring back an entry from the trash, or one that git reported as failing.",
-            discussion: """
-                `vault rm` moves an entry to the trash; after a 401, git asks its helpers to \
-                erase the credential, and the vault marks it rejected instead. Either way the \
-                token is kept; restore gives it back to git and scripts.
-
-                Examples:
-                  vault restore gitlab.com
-                """)
-
-        @OptionGroup var global: GlobalOptions
-
-        @Argument(help: "The entry's name.")
-        var name: String
-
-        func run() throws {
-            let vault = try global.unlockedVault()
-            let entry = try withSuggestion(vault) { try vault.entry(named: name) }
-            guard entry.rejected != nil || entry.deleted != nil else {
-                Output.note("'\(name)' is neither in the trash nor rejected: nothing to restore")
-                return
-            }
-            try vault.update(name) {
-                $0.rejected = nil
-                $0.deleted = nil
-            }
-            Output.note("restored '\(name)'")
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
-import VaultSupport
+import VaultCLICommon
 #if canImport(Glibc)
 import Glibc
 #endif

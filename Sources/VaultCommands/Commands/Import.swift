@@ -1,6 +1,6 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
 #if canImport(Glibc)
 import Glibc
 #endif

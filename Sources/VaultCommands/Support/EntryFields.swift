@@ -1,6 +1,6 @@
 import ArgumentParser
 import TokenVault
-import VaultSupport
+import VaultCLICommon
 
 /// The metadata options that `add` (and later `edit`) take; parsing is kept apart from I/O.
 struct EntryFields: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
-import VaultSupport
+import VaultCLICommon
 
 /// Options of the commands that talk to GitLab.
 struct GitLabOptions: ParsableArguments {

@@ -1,5 +1,5 @@
 import TokenVaultGitLab
-import VaultSupport
+import VaultCLICommon
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +15,7 @@ enum Online {
 
     /// Whether these arguments name a command that talks to GitLab.
     static func needed(_ arguments: [String]) -> Bool {
-        let withValue: Set<String> = ["--vault", "--passphrase-fd", "--passphrase-file"]
+        let withValue = GlobalOptions.Names.withValue
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -44,24 +44,5 @@ enum Online {
         // The environment as it is, byte for byte (a passphrase is never decoded).
         execve(path, argv, environ)
         return .failed("cannot run \(path): \(String(cString: strerror(errno)))")
-    }
-}
-
-/// Holds back the signals that stop a program (Ctrl-C, `kill`, a closed terminal) while a
-/// rotation's answer is awaited and stored: they take effect once it is stored. (SIGKILL cannot
-/// be held back: the vault's mark then says that a rotation was asked for.)
-enum Signals {
-    static func deferStops() -> sigset_t {
-        var stops = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&stops)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stops, signal) }
-        sigprocmask(SIG_BLOCK, &stops, &previous)
-        return previous
-    }
-
-    static func restore(_ previous: sigset_t) {
-        var previous = previous
-        sigprocmask(SIG_SETMASK, &previous, nil)
     }
 }

@@ -1,4 +1,5 @@
 import TokenVault
+import VaultCLICommon
 
 /// How the git helper unlocks the vault: through its agent when one holds the key, else from the
 /// passphrase sources; a person at the terminal may mistype, and after the first passphrase

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import TokenVault
+import VaultCLICommon
 
 /// The git credential helper: `git-credential-vault [options] get|store|erase`, and the same as
 /// `vault git-credential ...`. It reads git's description on stdin, writes only well-formed

@@ -1,0 +1,44 @@
+import ArgumentParser
+import TokenVault
+import VaultCLICommon
+
+extension VaultCommand {
+    struct Unlock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Unlock the vault once: an agent holds the key, and every command and git use it.",
+            discussion: """
+                Asks for the passphrase (from the usual sources) and starts the vault's agent if \
+                none runs. The key stays in the agent's locked memory, never on disk and never in \
+                another process, until it has not been used for the timeout, reaches its maximum \
+                lifetime, or `vault lock`.
+
+                Examples:
+                  vault unlock
+                  vault unlock --timeout 1h --max-lifetime 8h
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("Lock after this long without use (e.g. 15m, 1h).", valueName: "span"))
+        var timeout = Span(seconds: AgentLauncher.defaultIdleTimeout)
+
+        @Option(help: ArgumentHelp("Lock after this long whatever happens (e.g. 8h).", valueName: "span"))
+        var maxLifetime = Span(seconds: AgentLauncher.defaultMaximumLifetime)
+
+        func validate() throws {
+            if timeout.seconds < 1 || maxLifetime.seconds < 1 { throw ValidationError("spans must be at least 1s") }
+        }
+
+        func run() throws {
+            let path = global.path
+            // The vault exists and is private, and its cost is one TokenVault writes (or allowed).
+            try Vault.open(at: path).checkKDFCost(allowingCostly: global.allowCostlyKDF)
+            let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
+            let agent = try AgentLauncher.connectOrStart(vaultPath: path)
+            try agent.unlock(passphrase: passphrase, idleTimeout: timeout.seconds, maximumLifetime: maxLifetime.seconds,
+                             allowingCostlyKDF: global.allowCostlyKDF)
+            let status = try agent.status()
+            Output.note("unlocked: the agent locks at \(status.locksAt?.iso8601 ?? "?") unless used before (each use gives it another \(timeout.seconds) s, up to \(maxLifetime.seconds) s in all)")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import TokenVault
+
+enum RelativeTime {
+    /// "in 12 days", "3 days ago", "in 5 hours", "in 4 months", "2 years ago".
+    static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
+        let seconds = date.secondsSince1970 - now.secondsSince1970
+        let magnitude = abs(seconds)
+        if magnitude < 60 { return "just now" }
+        let (count, unit): (Int64, String) = switch magnitude {
+        case ..<3600: (max(1, magnitude / 60), "minute")
+        case ..<86_400: (magnitude / 3600, "hour")
+        case ..<(86_400 * 100): (magnitude / 86_400, "day")
+        case ..<(86_400 * 730): (magnitude / (86_400 * 30), "month")
+        default: (magnitude / (86_400 * 365), "year")
+        }
+        let text = "\(count) \(unit)" + (count == 1 ? "" : "s")
+        return seconds >= 0 ? "in \(text)" : "\(text) ago"
+    }
+
+    /// "in 12 days" or "expired 3 days ago".
+    static func expiry(_ date: Timestamp, now: Timestamp = .now()) -> String {
+        date <= now ? "expired " + describe(date, now: now) : describe(date, now: now)
+    }
+}

@@ -1,0 +1,60 @@
+import TokenVault
+import VaultCLICommon
+
+/// Where the vault is, where its passphrase comes from, and how talkative to be: what every
+/// command needs, apart from how its arguments were parsed.
+struct Session {
+    var path: String
+    var passphrase: PassphraseSource
+    var verbose: Bool
+    /// `--allow-costly-kdf`: a header costlier than `sensitive` is derived from, not refused.
+    var allowCostlyKDF = false
+
+    /// The default vault, the passphrase sources of the environment, quiet.
+    static var standard: Session {
+        Session(path: VaultLocation.defaultPath(environment: Environment.current),
+                passphrase: PassphraseSource(fd: nil, file: nil), verbose: false)
+    }
+
+    /// The vault, checked at once, or (`checkingNow: false`) on first use.
+    func openVault(checkingNow: Bool = true) throws -> Vault {
+        Log.enabled = verbose
+        Log.verbose("vault file \(path)")
+        let vault = try Vault.open(at: path, checkingNow: checkingNow)
+        vault.actor = Self.actor
+        return vault
+    }
+
+    /// "vault" and its subcommand, as the activity log names who asked.
+    static let actor: String = {
+        var words = CommandLine.arguments.dropFirst()
+        while let first = words.first, first.hasPrefix("-") {
+            words = words.dropFirst(GlobalOptions.Names.withValue.contains(first) ? 2 : 1)
+        }
+        return "vault" + (words.first.map { " " + $0 } ?? "")
+    }()
+
+    func unlockedVault(useAgent: Bool = true) throws -> Vault {
+        let vault = try openVault(checkingNow: false)
+        if useAgent, let agent = AgentClient.connect(vaultPath: path, environment: Environment.current) {
+            do {
+                try vault.unlock(with: agent)
+                Log.verbose("unlocked by the agent")
+                return vault
+            } catch {
+                Log.verbose("the agent could not unlock the vault (\(error)): using the passphrase")
+            }
+        }
+        // A costly header is refused before anyone is asked for the passphrase.
+        try vault.checkKDFCost(allowingCostly: allowCostlyKDF)
+        let source = passphrase
+        Log.verbose("passphrase from \(source.sourceName)")
+        let secret = try source.read(prompt: "Passphrase for \(path): ")
+        let start = Log.clock()
+        try vault.unlock(passphrase: secret, allowingCostlyKDF: allowCostlyKDF)
+        if verbose, let kdf = try? vault.kdfParameters() {
+            Log.verbose("unlocked: Argon2id, \(kdf.opsLimit) passes, \(kdf.memLimit >> 20) MiB, in \(Log.since(start)) ms")
+        }
+        return vault
+    }
+}

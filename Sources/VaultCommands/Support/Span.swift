@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// `30d`, `12h`, `2w`, `90m` (minutes), `1y`: a span of time for filters and timeouts.
+struct Span: ExpressibleByArgument, Sendable {
+    var seconds: Int64
+
+    init(seconds: Int64) { self.seconds = seconds }
+
+    /// As it is typed: `15m`, `12h` (the largest unit that divides it).
+    var defaultValueDescription: String {
+        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m")]
+        let (factor, unit) = units.first { seconds > 0 && seconds % $0.0 == 0 } ?? (1, "s")
+        return "\(seconds / factor)\(unit)"
+    }
+
+    init?(argument: String) {
+        guard let unit = argument.last, let number = Int64(argument.dropLast()), number >= 0 else { return nil }
+        let factor: Int64 = switch unit {
+        case "s": 1
+        case "m": 60
+        case "h": 3600
+        case "d": 86_400
+        case "w": 7 * 86_400
+        case "y": 365 * 86_400
+        default: 0
+        }
+        guard factor > 0 else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+        // At most a century: nothing here needs more, and arithmetic on it stays far from overflow.
+        guard !overflow, product <= 36_500 * 86_400 else { return nil }
+        seconds = product
+    }
+}
