@@ -163,6 +163,15 @@ public struct Entry: Sendable, Equatable, Codable {
     /// Set when git's `store` created the entry and nobody has reviewed it since (`vault edit`
     /// or `vault rename` clears it): `vault list` marks it, `vault check` mentions it.
     public var storedByGit: Bool = false
+    /// Metadata fields of a later version, kept as they were and written back, so that this
+    /// version's edit never drops what a later one stored (a restriction such as tag 18 among
+    /// them).
+    var unknownFields: [UnknownField] = []
+
+    struct UnknownField: Sendable, Equatable, Codable {
+        var tag: UInt8
+        var value: [UInt8]
+    }
 
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {

@@ -346,6 +346,15 @@ public final class Vault: Sendable {
         }
     }
 
+    /// Hands the key this vault holds (after an unlock with the passphrase) to its agent, over
+    /// the agent's socket, which only the user's own processes reach: the agent then need not
+    /// derive it again. Fails with `.locked` when the key is not held here, and with
+    /// `.wrongPassphrase` when it does not open the agent's vault.
+    public func lendKey(to agent: AgentClient, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
+        guard let key = localKeyRing?.vaultKey else { throw .locked }
+        try agent.unlock(vaultKey: key, idleTimeout: idleTimeout, maximumLifetime: maximumLifetime)
+    }
+
     /// Waits at most this long for another process's write (the agent, whose clients give up
     /// after a second; 30 s unless set).
     func setBusyTimeout(milliseconds: Int32) {

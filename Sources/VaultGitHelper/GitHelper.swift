@@ -127,8 +127,10 @@ package enum GitHelper {
             let vault = try Vault.open(at: path, checkingNow: false)
             vault.actor = "git-credential-vault \(action)"
             guard let unlocked = try unlock(vault, path: path, action: action, environment: environment) else { return 0 }
-            // After git has its answer, whatever it is: the next call of this git operation finds the agent.
-            defer { if case .typed(let passphrase) = unlocked { startAgent(path: path, passphrase: passphrase) } }
+            // Once git's answer is written, whatever it is, so that the next call of this git
+            // operation finds the agent. git waits for this process to exit: the agent gets the
+            // key just derived, never a second derivation.
+            defer { if case .typed = unlocked { startAgent(path: path, vault: vault) } }
             try perform(action, request, vault: vault, options: options)
             return 0
         } catch let error as CLIError {

@@ -15,8 +15,8 @@ extension GitHelper {
         /// By the agent, or by a passphrase that is not to start one.
         case done
         /// By a passphrase typed at the terminal, with `agent-autostart` on: the agent is to be
-        /// started with it.
-        case typed(Secret)
+        /// started with the key it gave.
+        case typed
     }
 
     /// Unlocks `vault` for git's `action`. Nil when it stays locked and git goes on without it
@@ -59,7 +59,7 @@ extension GitHelper {
                 return nil
             }
             guard !agentSilent, try vault.settings().agentAutostart else { return .done }
-            return .typed(passphrase)
+            return .typed
         }
         return nil
     }
@@ -75,14 +75,15 @@ extension GitHelper {
         }
     }
 
-    /// Starts the vault's agent (or unlocks the locked one that runs) with the passphrase just
-    /// typed, for the default idle timeout, as `vault unlock` would. The passphrase goes over the
-    /// agent's socket only. When that fails, git's next call asks again: one line says so.
-    static func startAgent(path: String, passphrase: Secret) {
+    /// Starts the vault's agent (or unlocks the locked one that runs) for the default idle
+    /// timeout, as `vault unlock` would, with the key the passphrase just typed gave: over the
+    /// agent's socket only, and without a second key derivation (git waits for the helper to
+    /// exit). When that fails, git's next call asks again: one line says so.
+    static func startAgent(path: String, vault: Vault) {
         do {
             let agent = try AgentLauncher.connectOrStart(vaultPath: path)
-            try agent.unlock(passphrase: passphrase, idleTimeout: AgentLauncher.defaultIdleTimeout,
-                             maximumLifetime: AgentLauncher.defaultMaximumLifetime)
+            try vault.lendKey(to: agent, idleTimeout: AgentLauncher.defaultIdleTimeout,
+                              maximumLifetime: AgentLauncher.defaultMaximumLifetime)
             Log.verbose("git: the agent holds the key now ('vault lock' forgets it)")
         } catch {
             Output.warning("the agent did not start (\(error)): git's next call asks for the passphrase again")

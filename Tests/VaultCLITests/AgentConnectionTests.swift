@@ -188,4 +188,21 @@ import Testing
         #expect(try #require(statusRequest(socket)) < 500)
         #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
     }
+
+    /// Request 16 (the git helper's: the key it derived already) is kept only when the key opens
+    /// the agent's vault.
+    @Test func aKeyThatDoesNotOpenTheVaultLeavesTheAgentLocked() throws {
+        let (cli, socket) = try unlockedAgent()
+        defer { cli.vault(["lock"]) }
+        let agent = try #require(AgentClient.connect(socketPath: socket))
+        #expect(throws: VaultError.self) {
+            try agent.unlock(vaultKey: SymmetricKey.random(), idleTimeout: 60, maximumLifetime: 60)
+        }
+        #expect(try agent.status().unlocked == false, "a wrong key replaced the right one and was kept")
+        // The right key, from a vault unlocked with the passphrase: kept, and it reads.
+        let vault = try cli.library()
+        try vault.lendKey(to: agent, idleTimeout: 60, maximumLifetime: 60)
+        #expect(try agent.status().unlocked)
+        #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
+    }
 }

@@ -36,4 +36,17 @@ import Testing
         #expect(cli.vault(["restore", "gl"]).status == 0)
         #expect(cli.vault(["get", "gl"]).err.isEmpty)
     }
+
+    /// A rejected time at either end of what 64 bits hold (from a record, or an agent's answer)
+    /// is shown, never a trap in the arithmetic of "N days ago".
+    @Test(arguments: [Int64.min, Int64.max])
+    func anExtremeRejectedTimeIsNoTrap(seconds: Int64) throws {
+        let cli = CLI()
+        cli.add("gl", token: "glpat-ExtremeTime000000000", ["--url", "https://h.example"])
+        try OlderTokenVault.rewrite(cli, entry: "gl") { $0.rejected = Timestamp(secondsSince1970: seconds) }
+        let r = cli.vault(["get", "gl"])
+        #expect(r.status == 0, "\(r.status) \(r.err)")
+        #expect(r.out == "glpat-ExtremeTime000000000\n")
+        #expect(r.err.contains("git's server refused the token 'gl'"), "\(r.err)")
+    }
 }

@@ -127,6 +127,18 @@ public final class AgentClient: @unchecked Sendable {
         _ = try result(body)
     }
 
+    /// Gives the agent the vault key itself (derived here already), so that it need not derive
+    /// it again; it keeps it only if it opens its vault file.
+    func unlock(vaultKey: SymmetricKey, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
+        let body = try request { builder in
+            builder.u8(AgentProtocol.Operation.unlockKey.rawValue)
+            vaultKey.withUnsafeBytes { builder.chunk(secure: $0, owner: vaultKey.storage) }
+            builder.u64(UInt64(idleTimeout))
+            builder.u64(UInt64(maximumLifetime))
+        }
+        _ = try result(body)
+    }
+
     /// Whether the agent reads for this client (requests 8 to 10 of `AgentProtocol`): it holds
     /// the key, its vault is the file at `path`, and its key opens it. False for an agent of an
     /// older version; throws `.locked` otherwise.

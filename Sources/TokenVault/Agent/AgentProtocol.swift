@@ -74,6 +74,11 @@ enum AgentProtocol {
         case attach = 8, read = 9, git = 10, helper = 11
         case git2 = 13, helper2 = 14
         case read2 = 15
+        /// Unlock with the vault key itself, from a client that derived it already (the git
+        /// helper after a passphrase typed at the terminal): chunk(vault key) u64(idle timeout)
+        /// u64(maximum lifetime) -> ok, empty. The agent keeps the key only if it opens the
+        /// vault file at its path.
+        case unlockKey = 16
         /// Many of the activity log's events opened at once (purpose 6 only): u64(count), then
         /// count chunks; answered with count chunks.
         case openEvents = 12

@@ -138,6 +138,18 @@ public final class AgentServer {
         return false
     }
 
+    /// After an unlock: the timers set, and the answer.
+    private func holding(idle: UInt64, maximum: UInt64) -> AgentProtocol.Builder {
+        idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
+        let now = Timestamp.now().secondsSince1970
+        lockTime = now + idleTimeout
+        hardLimit = now + Int64(max(1, min(maximum, 30 * 86_400)))
+        var out = AgentProtocol.Builder()
+        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
+        out.chunk([])
+        return out
+    }
+
     private func handle(_ body: SecureBytes) -> (AgentProtocol.Builder, Bool) {
         body.withUnsafeBytes { bytes in
             var reader = AgentProtocol.Reader(body: bytes)
@@ -181,18 +193,24 @@ public final class AgentServer {
                         ring = nil
                         return (fail(.other, "the vault file changed while it was being unlocked: try again"), false)
                     }
-                    idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
-                    let now = Timestamp.now().secondsSince1970
-                    lockTime = now + idleTimeout
-                    hardLimit = now + Int64(max(1, min(maximum, 30 * 86_400)))
-                    out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                    out.chunk([])
-                    return (out, false)
+                    return (holding(idle: idle, maximum: maximum), false)
                 } catch VaultError.wrongPassphrase {
                     return (fail(.wrongPassphrase, "wrong passphrase"), false)
                 } catch {
                     return (fail(.other, "\(error)"), false)
                 }
+            case .unlockKey:
+                guard let key = reader.chunk(), key.count == SymmetricKey.byteCount, let idle = reader.u64(),
+                      let maximum = reader.u64() else {
+                    return (fail(.badRequest, "malformed unlock"), false)
+                }
+                ring = LocalKeyRing(vaultKey: SymmetricKey(storage: SecureBytes(copying: key)))
+                // Kept only if it opens the file at the agent's path (reopen checks the manifest).
+                guard reopen() else {
+                    ring = nil
+                    return (fail(.wrongPassphrase, "the key does not open the vault"), false)
+                }
+                return (holding(idle: idle, maximum: maximum), false)
             case .attach, .read, .read2, .git, .helper, .git2, .helper2:
                 // Only for the file the client means, while it is the one at the agent's path.
                 guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),

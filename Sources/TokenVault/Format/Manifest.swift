@@ -37,6 +37,9 @@ struct Manifest: Equatable {
     var settings = VaultSettings()
     /// Where the activity log's chain starts (after pruning) and where it stood at the last change.
     var log = LogAnchors()
+    /// Fields of the tail that this version does not know (a later version's settings), kept
+    /// as they were and written back, so that rewriting the manifest never resets them.
+    var unknownFields: [UInt8] = []
 
     init(binding: Binding) {
         self.binding = binding
@@ -113,12 +116,23 @@ struct Manifest: Equatable {
         w.raw(records)
         w.raw(settings.encoded())
         w.raw(log.encoded())
+        w.raw(unknownFields)
         let length = w.bytes.count
         let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
             buffer.copyBytes(from: w.bytes)
             Padding.pad(buffer, length: length)
         }
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in try key.seal(bytes) }
+    }
+
+    /// The tail's fields that neither the settings nor the log's anchors know, as raw bytes.
+    private static func unknownFields(of tail: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
+        var reader = ByteReader(tail)
+        var unknown = ByteWriter()
+        while let (tag, value) = try reader.field() {
+            if !VaultSettings.knows(tag) && !LogAnchors.knows(tag) { unknown.field(tag, value) }
+        }
+        return unknown.bytes
     }
 
     static func open(_ box: [UInt8], using key: SealingKey) throws(VaultError) -> Manifest {
@@ -132,7 +146,7 @@ struct Manifest: Equatable {
                   let generation = r.u64(), let count = r.u32(),
                   r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
                   let tail = r.take(r.remaining), let settings = try? VaultSettings(decoding: tail),
-                  let log = try? LogAnchors(decoding: tail) else { return nil }
+                  let log = try? LogAnchors(decoding: tail), let unknown = try? unknownFields(of: tail) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
                 kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
@@ -140,6 +154,7 @@ struct Manifest: Equatable {
             manifest.records = records
             manifest.settings = settings
             manifest.log = log
+            manifest.unknownFields = unknown
             return manifest
         }
         guard let manifest else { throw .tampered("the vault header") }
@@ -166,6 +181,8 @@ public struct VaultSettings: Sendable, Equatable {
     /// A reader skips a tag it does not know, so a new setting gets a new tag and an older
     /// version still opens the vault (and keeps the default for it).
     private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5 }
+
+    static func knows(_ tag: UInt8) -> Bool { Tag(rawValue: tag) != nil }
 
     func encoded() -> [UInt8] {
         var w = ByteWriter()
@@ -208,6 +225,8 @@ struct LogAnchors: Equatable {
 
     private static let prunedTag: UInt8 = 16
     private static let headTag: UInt8 = 17
+
+    static func knows(_ tag: UInt8) -> Bool { tag == prunedTag || tag == headTag }
 
     func encoded() -> [UInt8] {
         var w = ByteWriter()

@@ -79,11 +79,12 @@ enum Records {
         if let started = entry.rotationStarted { w.field(Tag.rotationStarted.rawValue, int: started.secondsSince1970) }
         if let authType = entry.authType { w.field(Tag.authType.rawValue, authType) }
         if entry.storedByGit { w.field(Tag.storedByGit.rawValue, [1]) }
+        for field in entry.unknownFields { w.field(field.tag, field.value) }
         return w.bytes
     }
 
-    /// Decodes metadata. Unknown tags are skipped, so later versions can add fields (rotation
-    /// policy, for example) without a format break.
+    /// Decodes metadata. Unknown tags are kept aside and written back as they were, so later
+    /// versions can add fields without a format break, and an edit here never drops them.
     static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> Entry {
         var reader = ByteReader(body)
         var entry = Entry(name: "")
@@ -108,7 +109,7 @@ enum Records {
             case .rotationStarted: entry.rotationStarted = value.int64.map(Timestamp.init(secondsSince1970:))
             case .authType: entry.authType = value.utf8String
             case .storedByGit: entry.storedByGit = value.first == 1
-            case nil: continue
+            case nil: entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value)))
             }
         }
         guard sawName else { throw .corrupt("an entry has no name") }

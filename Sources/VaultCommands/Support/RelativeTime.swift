@@ -3,7 +3,10 @@ import TokenVault
 enum RelativeTime {
     /// "in 12 days", "3 days ago", "in 5 hours", "in 4 months", "2 years ago".
     static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
-        let seconds = date.secondsSince1970 - now.secondsSince1970
+        // Both within the years a date can be written for (a time from the file or the agent
+        // may be anything): the difference then cannot overflow.
+        func clamped(_ t: Timestamp) -> Int64 { min(max(t.secondsSince1970, Timestamp.earliest), Timestamp.latest) }
+        let seconds = clamped(date) - clamped(now)
         let magnitude = abs(seconds)
         if magnitude < 60 { return "just now" }
         let (count, unit): (Int64, String) = switch magnitude {
