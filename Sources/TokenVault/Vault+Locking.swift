@@ -1,0 +1,100 @@
+/// Unlocking and locking: where the keys come from (a passphrase, an agent, the agent's own
+/// key ring) and how long they are held.
+extension Vault {
+    /// Derives the key-encryption key from `passphrase` (Argon2id, with the cost stored in the
+    /// header) and unwraps the vault key. Throws `.wrongPassphrase` when it does not open, and
+    /// `.costlyKeyDerivation`, before any work, when the header asks for more than `sensitive`
+    /// unless `allowingCostlyKDF`.
+    public func unlock(passphrase: Secret, allowingCostlyKDF: Bool = false) throws(VaultError) {
+        do {
+            let (header, version) = try state.withLock { state throws(VaultError) in
+                let db = try state.db
+                return try db.transaction(write: false) { () throws(VaultError) in (try Self.readHeader(db), try db.dataVersion()) }
+            }
+            try header.binding.kdf.checkCost(allowingCostly: allowingCostlyKDF)
+            // The slow part runs without holding the lock.
+            let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
+            let (keys, manifest) = try Self.unwrap(header, kek: kek)
+            // The manifest just verified stays valid until another connection commits.
+            state.withLock { $0.reset(keys: keys, verified: (header.manifest, manifest, version)) }
+        } catch {
+            lock()
+            throw error
+        }
+    }
+
+    /// Forgets the keys. The vault can be unlocked again.
+    public func lock() {
+        state.withLock { $0.reset(keys: nil) }
+    }
+
+    /// The keys, when they are held in this process.
+    var localKeyRing: LocalKeyRing? {
+        state.withLock { $0.keys?.ring as? LocalKeyRing }
+    }
+
+    /// Uses an agent's keys: nothing secret is held here; every seal and open goes to the agent.
+    /// Fails with `.locked` when the agent holds no key, and with `.tampered` when its key does
+    /// not open this vault.
+    public func unlock(with agent: AgentClient) throws(VaultError) {
+        let keys = Keys(ring: AgentKeyRing(client: agent))
+        // An agent that reads for its clients vouches that its key opens this very file (it
+        // checks that the file is the one it unlocked): the manifest is then opened here only
+        // when something needs it. An agent from an older version does not know `attach`.
+        if try agent.attach(path: path) {
+            state.withLock { $0.reset(keys: keys, reader: agent) }
+            return
+        }
+        try state.withLock { state throws(VaultError) in
+            let db = try state.db
+            let verified = try db.transaction(write: false) { () throws(VaultError) -> State.Verified in
+                let version = try db.dataVersion()
+                let header = try Self.readHeader(db)
+                return (header.manifest, try Self.openManifest(header, keys: keys), version)
+            }
+            state.reset(keys: keys, verified: verified)
+        }
+    }
+
+    /// Takes the keys of an agent's key ring (the agent, opening its vault again) and checks
+    /// that they open this file's manifest.
+    func unlock(ring: LocalKeyRing) throws(VaultError) {
+        state.withLock { $0.reset(keys: Keys(ring: ring)) }
+        do {
+            try read { _, _, _ throws(VaultError) in }
+        } catch {
+            lock()
+            throw error
+        }
+    }
+
+    /// Hands the key this vault holds (after an unlock with the passphrase) to its agent, over
+    /// the agent's socket, which only the user's own processes reach: the agent then need not
+    /// derive it again. Fails with `.locked` when the key is not held here, and with
+    /// `.wrongPassphrase` when it does not open the agent's vault.
+    public func lendKey(to agent: AgentClient, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
+        guard let key = localKeyRing?.vaultKey else { throw .locked }
+        try agent.unlock(vaultKey: key, idleTimeout: idleTimeout, maximumLifetime: maximumLifetime)
+    }
+
+    /// Waits at most this long for another process's write (the agent, whose clients give up
+    /// after a second; 30 s unless set).
+    func setBusyTimeout(milliseconds: Int32) {
+        state.withLock { $0.connection.setBusyTimeout(milliseconds: milliseconds) }
+    }
+
+    public var isUnlocked: Bool {
+        state.withLock { $0.keys != nil }
+    }
+
+    /// The key-derivation parameters stored in the header.
+    public func kdfParameters() throws(VaultError) -> KDFParameters {
+        try state.withLock { state throws(VaultError) in try Self.readHeader(try state.db).binding.kdf }
+    }
+
+    /// Throws `.costlyKeyDerivation` when the header asks for more than `sensitive` and that is
+    /// not allowed: for callers that check before they ask for a passphrase.
+    public func checkKDFCost(allowingCostly: Bool = false) throws(VaultError) {
+        try kdfParameters().checkCost(allowingCostly: allowingCostly)
+    }
+}

@@ -1,0 +1,168 @@
+/// Reads: entries, tokens (each read of a token recorded in the activity log), the settings
+/// and the log itself.
+extension Vault {
+    /// The metadata of one entry (its secret stays sealed).
+    public func entry(named name: String) throws(VaultError) -> Entry {
+        try read { db, keys, manifest throws(VaultError) in
+            try Self.loadRow(db, name: name, keys: keys, manifest: manifest).entry
+        }
+    }
+
+    /// The secret of one entry, under the rules of ``get(_:allowingExpired:)``.
+    public func secret(named name: String) throws(VaultError) -> Secret {
+        try get(name).secret
+    }
+
+    /// An entry with its secret.
+    /// Every read of a token is recorded in the activity log, with the last-used time. A token
+    /// in the trash is refused (`.inTrash`), and so are a revoked and an expired one (`.revoked`,
+    /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
+    /// a refused read is neither recorded nor a use.
+    public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> (entry: Entry, secret: Secret) {
+        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
+        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) { return answer }
+        return try get(name, allowingExpired: allowingExpired, for: origin)
+    }
+
+    /// `get`, recorded as asked for by `origin` (the agent, for a client).
+    func get(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+        let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            if let refusal = row.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
+            return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
+        }
+        try recordRead(name, lookup: lookup, action: "read", origin: origin)
+        return (entry, secret)
+    }
+
+    /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
+    /// and the expired entries that would have answered.
+    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
+        if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
+        return try gitCredential(for: request, now: now, origin: origin)
+    }
+
+    /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
+    /// token read in one transaction: what git gets is the entry that matched.
+    func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
+            let selection = GitMatching.select(for: request, in: entries, now: now)
+            guard let chosen = selection.chosen else {
+                // Nothing valid: an expired OAuth token's refresh token (never the token), for
+                // git to hand to the helper that renews it.
+                guard let expired = selection.expired.first(where: { $0.authType == nil }) else { return (selection, nil, nil) }
+                let row = try Self.loadRow(db, name: expired.name, keys: keys, manifest: manifest)
+                guard let refresh = try Self.openSecret(row, keys: keys).refreshToken else { return (selection, nil, nil) }
+                return (selection, GitSecrets(token: Secret(""), refreshToken: refresh), row.lookup)
+            }
+            let row = try Self.loadRow(db, name: chosen.name, keys: keys, manifest: manifest)
+            // The row as read now must still be the entry chosen (from the cache): never a
+            // token from the trash, a rejected or revoked one, or one for another URL.
+            let fresh = row.entry
+            guard fresh.deleted == nil, fresh.rejected == nil, fresh.revoked == nil, fresh.url == chosen.url,
+                  fresh.username == chosen.username, !fresh.isExpired(at: now) else {
+                throw VaultError.corrupt("the entry chosen for git changed while it was read: try again")
+            }
+            let record = try Self.openSecret(row, keys: keys)
+            return (selection, GitSecrets(token: record.current, refreshToken: record.refreshToken), row.lookup)
+        }
+        if let lookup, let chosen = selection.chosen {
+            try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin)
+        } else if let lookup, let expired = selection.expired.first(where: { $0.authType == nil }) {
+            try recordRead(expired.name, lookup: lookup, action: "read refresh token", origin: origin)
+        }
+        return (selection, secret)
+    }
+
+    /// The token, read for `purpose` (for example "read for gitlab verify"): recorded in the
+    /// activity log under that name, but not as a use (the last-used time, which `vault check`
+    /// reads to find unused tokens, stays as it was).
+    public func secret(named name: String, for purpose: String) throws(VaultError) -> Secret {
+        let (secret, lookup) = try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            return (try Self.openSecret(row, keys: keys).current, row.lookup)
+        }
+        // Recorded as a read whatever the purpose says (only reads may follow the log's head).
+        let action = ActivityLog.isRead(purpose) ? purpose : "read for \(purpose)"
+        try recordRead(name, lookup: lookup, action: action, origin: state.withLock { $0.origin }, isUse: false)
+        return secret
+    }
+
+    /// The tokens an entry held before its current one, newest first, with when each was
+    /// replaced.
+    public func history(of name: String) throws(VaultError) -> [SecretVersion] {
+        let (versions, lookup) = try read { db, keys, manifest throws(VaultError) in
+            let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
+            return (try Self.openSecret(row, keys: keys).previous, row.lookup)
+        }
+        try recordRead(name, lookup: lookup, action: "read history", origin: state.withLock { $0.origin })
+        return versions
+    }
+
+    /// Whether the entry holds exactly `secret` (compared in constant time). The token does not
+    /// leave the library, so this is not a read: no event, no last-used time.
+    public func holds(_ name: String, secret: Secret) throws(VaultError) -> Bool {
+        try read { db, keys, manifest throws(VaultError) in
+            try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current.isEqual(to: secret)
+        }
+    }
+
+    /// Whether the entry holds exactly `secret`, and `refreshToken` when one is given (a nil one
+    /// counts as held). Compared in constant time; not a read.
+    func holding(_ name: String, secret: Secret, refreshToken: Secret?) throws(VaultError) -> (token: Bool, refreshToken: Bool) {
+        try read { db, keys, manifest throws(VaultError) in
+            let record = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys)
+            let refreshHeld = refreshToken.map { wanted in record.refreshToken.map { $0.isEqual(to: wanted) } ?? false } ?? true
+            return (record.current.isEqual(to: secret), refreshHeld)
+        }
+    }
+
+    /// What `vault check` needs to know of the tokens themselves, without handing any out: which
+    /// entries hold the same token as another, and which hold a GitHub classic token. Recorded
+    /// as one `review` event.
+    public func reviewTokens() throws(VaultError) -> (duplicates: [String: String], classicGitHub: Set<String>) {
+        let result = try read { db, keys, manifest throws(VaultError) -> ([String: String], Set<String>) in
+            var duplicates: [String: String] = [:]
+            var classic: Set<String> = []
+            var seen: [(String, Secret)] = []
+            var names: [String] = []
+            try Self.forEachEntry(db, keys: keys, manifest: manifest) { _, entry throws(VaultError) in
+                if entry.deleted == nil { names.append(entry.name) }
+            }
+            for name in names.sorted() {
+                let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
+                if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
+                    duplicates[name] = first.0
+                    if duplicates[first.0] == nil { duplicates[first.0] = name }
+                }
+                seen.append((name, secret))
+                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
+            }
+            return (duplicates, classic)
+        }
+        try write { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
+        return result
+    }
+
+    /// The activity log, verified: every event, and whether the chain holds.
+    public func activityLog() throws(VaultError) -> LogReport {
+        try read { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
+    }
+
+    /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
+    /// deleted, added or rolled-back row is reported.
+    public func entries() throws(VaultError) -> [Entry] {
+        try readEntries { _, _, _, entries throws(VaultError) in entries }
+    }
+
+    /// The vault-wide settings.
+    public func settings() throws(VaultError) -> VaultSettings {
+        try read { _, _, manifest throws(VaultError) in manifest.settings }
+    }
+
+    /// The names of all entries, sorted.
+    public func names() throws(VaultError) -> [String] {
+        try entries().map(\.name)
+    }
+}

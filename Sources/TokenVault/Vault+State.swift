@@ -1,0 +1,155 @@
+/// The connection and what this process keeps of the file between calls, and the
+/// transactions every read and write runs in.
+extension Vault {
+    struct State {
+        let connection: SQLite
+        let path: String
+        /// Whether the file's schema and format were checked (on first use: a client that the
+        /// agent reads for never touches the file).
+        var checked = false
+        var keys: Keys?
+        var origin = ActivityLog.Origin(actor: Vault.defaultActor)
+        /// The agent, when it reads for this process: then `get` and `gitCredential(for:)` are
+        /// one round trip each, answered from the agent's own open, unlocked vault.
+        var reader: AgentClient?
+        /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
+        /// need not be opened again (with the agent, that is a round trip of the whole manifest).
+        var manifestCache: (sealed: [UInt8], manifest: Manifest)?
+        /// The connection's data_version at which the cache was known to be the file's manifest:
+        /// while no other connection commits, the header need not even be read again (at 10,000
+        /// entries the manifest is 240 KB).
+        var cacheVersion: Int64?
+        /// Every entry's metadata as last read, with the connection's data_version and commit
+        /// count then: still the file's while neither changed. (The agent chooses git's entry
+        /// among all of them at every request; at 10,000 entries, opening them all takes tens of
+        /// milliseconds.)
+        var entriesCache: (version: Int64, commits: Int, entries: [Entry])?
+
+        /// A manifest just opened and verified, with the sealed bytes it came from and the
+        /// connection's data_version when they were read.
+        typealias Verified = (sealed: [UInt8], manifest: Manifest, version: Int64)
+
+        /// Takes `keys` (nil: locked) and `reader`, and forgets every cache: the manifest is read
+        /// afresh on next use unless `verified` is the file's as of now. The one place the
+        /// caches are reset.
+        mutating func reset(keys: Keys?, reader: AgentClient? = nil, verified: Verified? = nil) {
+            self.keys = keys
+            self.reader = reader
+            entriesCache = nil
+            manifestCache = verified.map { ($0.sealed, $0.manifest) }
+            cacheVersion = verified?.version
+        }
+
+        /// The connection, once the file is known to be a vault this version can read.
+        var db: SQLite {
+            mutating get throws(VaultError) {
+                if !checked {
+                    try Vault.check(connection, path: path)
+                    checked = true
+                }
+                return connection
+            }
+        }
+
+        /// Inside a write transaction, whose lock keeps the schema as it is until the transaction
+        /// ends: that the schema is TokenVault's own, so that what the write stores is what lands.
+        /// Verified afresh each time (a few rows of `sqlite_master`): a cached verdict could be
+        /// raced by a trigger planted between the check and the write.
+        mutating func checkSchema() throws(VaultError) {
+            let db = try self.db
+            let version = try Schema.version(db)
+            guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
+            guard version == Schema.currentVersion else { throw .corrupt("its schema version went back to \(version)") }
+            try Schema.verify(db, version: version)
+        }
+
+        /// The file's manifest, inside the caller's transaction.
+        mutating func currentManifest(keys: Keys) throws(VaultError) -> Manifest {
+            let version = try db.dataVersion()
+            if let cache = manifestCache, cacheVersion == version { return cache.manifest }
+            // Another connection committed: perhaps a newer version that migrated the schema.
+            if cacheVersion != nil {
+                let schema = try Schema.version(db)
+                guard schema <= Schema.currentVersion else { throw .unsupportedFormat(schema) }
+            }
+            let manifest = try manifest(Vault.readHeader(db), keys: keys)
+            cacheVersion = version
+            return manifest
+        }
+
+        /// After this connection wrote `sealed` (which does not change its data_version).
+        mutating func wrote(_ sealed: [UInt8], _ manifest: Manifest) {
+            manifestCache = (sealed, manifest)
+        }
+
+        mutating func manifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
+            if let cache = manifestCache, cache.sealed == header.manifest {
+                guard cache.manifest.binding == header.binding else { throw .tampered("the vault header") }
+                return cache.manifest
+            }
+            let manifest = try Vault.openManifest(header, keys: keys)
+            manifestCache = (header.manifest, manifest)
+            return manifest
+        }
+    }
+
+    /// Runs `body` in a read transaction with the keys and the verified manifest.
+    func read<R>(_ body: (SQLite, Keys, Manifest) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = try state.db
+            return try db.transaction(write: false) { () throws(VaultError) -> R in
+                let manifest = try state.currentManifest(keys: keys)
+                return try body(db, keys, manifest)
+            }
+        }
+    }
+
+    /// `read`, with every entry's metadata (from the cache while the file has not changed).
+    func readEntries<R>(_ body: (SQLite, Keys, Manifest, [Entry]) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = try state.db
+            return try db.transaction(write: false) { () throws(VaultError) -> R in
+                let manifest = try state.currentManifest(keys: keys)
+                let version = try db.dataVersion()
+                if let cache = state.entriesCache, cache.version == version, cache.commits == db.commits {
+                    return try body(db, keys, manifest, cache.entries)
+                }
+                let entries = try Self.loadEntries(db, keys: keys, manifest: manifest)
+                state.entriesCache = (version, db.commits, entries)
+                return try body(db, keys, manifest, entries)
+            }
+        }
+    }
+
+    /// Runs `body` in one write transaction; the manifest it changes is sealed and stored
+    /// before the commit.
+    /// Every change it makes is recorded in the activity log, in the same transaction; the
+    /// manifest then keeps the log's head.
+    func write<R>(_ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
+        try state.withLock { state throws(VaultError) -> R in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = try state.db
+            let origin = state.origin
+            var written: ([UInt8], Manifest)?
+            let result = try db.transaction(write: true) { () throws(VaultError) -> R in
+                try state.checkSchema()
+                var manifest = try state.currentManifest(keys: keys)
+                var events: [PendingEvent] = []
+                let result = try body(db, keys, &manifest, &events)
+                for event in events {
+                    manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: event.action,
+                                                                entry: event.entry, origin: origin, detail: event.detail)
+                }
+                if !events.isEmpty { try ActivityLog.prune(db, keys: keys, manifest: &manifest) }
+                written = (try Self.storeManifest(db, manifest, keys: keys), manifest)
+                return result
+            }
+            // Committed: the cache follows this connection's own write.
+            if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
+            VaultLocation.tightenSideFiles(of: path)
+            return result
+        }
+    }
+}
