@@ -82,6 +82,16 @@ extension Vault {
             manifestCache = (sealed, manifest)
         }
 
+        /// After this connection recorded a read of `name` (a use at `used`, when it was one) in a
+        /// write that began with the cached entries current: the cache follows it.
+        mutating func recordedRead(of name: String, usedAt used: Timestamp?, commits: Int) {
+            guard var cache = entriesCache else { return }
+            entriesCache = nil  // The array's only reference: changed in place.
+            if let used, let index = cache.entries.firstIndex(where: { $0.name == name }) { cache.entries[index].lastUsed = used }
+            cache.commits = commits
+            entriesCache = cache
+        }
+
         mutating func manifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
             if let cache = manifestCache, cache.sealed == header.manifest {
                 guard cache.manifest.binding == header.binding else { throw .tampered("the vault header") }

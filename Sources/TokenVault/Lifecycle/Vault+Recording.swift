@@ -44,12 +44,7 @@ extension Vault {
             }
             db.leaveLogOnClose(whileShorterThan: Self.readLogFrames)
             if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
-            if cacheIsCurrent, var cache = state.entriesCache {
-                state.entriesCache = nil  // The array's only reference: changed in place.
-                if let used, let index = cache.entries.firstIndex(where: { $0.name == name }) { cache.entries[index].lastUsed = used }
-                cache.commits = db.commits
-                state.entriesCache = cache
-            }
+            if cacheIsCurrent { state.recordedRead(of: name, usedAt: used, commits: db.commits) }
         }
     }
 
