@@ -22,18 +22,18 @@ let package = Package(
         .systemLibrary(
             name: "CSodium",
             pkgConfig: "libsodium",
-            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+            providers: [.apt(["libsodium-dev"])]
         ),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+            providers: [.apt(["libsqlite3-dev"])]
         ),
         // libcurl, for GitLab's API: URLSession on Linux cannot trust a private CA (--ca-file).
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CHardening"),
         .target(name: "CTerminal"),

@@ -4,9 +4,7 @@
 //   swift run auth-header gitlab-ci
 import TokenVault
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 func fail(_ message: String, _ status: Int32) -> Never {
     var line = "auth-header: \(message)\n"

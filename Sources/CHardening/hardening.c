@@ -5,38 +5,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <sys/resource.h>
-#ifdef __linux__
 #include <sys/prctl.h>
-#endif
+#include <sys/resource.h>
 
 int tv_disable_core_dumps(void) {
     struct rlimit none = {0, 0};
     if (setrlimit(RLIMIT_CORE, &none) != 0) return -1;
-#ifdef __linux__
     // prctl is variadic, so Swift cannot call it directly.
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return -1;
-#endif
     return 0;
 }
 
-int tv_is_dumpable(void) {
-#ifdef __linux__
-    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-#else
-    return 0;
-#endif
-}
+int tv_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
 
 long long tv_peer_uid(int fd) {
-#ifdef SO_PEERCRED
     struct ucred credentials;
     socklen_t length = sizeof credentials;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
     return (long long)credentials.uid;
-#else
-    return -1;
-#endif
 }
 
 static volatile sig_atomic_t stop_requested = 0;

@@ -1,13 +1,9 @@
 import CHardening
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Process-wide protections for a program that holds keys or secrets.
 public enum ProcessHardening {
-    /// Disables core dumps (`RLIMIT_CORE` 0) and, on Linux, marks the process non-dumpable
+    /// Disables core dumps (`RLIMIT_CORE` 0) and marks the process non-dumpable
     /// (`PR_SET_DUMPABLE` 0), which also stops other processes of the same user from attaching
     /// with ptrace or reading `/proc/PID/mem`. Sets the umask to 077 so that every file the
     /// process creates is private. Returns false if the kernel refused a setting.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A point in time, in whole seconds since 1970-01-01 UTC. (The library does without Foundation
 /// to keep the start-up of the tools that use it short.)

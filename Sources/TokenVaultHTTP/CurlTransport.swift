@@ -1,9 +1,7 @@
 import CCurl
 import TokenVault
 import TokenVaultGitLab
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// HTTPS on libcurl. It earns its place over URLSession: on Linux, URLSession has no way to
 /// trust a private certificate authority (FoundationNetworking reads its CA setting on Android

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TokenVault
 
 /// Exit codes, one per kind of failure. Documented in `vault help` and the README; scripts

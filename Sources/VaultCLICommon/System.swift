@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TokenVault
 
 /// The process's environment, read once, without Foundation. The values of the passphrase

@@ -2,9 +2,7 @@ import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
 import VaultCLICommon
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The `vault` command line, run by `VaultCLI.start()`.
 struct VaultCommand: ParsableCommand {

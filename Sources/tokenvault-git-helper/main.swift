@@ -5,9 +5,7 @@
 import TokenVault
 import VaultCLICommon
 import VaultGitHelper
-#if canImport(Glibc)
 import Glibc
-#endif
 
 ProcessHardening.apply()
 Environment.forgetSecrets()

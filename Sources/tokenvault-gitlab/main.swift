@@ -3,9 +3,7 @@
 // `vault` itself links no HTTP stack.
 import TokenVaultHTTP
 import VaultCommands
-#if canImport(Glibc)
 import Glibc
-#endif
 
 // A connection GitLab closes never kills the program before a new token is stored.
 signal(SIGPIPE, SIG_IGN)

@@ -1,9 +1,7 @@
 // Fills a vault with N generated entries in one transaction, for benchmarks:
 //   vault-bench-fill PATH N        (TOKENVAULT_PASSPHRASE must be set; KDF at minimum cost)
 import TokenVault
-#if canImport(Glibc)
 import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let count = Int(arguments[2]), let passphrase = getenv("TOKENVAULT_PASSPHRASE") else {

@@ -1,7 +1,7 @@
 #ifndef TOKENVAULT_HARDENING_H
 #define TOKENVAULT_HARDENING_H
 
-/// Sets RLIMIT_CORE to 0 and, on Linux, PR_SET_DUMPABLE to 0 (no core dumps, no ptrace by
+/// Sets RLIMIT_CORE to 0 and PR_SET_DUMPABLE to 0 (no core dumps, no ptrace by
 /// other processes of the same user). Returns 0 on success, -1 with errno set otherwise.
 int tv_disable_core_dumps(void);
 

@@ -1,9 +1,5 @@
 import CHardening
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A connection to the agent of one vault file. Requests are sent one at a time. A dead or hung
 /// agent makes every request fail within a second (the caller then falls back to the other

@@ -1,9 +1,5 @@
 import CHardening
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The agent's clients. The agent never waits on one of them, so a silent, slow or greedy client
 /// holds up nobody else:

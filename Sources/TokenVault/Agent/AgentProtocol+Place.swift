@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where the agent listens: one rule for the agent, its Swift clients and the C front end of
 /// the git helper (`socket_path` in Sources/git-credential-vault/main.c).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The whole contract between a client (`vault`, the git helper, the library) and the agent that
 /// holds an unlocked vault's key, as in rbw: the key never leaves the agent; clients send what

@@ -1,9 +1,5 @@
 import CHardening
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The agent: holds one vault's keys in secure memory for a while and seals and opens for the
 /// user's own processes. It wipes the keys and exits on `lock`, on its idle timeout, at its

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The manifest: one sealed blob in the header that says which entries exist and at which
 /// revision each was last written. It is what makes a deleted, re-inserted or rolled-back row

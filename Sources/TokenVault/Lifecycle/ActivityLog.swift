@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One event of the activity log: a read of a token, or a change to the vault.
 public struct Event: Sendable, Equatable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where the vault lives and whether its file and folder are private to their owner.
 public enum VaultLocation {

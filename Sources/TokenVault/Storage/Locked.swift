@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A value that only one thread at a time may touch: the vault's SQLite connection (which is
 /// not `Sendable`) and its keys live in one, and every access goes through ``withLock(_:)``.

@@ -2,9 +2,7 @@ import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
 import VaultCLICommon
-#if canImport(Glibc)
 import Glibc
-#endif
 
 extension VaultCommand {
     struct GitLabCommand: ParsableCommand {

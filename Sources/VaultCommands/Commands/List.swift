@@ -1,9 +1,7 @@
 import ArgumentParser
 import TokenVault
 import VaultCLICommon
-#if canImport(Glibc)
 import Glibc
-#endif
 
 extension VaultCommand {
     struct List: ParsableCommand {

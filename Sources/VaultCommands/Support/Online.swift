@@ -1,8 +1,6 @@
 import TokenVaultGitLab
 import VaultCLICommon
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// GitLab's API, reachable only from `tokenvault-gitlab`: that program runs the same command
 /// line with an HTTPS transport (libcurl); `vault` has none, links no HTTP stack, and hands the

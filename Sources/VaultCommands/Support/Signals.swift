@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Holds back the signals that stop a program (Ctrl-C, `kill`, a closed terminal) while a
 /// rotation's answer is awaited and stored: they take effect once it is stored. (SIGKILL cannot

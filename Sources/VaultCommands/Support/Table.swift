@@ -1,8 +1,6 @@
 import VaultCLICommon
 import TokenVault
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Colour and width for a table on a terminal; plain and full-width otherwise.
 struct Style {
