@@ -85,6 +85,14 @@ run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
 run "With an unlocked agent: git credential fill at 1 and at 10,000 entries (the agent chooses among all of them)" \
     -n "git credential fill, agent, 1 entry" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
     -n "git credential fill, agent, 10,000 entries" "sh -c 'printf \"protocol=https\\nhost=host-7.example.com\\n\\n\" | TOKENVAULT_PATH=$work/10k.db git credential fill'"
+# The agent under a crowd: 70 idle connections and 10 that send one byte and stall, held open
+# while the same clients as above are timed (issue 11: a stalled client never holds up another).
+exec 3> >(python3 bench/hold_connections.py "$work/1.db" 70 10 600 > "$work/hold.out")
+sleep 1
+run "With an unlocked agent held by 70 idle and 10 stalled connections: vault get against git credential-cache get" \
+    -n "vault get, agent, 80 connections held" "$bin/vault --vault $work/1.db get entry-0" \
+    -n "git credential-cache get" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential-cache get'"
+exec 3>&-
 run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_PASSPHRASE at the default cost" \
     -n "vault get, agent (1 entry)" "$bin/vault --vault $work/1.db get entry-0" \
     -n "vault get, TOKENVAULT_PASSPHRASE, Argon2id moderate" "env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"
