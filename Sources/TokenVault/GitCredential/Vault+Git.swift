@@ -37,7 +37,7 @@ extension Vault {
                 continue  // Another store added this credential meanwhile: decide again.
             }
         }
-        throw VaultError.busy(seconds: 0)
+        throw VaultError.database("git's credential kept changing under concurrent stores; try again")
     }
 
     private func gitStoreOnce(_ request: GitCredential) throws -> GitStoreOutcome {
