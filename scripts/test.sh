@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything (library, CLI, examples) and runs the whole test
-# suite against the real binaries.
+# Installs what is missing, builds everything (library, CLI, examples), runs the whole test
+# suite against the real binaries, and builds the library's DocC documentation with warnings as
+# errors (a broken symbol link or article reference fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 swift build --build-tests
 swift test --skip-build
+swift package generate-documentation --target TokenVault --warnings-as-errors

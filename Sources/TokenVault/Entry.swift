@@ -1,7 +1,10 @@
 /// What kind of token an entry holds, recognised from its prefix (or its host) when not given.
 public enum TokenKind: String, Sendable, Codable, CaseIterable {
+    /// A GitLab personal, project, group or other access token.
     case gitlab
+    /// A GitHub personal access token (classic or fine-grained) or another GitHub token.
     case github
+    /// Any other token: nothing about it is known to TokenVault.
     case generic
 
     /// The kind a token's prefix reveals (`glpat-` and GitLab's other prefixes, `ghp_`,
@@ -31,12 +34,14 @@ public enum TokenKind: String, Sendable, Codable, CaseIterable {
 /// Where a token is used: protocol, host (with port) and an optional path, as git describes a
 /// credential's context.
 public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The protocol in lower case (`https`, `http`, ...).
     public var scheme: String
     /// The host name in lower case, with `:port` when the URL names one.
     public var host: String
     /// The path without its leading slash, or nil.
     public var path: String?
 
+    /// A URL from its parts: the scheme and host are lower-cased, and an empty path means none.
     public init(scheme: String, host: String, path: String? = nil) {
         self.scheme = scheme.lowercased()
         self.host = host.lowercased()
@@ -83,6 +88,7 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
         return (CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)), username)
     }
 
+    /// `scheme://host[/path]`.
     public var description: String {
         "\(scheme)://\(host)" + (path.map { "/\($0)" } ?? "")
     }
@@ -125,15 +131,23 @@ extension Array where Element == UInt8 {
 
 /// An entry's metadata: everything about a token but the token. Every field is stored encrypted.
 public struct Entry: Sendable, Equatable, Codable {
+    /// The entry's name, unique in the vault (`vault get NAME`).
     public var name: String
+    /// Where the token is used: the git helper gives it for this URL.
     public var url: CredentialURL?
+    /// The user name given with the token, if any (git's `username`).
     public var username: String?
+    /// Whose token this is: GitLab's, GitHub's or another.
     public var kind: TokenKind
+    /// The scopes the token was created with, as the user or GitLab gave them.
     public var scopes: [String]
     /// The token stops working at this instant (GitLab: midnight UTC at the start of the date).
     public var expires: Timestamp?
+    /// Free text kept with the entry.
     public var notes: String?
+    /// When the entry was added.
     public internal(set) var created: Timestamp
+    /// When the entry or its token last changed.
     public internal(set) var updated: Timestamp
     /// When git last had this token from the helper, or `vault get` printed it.
     public internal(set) var lastUsed: Timestamp?
@@ -173,6 +187,7 @@ public struct Entry: Sendable, Equatable, Codable {
         var value: [UInt8]
     }
 
+    /// New metadata for `Vault.add`, created and updated now, never used.
     public init(name: String, url: CredentialURL? = nil, username: String? = nil, kind: TokenKind = .generic,
                 scopes: [String] = [], expires: Timestamp? = nil, notes: String? = nil) {
         self.name = name
@@ -198,6 +213,7 @@ public struct Entry: Sendable, Equatable, Codable {
         return expires <= now.adding(days: days)
     }
 
+    /// True when the entry has an expiry date and it is not later than `now`.
     public func isExpired(at now: Timestamp = .now()) -> Bool {
         guard let expires else { return false }
         return expires <= now

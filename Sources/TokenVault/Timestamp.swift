@@ -3,18 +3,22 @@ import Glibc
 /// A point in time, in whole seconds since 1970-01-01 UTC. (The library does without Foundation
 /// to keep the start-up of the tools that use it short.)
 public struct Timestamp: Sendable, Hashable, Comparable, Codable {
+    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
     public var secondsSince1970: Int64
 
+    /// The instant this many seconds after 1970-01-01T00:00:00Z.
     public init(secondsSince1970: Int64) {
         self.secondsSince1970 = secondsSince1970
     }
 
+    /// The current time of the system's real-time clock, in whole seconds.
     public static func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Timestamp(secondsSince1970: Int64(spec.tv_sec))
     }
 
+    /// Whether `a` is earlier than `b`.
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.secondsSince1970 < b.secondsSince1970 }
 
     /// Clamped to the years 1 to 9999, where dates are written: never an overflow.
@@ -25,8 +29,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
         return Timestamp(secondsSince1970: Swift.min(Swift.max(value, Self.earliest), Self.latest))
     }
 
-    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the instants a date is written for.
+    /// 0001-01-01T00:00:00Z, in seconds since 1970: the earliest instant a date is written for.
     public static let earliest: Int64 = -62_135_596_800
+    /// 9999-12-31T23:59:59Z, in seconds since 1970: the latest instant a date is written for.
     public static let latest: Int64 = 253_402_300_799
 
     /// Midnight UTC at the start of the given civil date.

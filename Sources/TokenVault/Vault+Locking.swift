@@ -83,6 +83,8 @@ extension Vault {
         state.withLock { $0.connection.setBusyTimeout(milliseconds: milliseconds) }
     }
 
+    /// True when this `Vault` holds keys (a local key ring or the agent's), so that it can read and
+    /// write tokens.
     public var isUnlocked: Bool {
         state.withLock { $0.keys != nil }
     }

@@ -20,6 +20,7 @@ public final class Vault: Sendable {
     /// The file format version written in the header.
     public static let formatVersion: UInt32 = 1
 
+    /// The path of the vault file this `Vault` was opened or created at.
     public let path: String
     let state: Locked<State>
 

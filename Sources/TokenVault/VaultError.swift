@@ -37,7 +37,9 @@ public enum VaultError: Error, Sendable, Equatable {
     case invalidInput(String)
     /// SQLite or the file system failed.
     case database(String)
+    /// A file system call failed; the message names the path and the reason.
     case io(String)
+    /// Deriving the key needed more memory than the machine could give (the header's KDF memory cost).
     case outOfMemory
     /// The header asks for a key derivation costlier than `sensitive` (more passes or more
     /// memory than TokenVault writes): refused before any work unless the user allows it.
@@ -46,6 +48,7 @@ public enum VaultError: Error, Sendable, Equatable {
 
 extension VaultError: CustomStringConvertible {
 
+    /// A message for a person, one line, without a secret: names that look like tokens are redacted.
     public var description: String {
         switch self {
         case .wrongPassphrase:

@@ -10,10 +10,13 @@ public final class AgentClient: @unchecked Sendable {
     /// frame), a reply could belong to an earlier request, so the connection is never used again.
     private let mutex = Locked(true)
 
+    /// What the agent says of itself.
     public struct Status: Sendable {
+        /// True when the agent holds the vault key.
         public var unlocked: Bool
         /// When the agent locks if unused (or reaches its maximum lifetime), whichever is first.
         public var locksAt: Timestamp?
+        /// How long the agent stays unlocked without a request, in seconds.
         public var idleTimeout: Int64
     }
 
@@ -38,6 +41,8 @@ public final class AgentClient: @unchecked Sendable {
         AgentProtocol.placeProblem(AgentProtocol.socketPath(forVault: vaultPath, environment: environment)).map { ($0, AgentProtocol.placeHint) }
     }
 
+    /// The agent listening at `socketPath`, or nil when none answers, the socket's folder is not
+    /// private, or the process listening is not the user's own. Requests time out after a second.
     public static func connect(socketPath: String) -> AgentClient? {
         guard AgentProtocol.folderIsPrivate(VaultLocation.folder(of: socketPath)),
               var address = AgentProtocol.makeAddress(socketPath) else { return nil }
@@ -96,6 +101,7 @@ public final class AgentClient: @unchecked Sendable {
         }
     }
 
+    /// Asks the agent whether it is unlocked and until when. Throws when it does not answer.
     public func status() throws(VaultError) -> Status {
         let body = try request { $0.u8(AgentProtocol.Operation.status.rawValue) }
         return try body.withUnsafeBytes { bytes throws(VaultError) -> Status in

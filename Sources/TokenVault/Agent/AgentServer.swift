@@ -5,7 +5,9 @@ import Glibc
 /// user's own processes. It wipes the keys and exits on `lock`, on its idle timeout, at its
 /// maximum lifetime, and on SIGTERM, SIGINT or SIGHUP.
 public final class AgentServer {
+    /// The vault file whose keys this agent holds.
     public let vaultPath: String
+    /// Where the agent listens: derived from ``vaultPath`` in the user's private agent folder.
     public let socketPath: String
     private var ring: LocalKeyRing?
     /// The vault, open while unlocked. The agent never reads through it: an open connection keeps
@@ -49,6 +51,8 @@ public final class AgentServer {
     /// An agent that nobody unlocks goes away.
     public static let unusedLifetime: Int64 = 60
 
+    /// An agent for `vaultPath`, listening where ``AgentClient/connect(vaultPath:environment:)``
+    /// looks for it (the folder follows `environment`). Nothing is done until ``run(log:)``.
     public init(vaultPath: String, environment: [String: String]) {
         self.vaultPath = vaultPath
         self.socketPath = AgentProtocol.socketPath(forVault: vaultPath, environment: environment)

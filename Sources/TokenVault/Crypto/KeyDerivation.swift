@@ -5,15 +5,19 @@ import CSodium
 public struct KDFParameters: Sendable, Equatable, Hashable {
     /// libsodium's algorithm id (`crypto_pwhash_ALG_ARGON2ID13` is 2).
     public var algorithm: Int32
+    /// Argon2id's number of passes over memory.
     public var opsLimit: UInt64
+    /// Argon2id's memory, in bytes.
     public var memLimit: UInt64
 
+    /// Parameters from their parts; the algorithm is Argon2id unless given.
     public init(algorithm: Int32 = KDFParameters.argon2id13, opsLimit: UInt64, memLimit: UInt64) {
         self.algorithm = algorithm
         self.opsLimit = opsLimit
         self.memLimit = memLimit
     }
 
+    /// libsodium's id for Argon2id version 1.3, the only algorithm TokenVault writes.
     public static let argon2id13 = crypto_pwhash_alg_argon2id13()
 
     /// libsodium's `OPSLIMIT_INTERACTIVE` / `MEMLIMIT_INTERACTIVE` (2 passes, 64 MiB).
@@ -29,6 +33,7 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
     public static let minimum = KDFParameters(
         opsLimit: UInt64(crypto_pwhash_opslimit_min()), memLimit: UInt64(crypto_pwhash_memlimit_min()))
 
+    /// What `Vault.create` uses unless told otherwise: ``moderate``.
     public static let `default` = moderate
 
     /// The name of the preset these parameters equal, if any.
@@ -42,6 +47,7 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
         }
     }
 
+    /// The preset named `interactive`, `moderate`, `sensitive` or `minimum`, or nil.
     public static func preset(named name: String) -> KDFParameters? {
         switch name {
         case "interactive": .interactive
@@ -56,6 +62,7 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
     /// header that asks for more (someone with write access to the file, making unlock hang or
     /// exhaust memory) is refused before any work is done.
     public static let maximumOpsLimit: UInt64 = 4 * UInt64(crypto_pwhash_opslimit_sensitive())
+    /// Four times `sensitive`'s memory: the most a header may ask for (see ``maximumOpsLimit``).
     public static let maximumMemLimit: UInt64 = 4 * UInt64(crypto_pwhash_memlimit_sensitive())
 
     /// True when these parameters ask for more passes or more memory than `sensitive`, the

@@ -25,6 +25,7 @@ public struct Secret: Sendable {
         Sodium.wipe(&bytes)
     }
 
+    /// Copies `bytes` into secure memory; wiping the source is the caller's job.
     public init(copying bytes: UnsafeRawBufferPointer) {
         storage = SecureBytes(copying: bytes)
     }
@@ -42,8 +43,11 @@ public struct Secret: Sendable {
     /// The number of bytes in the secret.
     public var count: Int { storage.count }
 
+    /// True when the secret has no bytes.
     public var isEmpty: Bool { storage.count == 0 }
 
+    /// Calls `body` with the secret's bytes in secure memory. The buffer is valid only during the
+    /// call: never keep or copy it out unprotected.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try storage.withUnsafeBytes(body)
     }
@@ -66,8 +70,11 @@ public struct Secret: Sendable {
 }
 
 extension Secret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Always `<redacted>`: a secret never reaches a log or a message.
     public var description: String { "<redacted>" }
+    /// Always `<redacted>`, as in ``description``.
     public var debugDescription: String { "<redacted>" }
+    /// A mirror with no children, so `dump` and debuggers show nothing of the bytes.
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 

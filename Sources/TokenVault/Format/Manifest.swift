@@ -172,6 +172,8 @@ public struct VaultSettings: Sendable, Equatable {
     /// one git operation asks at most once (default on; `vault config agent-autostart off`).
     public var agentAutostart = true
 
+    /// The defaults: 90-day rotation, 30 days in the trash, a log of at most 10,000 events over
+    /// 365 days, agent autostart on.
     public init() {}
 
     /// A reader skips a tag it does not know, so a new setting gets a new tag and an older

@@ -1,6 +1,8 @@
 /// A version of a token that was replaced, and when.
 public struct SecretVersion: Sendable {
+    /// When a newer token replaced this one.
     public let replaced: Timestamp
+    /// The replaced token.
     public let secret: Secret
 }
 

@@ -5,19 +5,28 @@
 /// Secrets (`password`, `oauth_refresh_token`) are copied straight from the input buffer into
 /// `Secret`s; every other value is a `String`.
 public struct GitCredential: Sendable {
+    /// git's `protocol` (`https`, ...).
     public var protocolName: String?
     /// The host, with `:port` when git gives one.
     public var host: String?
+    /// git's `path`: the repository path, sent when `credential.useHttpPath` is set.
     public var path: String?
+    /// git's `username`.
     public var username: String?
+    /// git's `password`: the token, in a `store` or `erase`.
     public var password: Secret?
+    /// git's `password_expiry_utc`; nil when absent or out of the years 1 to 9999.
     public var passwordExpiry: Timestamp?
+    /// git's `oauth_refresh_token`, stored with the password it came with.
     public var oauthRefreshToken: Secret?
+    /// git's `wwwauth[]`: the server's `WWW-Authenticate` headers, kept in order.
     public var wwwauth: [String] = []
+    /// git's `capability[]`: what this git understands (`authtype`, `state`).
     public var capabilities: [String] = []
     /// git 2.46 and later, with `capability[]=authtype`: a scheme (`Bearer`) and the whole
     /// credential for its `Authorization` header, instead of a user name and password.
     public var authtype: String?
+    /// git's `credential`: with `authtype`, the whole value for the `Authorization` header.
     public var credential: Secret?
     /// A credential git will not want again (a one-time token): never stored.
     public var ephemeral = false
@@ -34,18 +43,27 @@ public struct GitCredential: Sendable {
         return authtype
     }
 
+    /// An empty description, every key absent.
     public init() {}
 
     /// The longest line accepted (git itself has no smaller limit for credential lines).
     public static let maximumLineLength = 65_536
 
+    /// Why a description is refused, by line number: never with the line itself, which may hold a
+    /// secret.
     public enum ParseError: Error, Equatable, CustomStringConvertible {
+        /// A line has no `=`.
         case missingEquals(line: Int)
+        /// A line starts with `=`.
         case emptyKey(line: Int)
+        /// A line is longer than ``GitCredential/maximumLineLength``.
         case tooLong(line: Int)
+        /// A line holds a NUL byte.
         case nul(line: Int)
+        /// A `url` line's value is not a URL.
         case badURL(line: Int)
 
+        /// A one-line message naming the line, never its content.
         public var description: String {
             switch self {
             case .missingEquals(let line): "invalid credential line \(line): no '=' (the line is not shown, it may hold a secret)"
@@ -194,7 +212,9 @@ public struct GitCredential: Sendable {
 
     /// A piece of output: text, or a secret to be written straight from secure memory.
     public enum AnswerPart: Sendable {
+        /// Text to write as it is (keys, `=`, line ends, values that are not secret).
         case text(String)
+        /// A secret value, to write from its secure memory without a `String` copy.
         case secret(Secret)
     }
 }

@@ -18,8 +18,11 @@ public enum GitMatching {
     /// What answers git's `get`: the entry chosen, the candidates it was chosen among (chosen
     /// first), and the entries that would have matched but have expired (never given to git).
     public struct Selection: Sendable {
+        /// The entry that answers, or nil when none does.
         public var chosen: Entry? { candidates.first }
+        /// Every unexpired entry that matches, in the order of preference (the chosen one first).
         public var candidates: [Entry]
+        /// The entries that match but have expired: never given to git, named in a warning.
         public var expired: [Entry]
     }
 
@@ -139,6 +142,8 @@ public enum GitMatching {
         }
     }
 
+    /// A repository path as matching compares it: without leading or trailing slashes, nor a
+    /// trailing `.git`.
     public static func normalise(path: String) -> String {
         var p = Substring(path)
         while p.hasPrefix("/") { p = p.dropFirst() }

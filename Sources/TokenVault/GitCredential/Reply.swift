@@ -1,9 +1,12 @@
 /// What git's `get` is answered with from an entry: its token, and the OAuth refresh token git
 /// stored with it.
 public struct GitSecrets: Sendable {
+    /// The entry's current token.
     public var token: Secret
+    /// The OAuth refresh token git stored with the token, if any.
     public var refreshToken: Secret?
 
+    /// The secrets of one entry.
     public init(token: Secret, refreshToken: Secret? = nil) {
         self.token = token
         self.refreshToken = refreshToken
@@ -19,15 +22,22 @@ public struct GitReply: Sendable {
     /// notes for `--verbose`.
     public var messages: [Message] = []
 
+    /// One line for the user on stderr.
     public enum Message: Sendable, Equatable {
+        /// Always shown (a token expired, expiring soon, or not usable).
         case warning(String)
+        /// Shown with `--verbose` only (which entry was chosen, or that none was).
         case note(String)
     }
 
+    /// The warnings among ``messages``, in order.
     public var warnings: [String] {
         messages.compactMap { if case .warning(let text) = $0 { text } else { nil } }
     }
 
+    /// The reply to `request`: the chosen entry's token (or, for an expired OAuth token, its
+    /// refresh token) in the form git asked for, with the warnings and notes. `secret` holds the
+    /// chosen entry's secrets (or the expired one's, for its refresh token); nil answers nothing.
     public init(request: GitCredential, selection: GitMatching.Selection, secret: GitSecrets?, now: Timestamp = .now()) {
         if selection.chosen == nil, let expired = selection.expired.first(where: { $0.authType == nil }),
            let refresh = secret?.refreshToken {

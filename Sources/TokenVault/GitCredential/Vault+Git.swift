@@ -19,6 +19,7 @@ public enum GitStoreOutcome: Sendable, Equatable {
     case added(String)
 }
 
+/// What git's `erase` did to the entry whose token failed, named by the entry's name.
 public enum GitEraseOutcome: Sendable, Equatable {
     /// Marked rejected: kept, given to git no more until `vault restore`.
     case rejected(String)

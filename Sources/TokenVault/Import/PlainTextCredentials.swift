@@ -1,15 +1,21 @@
 /// A credential found in a plain-text file, with the line it came from.
 public struct ImportedCredential: Sendable {
+    /// Where the credential is used.
     public var url: CredentialURL
+    /// The user name, if the line had one.
     public var username: String?
+    /// The password or token.
     public var secret: Secret
+    /// The line it was read from, counting from 1.
     public var line: Int
 }
 
 /// Reads the plain-text credential files that TokenVault replaces. Pure parsing: a malformed
 /// line is reported by its number only, never with its content (it may hold a secret).
 public enum PlainTextCredentials {
+    /// What a file held: the credentials read, and the lines that could not be.
     public struct Result: Sendable {
+        /// The credentials read, in the file's order.
         public var credentials: [ImportedCredential] = []
         /// Line numbers that could not be read, with why.
         public var problems: [(line: Int, reason: String)] = []

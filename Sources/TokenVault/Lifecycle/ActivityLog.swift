@@ -2,15 +2,21 @@ import Glibc
 
 /// One event of the activity log: a read of a token, or a change to the vault.
 public struct Event: Sendable, Equatable {
+    /// The event's number in the log: increasing, never reused.
     public var sequence: UInt64
+    /// When the event was recorded.
     public var time: Timestamp
     /// `read`, `add`, `edit`, `replace token`, `rename`, `trash`, `restore`, `purge`, ...
     public var action: String
+    /// The entry's name, for an event about one entry.
     public var entry: String?
     /// Who asked: `vault get`, `git-credential-vault get`, `library (NAME)`.
     public var actor: String
+    /// The process ID of the asking program's parent, when known.
     public var parentPID: Int64?
+    /// The name of the asking program's parent (its `comm`), when known.
     public var parentName: String?
+    /// More about the change, when there is more (`from 'OLD'` for a rename).
     public var detail: String?
 }
 
@@ -19,9 +25,11 @@ public struct Event: Sendable, Equatable {
 /// its sequence number and its sealed bytes. Deleting, reordering or changing an event breaks the
 /// chain; cutting events off the end is caught by the head the manifest keeps at every change.
 public struct LogReport: Sendable {
+    /// The events read, in the order of their sequence numbers.
     public var events: [Event]
     /// Nil when the whole chain verifies; otherwise what is wrong.
     public var problem: String?
+    /// True when the whole chain verifies.
     public var verified: Bool { problem == nil }
 }
 

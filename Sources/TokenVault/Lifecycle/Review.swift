@@ -3,31 +3,66 @@
 /// what is no longer used. Pure: the caller supplies the entries, the time and the secrets'
 /// duplicates.
 public enum Review {
+    /// The rotation period when neither the entry nor the vault names one: 90 days, in seconds.
     public static let defaultRotation: Int64 = 90 * 86_400
+    /// A token not used for longer than this (90 days, in seconds) is reported as unused.
     public static let unusedAfter: Int64 = 90 * 86_400
 
+    /// One thing wrong with one entry.
     public struct Finding: Sendable, Equatable {
+        /// What is wrong; the raw value is the name `vault check --json` prints.
         public enum Kind: String, Sendable, CaseIterable {
-            case revoked, expired, rotationInterrupted = "rotation-interrupted", rejected
-            case expiresSoon = "expires-soon", rotationDue = "rotation-due"
-            case broadScopes = "broad-scopes", duplicate = "duplicate-token", noExpiry = "no-expiry", unused
+            /// GitLab said the token is revoked.
+            case revoked
+            /// The token's expiry date has passed.
+            case expired
+            /// A rotation was started and its outcome never learnt: the old token may be revoked.
+            case rotationInterrupted = "rotation-interrupted"
+            /// git reported the token as failing (its `erase`).
+            case rejected
+            /// The token expires within the days the caller gives (14 unless given).
+            case expiresSoon = "expires-soon"
+            /// The token is older than its rotation period.
+            case rotationDue = "rotation-due"
+            /// The token has broad scopes where narrower ones would do (or is a GitHub classic token).
+            case broadScopes = "broad-scopes"
+            /// Another entry holds the same token.
+            case duplicate = "duplicate-token"
+            /// The entry has no expiry date.
+            case noExpiry = "no-expiry"
+            /// The token was last used longer ago than ``Review/unusedAfter``.
+            case unused
             /// `vault check --online` could not ask GitLab.
             case unverified
             /// git's `store` made the entry and nobody has looked at it since.
             case storedByGit = "stored-by-git"
         }
-        public enum Severity: String, Sendable { case error, warning, notice }
+        /// How much a finding matters.
+        public enum Severity: String, Sendable {
+            /// The token no longer works (expired, revoked).
+            case error
+            /// The token should be looked at soon.
+            case warning
+            /// Good practice not followed (no expiry, unused, stored by git and not reviewed).
+            case notice
+        }
 
+        /// What is wrong.
         public var kind: Kind
+        /// The entry's name.
         public var name: String
+        /// A sentence for a person: what is wrong and what to do.
         public var message: String
 
+        /// A finding from its parts.
         public init(kind: Kind, name: String, message: String) {
             self.kind = kind
             self.name = name
             self.message = message
         }
 
+        /// `error` for expired and revoked tokens; `notice` for no expiry, unused and stored by git;
+        /// `warning` for the rest.
         public var severity: Severity {
             switch kind {
             case .expired, .revoked: .error
@@ -46,6 +81,8 @@ public enum Review {
         "write_registry": "read_registry",
     ]
 
+    /// The scopes GitLab and GitHub define for their tokens: ``unknownScopes(_:kind:)`` reports any
+    /// other.
     public static let knownScopes: [TokenKind: Set<String>] = [
         .gitlab: ["api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy", "read_repository",
                   "write_repository", "read_registry", "write_registry", "read_virtual_registry", "write_virtual_registry",

@@ -41,6 +41,7 @@ public enum VaultLocation {
         }
     }
 
+    /// True when something exists at `path` (`stat` succeeds), whatever it is and whoever owns it.
     public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
