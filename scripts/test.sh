@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 swift build --build-tests
-swift test --skip-build
+# The documentation first, so that the test runner's summary is the last thing printed.
 swift package generate-documentation --target TokenVault --warnings-as-errors
+swift test --skip-build
