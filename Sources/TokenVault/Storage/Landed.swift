@@ -6,7 +6,7 @@
 enum Landed {
     /// The entry row at `lookup` holds exactly these sealed records.
     static func entry(_ db: SQLite, lookup: [UInt8], _ sealed: (metadata: [UInt8], secret: [UInt8])) throws(VaultError) {
-        let row = try db.prepare("SELECT metadata, secret FROM entries WHERE lookup = ?").bind([.blob(lookup)])
+        let row = try db.prepare(Vault.EntrySQL.row).bind([.blob(lookup)])
         guard try row.step(), try row.blob(0, "an entry's metadata") == sealed.metadata,
               try row.blob(1, "an entry's secret") == sealed.secret, try !row.step() else {
             throw missed("an entry")
@@ -15,7 +15,7 @@ enum Landed {
 
     /// No entry row at `lookup` (it was removed or renamed).
     static func noEntry(_ db: SQLite, lookup: [UInt8]) throws(VaultError) {
-        guard try !db.prepare("SELECT 1 FROM entries WHERE lookup = ?").bind([.blob(lookup)]).step() else {
+        guard try !db.prepare(Vault.EntrySQL.exists).bind([.blob(lookup)]).step() else {
             throw missed("the removal of an entry")
         }
     }
