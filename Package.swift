@@ -129,7 +129,9 @@ let package = Package(
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["TokenVault", "CTestSupport"]
+            // TokenVaultGitLab and its HTTPS transport: GitLabRotationAPITests calls the library
+            // against the same stand-in GitLab as the CLI's tests.
+            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultHTTP", "CTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

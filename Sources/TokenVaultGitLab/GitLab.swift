@@ -11,10 +11,13 @@ import TokenVault
 ///
 /// The token travels in the `PRIVATE-TOKEN` header only, over HTTPS only.
 public struct GitLab: Sendable {
+    /// What carries the requests (`TokenVaultHTTP`'s `CurlTransport`, or a test's own).
     public let transport: any HTTPTransport
     /// `https://host[:port]`
     public let base: String
+    /// Trust only the certificate authorities in this PEM file; nil: the system's.
     public var caFile: String?
+    /// Seconds GitLab is given to answer each request.
     public var timeout: Int
 
     /// The GitLab instance at `url`'s host (GitLab serves its API from the root of the host).
@@ -28,15 +31,32 @@ public struct GitLab: Sendable {
 
     /// What GitLab says of a token.
     public struct TokenInfo: Sendable, Equatable {
+        /// GitLab's id of the token.
         public var id: Int64?
+        /// The token's name at GitLab, fit to print.
         public var name: String?
+        /// Its scopes (GitLab's words only: anything else is dropped).
         public var scopes: [String]
+        /// The day it expires; nil: never.
         public var expires: Timestamp?
+        /// Whether GitLab accepts it now (neither revoked nor expired).
         public var active: Bool
+        /// Whether it was revoked.
         public var revoked: Bool
+        /// When GitLab last saw it used, as GitLab wrote it, fit to print.
         public var lastUsed: String?
     }
 
+    /// A rotation's answer: the successor token, and what GitLab says of it.
+    public struct Rotated: Sendable {
+        /// What GitLab says of the new token.
+        public var info: TokenInfo
+        /// The new token, in wiped memory.
+        public var token: Secret
+    }
+
+    /// Asks GitLab what `token` is (`GET /api/v4/personal_access_tokens/self`): 401
+    /// (``GitLabError/unauthorized``) when it is revoked, expired or unknown.
     public func verify(_ token: Secret) throws(GitLabError) -> TokenInfo {
         let response = try send(.get, "/api/v4/personal_access_tokens/self", token: token, operation: .verify)
         return try response.body.withUnsafeBytes { bytes throws(GitLabError) in try Self.info(bytes, status: response.status) }
@@ -44,7 +64,11 @@ public struct GitLab: Sendable {
 
     /// Rotates the token: GitLab revokes it and answers with its successor, which has the same
     /// name and scopes and expires at `expires` (GitLab's default, a week, when nil).
-    public func rotate(_ token: Secret, expires: Timestamp?) throws(GitLabError) -> (info: TokenInfo, token: Secret) {
+    ///
+    /// One call sends one request, never retried. A failure after which GitLab may have
+    /// rotated anyway says so in ``GitLabError/mayHaveActed``. To rotate a vault's entry safely
+    /// (marked first, stored on arrival, settled later), use `Vault.rotateAtGitLab(_:using:expiry:)`.
+    public func rotate(_ token: Secret, expires: Timestamp?) throws(GitLabError) -> Rotated {
         var body: [UInt8]?
         if let expires { body = Array("{\"expires_at\":\"\(expires.dateString)\"}".utf8) }
         let response = try send(.post, "/api/v4/personal_access_tokens/self/rotate", token: token, body: body, operation: .rotate)
@@ -59,7 +83,7 @@ public struct GitLab: Sendable {
             do { info = try Self.info(bytes, status: response.status) } catch {
                 throw GitLabError.unreadableAnswer(status: response.status, acted: true)
             }
-            return (info, Secret(copying: UnsafeRawBufferPointer(rebasing: bytes[range])))
+            return Rotated(info: info, token: Secret(copying: UnsafeRawBufferPointer(rebasing: bytes[range])))
         }
     }
 
@@ -143,10 +167,15 @@ public struct GitLab: Sendable {
 /// Why GitLab did not do what was asked. `acted` says whether GitLab may have done it anyway
 /// (the request may have reached it): for a rotation, whether the old token may be revoked.
 public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The URL is not https: nothing is sent.
     case notHTTPS(String)
+    /// The host or a proxy could not be reached: nothing was sent.
     case cannotConnect(host: String, detail: String)
+    /// The TLS handshake failed: nothing was sent.
     case tls(host: String, detail: String)
+    /// No answer in time; `sent`: the request may have reached GitLab.
     case timeout(host: String, sent: Bool)
+    /// The connection broke; `sent`: the request may have reached GitLab.
     case broken(host: String, detail: String, sent: Bool)
     /// 401: the token is invalid, expired or revoked.
     case unauthorized
@@ -154,9 +183,14 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
     case forbidden(String?, rotation: Bool)
     /// 404 or 405: not a personal access token, or a GitLab older than the endpoint.
     case notAvailable(status: Int, rotation: Bool)
+    /// 429, with the seconds GitLab asks to wait when it says.
     case rateLimited(retryAfter: String?)
+    /// 400 or 422, with GitLab's message.
     case badRequest(String?)
+    /// Any other failure status; `acted`: GitLab may have done it anyway.
     case server(status: Int, String?, acted: Bool)
+    /// An answer that is not GitLab's (a proxy's, a sign-in page); `acted`: GitLab may have
+    /// done it anyway (a rotation whose answer is unreadable lost its new token).
     case unreadableAnswer(status: Int, acted: Bool)
     /// The stored token holds a line break or a NUL: it cannot go in a header.
     case unusableToken
@@ -192,6 +226,7 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// One line for a person, without the token.
     public var description: String {
         switch self {
         case .notHTTPS(let url):

@@ -4,7 +4,10 @@ import TokenVault
 /// transport; `TokenVaultHTTP` provides one on libcurl, so that this module links no HTTP stack
 /// (and tests can bring their own).
 public struct HTTPRequest: Sendable {
+    /// The HTTP methods GitLab's token endpoints use.
     public enum Method: String, Sendable { case get = "GET", post = "POST", delete = "DELETE" }
+
+    /// The method.
 
     public var method: Method
     /// `https://host[:port]/api/v4/...`: never carries the token.
@@ -19,6 +22,7 @@ public struct HTTPRequest: Sendable {
     /// Seconds for the whole exchange.
     public var timeout: Int
 
+    /// A request for `url`, carrying `token` in its `PRIVATE-TOKEN` header.
     public init(method: Method, url: String, token: Secret, body: [UInt8]? = nil, caFile: String? = nil, timeout: Int = 30) {
         self.method = method
         self.url = url
@@ -29,13 +33,16 @@ public struct HTTPRequest: Sendable {
     }
 }
 
+/// GitLab's answer.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status.
     public var status: Int
     /// The body, in wiped memory: a rotation's answer holds the new token.
     public var body: Secret
     /// The `Retry-After` header, when there is one (429).
     public var retryAfter: String?
 
+    /// An answer with `status` and `body`.
     public init(status: Int, body: Secret, retryAfter: String? = nil) {
         self.status = status
         self.body = body
@@ -56,6 +63,10 @@ public enum TransportError: Error, Sendable, Equatable {
     case failed(String, sent: Bool)
 }
 
+/// What carries a request to GitLab and its answer back. An implementation sends each request
+/// once (never retries it: a retried rotation would revoke the token it created) and says in
+/// ``TransportError`` whether a failed request may have been sent.
 public protocol HTTPTransport: Sendable {
+    /// Sends `request` once and returns the whole answer.
     func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse
 }

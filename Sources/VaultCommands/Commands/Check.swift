@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultGitLab
 import VaultCLICommon
 
 extension VaultCommand {
@@ -49,9 +50,9 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             var unverified: [Review.Finding] = []
             if online {
-                let session = try GitLabSession(vault: vault, options: gitlab)
-                for entry in try session.gitlabEntries() {
-                    let result = session.verify(entry)
+                let access = try gitlab.access()
+                for entry in try vault.gitLabEntries() {
+                    let result = Verification(vault, entry.name, access: access)
                     if result.state == .failed {
                         unverified.append(Review.Finding(kind: .unverified, name: entry.name, message: "could not be verified at GitLab: \(result.report.dropFirst(entry.name.count + 2))"))
                     } else {

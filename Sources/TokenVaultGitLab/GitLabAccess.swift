@@ -1,0 +1,87 @@
+import TokenVault
+
+/// How a vault's entries reach GitLab: the transport, the trust and the patience. Which GitLab
+/// an entry's token goes to is the library's rule (``gitlab(for:)``): only a GitLab token, only
+/// to the host of its entry's URL, only over HTTPS.
+public struct GitLabAccess: Sendable {
+    /// What carries the requests (`TokenVaultHTTP`'s `CurlTransport`, or a test's own).
+    public var transport: any HTTPTransport
+    /// Trust only the certificate authorities in this PEM file (a self-hosted GitLab behind a
+    /// private CA); nil: the system's.
+    public var caFile: String?
+    /// Seconds GitLab is given to answer each request.
+    public var timeout: Int
+
+    /// Access over `transport`, trusting `caFile` (nil: the system's authorities).
+    public init(transport: any HTTPTransport, caFile: String? = nil, timeout: Int = 30) {
+        self.transport = transport
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// The GitLab instance that issued the entry's token: the host of its URL. A token of
+    /// another kind is never sent (a GitHub token would reach a host that does not expect it).
+    public func gitlab(for entry: Entry) throws(GitLabAccessError) -> GitLab {
+        guard entry.kind == .gitlab else { throw .notGitLab(name: entry.name, kind: entry.kind) }
+        guard let url = entry.url else { throw .noURL(name: entry.name) }
+        do {
+            return try GitLab(url: url, transport: transport, caFile: caFile, timeout: timeout)
+        } catch {
+            throw .gitlab(error)
+        }
+    }
+}
+
+/// Why an entry's token is not sent to GitLab. Nothing was sent.
+public enum GitLabAccessError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The entry's kind is not `gitlab`.
+    case notGitLab(name: String, kind: TokenKind)
+    /// The entry has no URL, so its GitLab is unknown.
+    case noURL(name: String)
+    /// The entry's URL is unusable (not https).
+    case gitlab(GitLabError)
+
+    /// One line for a person; a name shaped like a token is redacted.
+    public var description: String {
+        switch self {
+        case .notGitLab(let name, let kind): "'\(Redaction.redact(name))' is not a GitLab token (its kind is \(kind.rawValue))"
+        case .noURL(let name): "'\(Redaction.redact(name))' has no URL, so its GitLab is unknown"
+        case .gitlab(let error): error.description
+        }
+    }
+}
+
+extension Vault {
+    /// The entries that `verifyAtGitLab` for every token looks at: GitLab tokens with a URL,
+    /// not in the trash.
+    public func gitLabEntries() throws(VaultError) -> [Entry] {
+        try entries().filter { $0.kind == .gitlab && $0.deleted == nil && $0.url != nil }
+    }
+
+    /// `update`, with its failure typed as `wrap(error)`. Every write the GitLab operations
+    /// make goes through here or ``recordChecked(_:action:detail:wrap:_:)``.
+    @discardableResult
+    func record<Failure: Error>(_ name: String, secret: Secret? = nil, action: String, detail: String? = nil,
+                                wrap: (VaultError) -> Failure, _ change: (inout Entry) -> Void = { _ in }) throws(Failure) -> Entry {
+        try recordChecked(name, secret: secret, action: action, detail: detail, wrap: wrap) { (entry: inout Entry) throws(Failure) in
+            change(&entry)
+        }
+    }
+
+    /// `update` with a change that may refuse (and so write nothing): its error as itself, the
+    /// vault's as `wrap(error)`.
+    @discardableResult
+    func recordChecked<Failure: Error>(_ name: String, secret: Secret? = nil, action: String, detail: String? = nil,
+                                       wrap: (VaultError) -> Failure,
+                                       _ change: (inout Entry) throws(Failure) -> Void) throws(Failure) -> Entry {
+        do {
+            return try update(name, secret: secret, action: action, detail: detail) { entry in try change(&entry) }
+        } catch let error as Failure {
+            throw error
+        } catch let error as VaultError {
+            throw wrap(error)
+        } catch {
+            throw wrap(.database(String(describing: error)))
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import TokenVault
+
+/// What `Vault.verifyAtGitLab` found, and what it changed in the entry.
+public struct GitLabVerification: Sendable {
+    /// The token's state at GitLab.
+    public enum State: Sendable, Equatable {
+        /// GitLab accepts the token.
+        case active
+        /// GitLab revoked it (or refuses it, 401, before its expiry): the entry is marked revoked.
+        case revoked
+        /// It expired.
+        case expired
+    }
+
+    /// What became of an unfinished rotation (the entry's mark), now cleared.
+    public enum SettledRotation: Sendable, Equatable {
+        /// GitLab no longer accepts the old token: the rotation happened, and its new token was
+        /// lost (create a new token at GitLab).
+        case happened(startedOn: Timestamp)
+        /// GitLab still accepts the old token: the rotation did not happen.
+        case didNotHappen(startedOn: Timestamp)
+        /// The token expired, so whether the rotation happened no longer matters.
+        case moot(startedOn: Timestamp)
+    }
+
+    /// The entry as it was before the verification.
+    public var entry: Entry
+    /// The token's state at GitLab.
+    public var state: State
+    /// What GitLab says of the token; nil when GitLab refused it (401).
+    public var info: GitLab.TokenInfo?
+    /// What changed in the entry, as recorded in the activity log ("scopes were read_api",
+    /// "expiry was 2098-12-31", the unfinished rotation's fate); empty when GitLab answered and
+    /// nothing differed.
+    public var changes: [String]
+    /// The unfinished rotation this verification settled, if the entry had one.
+    public var settledRotation: SettledRotation?
+}
+
+/// Why `Vault.verifyAtGitLab` could not find out. The entry is unchanged.
+public enum GitLabVerificationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Reading or writing the vault failed.
+    case vault(VaultError)
+    /// The entry's token does not go to GitLab.
+    case access(GitLabAccessError)
+    /// GitLab could not be asked, or gave no usable answer.
+    case gitlab(GitLabError)
+
+    /// One line for a person, without a token.
+    public var description: String {
+        switch self {
+        case .vault(let error): error.description
+        case .access(let error): error.description
+        case .gitlab(let error): error.description
+        }
+    }
+}
+
+extension Vault {
+    /// Asks GitLab which token it accepts and brings the entry up to date: scopes, expiry,
+    /// revoked or not, and the outcome of an unfinished rotation (its mark is cleared). The
+    /// token is read for this purpose, which is not a use (LAST USED stays as it was). A token
+    /// GitLab refuses (401) is marked revoked unless it has expired; nothing is written when
+    /// nothing differs.
+    public func verifyAtGitLab(_ name: String, using access: GitLabAccess) throws(GitLabVerificationError) -> GitLabVerification {
+        let entry: Entry
+        do { entry = try self.entry(named: name) } catch { throw .vault(error) }
+        let gitlab: GitLab
+        do { gitlab = try access.gitlab(for: entry) } catch { throw .access(error) }
+        let token: Secret
+        do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
+        let info: GitLab.TokenInfo
+        do { info = try gitlab.verify(token) } catch {
+            if case .unauthorized = error { return try refused(entry) }
+            throw .gitlab(error)
+        }
+
+        var changes: [String] = []
+        if info.scopes.sorted() != entry.scopes.sorted() {
+            changes.append("scopes were \(entry.scopes.isEmpty ? "unknown" : entry.scopes.joined(separator: ","))")
+        }
+        if info.expires != entry.expires {
+            changes.append("expiry was \(entry.expires?.dateString ?? "unknown")")
+        }
+        let dead = info.revoked || !info.active
+        let expiredAtGitLab = !info.revoked && (info.expires.map { $0 <= .now() } ?? false)
+        var settled: GitLabVerification.SettledRotation?
+        if let started = entry.rotationStarted {
+            settled = dead ? .happened(startedOn: started) : .didNotHappen(startedOn: started)
+            changes.append(dead ? "the unfinished rotation happened: the token is revoked and its successor was lost"
+                                : "the unfinished rotation did not happen: the token still works")
+        }
+        if dead != (entry.revoked != nil) || !changes.isEmpty {
+            try record(name, action: "verify at GitLab", detail: changes.isEmpty ? nil : changes.joined(separator: "; "),
+                       wrap: GitLabVerificationError.vault) { e in
+                e.scopes = info.scopes
+                e.expires = info.expires
+                e.rotationStarted = nil
+                e.revoked = dead && !expiredAtGitLab ? (e.revoked ?? .now()) : nil
+            }
+        }
+        let state: GitLabVerification.State = expiredAtGitLab ? .expired : dead ? .revoked : .active
+        return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled)
+    }
+
+    /// GitLab refuses the token (401): revoked, expired or never valid. It stays in the vault,
+    /// marked revoked (an expired one is only reported).
+    private func refused(_ entry: Entry) throws(GitLabVerificationError) -> GitLabVerification {
+        if entry.isExpired() {
+            var settled: GitLabVerification.SettledRotation?
+            if let started = entry.rotationStarted {
+                settled = .moot(startedOn: started)
+                try record(entry.name, action: "verify at GitLab", detail: "refused (expired)", wrap: GitLabVerificationError.vault) {
+                    $0.rotationStarted = nil
+                }
+            }
+            return GitLabVerification(entry: entry, state: .expired, info: nil, changes: [], settledRotation: settled)
+        }
+        var changes = ["refused (401): marked revoked"]
+        let settled = entry.rotationStarted.map { GitLabVerification.SettledRotation.happened(startedOn: $0) }
+        if settled != nil { changes.append("the unfinished rotation happened, and its new token was lost") }
+        try record(entry.name, action: "verify at GitLab", detail: changes.joined(separator: "; "), wrap: GitLabVerificationError.vault) { e in
+            e.revoked = e.revoked ?? .now()
+            e.rotationStarted = nil
+        }
+        return GitLabVerification(entry: entry, state: .revoked, info: nil, changes: changes, settledRotation: settled)
+    }
+}
