@@ -87,4 +87,19 @@ import Testing
         #expect(try vault.entries().allSatisfy { $0.lastUsed == nil })
         #expect(throws: VaultError.self) { try vault.holders(of: [Secret("one")], among: ["missing"]) }
     }
+
+    @Test func aBatchIsListedInTheHeaderAmongTheEntriesAlreadyThere() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        try vault.add([(Entry(name: "first"), Secret("t-first")), (Entry(name: "last"), Secret("t-last"))])
+        try vault.add((0..<200).map { (Entry(name: "entry-\($0)"), Secret("t-entry-\($0)")) })
+        let names = try vault.names()
+        #expect(names.count == 202)
+        for name in names { #expect(try vault.holds(name, secret: Secret("t-" + name))) }
+        // A name twice in one batch is taken by the first: nothing of the batch is added.
+        #expect(throws: VaultError.alreadyExists(name: "twice")) {
+            try vault.add([(Entry(name: "twice"), Secret("a")), (Entry(name: "other"), Secret("b")), (Entry(name: "twice"), Secret("c"))])
+        }
+        #expect(try vault.names().count == 202)
+    }
 }
