@@ -113,5 +113,8 @@ run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_P
 } >> "$out"
 "$bin/vault" lock --all >/dev/null 2>&1 || true
 git credential-cache exit 2>/dev/null || true
+# Without the agent: check, import, list and log at 1,000 and at 10,000 entries.
+unset XDG_RUNTIME_DIR
+bash bench/linear.sh "$bin/vault" "$fill" "$work" "$out"
 
 cat "$out"

@@ -125,18 +125,19 @@ extension Vault {
         let result = try read { db, keys, manifest throws(VaultError) -> ([String: String], Set<String>) in
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
-            var seen: [(String, Secret)] = []
+            // Each token is filed under a keyed digest, not compared with every other one.
+            var seen = SecretIndex<String>()
             var names: [String] = []
             try Self.forEachEntry(db, keys: keys, manifest: manifest) { _, entry throws(VaultError) in
                 if entry.deleted == nil { names.append(entry.name) }
             }
             for name in names.sorted() {
                 let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
-                if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
-                    duplicates[name] = first.0
-                    if duplicates[first.0] == nil { duplicates[first.0] = name }
+                if let first = seen.values(holding: secret).first {
+                    duplicates[name] = first
+                    if duplicates[first] == nil { duplicates[first] = name }
                 }
-                seen.append((name, secret))
+                seen.insert(name, holding: secret)
                 if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
             }
             return (duplicates, classic)

@@ -28,9 +28,14 @@ extension Vault {
             let existing = try db.prepare(EntrySQL.exists)
             let insert = try db.prepare(EntrySQL.insert)
             let now = Timestamp.now()
+            // Listed in the manifest together at the end, in one merge.
+            var listed: [(lookup: [UInt8], revision: UInt64)] = []
+            var names = Set<String>()
             for (entry, record) in batch {
                 let lookup = try keys.lookup(entry.name)
-                guard manifest.revision(of: lookup) == nil else { throw .alreadyExists(name: entry.name) }
+                guard manifest.revision(of: lookup) == nil, names.insert(entry.name).inserted else {
+                    throw .alreadyExists(name: entry.name)
+                }
                 // A row that the manifest does not list was put there from outside TokenVault.
                 try existing.bind([.blob(lookup)])
                 guard try !existing.step() else { throw .tampered("an entry that the header does not list") }
@@ -42,9 +47,10 @@ extension Vault {
                 let row = try Self.seal(entry, record: record, lookup: lookup, revision: revision, keys: keys)
                 try insert.run([.blob(lookup), .blob(row.metadata), .blob(row.secret)])
                 try Landed.entry(db, lookup: lookup, row)
-                manifest.set(lookup, revision: revision)
+                listed.append((lookup, revision))
                 events.append(PendingEvent(action: "add", entry: entry.name))
             }
+            manifest.insert(listed)
         }
     }
 

@@ -92,6 +92,27 @@ struct Manifest: Equatable {
         }
     }
 
+    /// Lists entries that are not listed yet (a batch added in one write): sorted once and merged
+    /// in one pass, where `set` for each would move the records after it every time.
+    mutating func insert(_ batch: [(lookup: [UInt8], revision: UInt64)]) {
+        let sorted = batch.sorted { $0.lookup.prefix(Self.prefixBytes).lexicographicallyPrecedes($1.lookup.prefix(Self.prefixBytes)) }
+        var merged = ByteWriter()
+        merged.bytes.reserveCapacity(records.count + batch.count * Self.recordBytes)
+        var old = 0
+        for (lookup, revision) in sorted {
+            let key = lookup.prefix(Self.prefixBytes)
+            while old < records.count,
+                  records[old..<old + Self.prefixBytes].lexicographicallyPrecedes(key) {
+                merged.raw(records[old..<old + Self.recordBytes])
+                old += Self.recordBytes
+            }
+            merged.raw(key)
+            merged.u64(revision)
+        }
+        merged.raw(records[old...])
+        records = merged.bytes
+    }
+
     mutating func remove(_ lookup: [UInt8]) {
         let (found, at) = index(of: lookup)
         if found { records.removeSubrange(at * Self.recordBytes..<(at + 1) * Self.recordBytes) }

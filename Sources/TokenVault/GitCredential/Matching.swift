@@ -103,6 +103,14 @@ public enum GitMatching {
     /// A readable name for a credential git stores: `host`, or `user@host`, with the path
     /// when there is one, made unique against `taken` with `-2`, `-3`, ...
     public static func generatedName(for request: GitCredential, taken: Set<String>) -> String {
+        var suffixes: [String: Int] = [:]
+        return generatedName(for: request, taken: taken, suffixes: &suffixes)
+    }
+
+    /// ``generatedName(for:taken:)`` for many names in a row, each added to `taken` before the
+    /// next: `suffixes` remembers, for each name, the suffix to try next, so that the thousandth
+    /// credential for one host does not try `-2` to `-1000` again.
+    package static func generatedName(for request: GitCredential, taken: Set<String>, suffixes: inout [String: Int]) -> String {
         var base = request.host.map { normalise(host: $0, scheme: request.protocolName?.lowercased() ?? "") } ?? "git"
         if let username = request.username, !username.isEmpty { base = username + "@" + base }
         if let path = request.path.map(normalise(path:)), !path.isEmpty { base += "/" + path }
@@ -116,8 +124,9 @@ public enum GitMatching {
         while name.hasPrefix("-") { name.removeFirst() }
         if name.isEmpty || (try? Entry.validate(name: name)) == nil { name = "git-credential" }
         if !taken.contains(name) { return name }
-        var n = 2
+        var n = suffixes[name] ?? 2
         while taken.contains("\(name)-\(n)") { n += 1 }
+        suffixes[name] = n + 1
         return "\(name)-\(n)"
     }
 

@@ -79,33 +79,46 @@ extension VaultCommand {
             // An entry in the trash is no home for a credential: it would be destroyed with the
             // trash, after the plain-text file is gone. Such credentials are imported anew.
             let all = try vault.entries()
-            let existing = all.filter { $0.deleted == nil }
+            // Filed by host, and the batch's tokens by a keyed digest: each line costs the
+            // entries of its host, not all of them (10,000 lines compared pairwise took minutes).
+            let existing = GitMatching.HostIndex(all.filter { $0.deleted == nil })
             var batch: [(entry: Entry, secret: Secret)] = []
+            var batchTokens = SecretIndex<Entry>()
             var taken = Set(all.map(\.name))
-            for credential in parsed.credentials {
+            var suffixes: [String: Int] = [:]
+            let requests = parsed.credentials.map { credential in
                 var request = GitCredential()
                 request.protocolName = credential.url.scheme
                 request.host = credential.url.host
                 request.path = credential.url.path
                 request.username = credential.username
+                return request
+            }
+            // The vault's entries that hold one of the file's tokens, among those of the same
+            // hosts: each of their tokens opened once, in one read.
+            var hosts: [String: GitCredential] = [:]
+            for request in requests { hosts["\(request.protocolName ?? "") \(request.host ?? "")"] = request }
+            let holders = try vault.holders(of: parsed.credentials.map(\.secret),
+                                            among: Set(hosts.values.flatMap { existing.sameHost(as: $0).map(\.name) }))
+            let byName = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for (credential, (request, holding)) in zip(parsed.credentials, zip(requests, holders)) {
                 let where_ = "\(path):\(credential.line): \(Redaction.redact(credential.url.description))"
                     + (credential.username.map { " (\(Redaction.redact($0)))" } ?? "")
-                if let duplicate = try GitMatching.sameHost(as: request, in: existing)
-                    .first(where: { try vault.holds($0.name, secret: credential.secret) }) {
+                if let duplicate = GitMatching.sameHost(as: request, in: holding.sorted().compactMap { byName[$0] }).first {
                     try report("\(where_): already in the vault as '\(duplicate.name)'")
                     continue
                 }
-                if let twin = GitMatching.sameHost(as: request, in: batch.map(\.entry))
-                    .first(where: { twin in batch.contains { $0.entry.name == twin.name && $0.secret.isEqual(to: credential.secret) } }) {
+                if let twin = GitMatching.sameHost(as: request, in: batchTokens.values(holding: credential.secret)).first {
                     try report("\(where_): the same as '\(twin.name)' above")
                     continue
                 }
-                let name = GitMatching.generatedName(for: request, taken: taken)
+                let name = GitMatching.generatedName(for: request, taken: taken, suffixes: &suffixes)
                 taken.insert(name)
                 let kind = TokenKind.recognise(credential.secret) ?? TokenKind.guess(host: credential.url.host)
                 let entry = Entry(name: name, url: credential.url, username: credential.username, kind: kind,
                                   notes: "imported from \(path)")
                 batch.append((entry, credential.secret))
+                batchTokens.insert(entry, holding: credential.secret)
                 try report("\(where_): \(dryRun ? "would become" : "becomes") '\(name)'")
             }
             if dryRun { return }
