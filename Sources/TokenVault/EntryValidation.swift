@@ -43,7 +43,7 @@ extension Entry {
 
     /// The user name and host of an entry changed from `old`, where they changed (an entry
     /// written before these rules can still be edited otherwise).
-    public static func validate(changedFrom old: Entry?, to new: Entry) throws(VaultError) {
+    package static func validate(changedFrom old: Entry?, to new: Entry) throws(VaultError) {
         if let username = new.username, username != old?.username { try validate(username: username) }
         if let host = new.host, host != old?.host { try validate(host: host) }
     }
@@ -52,7 +52,7 @@ extension Entry {
 extension Redaction {
     /// Refuses a value given on the command line (a name, an option's value) that looks like a
     /// token: a token never belongs in argv, where `ps` and shell history see it.
-    public static func refuseToken(_ value: String, what: String) throws(VaultError) {
+    package static func refuseToken(_ value: String, what: String) throws(VaultError) {
         guard !looksLikeToken(value) else {
             throw .invalidInput("\(what) looks like a token; a token never belongs on the command line: pipe it on standard input")
         }

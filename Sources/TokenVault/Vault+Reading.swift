@@ -37,7 +37,7 @@ extension Vault {
 
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
-    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+    package func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
         if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
         return try gitCredential(for: request, now: now, origin: origin)

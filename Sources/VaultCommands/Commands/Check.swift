@@ -53,7 +53,7 @@ extension VaultCommand {
                 for entry in try session.gitlabEntries() {
                     let result = session.verify(entry)
                     if result.state == .failed {
-                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, message: "could not be verified at GitLab: \(result.report.dropFirst(entry.name.count + 2))"))
+                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, detail: String(result.report.dropFirst(entry.name.count + 2))))
                     } else {
                         Output.note("gitlab: " + result.report)
                     }
