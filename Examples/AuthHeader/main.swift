@@ -29,13 +29,14 @@ do throws(VaultError) {
     try vault.unlock(passphrase: Secret(passphrase))
     // `get` refuses a token in the trash, and a revoked or expired one (pass
     // `allowingExpired: true` to take those anyway), before it records the read.
-    let (entry, token) = try vault.get(arguments[1])
+    let token = try vault.get(arguments[1])
+    let entry = token.entry
     if entry.expiresSoon() {
         var line = "auth-header: warning: '\(entry.name)' expires on \(entry.expires!.dateString)\n"
         line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
     // GitLab accepts "Authorization: Bearer <token>" as well as the PRIVATE-TOKEN header.
-    print("Authorization: Bearer \(token.revealString())")
+    print("Authorization: Bearer \(token.secret.revealString())")
 } catch {
     switch error {
     case .expired, .revoked: fail("error: \(error)", 4)

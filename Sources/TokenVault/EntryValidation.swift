@@ -46,6 +46,9 @@ extension Entry {
     package static func validate(changedFrom old: Entry?, to new: Entry) throws(VaultError) {
         if let username = new.username, username != old?.username { try validate(username: username) }
         if let host = new.host, host != old?.host { try validate(host: host) }
+        if let period = new.rotateEvery, period != old?.rotateEvery, period.whole() == nil {
+            throw .invalidInput("the rotation period of '\(Redaction.redact(new.name))' must be a whole number of seconds")
+        }
     }
 }
 

@@ -30,7 +30,7 @@ package enum GitEraseOutcome: Sendable, Equatable {
 extension Vault {
     /// Stores what git's `store` sends. Concurrent stores are safe: a name taken meanwhile by
     /// another store is decided again, and the token and its refresh token are written together.
-    package func gitStore(_ request: GitCredential) throws -> GitStoreOutcome {
+    package func gitStore(_ request: GitCredential) throws(VaultError) -> GitStoreOutcome {
         for _ in 0..<8 {
             do {
                 return try gitStoreOnce(request)
@@ -41,7 +41,7 @@ extension Vault {
         throw VaultError.database("git's credential kept changing under concurrent stores; try again")
     }
 
-    private func gitStoreOnce(_ request: GitCredential) throws -> GitStoreOutcome {
+    private func gitStoreOnce(_ request: GitCredential) throws(VaultError) -> GitStoreOutcome {
         if request.ephemeral { return .notStored("git marked the credential ephemeral") }
         guard let scheme = request.protocolName, !scheme.isEmpty, let host = request.host, !host.isEmpty else {
             return .notStored("no protocol or host")
@@ -108,7 +108,7 @@ extension Vault {
     /// `deleting` (`--on-erase delete`). Without a password (a person or a script), every entry
     /// that matches is marked rejected, as git's own helpers forget them, and never removed.
     @discardableResult
-    package func gitErase(_ request: GitCredential, deleting: Bool) throws -> [GitEraseOutcome] {
+    package func gitErase(_ request: GitCredential, deleting: Bool) throws(VaultError) -> [GitEraseOutcome] {
         let failed = request.storedAuthType != nil ? request.credential : request.password
         let path = GitMatching.requestPath(request)
         var outcomes: [GitEraseOutcome] = []

@@ -3,10 +3,10 @@
 /// what is no longer used. Pure: the caller supplies the entries, the time and the secrets'
 /// duplicates.
 public enum Review {
-    /// The rotation period when neither the entry nor the vault names one: 90 days, in seconds.
-    public static let defaultRotation: Int64 = 90 * 86_400
-    /// A token not used for longer than this (90 days, in seconds) is reported as unused.
-    public static let unusedAfter: Int64 = 90 * 86_400
+    /// The rotation period when neither the entry nor the vault names one: 90 days.
+    public static let defaultRotation: Duration = .seconds(90 * 86_400)
+    /// A token not used for longer than this (90 days) is reported as unused.
+    public static let unusedAfter: Duration = .seconds(90 * 86_400)
 
     /// One thing wrong with one entry.
     public struct Finding: Sendable, Equatable {
@@ -93,6 +93,20 @@ public enum Review {
         }
     }
 
+    /// What the tokens themselves tell, found by ``Vault/reviewTokens()`` without handing any out.
+    public struct Tokens: Sendable, Equatable {
+        /// For each entry whose token another entry holds too, the name of that other entry.
+        public var duplicates: [String: String]
+        /// The entries that hold a GitHub classic token (`ghp_`).
+        public var classicGitHub: Set<String>
+
+        /// Facts from their parts.
+        public init(duplicates: [String: String] = [:], classicGitHub: Set<String> = []) {
+            self.duplicates = duplicates
+            self.classicGitHub = classicGitHub
+        }
+    }
+
     /// GitLab's broad scopes, with the narrower ones to suggest.
     package static let broadGitLabScopes: [String: String] = [
         "api": "read_api (or self_rotate, for a token that only rotates itself)",
@@ -125,11 +139,12 @@ public enum Review {
         return scopes.filter { !known.contains($0) }
     }
 
-    /// The findings for `entries` at `now`, worst first. `duplicates` lists, for each entry name,
-    /// another entry holding the same token; `classicGitHub` names the entries holding a GitHub
-    /// classic token (whose scopes cannot be narrowed).
-    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14, rotateEvery: Int64 = defaultRotation,
-                                duplicates: [String: String] = [:], classicGitHub: Set<String> = []) -> [Finding] {
+    /// The findings for `entries` at `now`, worst first: tokens expiring within `withinDays`,
+    /// older than their entry's rotation period (or `rotateEvery`), and what `tokens` (from
+    /// ``Vault/reviewTokens()``) tells of the tokens themselves.
+    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14, rotateEvery: Duration = defaultRotation,
+                                tokens: Tokens = Tokens()) -> [Finding] {
+        let duplicates = tokens.duplicates, classicGitHub = tokens.classicGitHub
         var findings: [Finding] = []
         for entry in entries where entry.deleted == nil {
             func add(_ finding: Finding) { findings.append(finding) }
@@ -156,9 +171,9 @@ public enum Review {
             }
             let period = entry.rotateEvery ?? rotateEvery
             let since = entry.tokenSince ?? entry.created
-            let age = now.secondsSince1970 - since.secondsSince1970
+            let age = seconds(now.secondsSince1970 - since.secondsSince1970)
             if age > period {
-                add(Finding(kind: .rotationDue, name: name, age: seconds(age), period: seconds(period)))
+                add(Finding(kind: .rotationDue, name: name, age: age, period: period))
             }
             if entry.kind == .gitlab {
                 let broad = entry.scopes.filter { broadGitLabScopes[$0] != nil }
@@ -176,7 +191,7 @@ public enum Review {
                 add(Finding(kind: .storedByGit, name: name, date: entry.created))
             }
             let used = entry.lastUsed ?? entry.created
-            if now.secondsSince1970 - used.secondsSince1970 > unusedAfter {
+            if seconds(now.secondsSince1970 - used.secondsSince1970) > unusedAfter {
                 add(Finding(kind: .unused, name: name, age: seconds(now.secondsSince1970 - used.secondsSince1970)))
             }
         }

@@ -63,9 +63,8 @@ extension VaultCommand {
             let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.
-            let (duplicates, classic) = try vault.reviewTokens()
             let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
-                                           duplicates: duplicates, classicGitHub: classic) + unverified
+                                           tokens: try vault.reviewTokens()) + unverified
             if json {
                 try Output.out(JSON.encode(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),

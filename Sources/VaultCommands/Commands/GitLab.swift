@@ -138,12 +138,16 @@ extension VaultCommand.GitLabCommand {
             // would revoke the first one's new token too). The token is read after the mark,
             // so it is the newest. A process stopped at any instant from here leaves the truth
             // in the vault: a rotation asked for, outcome unknown until verified.
-            try vault.update(name, action: "rotate at GitLab: asked", detail: "new expiry \(newExpiry.dateString)") { e in
-                guard e.rotationStarted == nil, e.revoked == nil else {
-                    throw CLIError.failed("another rotation of '\(name)' is under way or did not finish",
-                                          hint: "vault gitlab verify \(name) finds out")
+            var underWay = false
+            do {
+                try vault.update(name, action: "rotate at GitLab: asked", detail: "new expiry \(newExpiry.dateString)") { e throws(VaultError) in
+                    guard e.rotationStarted == nil, e.revoked == nil else { underWay = true; throw .invalidInput("under way") }
+                    e.rotationStarted = .now()
                 }
-                e.rotationStarted = .now()
+            } catch {
+                guard underWay else { throw error }
+                throw CLIError.failed("another rotation of '\(name)' is under way or did not finish",
+                                      hint: "vault gitlab verify \(name) finds out")
             }
             let token = try vault.secret(named: name, for: "read for gitlab rotate")
 
@@ -200,7 +204,7 @@ extension VaultCommand.GitLabCommand {
                 guard date > .now() else { throw CLIError.usage("--expires is in the past") }
                 return date
             }
-            let period = try expiresIn?.seconds ?? entry.rotateEvery ?? vault.settings().rotateEvery
+            let period = try expiresIn?.seconds ?? (entry.rotateEvery ?? vault.settings().rotateEvery).wholeSeconds
             let days = Int(min(max(period / 86_400, 1), 365))
             return Timestamp(date: Timestamp.now().adding(days: days).dateString) ?? .now().adding(days: days)
         }
@@ -310,7 +314,7 @@ extension VaultCommand.GitLabCommand {
                 e.revoked = now
                 e.deleted = e.deleted ?? now
             }
-            let days = (try? vault.settings().trashDays) ?? 30
+            let days = (try? vault.settings().trashRetention.wholeDays) ?? 30
             Output.note("revoked '\(name)' at GitLab; the entry is in the trash for \(days) days")
         }
     }

@@ -80,7 +80,7 @@ extension VaultCommand {
             // trash, after the plain-text file is gone. Such credentials are imported anew.
             let all = try vault.entries()
             let existing = all.filter { $0.deleted == nil }
-            var batch: [(entry: Entry, secret: Secret)] = []
+            var batch: [Token] = []
             var taken = Set(all.map(\.name))
             for credential in parsed.credentials {
                 var request = GitCredential()
@@ -105,7 +105,7 @@ extension VaultCommand {
                 let kind = TokenKind.recognise(credential.secret) ?? TokenKind.guess(host: credential.url.host)
                 let entry = Entry(name: name, url: credential.url, username: credential.username, kind: kind,
                                   notes: "imported from \(path)")
-                batch.append((entry, credential.secret))
+                batch.append(Token(entry: entry, secret: credential.secret))
                 try report("\(where_): \(dryRun ? "would become" : "becomes") '\(name)'")
             }
             if dryRun { return }
