@@ -86,4 +86,23 @@ import TokenVault
         #expect(throws: VaultError.self) { try vault.update("e") { $0.rotateEvery = .milliseconds(86_400_500) } }
         #expect(try vault.entry(named: "e").rotateEvery == .seconds(30 * 86_400))
     }
+
+    @Test func theCallsThatDeriveAKeyHaveAsyncFormsWithTypedErrors() async throws {
+        let folder = TempFolder()
+        let vault = try await Vault.create(at: folder.vaultPath, passphrase: Secret("first"), kdf: .minimum)
+        #expect(vault.isUnlocked)
+        vault.lock()
+        do {
+            try await vault.unlock(passphrase: Secret("wrong"))
+            Issue.record("a wrong passphrase unlocked the vault")
+        } catch {
+            #expect(error == .wrongPassphrase)  // `error` is a VaultError: typed throws
+        }
+        #expect(!vault.isUnlocked)
+        try await vault.unlock(passphrase: Secret("first"))
+        try await vault.changePassphrase(to: Secret("second"))
+        let again = try Vault.open(at: folder.vaultPath)
+        try await again.unlock(passphrase: Secret("second"))
+        #expect(again.isUnlocked)
+    }
 }
