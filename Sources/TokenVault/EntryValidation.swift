@@ -20,7 +20,7 @@ extension Entry {
     }
 
     /// A user name holds no control or format character (escape sequences, line breaks,
-    /// bidirectional overrides: ``TerminalText/isUnprintable(_:)``): it is sent to git and
+    /// bidirectional overrides: what the CLI escapes as unprintable): it is sent to git and
     /// shown to people.
     public static func validate(username: String) throws(VaultError) {
         guard !TerminalText.containsUnprintable(username) else {

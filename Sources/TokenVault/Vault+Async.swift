@@ -6,18 +6,18 @@ import Glibc
 /// cooperative pool waits on it. They do what their synchronous namesakes do.
 extension Vault {
     /// Creates a new vault file at `path` and returns it unlocked, as
-    /// ``create(at:passphrase:kdf:)``, off the caller's executor.
+    /// the synchronous `create(at:passphrase:kdf:)`, off the caller's executor.
     public static func create(at path: String, passphrase: Secret, kdf: KDFParameters = .default) async throws(VaultError) -> Vault {
         try await OwnThread.run { () throws(VaultError) in try Vault.create(at: path, passphrase: passphrase, kdf: kdf) }
     }
 
-    /// Unlocks the vault with `passphrase`, as ``unlock(passphrase:allowingCostlyKDF:)``, off the
+    /// Unlocks the vault with `passphrase`, as the synchronous `unlock(passphrase:allowingCostlyKDF:)`, off the
     /// caller's executor.
     public func unlock(passphrase: Secret, allowingCostlyKDF: Bool = false) async throws(VaultError) {
         try await OwnThread.run { () throws(VaultError) in try self.unlock(passphrase: passphrase, allowingCostlyKDF: allowingCostlyKDF) }
     }
 
-    /// Re-wraps the vault key under `newPassphrase`, as ``changePassphrase(to:kdf:)``, off the
+    /// Re-wraps the vault key under `newPassphrase`, as the synchronous `changePassphrase(to:kdf:)`, off the
     /// caller's executor.
     public func changePassphrase(to newPassphrase: Secret, kdf: KDFParameters? = nil) async throws(VaultError) {
         try await OwnThread.run { () throws(VaultError) in try self.changePassphrase(to: newPassphrase, kdf: kdf) }
