@@ -45,7 +45,7 @@ let package = Package(
         // The library: crypto in Crypto/, storage in Storage/, the vault on top.
         .target(
             name: "TokenVault",
-            dependencies: ["CSodium", "CSQLite", "CHardening"]
+            dependencies: ["CSodium", "CSQLite", "CHardening", "CTerminal"]
         ),
 
         // GitLab's API for a token acting on itself (verify, rotate, revoke), over a transport

@@ -1,5 +1,7 @@
-// An example of another tool using TokenVault: open the default vault, unlock it from
-// $TOKENVAULT_PASSPHRASE (or fail), and build an HTTP Authorization header from a token.
+// An example of another tool using TokenVault: open the default vault, unlock it with the
+// passphrase found the way the `vault` command finds it (TOKENVAULT_PASSPHRASE,
+// TOKENVAULT_ASKPASS, or a prompt on the terminal), and build an HTTP Authorization header
+// from a token.
 //
 //   swift run auth-header gitlab-ci
 import TokenVault
@@ -18,24 +20,30 @@ guard arguments.count == 2 else {
 }
 ProcessHardening.apply()
 var environment: [String: String] = [:]
-for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME", "TOKENVAULT_PASSPHRASE"] {
+for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME"] {
     if let value = getenv(name) { environment[name] = String(cString: value) }
 }
 do throws(VaultError) {
-    let vault = try Vault.open(at: VaultLocation.defaultPath(environment: environment))
-    guard let passphrase = environment["TOKENVAULT_PASSPHRASE"] else {
-        fail("set TOKENVAULT_PASSPHRASE", 3)
+    let path = VaultLocation.defaultPath(environment: environment)
+    let vault = try Vault.open(at: path)
+    // (Unlocking through the user's agent, when one holds the key, comes here.)
+    let passphrase: Secret
+    do {
+        passphrase = try PassphraseSource().read(prompt: "Passphrase for \(path): ")
+    } catch {
+        fail("error: \(error)", 3)
     }
-    try vault.unlock(passphrase: Secret(passphrase))
+    try vault.unlock(passphrase: passphrase)
     // `get` refuses a token in the trash, and a revoked or expired one (pass
     // `allowingExpired: true` to take those anyway), before it records the read.
-    let (entry, token) = try vault.get(arguments[1])
+    let token = try vault.get(arguments[1])
+    let entry = token.entry
     if entry.expiresSoon() {
         var line = "auth-header: warning: '\(entry.name)' expires on \(entry.expires!.dateString)\n"
         line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
     // GitLab accepts "Authorization: Bearer <token>" as well as the PRIVATE-TOKEN header.
-    print("Authorization: Bearer \(token.revealString())")
+    print("Authorization: Bearer \(token.secret.revealString())")
 } catch {
     switch error {
     case .expired, .revoked: fail("error: \(error)", 4)

@@ -51,7 +51,7 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Parses `https://host[:port][/path]`; a bare `host[/path]` means https. A user name in
     /// the URL (`https://alice@host`) is returned apart; a password in a URL is refused, since a
     /// token never belongs on a command line.
-    public static func parse(_ text: String) throws(VaultError) -> (url: CredentialURL, username: String?) {
+    public static func parse(_ text: String) throws(VaultError) -> Parsed {
         var rest = Substring(text)
         var scheme = "https"
         if let range = rest.firstRange(of: "://") {
@@ -85,7 +85,16 @@ public struct CredentialURL: Sendable, Hashable, Codable, CustomStringConvertibl
                 throw .invalidInput("'\(Redaction.redact(text))' has an invalid port")
             }
         }
-        return (CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)), username)
+        return Parsed(url: CredentialURL(scheme: scheme, host: String(authority), path: path.isEmpty ? nil : String(path)),
+                      username: username)
+    }
+
+    /// What ``parse(_:)`` finds in a URL: the URL without its user name, and the user name.
+    public struct Parsed: Sendable, Hashable {
+        /// The URL, without a user name.
+        public var url: CredentialURL
+        /// The user name the URL held (`alice` of `https://alice@host`), percent-decoded.
+        public var username: String?
     }
 
     /// `scheme://host[/path]`.
@@ -156,8 +165,9 @@ public struct Entry: Sendable, Equatable, Codable {
     /// Set when git reported the token as failing (the helper's `erase`): the helper no longer
     /// gives it to git until `vault restore` clears it.
     public var rejected: Timestamp?
-    /// How often the token should be replaced, in seconds (nil: the vault's default, 90 days).
-    public var rotateEvery: Int64?
+    /// How often the token should be replaced (nil: the vault's default, 90 days unless set). The
+    /// vault keeps it in whole seconds: a write with a fraction of a second is refused.
+    public var rotateEvery: Duration?
     /// When the current token was stored (added, or replaced): the start of its rotation period.
     public internal(set) var tokenSince: Timestamp?
     /// When `vault rm` moved the entry to the trash: it is kept, but given to nobody, until

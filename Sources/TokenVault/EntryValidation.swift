@@ -20,7 +20,7 @@ extension Entry {
     }
 
     /// A user name holds no control or format character (escape sequences, line breaks,
-    /// bidirectional overrides: ``TerminalText/isUnprintable(_:)``): it is sent to git and
+    /// bidirectional overrides: what the CLI escapes as unprintable): it is sent to git and
     /// shown to people.
     public static func validate(username: String) throws(VaultError) {
         guard !TerminalText.containsUnprintable(username) else {
@@ -43,16 +43,19 @@ extension Entry {
 
     /// The user name and host of an entry changed from `old`, where they changed (an entry
     /// written before these rules can still be edited otherwise).
-    public static func validate(changedFrom old: Entry?, to new: Entry) throws(VaultError) {
+    package static func validate(changedFrom old: Entry?, to new: Entry) throws(VaultError) {
         if let username = new.username, username != old?.username { try validate(username: username) }
         if let host = new.host, host != old?.host { try validate(host: host) }
+        if let period = new.rotateEvery, period != old?.rotateEvery, period.whole() == nil {
+            throw .invalidInput("the rotation period of '\(Redaction.redact(new.name))' must be a whole number of seconds")
+        }
     }
 }
 
 extension Redaction {
     /// Refuses a value given on the command line (a name, an option's value) that looks like a
     /// token: a token never belongs in argv, where `ps` and shell history see it.
-    public static func refuseToken(_ value: String, what: String) throws(VaultError) {
+    package static func refuseToken(_ value: String, what: String) throws(VaultError) {
         guard !looksLikeToken(value) else {
             throw .invalidInput("\(what) looks like a token; a token never belongs on the command line: pipe it on standard input")
         }

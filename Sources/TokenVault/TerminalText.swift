@@ -3,7 +3,7 @@
 /// sequence among them could set the window title, hide or rewrite text, or forge a line. Every
 /// human-facing print path shows them through ``escape(_:)``; `--json` has its own escaping,
 /// and a token printed for a script is never touched.
-public enum TerminalText {
+package enum TerminalText {
     /// `text` with every scalar a terminal would not simply show written as an escape, and a
     /// backslash doubled so the result reads one way only:
     ///
@@ -13,7 +13,7 @@ public enum TerminalText {
     /// - `\u{HHHH}` (at least four upper-case hex digits) for C1 controls and every other
     ///   control, format (bidirectional overrides and isolates, zero-width characters), line
     ///   or paragraph separator scalar: see ``isUnprintable(_:)``.
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0 == "\\" || isUnprintable($0) }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
@@ -35,7 +35,7 @@ public enum TerminalText {
     /// True for the scalars ``escape(_:)`` rewrites (a backslash aside): Unicode's general
     /// categories Cc (C0 controls, DEL, C1 controls), Cf (format: U+202A–U+202E, U+2066–U+2069,
     /// zero-width and invisible characters), Zl and Zp (U+2028, U+2029).
-    public static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
@@ -43,7 +43,7 @@ public enum TerminalText {
     }
 
     /// True when `text` holds a scalar that ``isUnprintable(_:)``.
-    public static func containsUnprintable(_ text: String) -> Bool {
+    package static func containsUnprintable(_ text: String) -> Bool {
         text.unicodeScalars.contains(where: isUnprintable)
     }
 

@@ -18,10 +18,13 @@ extension Vault {
     /// in the trash is refused (`.inTrash`), and so are a revoked and an expired one (`.revoked`,
     /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
     /// a refused read is neither recorded nor a use.
-    public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> Token {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) { return answer }
-        return try get(name, allowingExpired: allowingExpired, for: origin)
+        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) {
+            return Token(entry: answer.entry, secret: answer.secret)
+        }
+        let answer = try get(name, allowingExpired: allowingExpired, for: origin)
+        return Token(entry: answer.entry, secret: answer.secret)
     }
 
     /// `get`, recorded as asked for by `origin` (the agent, for a client).
@@ -37,7 +40,7 @@ extension Vault {
 
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
-    public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+    package func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
         let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
         if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
         return try gitCredential(for: request, now: now, origin: origin)
@@ -121,8 +124,8 @@ extension Vault {
     /// What `vault check` needs to know of the tokens themselves, without handing any out: which
     /// entries hold the same token as another, and which hold a GitHub classic token. Recorded
     /// as one `review` event.
-    public func reviewTokens() throws(VaultError) -> (duplicates: [String: String], classicGitHub: Set<String>) {
-        let result = try read { db, keys, manifest throws(VaultError) -> ([String: String], Set<String>) in
+    public func reviewTokens() throws(VaultError) -> Review.Tokens {
+        let result = try read { db, keys, manifest throws(VaultError) -> Review.Tokens in
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
             // Each token is filed under a keyed digest, not compared with every other one.
@@ -140,7 +143,7 @@ extension Vault {
                 seen.insert(name, holding: secret)
                 if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
             }
-            return (duplicates, classic)
+            return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }
         try write { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
         return result

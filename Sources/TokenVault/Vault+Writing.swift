@@ -2,12 +2,12 @@
 extension Vault {
     /// Adds an entry. Fails with `.alreadyExists` if the name is taken.
     public func add(_ entry: Entry, secret: Secret) throws(VaultError) {
-        try add([(entry, secret)])
+        try add([Token(entry: entry, secret: secret)])
     }
 
     /// Adds several entries in one transaction: all of them, or none if any name is taken or
     /// invalid.
-    public func add(_ batch: [(entry: Entry, secret: Secret)]) throws(VaultError) {
+    public func add(_ batch: [Token]) throws(VaultError) {
         try add(batch.map { ($0.entry, SecretRecord(current: $0.secret, previous: [])) }, allowingEmpty: false)
     }
 
@@ -61,12 +61,13 @@ extension Vault {
     /// the vault); the write then happens only if the entry was not changed meanwhile, and is
     /// retried from a fresh read otherwise.
     ///
-    /// `action` names the change in the activity log (by default, what changed: "edit",
-    /// "replace token", "trash", ...), with `detail` beside it.
+    /// `action` names the change in the activity log (by default, what changed: ``EventAction/edit``,
+    /// ``EventAction/replaceToken``, ``EventAction/trash``, ...), with `detail` beside it; an
+    /// action that names a read (``EventAction/isRead``) is refused.
     @discardableResult
-    public func update(_ name: String, secret newSecret: Secret? = nil, action: String? = nil, detail: String? = nil,
-                       _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
-        try update(name, secret: newSecret, restoringVersion: nil, action: action, detail: detail, change)
+    public func update(_ name: String, secret newSecret: Secret? = nil, action: EventAction? = nil, detail: String? = nil,
+                       _ change: (inout Entry) throws(VaultError) -> Void = { _ in }) throws(VaultError) -> Entry {
+        try update(name, secret: newSecret, restoringVersion: nil, action: action?.text, detail: detail, change)
     }
 
     /// What an update does to the refresh token git stored with the token.
@@ -79,7 +80,7 @@ extension Vault {
     func update(_ name: String, secret newSecret: Secret? = nil, restoringVersion version: Int? = nil,
                 refreshToken: RefreshTokenChange = .keep, allowingEmpty: Bool = false,
                 action: String? = nil, detail: String? = nil,
-                _ change: (inout Entry) throws -> Void = { _ in }) throws -> Entry {
+                _ change: (inout Entry) throws(VaultError) -> Void = { _ in }) throws(VaultError) -> Entry {
         if let newSecret, newSecret.isEmpty, !allowingEmpty { throw VaultError.invalidInput("the token is empty") }
         if let action, ActivityLog.isRead(action) {
             throw VaultError.invalidInput("'\(action)' names a read in the activity log: a change needs another name")
@@ -228,15 +229,19 @@ extension Vault {
 
     /// Makes the previous version at `index` (0 is the newest, as ``history(of:)`` lists them)
     /// current again; the token it replaces joins the history, and the restored one leaves it.
-    public func restoreVersion(_ name: String, index: Int) throws {
+    public func restoreVersion(_ name: String, index: Int) throws(VaultError) {
         try update(name, restoringVersion: index)
     }
 
     /// Changes the vault-wide settings, in one transaction.
     /// `detail` says what changed, for the activity log (for example `trash-days 30 → 7`).
+    /// A changed duration the file cannot hold (see ``VaultSettings``) is refused with
+    /// `.invalidInput`, and nothing changes.
     public func updateSettings(detail: String? = nil, _ change: (inout VaultSettings) -> Void) throws(VaultError) {
         try write { _, _, manifest, events throws(VaultError) in
+            let before = manifest.settings
             change(&manifest.settings)
+            try manifest.settings.checkRepresentable(changedFrom: before)
             _ = manifest.nextRevision()
             events.append(PendingEvent(action: "config", entry: nil, detail: detail))
         }
@@ -245,11 +250,10 @@ extension Vault {
     /// Destroys the entries that have been in the trash for longer than the vault keeps them.
     /// Returns their names.
     @discardableResult
-    public func emptyTrash(now: Timestamp = .now()) throws -> [String] {
-        let days = try settings().trashDays
-        let (span, overflow) = days.multipliedReportingOverflow(by: 86_400)
-        guard !overflow else { return [] }
-        let cutoff = now.secondsSince1970 - span
+    public func emptyTrash(now: Timestamp = .now()) throws(VaultError) -> [String] {
+        // A retention beyond what Int64 seconds hold (a file may say anything) keeps everything.
+        guard let span = try settings().trashRetention.whole(),
+              case let (cutoff, overflow) = now.secondsSince1970.subtractingReportingOverflow(span), !overflow else { return [] }
         let candidates = try entries().filter { ($0.deleted?.secondsSince1970 ?? .max) < cutoff }
         var destroyed: [String] = []
         for entry in candidates {

@@ -120,9 +120,9 @@ extension VaultError: CustomStringConvertible {
 }
 
 /// Keeps token-looking strings out of messages.
-public enum Redaction {
+package enum Redaction {
     /// Prefixes of personal access tokens and similar credentials of GitLab and GitHub.
-    public static let tokenPrefixes = [
+    package static let tokenPrefixes = [
         "glpat-", "gloas-", "gldt-", "glrt-", "glptt-", "glcbt-", "glimt-", "glft-", "glsoat-", "glagent-",
         "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
     ]
@@ -131,7 +131,7 @@ public enum Redaction {
     /// letters and digits (between `-`, `_` and other separators) that holds both, as random
     /// tokens do. Names made of words (`project-1-deploy-key`) do not match, nor does a number
     /// with a one-letter unit (`99999999999999999999d`).
-    public static func looksLikeToken(_ value: String) -> Bool {
+    package static func looksLikeToken(_ value: String) -> Bool {
         if tokenPrefixes.contains(where: { value.hasPrefix($0) }) { return true }
         var length = 0, letters = 0, digits = 0, endsInLetter = false
         func random() -> Bool { length >= 16 && letters > 0 && digits > 0 && !(letters == 1 && endsInLetter) }
@@ -149,7 +149,7 @@ public enum Redaction {
 
     /// `text` with every token-like run of characters (letters, digits, `-_=+`) replaced by
     /// `<redacted>`, so that a token pasted into a name or URL never reaches a message.
-    public static func redact(_ text: String) -> String {
+    package static func redact(_ text: String) -> String {
         var result = ""
         var run = ""
         func flush() {

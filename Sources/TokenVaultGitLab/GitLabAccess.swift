@@ -61,7 +61,7 @@ extension Vault {
     /// `update`, with its failure typed as `wrap(error)`. Every write the GitLab operations
     /// make goes through here or ``recordChecked(_:action:detail:wrap:_:)``.
     @discardableResult
-    func record<Failure: Error>(_ name: String, secret: Secret? = nil, action: String, detail: String? = nil,
+    func record<Failure: Error>(_ name: String, secret: Secret? = nil, action: EventAction, detail: String? = nil,
                                 wrap: (VaultError) -> Failure, _ change: (inout Entry) -> Void = { _ in }) throws(Failure) -> Entry {
         try recordChecked(name, secret: secret, action: action, detail: detail, wrap: wrap) { (entry: inout Entry) throws(Failure) in
             change(&entry)
@@ -71,17 +71,22 @@ extension Vault {
     /// `update` with a change that may refuse (and so write nothing): its error as itself, the
     /// vault's as `wrap(error)`.
     @discardableResult
-    func recordChecked<Failure: Error>(_ name: String, secret: Secret? = nil, action: String, detail: String? = nil,
+    func recordChecked<Failure: Error>(_ name: String, secret: Secret? = nil, action: EventAction, detail: String? = nil,
                                        wrap: (VaultError) -> Failure,
                                        _ change: (inout Entry) throws(Failure) -> Void) throws(Failure) -> Entry {
-        do {
-            return try update(name, secret: secret, action: action, detail: detail) { entry in try change(&entry) }
-        } catch let error as Failure {
-            throw error
-        } catch let error as VaultError {
-            throw wrap(error)
+        // `update`'s change may throw only the vault's error: a refusal is kept aside, the
+        // transaction rolled back by a stand-in error, and the refusal thrown as itself.
+        var refusal: Failure?
+        do throws(VaultError) {
+            return try update(name, secret: secret, action: action, detail: detail) { (entry: inout Entry) throws(VaultError) in
+                do throws(Failure) { try change(&entry) } catch {
+                    refusal = error
+                    throw VaultError.invalidInput("the change was refused")
+                }
+            }
         } catch {
-            throw wrap(.database(String(describing: error)))
+            if let refusal { throw refusal }
+            throw wrap(error)
         }
     }
 }

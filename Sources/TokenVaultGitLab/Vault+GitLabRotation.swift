@@ -101,9 +101,9 @@ extension Vault {
             period = duration.components.seconds
         case .rotationPeriod:
             if let own = entry.rotateEvery {
-                period = own
+                period = own.components.seconds
             } else {
-                do { period = try settings().rotateEvery } catch { throw .vault(error) }
+                do { period = try settings().rotateEvery.components.seconds } catch { throw .vault(error) }
             }
         }
         let days = Int(min(max(period / 86_400, 1), 365))

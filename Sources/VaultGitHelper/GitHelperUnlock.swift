@@ -36,7 +36,7 @@ extension GitHelper {
         }
         // Never a wait on a costly header (nor a question to a person about it).
         try vault.checkKDFCost()
-        let source = PassphraseSource(fd: nil, file: nil)
+        let source = CLIPassphrase(fd: nil, file: nil)
         let mayPrompt = environment["GIT_TERMINAL_PROMPT"] != "0"
         Log.verbose("git \(action): passphrase from \(source.sourceName)")
         let attempts = source.isTerminalPrompt ? promptAttempts : 1
@@ -97,7 +97,7 @@ extension GitHelper {
     }
 
     /// The passphrase, or nil when there is no source (no prompt where git may not prompt).
-    private static func readPassphrase(_ source: PassphraseSource, path: String, prompt: Bool) throws(CLIError) -> Secret? {
+    private static func readPassphrase(_ source: CLIPassphrase, path: String, prompt: Bool) throws(CLIError) -> Secret? {
         do {
             return try source.read(prompt: "Passphrase for \(path) (git credential helper): ", allowPrompt: prompt)
         } catch {

@@ -18,7 +18,7 @@ int tv_open_pty(char *name, size_t length) {
 }
 
 
-int tv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+int tvt_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int tv_spawnattr_init_clean(posix_spawnattr_t *attributes, int new_session) {
     if (posix_spawnattr_init(attributes) != 0) return -1;

@@ -69,17 +69,17 @@ import Testing
 
 @Suite struct ParsingTests {
     @Test func urls() throws {
-        var (url, user) = try CredentialURL.parse("https://alice@GitLab.Example.com:8443/group/repo.git/")
+        var (url, user) = try CredentialURL.parse("https://alice@GitLab.Example.com:8443/group/repo.git/").tuple
         #expect(url.description == "https://gitlab.example.com:8443/group/repo.git")
         #expect(url.host == "gitlab.example.com:8443")
         #expect(url.path == "group/repo.git")
         #expect(user == "alice")
-        (url, user) = try CredentialURL.parse("gitlab.com")
+        (url, user) = try CredentialURL.parse("gitlab.com").tuple
         #expect(url.description == "https://gitlab.com")
         #expect(user == nil)
-        (url, _) = try CredentialURL.parse("http://127.0.0.1:8080")
+        url = try CredentialURL.parse("http://127.0.0.1:8080").url
         #expect(url.scheme == "http" && url.host == "127.0.0.1:8080" && url.path == nil)
-        (url, user) = try CredentialURL.parse("https://a%40b@host/x")
+        (url, user) = try CredentialURL.parse("https://a%40b@host/x").tuple
         #expect(user == "a@b")
         #expect(throws: VaultError.self) { try CredentialURL.parse("https://user:glpat-secret@gitlab.com") }
         #expect(throws: VaultError.self) { try CredentialURL.parse("https://host:99999") }
@@ -116,4 +116,8 @@ import Testing
         #expect(TokenKind.guess(host: "gitlab.example.com") == .gitlab)
         #expect(TokenKind.guess(host: "example.com") == .generic)
     }
+}
+
+extension CredentialURL.Parsed {
+    var tuple: (CredentialURL, String?) { (url, username) }
 }

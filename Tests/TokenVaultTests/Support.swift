@@ -84,3 +84,8 @@ func writeRow(_ path: String, _ row: RawRow) throws {
             .run([.blob(row.lookup), .blob(row.metadata), .blob(row.secret), .integer(row.id)])
     }
 }
+
+extension Token {
+    /// The entry and the token, for a test that names both at once.
+    var pair: (Entry, Secret) { (entry, secret) }
+}

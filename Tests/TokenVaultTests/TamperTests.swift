@@ -24,7 +24,7 @@ import Testing
               (try? vault.unlock(passphrase: Secret("correct horse"))) != nil else { return Self.secrets.count }
         for (name, expected) in Self.secrets {
             do {
-                let (entry, secret) = try vault.get(name)
+                let (entry, secret) = try vault.get(name).pair
                 #expect(secret.revealString() == expected, "\(name) returned another secret")
                 #expect(entry.name == name)
             } catch {

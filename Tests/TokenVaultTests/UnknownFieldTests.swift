@@ -16,10 +16,10 @@ import Testing
         var opened = try Manifest.open(manifest.seal(using: key), using: key)
         #expect(opened.unknownFields == later.bytes)
         #expect(opened.settings.agentAutostart == false)
-        opened.settings.trashDays = 7
+        opened.settings.trashRetention = .seconds(7 * 86_400)
         let again = try Manifest.open(opened.seal(using: key), using: key)
         #expect(again.unknownFields == later.bytes)
-        #expect(again.settings.trashDays == 7)
+        #expect(again.settings.trashRetention == .seconds(7 * 86_400))
     }
 
     @Test func anUnknownFieldOfAnEntrySurvivesAnEdit() throws {

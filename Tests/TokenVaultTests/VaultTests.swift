@@ -6,7 +6,7 @@ import Testing
     @Test func roundTripThroughTheLibrary() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
-        let (url, _) = try CredentialURL.parse("https://gitlab.example.com:8443/group/repo")
+        let url = try CredentialURL.parse("https://gitlab.example.com:8443/group/repo").url
         try vault.add(Entry(name: "gitlab-ci", url: url, username: "oauth2", kind: .gitlab,
                             scopes: ["read_api"], expires: Timestamp(date: "2027-03-01"), notes: "CI"),
                       secret: Secret("glpat-0123456789abcdefghij"))
@@ -176,10 +176,10 @@ import Testing
         let vault = try makeVault(in: folder)
         try vault.add(Entry(name: "taken"), secret: Secret("t0"))
         #expect(throws: VaultError.alreadyExists(name: "taken")) {
-            try vault.add([(Entry(name: "new-1"), Secret("t1")), (Entry(name: "taken"), Secret("t2"))])
+            try vault.add([Token(entry: Entry(name: "new-1"), secret: Secret("t1")), Token(entry: Entry(name: "taken"), secret: Secret("t2"))])
         }
         #expect(try vault.names() == ["taken"])
-        try vault.add((0..<50).map { (Entry(name: "bulk-\($0)"), Secret("token-\($0)")) })
+        try vault.add((0..<50).map { Token(entry: Entry(name: "bulk-\($0)"), secret: Secret("token-\($0)")) })
         #expect(try vault.names().count == 51)
         #expect(try vault.secret(named: "bulk-49").revealString() == "token-49")
     }

@@ -64,9 +64,9 @@ import Testing
     @Test func reviewFindsEveryHolderOfATokenButNotTheTrash() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
-        try vault.add([(Entry(name: "c"), Secret("shared")), (Entry(name: "a"), Secret("shared")),
-                       (Entry(name: "b"), Secret("shared")), (Entry(name: "lone"), Secret("other")),
-                       (Entry(name: "trashed"), Secret("other")), (Entry(name: "classic"), Secret("ghp_Classic0000"))])
+        try vault.add([Token(entry: Entry(name: "c"), secret: Secret("shared")), Token(entry: Entry(name: "a"), secret: Secret("shared")),
+                       Token(entry: Entry(name: "b"), secret: Secret("shared")), Token(entry: Entry(name: "lone"), secret: Secret("other")),
+                       Token(entry: Entry(name: "trashed"), secret: Secret("other")), Token(entry: Entry(name: "classic"), secret: Secret("ghp_Classic0000"))])
         try vault.update("trashed") { $0.deleted = .now() }
         let review = try vault.reviewTokens()
         // Each holder names the first one by name; the first names the second.
@@ -77,8 +77,8 @@ import Testing
     @Test func holdersAreFoundAmongTheNamesGivenInOneReadThatIsNotRecorded() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
-        try vault.add([(Entry(name: "a"), Secret("one")), (Entry(name: "b"), Secret("one")),
-                       (Entry(name: "c"), Secret("two"))])
+        try vault.add([Token(entry: Entry(name: "a"), secret: Secret("one")), Token(entry: Entry(name: "b"), secret: Secret("one")),
+                       Token(entry: Entry(name: "c"), secret: Secret("two"))])
         let before = try vault.activityLog().events.count
         let holders = try vault.holders(of: [Secret("one"), Secret("two"), Secret("three")], among: ["a", "c"])
         #expect(holders == [["a"], ["c"], []])
@@ -91,14 +91,14 @@ import Testing
     @Test func aBatchIsListedInTheHeaderAmongTheEntriesAlreadyThere() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
-        try vault.add([(Entry(name: "first"), Secret("t-first")), (Entry(name: "last"), Secret("t-last"))])
-        try vault.add((0..<200).map { (Entry(name: "entry-\($0)"), Secret("t-entry-\($0)")) })
+        try vault.add([Token(entry: Entry(name: "first"), secret: Secret("t-first")), Token(entry: Entry(name: "last"), secret: Secret("t-last"))])
+        try vault.add((0..<200).map { Token(entry: Entry(name: "entry-\($0)"), secret: Secret("t-entry-\($0)")) })
         let names = try vault.names()
         #expect(names.count == 202)
         for name in names { #expect(try vault.holds(name, secret: Secret("t-" + name))) }
         // A name twice in one batch is taken by the first: nothing of the batch is added.
         #expect(throws: VaultError.alreadyExists(name: "twice")) {
-            try vault.add([(Entry(name: "twice"), Secret("a")), (Entry(name: "other"), Secret("b")), (Entry(name: "twice"), Secret("c"))])
+            try vault.add([Token(entry: Entry(name: "twice"), secret: Secret("a")), Token(entry: Entry(name: "other"), secret: Secret("b")), Token(entry: Entry(name: "twice"), secret: Secret("c"))])
         }
         #expect(try vault.names().count == 202)
     }

@@ -22,7 +22,7 @@ import Testing
         cli.add("rejected", token: "glpat-Rejected0000000000", common)
         let vault = try cli.library()
         for entry in try vault.entries() {
-            if entry.name != "old" { try vault.update(entry.name) { $0.rotateEvery = 5000 * 86_400 } }
+            if entry.name != "old" { try vault.update(entry.name) { $0.rotateEvery = .seconds(5000 * 86_400) } }
             if entry.name != "unused" { try vault.markUsed(entry.name, at: Timestamp(date: "2029-12-31")!) }
         }
         #expect(cli.vault(["edit", "old", "--rotate-every", "30d"]).status == 0)

@@ -202,6 +202,20 @@ import Testing
         #expect(r.out == "Authorization: Bearer \(Self.token)\n")
     }
 
+    @Test func theExampleProgramFindsThePassphraseTheWayTheCommandDoes() throws {
+        let cli = CLI()
+        cli.add("gitlab-ci", token: Self.token)
+        var environment = cli.environment
+        environment["TOKENVAULT_PASSPHRASE"] = nil
+        environment["TOKENVAULT_ASKPASS"] = cli.script("askpass-example", "#!/bin/sh\nprintf '%s\\n' '\(CLI.passphrase)'\n")
+        let r = run([Binary.path("auth-header"), "gitlab-ci"], environment: environment)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == "Authorization: Bearer \(Self.token)\n")
+        environment["TOKENVAULT_ASKPASS"] = nil
+        let none = run([Binary.path("auth-header"), "gitlab-ci"], environment: environment)
+        #expect(none.status == 3 && none.out.isEmpty, "\(none.err)")
+    }
+
     @Test func noTokenReachesAnyFileInPlainText() throws {
         let cli = CLI()
         let tokens = (0..<5).map { "glpat-unique-token-\($0)-AbCdEfGhIj" }

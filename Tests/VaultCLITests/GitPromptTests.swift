@@ -153,7 +153,7 @@ import Testing
         #expect(cli.vault(["config", "agent-autostart"]).out == "off\n")
         #expect(try !cli.library().settings().agentAutostart)
         // The other settings are untouched, and the change is in the activity log.
-        #expect(try cli.library().settings().trashDays == 30)
+        #expect(try cli.library().settings().trashRetention == .seconds(30 * 86_400))
         #expect(cli.vault(["log"]).out.contains("agent-autostart on → off"))
         #expect(cli.vault(["config", "agent-autostart", "on"]).status == 0)
         #expect(try cli.library().settings().agentAutostart)

@@ -37,7 +37,7 @@ import Testing
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             var p: [Int32] = [0, 0]
-            tv_pipe_cloexec(&p)
+            tvt_pipe_cloexec(&p)
             posix_spawn_file_actions_adddup2(&actions, p[0], 0)
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)

@@ -74,7 +74,7 @@ func spawn(_ arguments: [String], environment: [String: String], rawEnvironment:
 func run(_ arguments: [String], environment: [String: String], rawEnvironment: [String: [UInt8]] = [:], stdin: Stdin = .devNull,
          extraFDs: [Int32: String] = [:], timeout: Double = 60, stdoutPath: String? = nil) -> RunResult {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
-    tv_pipe_cloexec(&outPipe); tv_pipe_cloexec(&errPipe); tv_pipe_cloexec(&inPipe)
+    tvt_pipe_cloexec(&outPipe); tvt_pipe_cloexec(&errPipe); tvt_pipe_cloexec(&inPipe)
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -92,7 +92,7 @@ func run(_ arguments: [String], environment: [String: String], rawEnvironment: [
     var extraPipes: [(Int32, [Int32], String)] = []
     for (fd, data) in extraFDs {
         var p: [Int32] = [0, 0]
-        tv_pipe_cloexec(&p)
+        tvt_pipe_cloexec(&p)
         posix_spawn_file_actions_adddup2(&actions, p[0], fd)
         extraPipes.append((fd, p, data))
     }
@@ -253,7 +253,7 @@ final class BackgroundProcess: @unchecked Sendable {
 
     init(_ arguments: [String], environment: [String: String]) {
         var out: [Int32] = [0, 0]
-        tv_pipe_cloexec(&out)
+        tvt_pipe_cloexec(&out)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

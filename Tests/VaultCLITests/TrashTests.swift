@@ -70,7 +70,7 @@ import Testing
         // A shorter retention.
         #expect(cli.vault(["config", "trash-days", "7"]).status == 0)
         #expect(cli.vault(["config", "trash-days"]).out == "7\n")
-        #expect(try vault.settings().trashDays == 7)
+        #expect(try vault.settings().trashRetention == .seconds(7 * 86_400))
         try vault.emptyTrash()
         #expect(try vault.names() == ["other"])
     }

@@ -11,9 +11,9 @@ guard arguments.count == 3, let count = Int(arguments[2]), let passphrase = gete
 do {
     let vault = try Vault.create(at: arguments[1], passphrase: Secret(String(cString: passphrase)), kdf: .minimum)
     let batch = (0..<count).map { i in
-        (entry: Entry(name: "entry-\(i)", url: CredentialURL(scheme: "https", host: "host-\(i % 50).example.com"),
-                      username: "user-\(i)", kind: .gitlab, scopes: ["read_api"]),
-         secret: Secret("glpat-bench-\(i)-0000000000"))
+        Token(entry: Entry(name: "entry-\(i)", url: CredentialURL(scheme: "https", host: "host-\(i % 50).example.com"),
+                           username: "user-\(i)", kind: .gitlab, scopes: ["read_api"]),
+              secret: Secret("glpat-bench-\(i)-0000000000"))
     }
     try vault.add(batch)
 } catch {

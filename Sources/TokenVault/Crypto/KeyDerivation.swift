@@ -67,7 +67,7 @@ public struct KDFParameters: Sendable, Equatable, Hashable {
 
     /// True when these parameters ask for more passes or more memory than `sensitive`, the
     /// costliest that TokenVault writes (`vault init --kdf sensitive`: 4 passes, 1 GiB). Such a
-    /// header is refused before any work unless the caller allows it (``Vault/unlock(passphrase:allowingCostlyKDF:)``):
+    /// header is refused before any work unless the caller allows it (`Vault.unlock(passphrase:allowingCostlyKDF:)`):
     /// someone who can write the file could otherwise make each unlock take a minute and gigabytes.
     public var isCostlierThanSensitive: Bool {
         opsLimit > Self.sensitive.opsLimit || memLimit > Self.sensitive.memLimit

@@ -182,13 +182,15 @@ struct Manifest: Equatable {
 /// Settings for the whole vault, kept in the manifest: sealed, and rolled back only with it.
 public struct VaultSettings: Sendable, Equatable {
     /// How often tokens should be replaced when an entry names no period (default 90 days).
-    public var rotateEvery: Int64 = Review.defaultRotation
-    /// How long `vault rm` keeps an entry in the trash before it is destroyed (default 30 days).
-    public var trashDays: Int64 = 30
+    /// The vault keeps it in whole seconds.
+    public var rotateEvery: Duration = Review.defaultRotation
+    /// How long an entry stays in the trash before ``Vault/emptyTrash(now:)`` destroys it
+    /// (default 30 days). The vault keeps it in whole days.
+    public var trashRetention: Duration = .seconds(30 * 86_400)
     /// The activity log keeps at most this many events (default 10,000)...
     public var logMaxEvents: Int64 = 10_000
-    /// ...and none older than this many days (default 365).
-    public var logDays: Int64 = 365
+    /// ...and none older than this (default 365 days). The vault keeps it in whole days.
+    public var logRetention: Duration = .seconds(365 * 86_400)
     /// Whether the git helper starts the agent after a passphrase typed at the terminal, so that
     /// one git operation asks at most once (default on; `vault config agent-autostart off`).
     public var agentAutostart = true
@@ -203,12 +205,25 @@ public struct VaultSettings: Sendable, Equatable {
 
     static func knows(_ tag: UInt8) -> Bool { Tag(rawValue: tag) != nil }
 
+    /// Refuses a changed duration that the file cannot hold: the rotation period in whole
+    /// seconds, the retentions in whole days.
+    func checkRepresentable(changedFrom old: VaultSettings) throws(VaultError) {
+        if rotateEvery != old.rotateEvery, rotateEvery.whole() == nil {
+            throw .invalidInput("the rotation period must be a whole number of seconds")
+        }
+        for (new, before, what) in [(trashRetention, old.trashRetention, "time in the trash"),
+                                    (logRetention, old.logRetention, "activity log's retention")]
+        where new != before && new.whole(unit: Duration.day) == nil {
+            throw .invalidInput("the \(what) must be a whole number of days")
+        }
+    }
+
     func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.field(Tag.rotateEvery.rawValue, int: rotateEvery)
-        w.field(Tag.trashDays.rawValue, int: trashDays)
+        w.field(Tag.rotateEvery.rawValue, int: rotateEvery.whole() ?? rotateEvery.days() * Duration.day)
+        w.field(Tag.trashDays.rawValue, int: trashRetention.days())
         w.field(Tag.logMaxEvents.rawValue, int: logMaxEvents)
-        w.field(Tag.logDays.rawValue, int: logDays)
+        w.field(Tag.logDays.rawValue, int: logRetention.days())
         w.field(Tag.agentAutostart.rawValue, int: agentAutostart ? 1 : 0)
         return w.bytes
     }
@@ -217,10 +232,10 @@ public struct VaultSettings: Sendable, Equatable {
         var reader = ByteReader(bytes)
         while let (tag, value) = try reader.field() {
             switch Tag(rawValue: tag) {
-            case .rotateEvery: if let v = value.int64 { rotateEvery = v }
-            case .trashDays: if let v = value.int64 { trashDays = v }
+            case .rotateEvery: if let v = value.int64 { rotateEvery = .seconds(v) }
+            case .trashDays: if let v = value.int64 { trashRetention = .saturating(v, unit: Duration.day) }
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
-            case .logDays: if let v = value.int64 { logDays = v }
+            case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
             case nil: continue
             }

@@ -72,7 +72,7 @@ enum Records {
         w.field(Tag.updated.rawValue, int: entry.updated.secondsSince1970)
         if entry.isGitDefault { w.field(Tag.gitDefault.rawValue, [1]) }
         if let rejected = entry.rejected { w.field(Tag.rejected.rawValue, int: rejected.secondsSince1970) }
-        if let rotateEvery = entry.rotateEvery { w.field(Tag.rotateEvery.rawValue, int: rotateEvery) }
+        if let rotateEvery = entry.rotateEvery?.whole() { w.field(Tag.rotateEvery.rawValue, int: rotateEvery) }
         if let tokenSince = entry.tokenSince { w.field(Tag.tokenSince.rawValue, int: tokenSince.secondsSince1970) }
         if let deleted = entry.deleted { w.field(Tag.deleted.rawValue, int: deleted.secondsSince1970) }
         if let revoked = entry.revoked { w.field(Tag.revoked.rawValue, int: revoked.secondsSince1970) }
@@ -102,7 +102,7 @@ enum Records {
             case .updated: if let v = value.int64 { entry.updated = Timestamp(secondsSince1970: v) }
             case .gitDefault: entry.isGitDefault = value.first == 1
             case .rejected: entry.rejected = value.int64.map(Timestamp.init(secondsSince1970:))
-            case .rotateEvery: entry.rotateEvery = value.int64
+            case .rotateEvery: entry.rotateEvery = value.int64.map { .seconds($0) }
             case .tokenSince: entry.tokenSince = value.int64.map(Timestamp.init(secondsSince1970:))
             case .deleted: entry.deleted = value.int64.map(Timestamp.init(secondsSince1970:))
             case .revoked: entry.revoked = value.int64.map(Timestamp.init(secondsSince1970:))

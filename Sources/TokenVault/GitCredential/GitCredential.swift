@@ -4,54 +4,54 @@
 ///
 /// Secrets (`password`, `oauth_refresh_token`) are copied straight from the input buffer into
 /// `Secret`s; every other value is a `String`.
-public struct GitCredential: Sendable {
+package struct GitCredential: Sendable {
     /// git's `protocol` (`https`, ...).
-    public var protocolName: String?
+    package var protocolName: String?
     /// The host, with `:port` when git gives one.
-    public var host: String?
+    package var host: String?
     /// git's `path`: the repository path, sent when `credential.useHttpPath` is set.
-    public var path: String?
+    package var path: String?
     /// git's `username`.
-    public var username: String?
+    package var username: String?
     /// git's `password`: the token, in a `store` or `erase`.
-    public var password: Secret?
+    package var password: Secret?
     /// git's `password_expiry_utc`; nil when absent or out of the years 1 to 9999.
-    public var passwordExpiry: Timestamp?
+    package var passwordExpiry: Timestamp?
     /// git's `oauth_refresh_token`, stored with the password it came with.
-    public var oauthRefreshToken: Secret?
+    package var oauthRefreshToken: Secret?
     /// git's `wwwauth[]`: the server's `WWW-Authenticate` headers, kept in order.
-    public var wwwauth: [String] = []
+    package var wwwauth: [String] = []
     /// git's `capability[]`: what this git understands (`authtype`, `state`).
-    public var capabilities: [String] = []
+    package var capabilities: [String] = []
     /// git 2.46 and later, with `capability[]=authtype`: a scheme (`Bearer`) and the whole
     /// credential for its `Authorization` header, instead of a user name and password.
-    public var authtype: String?
+    package var authtype: String?
     /// git's `credential`: with `authtype`, the whole value for the `Authorization` header.
-    public var credential: Secret?
+    package var credential: Secret?
     /// A credential git will not want again (a one-time token): never stored.
-    public var ephemeral = false
+    package var ephemeral = false
     /// Opaque values for multistage schemes (`state[]`): kept for the record, never acted on.
-    public var state: [String] = []
+    package var state: [String] = []
 
     /// Whether git announced `capability[]=NAME` (for example `authtype`).
-    public func announces(_ capability: String) -> Bool { capabilities.contains(capability) }
+    package func announces(_ capability: String) -> Bool { capabilities.contains(capability) }
 
     /// The scheme of an `authtype` credential git asks to store (only from a git that announced
     /// the capability, with a credential).
-    public var storedAuthType: String? {
+    package var storedAuthType: String? {
         guard announces("authtype"), let authtype, !authtype.isEmpty, credential != nil else { return nil }
         return authtype
     }
 
     /// An empty description, every key absent.
-    public init() {}
+    package init() {}
 
     /// The longest line accepted (git itself has no smaller limit for credential lines).
-    public static let maximumLineLength = 65_536
+    package static let maximumLineLength = 65_536
 
     /// Why a description is refused, by line number: never with the line itself, which may hold a
     /// secret.
-    public enum ParseError: Error, Equatable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, CustomStringConvertible {
         /// A line has no `=`.
         case missingEquals(line: Int)
         /// A line starts with `=`.
@@ -64,7 +64,7 @@ public struct GitCredential: Sendable {
         case badURL(line: Int)
 
         /// A one-line message naming the line, never its content.
-        public var description: String {
+        package var description: String {
             switch self {
             case .missingEquals(let line): "invalid credential line \(line): no '=' (the line is not shown, it may hold a secret)"
             case .emptyKey(let line): "invalid credential line \(line): empty key"
@@ -77,7 +77,7 @@ public struct GitCredential: Sendable {
 
     /// Parses a description. Unknown keys are ignored; `key[]=` with an empty value clears a
     /// multi-valued key, as git does.
-    public static func parse(_ input: UnsafeRawBufferPointer) throws(ParseError) -> GitCredential {
+    package static func parse(_ input: UnsafeRawBufferPointer) throws(ParseError) -> GitCredential {
         var credential = GitCredential()
         var start = 0
         var lineNumber = 0
@@ -164,7 +164,7 @@ public struct GitCredential: Sendable {
     /// The answer to `get`: `username=`, `password=` and, when known, `password_expiry_utc=` and
     /// `oauth_refresh_token=` lines. Values holding a newline or NUL cannot be sent (they would
     /// corrupt the protocol), so nil is returned for them.
-    public static func answer(username: String?, password: Secret, expiry: Timestamp?,
+    package static func answer(username: String?, password: Secret, expiry: Timestamp?,
                               refreshToken: Secret? = nil) -> [AnswerPart]? {
         var parts: [AnswerPart] = []
         if let username {
@@ -183,7 +183,7 @@ public struct GitCredential: Sendable {
 
     /// The answer to `get` for an expired OAuth token: the user name and the refresh token only.
     /// git (2.41 and later) passes the refresh token to the helper that renews it.
-    public static func answer(username: String?, refreshToken: Secret) -> [AnswerPart]? {
+    package static func answer(username: String?, refreshToken: Secret) -> [AnswerPart]? {
         var parts: [AnswerPart] = []
         if let username {
             guard fits(username) else { return nil }
@@ -195,7 +195,7 @@ public struct GitCredential: Sendable {
 
     /// The answer to `get` for a git that announced `capability[]=authtype`: the capability
     /// announced back, the scheme and the credential.
-    public static func answer(authtype: String, credential: Secret) -> [AnswerPart]? {
+    package static func answer(authtype: String, credential: Secret) -> [AnswerPart]? {
         guard fits(authtype), !authtype.isEmpty, fits(credential) else { return nil }
         return [.text("capability[]=authtype\nauthtype=\(authtype)\ncredential="), .secret(credential), .text("\n")]
     }
@@ -211,7 +211,7 @@ public struct GitCredential: Sendable {
     }
 
     /// A piece of output: text, or a secret to be written straight from secure memory.
-    public enum AnswerPart: Sendable {
+    package enum AnswerPart: Sendable {
         /// Text to write as it is (keys, `=`, line ends, values that are not secret).
         case text(String)
         /// A secret value, to write from its secure memory without a `String` copy.

@@ -14,27 +14,27 @@
 ///   path, an entry for the whole host before one for a single repository), then the entry marked
 ///   as the host's git default, then the most recently used, then the most recently updated,
 ///   then the name.
-public enum GitMatching {
+package enum GitMatching {
     /// What answers git's `get`: the entry chosen, the candidates it was chosen among (chosen
     /// first), and the entries that would have matched but have expired (never given to git).
-    public struct Selection: Sendable {
+    package struct Selection: Sendable {
         /// The entry that answers, or nil when none does.
-        public var chosen: Entry? { candidates.first }
+        package var chosen: Entry? { candidates.first }
         /// Every unexpired entry that matches, in the order of preference (the chosen one first).
-        public var candidates: [Entry]
+        package var candidates: [Entry]
         /// The entries that match but have expired: never given to git, named in a warning.
-        public var expired: [Entry]
+        package var expired: [Entry]
     }
 
     /// The selection for `request` among `entries` (those in the trash take no part).
-    public static func select(for request: GitCredential, in entries: [Entry], now: Timestamp) -> Selection {
+    package static func select(for request: GitCredential, in entries: [Entry], now: Timestamp) -> Selection {
         let matching = candidates(for: request, in: entries)
         return Selection(candidates: matching.filter { !$0.isExpired(at: now) },
                          expired: matching.filter { $0.isExpired(at: now) })
     }
 
     /// The entries that may answer `request`, best first (never one in the trash or rejected).
-    public static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
+    package static func candidates(for request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = requestPath(request)
         let matching = sameHost(as: request, in: entries).compactMap { entry -> (entry: Entry, path: String?)? in
             guard entry.deleted == nil, entry.rejected == nil, entry.revoked == nil, answers(entry, request) else { return nil }
@@ -81,7 +81,7 @@ public enum GitMatching {
     /// exact; no user name and no path are values of their own), and a credential of the same
     /// form (an `authtype` one, or a user name and password), whether or not rejected. The
     /// password only decides what a store does to such an entry.
-    public static func sameIdentity(as request: GitCredential, in entries: [Entry]) -> [Entry] {
+    package static func sameIdentity(as request: GitCredential, in entries: [Entry]) -> [Entry] {
         let path = requestPath(request)
         let authType = request.storedAuthType
         return sameHost(as: request, in: entries).filter { entry in
@@ -92,7 +92,7 @@ public enum GitMatching {
 
     /// The user name git should send with a token when the entry names none: any name works
     /// with a GitLab or GitHub token; these are the ones their documentation uses.
-    public static func defaultUsername(for kind: TokenKind) -> String? {
+    package static func defaultUsername(for kind: TokenKind) -> String? {
         switch kind {
         case .gitlab: "oauth2"
         case .github: "x-access-token"
@@ -102,7 +102,7 @@ public enum GitMatching {
 
     /// A readable name for a credential git stores: `host`, or `user@host`, with the path
     /// when there is one, made unique against `taken` with `-2`, `-3`, ...
-    public static func generatedName(for request: GitCredential, taken: Set<String>) -> String {
+    package static func generatedName(for request: GitCredential, taken: Set<String>) -> String {
         var suffixes: [String: Int] = [:]
         return generatedName(for: request, taken: taken, suffixes: &suffixes)
     }
@@ -138,7 +138,7 @@ public enum GitMatching {
     }
 
     /// Entries for the request's protocol and host, whatever their user name, path or state.
-    public static func sameHost(as request: GitCredential, in entries: [Entry]) -> [Entry] {
+    package static func sameHost(as request: GitCredential, in entries: [Entry]) -> [Entry] {
         guard let scheme = request.protocolName?.lowercased(), let host = request.host else { return [] }
         let wanted = normalise(host: host, scheme: scheme)
         let defaultPort = scheme == "https" ? ":443" : scheme == "http" ? ":80" : nil
@@ -153,7 +153,7 @@ public enum GitMatching {
 
     /// A repository path as matching compares it: without leading or trailing slashes, nor a
     /// trailing `.git`.
-    public static func normalise(path: String) -> String {
+    package static func normalise(path: String) -> String {
         var p = Substring(path)
         while p.hasPrefix("/") { p = p.dropFirst() }
         while p.hasSuffix("/") { p = p.dropLast() }

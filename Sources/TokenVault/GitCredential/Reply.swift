@@ -1,13 +1,13 @@
 /// What git's `get` is answered with from an entry: its token, and the OAuth refresh token git
 /// stored with it.
-public struct GitSecrets: Sendable {
+package struct GitSecrets: Sendable {
     /// The entry's current token.
-    public var token: Secret
+    package var token: Secret
     /// The OAuth refresh token git stored with the token, if any.
-    public var refreshToken: Secret?
+    package var refreshToken: Secret?
 
     /// The secrets of one entry.
-    public init(token: Secret, refreshToken: Secret? = nil) {
+    package init(token: Secret, refreshToken: Secret? = nil) {
         self.token = token
         self.refreshToken = refreshToken
     }
@@ -15,15 +15,15 @@ public struct GitSecrets: Sendable {
 
 /// What the git helper answers to `get`: the lines for git, and the messages for the user, made
 /// the same way whether the helper reads the vault itself or the agent reads it for the helper.
-public struct GitReply: Sendable {
+package struct GitReply: Sendable {
     /// The lines for git's stdout (none when nothing answers).
-    public var answer: [GitCredential.AnswerPart] = []
+    package var answer: [GitCredential.AnswerPart] = []
     /// What to say on stderr, in order: warnings (expired, expiring soon, not usable), and
     /// notes for `--verbose`.
-    public var messages: [Message] = []
+    package var messages: [Message] = []
 
     /// One line for the user on stderr.
-    public enum Message: Sendable, Equatable {
+    package enum Message: Sendable, Equatable {
         /// Always shown (a token expired, expiring soon, or not usable).
         case warning(String)
         /// Shown with `--verbose` only (which entry was chosen, or that none was).
@@ -31,14 +31,14 @@ public struct GitReply: Sendable {
     }
 
     /// The warnings among ``messages``, in order.
-    public var warnings: [String] {
+    package var warnings: [String] {
         messages.compactMap { if case .warning(let text) = $0 { text } else { nil } }
     }
 
     /// The reply to `request`: the chosen entry's token (or, for an expired OAuth token, its
     /// refresh token) in the form git asked for, with the warnings and notes. `secret` holds the
     /// chosen entry's secrets (or the expired one's, for its refresh token); nil answers nothing.
-    public init(request: GitCredential, selection: GitMatching.Selection, secret: GitSecrets?, now: Timestamp = .now()) {
+    package init(request: GitCredential, selection: GitMatching.Selection, secret: GitSecrets?, now: Timestamp = .now()) {
         if selection.chosen == nil, let expired = selection.expired.first(where: { $0.authType == nil }),
            let refresh = secret?.refreshToken {
             // An expired OAuth token: its refresh token, for git's helper that renews it. Nothing

@@ -4,7 +4,7 @@
 /// user name (none and empty are values of their own) and form (a user name and password, or an
 /// `authtype` credential). The password decides only what a store does to the entry of that
 /// identity: nothing, a confirmation, or a replacement (the old token kept in its history).
-public enum GitStoreOutcome: Sendable, Equatable {
+package enum GitStoreOutcome: Sendable, Equatable {
     /// Nothing stored, and why (an `ephemeral` credential, no protocol or host, no password).
     case notStored(String)
     /// The entry already holds this credential.
@@ -20,7 +20,7 @@ public enum GitStoreOutcome: Sendable, Equatable {
 }
 
 /// What git's `erase` did to the entry whose token failed, named by the entry's name.
-public enum GitEraseOutcome: Sendable, Equatable {
+package enum GitEraseOutcome: Sendable, Equatable {
     /// Marked rejected: kept, given to git no more until `vault restore`.
     case rejected(String)
     /// Removed (`--on-erase delete`, with the failed password only).
@@ -30,7 +30,7 @@ public enum GitEraseOutcome: Sendable, Equatable {
 extension Vault {
     /// Stores what git's `store` sends. Concurrent stores are safe: a name taken meanwhile by
     /// another store is decided again, and the token and its refresh token are written together.
-    public func gitStore(_ request: GitCredential) throws -> GitStoreOutcome {
+    package func gitStore(_ request: GitCredential) throws(VaultError) -> GitStoreOutcome {
         for _ in 0..<8 {
             do {
                 return try gitStoreOnce(request)
@@ -41,7 +41,7 @@ extension Vault {
         throw VaultError.database("git's credential kept changing under concurrent stores; try again")
     }
 
-    private func gitStoreOnce(_ request: GitCredential) throws -> GitStoreOutcome {
+    private func gitStoreOnce(_ request: GitCredential) throws(VaultError) -> GitStoreOutcome {
         if request.ephemeral { return .notStored("git marked the credential ephemeral") }
         guard let scheme = request.protocolName, !scheme.isEmpty, let host = request.host, !host.isEmpty else {
             return .notStored("no protocol or host")
@@ -108,7 +108,7 @@ extension Vault {
     /// `deleting` (`--on-erase delete`). Without a password (a person or a script), every entry
     /// that matches is marked rejected, as git's own helpers forget them, and never removed.
     @discardableResult
-    public func gitErase(_ request: GitCredential, deleting: Bool) throws -> [GitEraseOutcome] {
+    package func gitErase(_ request: GitCredential, deleting: Bool) throws(VaultError) -> [GitEraseOutcome] {
         let failed = request.storedAuthType != nil ? request.credential : request.password
         let path = GitMatching.requestPath(request)
         var outcomes: [GitEraseOutcome] = []

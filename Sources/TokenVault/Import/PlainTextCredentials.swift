@@ -1,29 +1,29 @@
 /// A credential found in a plain-text file, with the line it came from.
-public struct ImportedCredential: Sendable {
+package struct ImportedCredential: Sendable {
     /// Where the credential is used.
-    public var url: CredentialURL
+    package var url: CredentialURL
     /// The user name, if the line had one.
-    public var username: String?
+    package var username: String?
     /// The password or token.
-    public var secret: Secret
+    package var secret: Secret
     /// The line it was read from, counting from 1.
-    public var line: Int
+    package var line: Int
 }
 
 /// Reads the plain-text credential files that TokenVault replaces. Pure parsing: a malformed
 /// line is reported by its number only, never with its content (it may hold a secret).
-public enum PlainTextCredentials {
+package enum PlainTextCredentials {
     /// What a file held: the credentials read, and the lines that could not be.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// The credentials read, in the file's order.
-        public var credentials: [ImportedCredential] = []
+        package var credentials: [ImportedCredential] = []
         /// Line numbers that could not be read, with why.
-        public var problems: [(line: Int, reason: String)] = []
+        package var problems: [(line: Int, reason: String)] = []
     }
 
     /// `~/.git-credentials` as `git credential-store` writes it: one
     /// `scheme://user:password@host[:port][/path]` per line, user and password percent-encoded.
-    public static func parseGitCredentials(_ bytes: UnsafeRawBufferPointer) -> Result {
+    package static func parseGitCredentials(_ bytes: UnsafeRawBufferPointer) -> Result {
         var result = Result()
         var lineNumber = 0
         forEachLine(bytes) { line in
@@ -70,7 +70,7 @@ public enum PlainTextCredentials {
     /// `account`, `macdef NAME` (its body, up to the next blank line, is skipped), `#` comment
     /// lines and quoted values. Each machine becomes an https credential for that host. A word
     /// out of place drops the machine it is in and is reported, so nothing is imported wrong.
-    public static func parseNetrc(_ bytes: UnsafeRawBufferPointer) -> Result {
+    package static func parseNetrc(_ bytes: UnsafeRawBufferPointer) -> Result {
         var result = Result()
         var tokens: [(text: String, line: Int)] = []
         var lineNumber = 0

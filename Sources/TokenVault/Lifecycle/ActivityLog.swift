@@ -6,8 +6,9 @@ public struct Event: Sendable, Equatable {
     public var sequence: UInt64
     /// When the event was recorded.
     public var time: Timestamp
-    /// `read`, `add`, `edit`, `replace token`, `rename`, `trash`, `restore`, `purge`, ...
-    public var action: String
+    /// What happened: a read of a token, or a change (``EventAction/text`` is how the log
+    /// writes it: `read`, `add`, `edit`, `replace token`, `rename`, `trash`, ...).
+    public var action: EventAction
     /// The entry's name, for an event about one entry.
     public var entry: String?
     /// Who asked: `vault get`, `git-credential-vault get`, `library (NAME)`.
@@ -125,7 +126,7 @@ enum ActivityLog {
                 for (row, plaintext) in zip(batch, opened) {
                     let what = "event \(row.sequence) of the activity log"
                     let body = try Records.body(of: plaintext, lookup: binding, revision: row.sequence, what: what)
-                    guard isRead(try decode(plaintext, body: body, sequence: row.sequence).action) else {
+                    guard try decode(plaintext, body: body, sequence: row.sequence).action.isRead else {
                         throw .corrupt(rolledBack(row.sequence))
                     }
                 }
@@ -219,7 +220,9 @@ enum ActivityLog {
         let total = try eventCount(db)
         guard total > 0 else { return }
         let byCount = max(0, total - settings.logMaxEvents)
-        let cutoff = Timestamp.now().secondsSince1970 - settings.logDays * 86_400
+        let (cutoff, overflow) = Timestamp.now().secondsSince1970
+            .subtractingReportingOverflow(settings.logRetention.whole() ?? Int64.max)
+        let oldest = overflow ? Int64.min : cutoff
         let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
         var previous = manifest.log.pruned?.mac ?? zeroMAC
         var expected = (manifest.log.pruned?.sequence ?? 0) + 1
@@ -234,7 +237,7 @@ enum ActivityLog {
             }
             if index >= byCount {
                 // Past the count limit: only events older than the age limit still go.
-                guard try open(sealed, sequence: sequence, keys: keys).time.secondsSince1970 < cutoff else { break }
+                guard try open(sealed, sequence: sequence, keys: keys).time.secondsSince1970 < oldest else { break }
             }
             doomed = (sequence, mac)
             previous = mac
@@ -260,7 +263,7 @@ enum ActivityLog {
             while let (tag, value) = try reader.field() {
                 switch Tag(rawValue: tag) {
                 case .time: event.time = Timestamp(secondsSince1970: value.int64 ?? 0)
-                case .action: event.action = value.utf8String
+                case .action: event.action = EventAction(value.utf8String)
                 case .entry: event.entry = value.utf8String
                 case .actor: event.actor = value.utf8String
                 case .parentPID: event.parentPID = value.int64
@@ -314,7 +317,7 @@ enum ActivityLog {
                                                  : "event \(head.sequence) was changed"
         }
         let anchor = anchored(manifest)
-        if problem == nil, let change = events.first(where: { $0.sequence > anchor && !isRead($0.action) }) {
+        if problem == nil, let change = events.first(where: { $0.sequence > anchor && !$0.action.isRead }) {
             problem = rolledBack(change.sequence)
         }
         return LogReport(events: events, problem: problem)

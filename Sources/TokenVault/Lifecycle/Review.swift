@@ -3,10 +3,10 @@
 /// what is no longer used. Pure: the caller supplies the entries, the time and the secrets'
 /// duplicates.
 public enum Review {
-    /// The rotation period when neither the entry nor the vault names one: 90 days, in seconds.
-    public static let defaultRotation: Int64 = 90 * 86_400
-    /// A token not used for longer than this (90 days, in seconds) is reported as unused.
-    public static let unusedAfter: Int64 = 90 * 86_400
+    /// The rotation period when neither the entry nor the vault names one: 90 days.
+    public static let defaultRotation: Duration = .seconds(90 * 86_400)
+    /// A token not used for longer than this (90 days) is reported as unused.
+    public static let unusedAfter: Duration = .seconds(90 * 86_400)
 
     /// One thing wrong with one entry.
     public struct Finding: Sendable, Equatable {
@@ -51,14 +51,35 @@ public enum Review {
         public var kind: Kind
         /// The entry's name.
         public var name: String
-        /// A sentence for a person: what is wrong and what to do.
-        public var message: String
+        /// The date the finding is about: when GitLab was found to have revoked the token
+        /// (`revoked`), when the interrupted rotation started (`rotationInterrupted`), the
+        /// expiry date (`expired`, `expiresSoon`), when git rejected the token (`rejected`), or
+        /// when git stored it (`storedByGit`).
+        public var date: Timestamp?
+        /// How long: since the expiry date (`expired`), until it (`expiresSoon`), the token's age
+        /// (`rotationDue`), or since its last use (`unused`).
+        public var age: Duration?
+        /// The rotation period the token is older than (`rotationDue`).
+        public var period: Duration?
+        /// The broad scopes of a GitLab token (`broadScopes`); empty for a GitHub classic token,
+        /// whose scopes cannot be narrowed.
+        public var scopes: [String] = []
+        /// The other entry that holds the same token (`duplicate`).
+        public var otherEntry: String?
+        /// Why the token could not be verified (`unverified`), as the caller reports it.
+        public var detail: String?
 
-        /// A finding from its parts.
-        public init(kind: Kind, name: String, message: String) {
+        /// A finding from its parts; the facts that go with its kind are set afterwards.
+        public init(kind: Kind, name: String, date: Timestamp? = nil, age: Duration? = nil, period: Duration? = nil,
+                    scopes: [String] = [], otherEntry: String? = nil, detail: String? = nil) {
             self.kind = kind
             self.name = name
-            self.message = message
+            self.date = date
+            self.age = age
+            self.period = period
+            self.scopes = scopes
+            self.otherEntry = otherEntry
+            self.detail = detail
         }
 
         /// `error` for expired and revoked tokens; `notice` for no expiry, unused and stored by git;
@@ -72,8 +93,22 @@ public enum Review {
         }
     }
 
+    /// What the tokens themselves tell, found by ``Vault/reviewTokens()`` without handing any out.
+    public struct Tokens: Sendable, Equatable {
+        /// For each entry whose token another entry holds too, the name of that other entry.
+        public var duplicates: [String: String]
+        /// The entries that hold a GitHub classic token (`ghp_`).
+        public var classicGitHub: Set<String>
+
+        /// Facts from their parts.
+        public init(duplicates: [String: String] = [:], classicGitHub: Set<String> = []) {
+            self.duplicates = duplicates
+            self.classicGitHub = classicGitHub
+        }
+    }
+
     /// GitLab's broad scopes, with the narrower ones to suggest.
-    public static let broadGitLabScopes: [String: String] = [
+    package static let broadGitLabScopes: [String: String] = [
         "api": "read_api (or self_rotate, for a token that only rotates itself)",
         "sudo": "no sudo (act as yourself)",
         "admin_mode": "no admin_mode",
@@ -104,60 +139,60 @@ public enum Review {
         return scopes.filter { !known.contains($0) }
     }
 
-    /// The findings for `entries` at `now`, worst first. `duplicates` lists, for each entry name,
-    /// another entry holding the same token; `classicGitHub` names the entries holding a GitHub
-    /// classic token (whose scopes cannot be narrowed).
-    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14, rotateEvery: Int64 = defaultRotation,
-                                duplicates: [String: String] = [:], classicGitHub: Set<String> = []) -> [Finding] {
+    /// The findings for `entries` at `now`, worst first: tokens expiring within `withinDays`,
+    /// older than their entry's rotation period (or `rotateEvery`), and what `tokens` (from
+    /// ``Vault/reviewTokens()``) tells of the tokens themselves.
+    public static func findings(_ entries: [Entry], now: Timestamp, withinDays: Int = 14, rotateEvery: Duration = defaultRotation,
+                                tokens: Tokens = Tokens()) -> [Finding] {
+        let duplicates = tokens.duplicates, classicGitHub = tokens.classicGitHub
         var findings: [Finding] = []
         for entry in entries where entry.deleted == nil {
-            func add(_ kind: Finding.Kind, _ message: String) {
-                findings.append(Finding(kind: kind, name: entry.name, message: message))
-            }
+            func add(_ finding: Finding) { findings.append(finding) }
+            func seconds(_ value: Int64) -> Duration { .seconds(value) }
+            let name = entry.name
             if let revoked = entry.revoked {
-                add(.revoked, "revoked at GitLab (found on \(revoked.dateString)): create a new token, or 'vault rm \(entry.name)'")
+                add(Finding(kind: .revoked, name: name, date: revoked))
                 continue
             }
             if let started = entry.rotationStarted {
-                add(.rotationInterrupted, "a rotation started on \(started.dateString) did not finish: the old token may be revoked already; 'vault gitlab verify \(entry.name)' finds out")
+                add(Finding(kind: .rotationInterrupted, name: name, date: started))
             }
             if let expires = entry.expires {
                 if expires <= now {
-                    add(.expired, "expired on \(expires.dateString) (\(days(now.secondsSince1970 - expires.secondsSince1970)) ago)")
+                    add(Finding(kind: .expired, name: name, date: expires, age: seconds(now.secondsSince1970 - expires.secondsSince1970)))
                 } else if expires.secondsSince1970 - now.secondsSince1970 <= Int64(withinDays) * 86_400 {
-                    add(.expiresSoon, "expires on \(expires.dateString) (in \(days(expires.secondsSince1970 - now.secondsSince1970)))")
+                    add(Finding(kind: .expiresSoon, name: name, date: expires, age: seconds(expires.secondsSince1970 - now.secondsSince1970)))
                 }
             } else {
-                add(.noExpiry, "has no expiry date: set the one the token has, with 'vault edit \(entry.name) --expires YYYY-MM-DD'")
+                add(Finding(kind: .noExpiry, name: name))
             }
             if let rejected = entry.rejected {
-                add(.rejected, "rejected by git on \(rejected.dateString): renew it, or 'vault restore \(entry.name)' if it works again")
+                add(Finding(kind: .rejected, name: name, date: rejected))
             }
             let period = entry.rotateEvery ?? rotateEvery
             let since = entry.tokenSince ?? entry.created
-            let age = now.secondsSince1970 - since.secondsSince1970
+            let age = seconds(now.secondsSince1970 - since.secondsSince1970)
             if age > period {
-                add(.rotationDue, "the token is \(days(age)) old; rotate every \(days(period))")
+                add(Finding(kind: .rotationDue, name: name, age: age, period: period))
             }
             if entry.kind == .gitlab {
                 let broad = entry.scopes.filter { broadGitLabScopes[$0] != nil }
                 if !broad.isEmpty {
-                    let narrower = broad.compactMap { broadGitLabScopes[$0] }.joined(separator: "; ")
-                    add(.broadScopes, "broad scopes \(broad.joined(separator: ", ")): consider \(narrower)")
+                    add(Finding(kind: .broadScopes, name: name, scopes: broad))
                 }
             }
             if classicGitHub.contains(entry.name) {
-                add(.broadScopes, "a GitHub classic token, whose scopes cannot be narrowed: prefer a fine-grained token (github_pat_)")
+                add(Finding(kind: .broadScopes, name: name))
             }
             if let other = duplicates[entry.name] {
-                add(.duplicate, "holds the same token as '\(other)': one token per tool")
+                add(Finding(kind: .duplicate, name: name, otherEntry: other))
             }
             if entry.storedByGit {
-                add(.storedByGit, "stored by git's credential helper on \(entry.created.dateString) and not reviewed yet: check it, then 'vault rename \(entry.name) NEW-NAME' or 'vault edit \(entry.name)'")
+                add(Finding(kind: .storedByGit, name: name, date: entry.created))
             }
             let used = entry.lastUsed ?? entry.created
-            if now.secondsSince1970 - used.secondsSince1970 > unusedAfter {
-                add(.unused, "unused for \(days(now.secondsSince1970 - used.secondsSince1970)): revoke it if nothing needs it")
+            if seconds(now.secondsSince1970 - used.secondsSince1970) > unusedAfter {
+                add(Finding(kind: .unused, name: name, age: seconds(now.secondsSince1970 - used.secondsSince1970)))
             }
         }
         let order = Finding.Kind.allCases
@@ -165,10 +200,5 @@ public enum Review {
             let ka = order.firstIndex(of: a.kind)!, kb = order.firstIndex(of: b.kind)!
             return ka != kb ? ka < kb : a.name < b.name
         }
-    }
-
-    static func days(_ seconds: Int64) -> String {
-        let d = seconds / 86_400
-        return d == 1 ? "1 day" : "\(d) days"
     }
 }

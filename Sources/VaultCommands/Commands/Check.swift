@@ -54,7 +54,7 @@ extension VaultCommand {
                 for entry in try vault.gitLabEntries() {
                     let result = Verification(vault, entry.name, access: access)
                     if result.state == .failed {
-                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, message: "could not be verified at GitLab: \(result.report.dropFirst(entry.name.count + 2))"))
+                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, detail: String(result.report.dropFirst(entry.name.count + 2))))
                     } else {
                         Output.note("gitlab: " + result.report)
                     }
@@ -64,9 +64,8 @@ extension VaultCommand {
             let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.
-            let (duplicates, classic) = try vault.reviewTokens()
             let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
-                                           duplicates: duplicates, classicGitHub: classic) + unverified
+                                           tokens: try vault.reviewTokens()) + unverified
             if json {
                 try Output.out(JSON.encode(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),

@@ -57,27 +57,27 @@ extension VaultCommand {
             if let key, let value {
                 let before = try vault.settings()
                 let old = switch key {
-                case "rotate-every": "\(before.rotateEvery / 86_400)d"
-                case "trash-days": "\(before.trashDays)"
+                case "rotate-every": "\(before.rotateEvery.wholeDays)d"
+                case "trash-days": "\(before.trashRetention.wholeDays)"
                 case "log-events": "\(before.logMaxEvents)"
                 case "agent-autostart": Self.shown(before.agentAutostart)
-                default: "\(before.logDays)"
+                default: "\(before.logRetention.wholeDays)"
                 }
                 try vault.updateSettings(detail: "\(key) \(old) → \(value)") { settings in
                     switch key {
-                    case "rotate-every": settings.rotateEvery = Span(argument: value)!.seconds
-                    case "trash-days": settings.trashDays = Int64(value)!
+                    case "rotate-every": settings.rotateEvery = .seconds(Span(argument: value)!.seconds)
+                    case "trash-days": settings.trashRetention = .seconds(Int64(value)! * 86_400)
                     case "log-events": settings.logMaxEvents = Int64(value)!
                     case "agent-autostart": settings.agentAutostart = Self.switches[value]!
-                    default: settings.logDays = Int64(value)!
+                    default: settings.logRetention = .seconds(Int64(value)! * 86_400)
                     }
                 }
                 Output.note("\(key) set to \(value)")
                 return
             }
             let settings = try vault.settings()
-            let all = [("rotate-every", "\(settings.rotateEvery / 86_400)d"), ("trash-days", "\(settings.trashDays)"),
-                       ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logDays)"),
+            let all = [("rotate-every", "\(settings.rotateEvery.wholeDays)d"), ("trash-days", "\(settings.trashRetention.wholeDays)"),
+                       ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logRetention.wholeDays)"),
                        ("agent-autostart", Self.shown(settings.agentAutostart))]
             for (name, shown) in all where key == nil || key == name {
                 try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")

@@ -64,7 +64,7 @@ extension VaultCommand {
                 if noExpiry { entry.expires = nil }
                 if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
                 if let gitDefault { entry.isGitDefault = gitDefault }
-                if let rotateEvery { entry.rotateEvery = rotateEvery.seconds }
+                if let rotateEvery { entry.rotateEvery = .seconds(rotateEvery.seconds) }
                 entry.storedByGit = false  // Looked at by its owner.
             }
             if fields.scopes != nil { ScopeCheck.warn(try vault.entry(named: name)) }

@@ -59,7 +59,8 @@ extension VaultCommand {
             }
             // The library refuses a token in the trash, and a revoked or expired one unless
             // allowed, before it records the read.
-            let (entry, secret) = try withSuggestion(vault) { try vault.get(name, allowingExpired: allowExpired) }
+            let token = try withSuggestion(vault) { try vault.get(name, allowingExpired: allowExpired) }
+            let entry = token.entry, secret = token.secret
             ExpiryPolicy.warn(entry)
             if json {
                 try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")

@@ -51,7 +51,7 @@ extension VaultCommand.GitLabCommand {
                 case .failed: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name)")
                 }
             }
-            let days = (try? vault.settings().trashDays) ?? 30
+            let days = (try? vault.settings().trashRetention.wholeDays) ?? 30
             Output.note("revoked '\(name)' at GitLab; the entry is in the trash for \(days) days")
         }
     }

@@ -82,7 +82,7 @@ extension VaultCommand {
             // Filed by host, and the batch's tokens by a keyed digest: each line costs the
             // entries of its host, not all of them (10,000 lines compared pairwise took minutes).
             let existing = GitMatching.HostIndex(all.filter { $0.deleted == nil })
-            var batch: [(entry: Entry, secret: Secret)] = []
+            var batch: [Token] = []
             var batchTokens = SecretIndex<Entry>()
             var taken = Set(all.map(\.name))
             var suffixes: [String: Int] = [:]
@@ -117,7 +117,7 @@ extension VaultCommand {
                 let kind = TokenKind.recognise(credential.secret) ?? TokenKind.guess(host: credential.url.host)
                 let entry = Entry(name: name, url: credential.url, username: credential.username, kind: kind,
                                   notes: "imported from \(path)")
-                batch.append((entry, credential.secret))
+                batch.append(Token(entry: entry, secret: credential.secret))
                 batchTokens.insert(entry, holding: credential.secret)
                 try report("\(where_): \(dryRun ? "would become" : "becomes") '\(name)'")
             }

@@ -43,7 +43,7 @@ extension VaultCommand {
                     ("problem", report.problem.map { .string($0) } ?? .null),
                     ("events", .array(events.map { e in
                         .object([("sequence", .number(Int64(e.sequence))), ("time", .string(e.time.iso8601)),
-                                 ("action", .string(e.action)), ("entry", e.entry.map { .string($0) } ?? .null),
+                                 ("action", .string(e.action.text)), ("entry", e.entry.map { .string($0) } ?? .null),
                                  ("actor", .string(e.actor)), ("parent_pid", e.parentPID.map { .number($0) } ?? .null),
                                  ("parent", e.parentName.map { .string($0) } ?? .null),
                                  ("detail", e.detail.map { .string($0) } ?? .null)])
@@ -51,7 +51,7 @@ extension VaultCommand {
                 ])) + "\n")
             } else {
                 let rows = events.map { e -> [Table.Cell] in
-                    [Table.Cell(e.time.iso8601), Table.Cell(e.action), Table.Cell(e.entry ?? "-"),
+                    [Table.Cell(e.time.iso8601), Table.Cell(e.action.text), Table.Cell(e.entry ?? "-"),
                      Table.Cell(e.actor + (e.detail.map { " (\($0))" } ?? "")),
                      Table.Cell([e.parentName, e.parentPID.map(String.init)].compactMap { $0 }.joined(separator: " "))]
                 }

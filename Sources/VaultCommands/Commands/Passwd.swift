@@ -38,7 +38,7 @@ extension VaultCommand {
         func run() throws {
             // The current passphrase itself: the agent never hands out the key to re-wrap.
             let vault = try global.unlockedVault(useAgent: false)
-            let source = PassphraseSource(fd: newFD, file: newFile, variable: "TOKENVAULT_NEW_PASSPHRASE", askpass: false)
+            let source = CLIPassphrase(fd: newFD, file: newFile, variable: "TOKENVAULT_NEW_PASSPHRASE", askpass: false)
             let passphrase = try source.read(prompt: "New passphrase for \(global.path): ", confirm: true)
             try vault.changePassphrase(to: passphrase, kdf: kdf.flatMap(KDFParameters.preset(named:)))
             Output.note("passphrase changed")

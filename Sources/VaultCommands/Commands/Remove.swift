@@ -53,11 +53,11 @@ extension VaultCommand {
                 Output.note("destroyed '\(name)'")
             } else {
                 try vault.update(name) { $0.deleted = .now() }
-                let days = try vault.settings().trashDays
+                let days = try vault.settings().trashRetention.wholeDays
                 Output.note("moved '\(name)' to the trash for \(days) days ('vault restore \(name)' brings it back)")
             }
             for destroyed in try vault.emptyTrash() where destroyed != name {
-                Output.note("destroyed '\(destroyed)', in the trash for longer than \(try vault.settings().trashDays) days")
+                Output.note("destroyed '\(destroyed)', in the trash for longer than \(try vault.settings().trashRetention.wholeDays) days")
             }
         }
     }

@@ -33,7 +33,8 @@ extension VaultCommand {
             if reveal {
                 // Every field, an expired or revoked token included (the rows say so); a
                 // token in the trash is given to nobody: the library refuses it.
-                (entry, secret) = try withSuggestion(vault) { try vault.get(name, allowingExpired: true) }
+                let token = try withSuggestion(vault) { try vault.get(name, allowingExpired: true) }
+                (entry, secret) = (token.entry, token.secret)
             } else {
                 entry = try withSuggestion(vault) { try vault.entry(named: name) }
             }
@@ -59,7 +60,7 @@ extension VaultCommand {
             if let revoked = entry.revoked { rows.append(("revoked", "\(revoked.iso8601) (at GitLab)")) }
             if let started = entry.rotationStarted { rows.append(("rotation", "started \(started.iso8601), outcome unknown: 'vault gitlab verify \(entry.name)'")) }
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
-            if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate / 86_400) days")) }
+            if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate.wholeDays) days")) }
             if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('vault restore' brings it back)")) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""

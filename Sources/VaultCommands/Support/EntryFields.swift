@@ -53,7 +53,8 @@ struct EntryFields: ParsableArguments {
         if let note { try Redaction.refuseToken(note, what: "the value of --note") }
         var result = Parsed(note: note, kind: kind)
         if let url {
-            let (parsedURL, user) = try CredentialURL.parse(url)
+            let parsed = try CredentialURL.parse(url)
+            let parsedURL = parsed.url, user = parsed.username
             try Entry.validate(host: parsedURL.host)
             // Every part of it: a token pasted as a host or into a path sits in argv just the same.
             try Redaction.refuseToken(parsedURL.host, what: "the host in --url")

@@ -21,7 +21,7 @@ enum EntryJSON {
             ("rotation_started", entry.rotationStarted.map { .string($0.iso8601) } ?? .null),
             ("git_default", .bool(entry.isGitDefault)),
             ("stored_by_git", .bool(entry.storedByGit)),
-            ("rotate_every_days", entry.rotateEvery.map { .number($0 / 86_400) } ?? .null),
+            ("rotate_every_days", entry.rotateEvery.map { .number($0.wholeDays) } ?? .null),
             ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }

@@ -71,11 +71,11 @@ struct GlobalOptions: ParsableArguments {
 
     var path: String { session.path }
 
-    var passphrase: PassphraseSource { session.passphrase }
+    var passphrase: CLIPassphrase { session.passphrase }
 
     var session: Session {
         Session(path: vaultPath ?? VaultLocation.defaultPath(environment: Environment.current),
-                passphrase: PassphraseSource(fd: passphraseFD, file: passphraseFile),
+                passphrase: CLIPassphrase(fd: passphraseFD, file: passphraseFile),
                 verbose: verbose, allowCostlyKDF: allowCostlyKDF)
     }
 

@@ -5,7 +5,7 @@ import VaultCLICommon
 /// command needs, apart from how its arguments were parsed.
 struct Session {
     var path: String
-    var passphrase: PassphraseSource
+    var passphrase: CLIPassphrase
     var verbose: Bool
     /// `--allow-costly-kdf`: a header costlier than `sensitive` is derived from, not refused.
     var allowCostlyKDF = false
@@ -13,7 +13,7 @@ struct Session {
     /// The default vault, the passphrase sources of the environment, quiet.
     static var standard: Session {
         Session(path: VaultLocation.defaultPath(environment: Environment.current),
-                passphrase: PassphraseSource(fd: nil, file: nil), verbose: false)
+                passphrase: CLIPassphrase(fd: nil, file: nil), verbose: false)
     }
 
     /// The vault, checked at once, or (`checkingNow: false`) on first use.

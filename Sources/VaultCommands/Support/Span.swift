@@ -31,3 +31,11 @@ struct Span: ExpressibleByArgument, Sendable {
         seconds = product
     }
 }
+
+/// The library's durations as the CLI shows them: whole days, or whole seconds for `Span`.
+extension Duration {
+    /// Whole seconds, rounded down (the vault keeps whole seconds or whole days).
+    var wholeSeconds: Int64 { components.seconds }
+    /// Whole days, rounded down.
+    var wholeDays: Int64 { components.seconds / 86_400 }
+}

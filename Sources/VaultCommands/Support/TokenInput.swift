@@ -6,7 +6,11 @@ enum TokenInput {
     static func read(prompt: String) throws -> Secret {
         let secret: Secret
         if !Terminal.isTerminal(0) {
-            secret = try LineReader.readAll(fd: 0, what: "the token on standard input")
+            do {
+                secret = try LineReader.readAll(fd: 0, what: "the token on standard input")
+            } catch {
+                throw CLIError(error)
+            }
         } else if let typed = try Terminal.readSecret(prompt: prompt) {
             secret = typed
         } else {

@@ -11,7 +11,7 @@ int tv_open_pty(char *name, size_t length);
 
 
 /// pipe2 with O_CLOEXEC, so that concurrent spawns do not inherit each other's pipe ends.
-int tv_pipe_cloexec(int fds[2]);
+int tvt_pipe_cloexec(int fds[2]);
 
 #include <spawn.h>
 

@@ -1,37 +1,21 @@
 import Glibc
 import CTerminal
-import TokenVault
 
 /// `TOKENVAULT_ASKPASS`: a program that asks a person for the passphrase, as `SSH_ASKPASS`. It
 /// gets the prompt as its one argument and /dev/null as stdin; the first line of its stdout is
 /// the passphrase, and it must exit with status 0.
 ///
-/// It never hangs the caller: it has ``defaultTimeout`` seconds (or `TOKENVAULT_ASKPASS_TIMEOUT`)
-/// to answer and exit. At most one line of at most ``LineReader/limit`` bytes is read; then the
+/// It never hangs the caller: it has the seconds ``PassphraseSource`` gives it to answer and
+/// exit. At most one line of at most ``LineReader/limit`` bytes is read; then the
 /// pipe is closed, and a program still running at the deadline (or at once, when it failed to
 /// answer) gets SIGTERM, a second later SIGKILL, and is reaped.
 package enum Askpass {
-    /// Seconds the program has to answer and exit: a person types into it, so it is generous.
-    package static let defaultTimeout = 120
-    /// The variable that sets another limit, in whole seconds.
-    package static let timeoutVariable = "TOKENVAULT_ASKPASS_TIMEOUT"
-    package static let timeoutRange = 1...3600
-
-    /// The limit in seconds, from `TOKENVAULT_ASKPASS_TIMEOUT` or the default.
-    package static func timeout() throws(CLIError) -> Int {
-        guard let text = Environment[timeoutVariable], !text.isEmpty else { return defaultTimeout }
-        guard let seconds = Int(text), timeoutRange.contains(seconds) else {
-            throw CLIError.usage("\(timeoutVariable) must be a whole number of seconds from \(timeoutRange.lowerBound) to \(timeoutRange.upperBound)")
-        }
-        return seconds
-    }
-
-    /// Runs `program` with `prompt` and returns the first line it writes, without its line ending.
-    package static func read(_ program: String, prompt: String) throws(CLIError) -> Secret {
-        let seconds = try timeout()
-        let deadline = Clock.milliseconds() + seconds * 1000
+    /// Runs `program` with `prompt` and returns the first line it writes, without its line
+    /// ending, waiting at most `seconds`.
+    package static func read(_ program: String, prompt: String, seconds: Int) throws(PassphraseError) -> Secret {
+        let deadline = MonotonicClock.milliseconds() + seconds * 1000
         var pipeFDs: [Int32] = [0, 0]
-        guard tv_pipe_cloexec(&pipeFDs) == 0 else { throw CLIError.failed("cannot run TOKENVAULT_ASKPASS") }
+        guard tv_pipe_cloexec(&pipeFDs) == 0 else { throw .askpassNotStarted(program: nil, errno: errno) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -47,7 +31,7 @@ package enum Askpass {
         close(pipeFDs[1])
         guard rc == 0 else {
             close(pipeFDs[0])
-            throw CLIError.failed("cannot run TOKENVAULT_ASKPASS '\(program)': \(String(cString: strerror(rc)))")
+            throw .askpassNotStarted(program: program, errno: rc)
         }
         var outcome = Outcome.answered
         let line = Secret.filling(maxCount: LineReader.limit) { buffer in
@@ -57,28 +41,17 @@ package enum Askpass {
         // A program that answered may take until the deadline to exit; one that did not is ended now.
         let (status, ended) = reap(pid, waitingUntil: outcome == .answered ? deadline : 0)
         switch outcome {
-        case .timedOut:
-            throw CLIError.locked("TOKENVAULT_ASKPASS '\(program)' did not answer within \(seconds) seconds",
-                                  hint: "set \(timeoutVariable) to give it longer (in seconds), or use another passphrase source")
-        case .tooLong:
-            throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' wrote more than \(LineReader.limit) bytes without a line break")
-        case .failed(let error):
-            throw CLIError.failed("cannot read the output of TOKENVAULT_ASKPASS '\(program)': \(String(cString: strerror(error)))")
-        case .answered:
-            break
+        case .timedOut: throw .askpassTimedOut(program: program, seconds: seconds)
+        case .tooLong: throw .askpassTooLong(program: program)
+        case .failed(let error): throw .askpassUnreadable(program: program, errno: error)
+        case .answered: break
         }
-        if ended {
-            throw CLIError.locked("TOKENVAULT_ASKPASS '\(program)' answered but did not exit within \(seconds) seconds")
-        }
+        if ended { throw .askpassDidNotExit(program: program, seconds: seconds) }
         let signal = status & 0x7f
-        if signal == SIGPIPE {
-            throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' went on writing after its first line")
-        }
-        if signal != 0 {
-            throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' failed (killed by signal \(signal))")
-        }
+        if signal == SIGPIPE { throw .askpassKeptWriting(program: program) }
+        if signal != 0 { throw .askpassKilled(program: program, signal: signal) }
         let code = (status >> 8) & 0xff
-        guard code == 0 else { throw CLIError.failed("TOKENVAULT_ASKPASS '\(program)' failed (exit status \(code))") }
+        guard code == 0 else { throw .askpassFailed(program: program, status: code) }
         return line
     }
 
@@ -93,7 +66,7 @@ package enum Askpass {
                                  outcome: inout Outcome) -> Int {
         var length = 0
         while true {
-            let remaining = deadline - Clock.milliseconds()
+            let remaining = deadline - MonotonicClock.milliseconds()
             guard remaining > 0 else { outcome = .timedOut; return 0 }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(clamping: remaining))
@@ -124,23 +97,14 @@ package enum Askpass {
                 let waited = waitpid(pid, &status, WNOHANG)
                 if waited == pid || (waited < 0 && errno != EINTR) { return true }
                 usleep(10_000)
-            } while Clock.milliseconds() < limit
+            } while MonotonicClock.milliseconds() < limit
             return false
         }
         if exited(until: deadline) { return (status, false) }
         kill(pid, SIGTERM)
-        if exited(until: Clock.milliseconds() + 1000) { return (status, true) }
+        if exited(until: MonotonicClock.milliseconds() + 1000) { return (status, true) }
         kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return (status, true)
-    }
-}
-
-/// The monotonic clock, in milliseconds.
-enum Clock {
-    static func milliseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 }
