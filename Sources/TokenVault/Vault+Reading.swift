@@ -19,13 +19,13 @@ extension Vault {
     /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
     /// a refused read is neither recorded nor a use.
     public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> (entry: Entry, secret: Secret) {
-        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) { return answer }
-        return try get(name, allowingExpired: allowingExpired, for: origin)
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        return try keys.backend.get(name, allowingExpired: allowingExpired, origin: origin, in: self)
     }
 
-    /// `get`, recorded as asked for by `origin` (the agent, for a client).
-    func get(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    /// `get` done here, recorded as asked for by `origin` (the agent's, for a client).
+    func readToken(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             if let refusal = row.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
@@ -38,9 +38,31 @@ extension Vault {
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
     public func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
-        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
-        return try gitCredential(for: request, now: now, origin: origin)
+        try gitCredential(for: request, now: now, origin: state.withLock { $0.origin })
+    }
+
+    /// The git helper's whole `get`: git's `description` (as git wrote it) answered with the
+    /// lines for git and the messages for the user, as ``GitReply`` renders them. Through the
+    /// agent, one request. A description that does not parse is `.invalidInput`.
+    public func gitReply(toDescription description: Secret, now: Timestamp = .now()) throws(VaultError) -> GitReply {
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        return try keys.backend.gitReply(toDescription: description, now: now, origin: origin, in: self)
+    }
+
+    /// `gitReply` done here, recorded as asked for by `origin`.
+    func composeGitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> GitReply {
+        let request: GitCredential
+        do {
+            request = try description.withUnsafeBytes { bytes throws(GitCredential.ParseError) in try GitCredential.parse(bytes) }
+        } catch {
+            throw .invalidInput(error.description)
+        }
+        guard request.protocolName != nil, request.host != nil else {
+            return GitReply(request: request, selection: GitMatching.Selection(candidates: [], expired: []), secret: nil, now: now)
+        }
+        let (selection, secret) = try gitCredential(for: request, now: now, origin: origin)
+        return GitReply(request: request, selection: selection, secret: secret, now: now)
     }
 
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
@@ -126,12 +148,9 @@ extension Vault {
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
             var seen: [(String, Secret)] = []
-            var names: [String] = []
-            try Self.forEachEntry(db, keys: keys, manifest: manifest) { _, entry throws(VaultError) in
-                if entry.deleted == nil { names.append(entry.name) }
-            }
-            for name in names.sorted() {
-                let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
+            // Every token opened in one batch (through the agent, one request).
+            for (name, record) in try Self.openEverySecret(db, keys: keys, manifest: manifest) {
+                let secret = record.current
                 if let first = seen.first(where: { $0.1.isEqual(to: secret) }) {
                     duplicates[name] = first.0
                     if duplicates[first.0] == nil { duplicates[first.0] = name }
