@@ -24,7 +24,7 @@ build: front-end
 
 front-end:
 	mkdir -p $(dir $(FRONT_END))
-	$(CC) $(FRONT_END_FLAGS) -o $(FRONT_END) Sources/git-credential-vault/main.c $$(pkg-config --cflags --libs libsodium)
+	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(FRONT_END) Sources/git-credential-vault/main.c $$(pkg-config --cflags --libs libsodium)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -40,12 +40,15 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CHardening"),
+        // The agent protocol's numbers and names (version, opcodes, limits, socket rules), in one
+        // header: the library imports it, and the C front end of the git helper includes it.
+        .target(name: "CAgentProtocol"),
         .target(name: "CTerminal"),
 
         // The library: crypto in Crypto/, storage in Storage/, the vault on top.
         .target(
             name: "TokenVault",
-            dependencies: ["CSodium", "CSQLite", "CHardening", "CTerminal"]
+            dependencies: ["CSodium", "CSQLite", "CHardening", "CTerminal", "CAgentProtocol"]
         ),
 
         // GitLab's API for a token acting on itself (verify, rotate, revoke), over a transport
@@ -101,7 +104,7 @@ let package = Package(
         // alone: SwiftPM would link Swift's runtime into it (a millisecond more at each start).
         .executableTarget(
             name: "git-credential-vault",
-            dependencies: ["CSodium"]
+            dependencies: ["CSodium", "CAgentProtocol"]
         ),
         .executableTarget(
             name: "tokenvault-git-helper",
@@ -124,14 +127,14 @@ let package = Package(
 
         .testTarget(
             name: "TokenVaultTests",
-            dependencies: ["TokenVault"]
+            dependencies: ["TokenVault", "CAgentProtocol"]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "VaultCLITests",
             // TokenVaultGitLab and its HTTPS transport: GitLabRotationAPITests calls the library
             // against the same stand-in GitLab as the CLI's tests.
-            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultHTTP", "CTestSupport"]
+            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultHTTP", "CTestSupport", "CAgentProtocol"]
         ),
     ],
     swiftLanguageModes: [.v6]

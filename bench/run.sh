@@ -113,6 +113,8 @@ run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_P
 } >> "$out"
 "$bin/vault" lock --all >/dev/null 2>&1 || true
 git credential-cache exit 2>/dev/null || true
+# Whole-vault commands and git fill, with and without the agent (a script of their own).
+BENCH_BIN="$bin" BENCH_FILL="$fill" bash bench/agent_whole_vault.sh "$out"
 # Without the agent: check, import, list and log at 1,000 and at 10,000 entries.
 unset XDG_RUNTIME_DIR
 bash bench/linear.sh "$bin/vault" "$fill" "$work" "$out"

@@ -1,7 +1,7 @@
-// An example of another tool using TokenVault: open the default vault, unlock it with the
-// passphrase found the way the `vault` command finds it (TOKENVAULT_PASSPHRASE,
-// TOKENVAULT_ASKPASS, or a prompt on the terminal), and build an HTTP Authorization header
-// from a token.
+// An example of another tool using TokenVault: open the default vault, unlock it through the
+// user's agent (after `vault unlock`) or else with the passphrase found the way the `vault`
+// command finds it (TOKENVAULT_PASSPHRASE, TOKENVAULT_ASKPASS, or a prompt on the terminal), and
+// build an HTTP Authorization header from a token.
 //
 //   swift run auth-header gitlab-ci
 import TokenVault
@@ -20,20 +20,22 @@ guard arguments.count == 2 else {
 }
 ProcessHardening.apply()
 var environment: [String: String] = [:]
-for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME"] {
+for name in ["TOKENVAULT_PATH", "XDG_DATA_HOME", "HOME", "XDG_RUNTIME_DIR"] {
     if let value = getenv(name) { environment[name] = String(cString: value) }
 }
 do throws(VaultError) {
     let path = VaultLocation.defaultPath(environment: environment)
     let vault = try Vault.open(at: path)
-    // (Unlocking through the user's agent, when one holds the key, comes here.)
-    let passphrase: Secret
-    do {
-        passphrase = try PassphraseSource().read(prompt: "Passphrase for \(path): ")
-    } catch {
-        fail("error: \(error)", 3)
+    // The agent first: one `vault unlock` serves every tool, with no key derived here.
+    if !vault.unlockThroughAgent(environment: environment) {
+        let passphrase: Secret
+        do {
+            passphrase = try PassphraseSource().read(prompt: "Passphrase for \(path): ")
+        } catch {
+            fail("error: \(error)", 3)
+        }
+        try vault.unlock(passphrase: passphrase)
     }
-    try vault.unlock(passphrase: passphrase)
     // `get` refuses a token in the trash, and a revoked or expired one (pass
     // `allowingExpired: true` to take those anyway), before it records the read.
     let token = try vault.get(arguments[1])

@@ -17,6 +17,13 @@ extension Vault {
         try await OwnThread.run { () throws(VaultError) in try self.unlock(passphrase: passphrase, allowingCostlyKDF: allowingCostlyKDF) }
     }
 
+    /// ``unlockThroughAgent(environment:)`` off the caller's executor: it waits on the agent's
+    /// answer (a second at most).
+    public func unlockThroughAgent(environment: [String: String]) async -> Bool {
+        let answer = try? await OwnThread.run { () throws(VaultError) -> Bool in self.unlockThroughAgent(environment: environment) }
+        return answer ?? false
+    }
+
     /// Re-wraps the vault key under `newPassphrase`, as the synchronous `changePassphrase(to:kdf:)`, off the
     /// caller's executor.
     public func changePassphrase(to newPassphrase: Secret, kdf: KDFParameters? = nil) async throws(VaultError) {

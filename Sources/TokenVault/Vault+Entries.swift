@@ -13,6 +13,7 @@ extension Vault {
     enum EntrySQL {
         static let row = "SELECT metadata, secret FROM entries WHERE lookup = ?"
         static let everyRow = "SELECT lookup, metadata FROM entries"
+        static let everyRowWithSecret = "SELECT lookup, metadata, secret FROM entries"
         static let exists = "SELECT 1 FROM entries WHERE lookup = ?"
         static let insert = "INSERT INTO entries (lookup, metadata, secret) VALUES (?, ?, ?)"
         static let update = "UPDATE entries SET metadata = ?, secret = ? WHERE lookup = ?"
@@ -46,46 +47,91 @@ extension Vault {
         return Row(lookup: lookup, revision: revision, entry: withUse, sealedSecret: sealedSecret)
     }
 
-    /// Every entry row's metadata, opened at the revision the manifest lists for it, in the
-    /// table's order: `body` gets the row's lookup and its entry (without its last-used time).
-    static func forEachEntry(_ db: SQLite, keys: Keys, manifest: Manifest,
-                             _ body: ([UInt8], Entry) throws(VaultError) -> Void) throws(VaultError) {
-        let statement = try db.prepare(EntrySQL.everyRow)
+    /// Every entry row, verified against the manifest (listed, once, at its revision), with its
+    /// metadata opened (without its last-used time) and, when `secrets`, its secret: all opened
+    /// in one batch (through the agent, one request however many rows). In the table's order.
+    static func openRows(_ db: SQLite, keys: Keys, manifest: Manifest,
+                         secrets: Bool) throws(VaultError) -> [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] {
+        var all: [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] = []
+        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: secrets, chunkSize: .max) { all += $0 }
+        return all
+    }
+
+    /// `openRows` a chunk of at most `chunkSize` rows at a time (one batch each), for passes
+    /// over every token: a token is opened into guarded memory, a few mappings each, and a
+    /// vault of tens of thousands of them would exhaust the process's mappings at once.
+    static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, chunkSize: Int,
+                                   _ body: ([(lookup: [UInt8], entry: Entry, secret: SecretRecord?)]) throws(VaultError) -> Void) throws(VaultError) {
+        let statement = try db.prepare(secrets ? EntrySQL.everyRowWithSecret : EntrySQL.everyRow)
         var seen = Set<[UInt8]>()
-        while try statement.step() {
-            let lookup = try statement.blob(0, "an entry's lookup", count: KeyedHash.bytes)
-            guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
-            guard let revision = manifest.revision(of: lookup) else {
-                throw .tampered("an entry that the header does not list")
+        var more = true
+        while more {
+            var rows: [(lookup: [UInt8], revision: UInt64)] = []
+            var boxes: [SealedBox] = []
+            while rows.count < chunkSize {
+                guard try statement.step() else { more = false; break }
+                let lookup = try statement.blob(0, "an entry's lookup", count: KeyedHash.bytes)
+                guard seen.insert(lookup).inserted else { throw .tampered("the entry list (a duplicated entry)") }
+                guard let revision = manifest.revision(of: lookup) else { throw .tampered("an entry that the header does not list") }
+                rows.append((lookup, revision))
+                boxes.append(SealedBox(purpose: .entryMetadata, bytes: try statement.blob(1, "an entry's metadata")))
+                if secrets { boxes.append(SealedBox(purpose: .entrySecret, bytes: try statement.blob(2, "an entry's secret"))) }
             }
-            try body(lookup, try openMetadata(statement.blob(1, "an entry's metadata"), lookup: lookup, revision: revision, keys: keys))
+            if rows.isEmpty { break }
+            let opened = try keys.backend.open(boxes)
+            guard opened.count == boxes.count else { throw .tampered("the entry list (opened by the agent)") }
+            let stride = secrets ? 2 : 1
+            var result: [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] = []
+            result.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                let entry = try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision)
+                let secret = secrets ? try decodeSecret(opened[index * stride + 1], lookup: row.lookup, revision: row.revision,
+                                                        what: "the secret of '\(Redaction.redact(entry.name))'") : nil
+                result.append((row.lookup, entry, secret))
+            }
+            try body(result)
         }
     }
 
     /// Every entry's metadata with its last-used time, sorted by name; every row verified
-    /// against the manifest, so a deleted, added or rolled-back row is reported.
+    /// against the manifest, so a deleted, added or rolled-back row is reported. A constant
+    /// number of batches, whatever the number of entries.
     static func loadEntries(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [Entry] {
         var usage: [[UInt8]: [UInt8]] = [:]
         let uses = try db.prepare(EntrySQL.everyUsage)
         while try uses.step() {
             usage[try uses.blob(0, "a last-used time's lookup", count: KeyedHash.bytes)] = try uses.blob(1, "a last-used time")
         }
-        var entries: [Entry] = []
-        entries.reserveCapacity(manifest.count)
-        try forEachEntry(db, keys: keys, manifest: manifest) { lookup, entry throws(VaultError) in
-            var entry = entry
-            entry.lastUsed = try usage[lookup].map { sealed throws(VaultError) in
-                try Self.openUsage(sealed, lookup: lookup, keys: keys)
-            }
-            guard try keys.lookup(entry.name) == lookup else {
-                throw .tampered("the metadata of '\(Redaction.redact(entry.name))'")
-            }
-            entries.append(entry)
+        var entries = try openRows(db, keys: keys, manifest: manifest, secrets: false)
+        let used = entries.indices.filter { usage[entries[$0].lookup] != nil }
+        let times = try keys.backend.open(used.map { SealedBox(purpose: .usage, bytes: usage[entries[$0].lookup] ?? []) })
+        guard times.count == used.count else { throw .tampered("a last-used time") }
+        for (index, time) in zip(used, times) {
+            entries[index].entry.lastUsed = try decodeUsage(time, lookup: entries[index].lookup)
         }
-        guard entries.count == manifest.count else {
+        let lookups = try keys.backend.lookup(entries.map(\.entry.name))
+        for (row, lookup) in zip(entries, lookups) where row.lookup != lookup {
+            throw .tampered("the metadata of '\(Redaction.redact(row.entry.name))'")
+        }
+        guard lookups.count == entries.count, entries.count == manifest.count else {
             throw .tampered("the entry list (\(manifest.count - entries.count) entries are missing)")
         }
-        return entries.sorted { $0.name < $1.name }
+        return entries.map(\.entry).sorted { $0.name < $1.name }
+    }
+
+    /// Every live entry's secret record (the trash's left out), `chunkSize` rows at a time in
+    /// the table's order, each chunk in one batch: what `body` keeps of a chunk's tokens is its
+    /// own affair, the records are released after it.
+    static func forEverySecret(_ db: SQLite, keys: Keys, manifest: Manifest, chunkSize: Int = 1024,
+                               _ body: (String, SecretRecord) throws(VaultError) -> Void) throws(VaultError) {
+        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: chunkSize) { rows throws(VaultError) in
+            let lookups = try keys.backend.lookup(rows.map(\.entry.name))
+            guard lookups.count == rows.count else { throw .tampered("the entry list (looked up by the agent)") }
+            for (row, lookup) in zip(rows, lookups) {
+                guard row.lookup == lookup, let secret = row.secret else { throw .tampered("the metadata of '\(Redaction.redact(row.entry.name))'") }
+                if row.entry.deleted == nil { try body(row.entry.name, secret) }
+            }
+        }
     }
 
     /// Whether a row exists at `lookup`.
@@ -128,8 +174,13 @@ extension Vault {
 
     static func openMetadata(_ box: [UInt8], lookup: [UInt8], revision: UInt64, keys: Keys,
                              what: String = "an entry's metadata") throws(VaultError) -> Entry {
-        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: revision, key: keys.metadata,
-                                                 what: what, guarded: false)
+        try decodeMetadata(try keys.metadata.open(box, what: what), lookup: lookup, revision: revision, what: what)
+    }
+
+    static func decodeMetadata(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64,
+                               what: String = "an entry's metadata") throws(VaultError) -> Entry {
+        guard let plaintext else { throw .tampered(what) }
+        let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
             try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
         }
@@ -137,8 +188,12 @@ extension Vault {
 
     static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> SecretRecord {
         let what = "the secret of '\(Redaction.redact(row.entry.name))'"
-        let (plaintext, body) = try Records.open(row.sealedSecret, lookup: row.lookup, revision: row.revision,
-                                                 key: keys.secret, what: what, guarded: true)
+        return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision, what: what)
+    }
+
+    static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String) throws(VaultError) -> SecretRecord {
+        guard let plaintext else { throw .tampered(what) }
+        let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
             try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
         }
@@ -165,8 +220,12 @@ extension Vault {
     }
 
     static func openUsage(_ box: [UInt8], lookup: [UInt8], keys: Keys) throws(VaultError) -> Timestamp {
-        let (plaintext, body) = try Records.open(box, lookup: lookup, revision: 0, key: keys.usage,
-                                                 what: "a last-used time", guarded: false)
+        try decodeUsage(try keys.usage.open(box, what: "a last-used time"), lookup: lookup)
+    }
+
+    static func decodeUsage(_ plaintext: SecureBytes?, lookup: [UInt8]) throws(VaultError) -> Timestamp {
+        guard let plaintext else { throw .tampered("a last-used time") }
+        let body = try Records.body(of: plaintext, lookup: lookup, revision: 0, what: "a last-used time")
         guard let seconds = plaintext.withUnsafeBytes({ UnsafeRawBufferPointer(rebasing: $0[body]).int64 }) else {
             throw .tampered("a last-used time")
         }

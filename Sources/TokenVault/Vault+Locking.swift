@@ -29,37 +29,41 @@ extension Vault {
     }
 
     /// The keys, when they are held in this process.
-    var localKeyRing: LocalKeyRing? {
-        state.withLock { $0.keys?.ring as? LocalKeyRing }
+    var localBackend: LocalBackend? {
+        state.withLock { $0.keys?.backend as? LocalBackend }
     }
 
-    /// Uses an agent's keys: nothing secret is held here; every seal and open goes to the agent.
-    /// Fails with `.locked` when the agent holds no key, and with `.tampered` when its key does
-    /// not open this vault.
+    /// Uses an agent's keys: nothing secret is held here; every seal and open goes to the agent,
+    /// and a read of a token is the agent's. Fails with `.locked` when the agent holds no key
+    /// or not this file's, and with `.otherAgentVersion` when the agent is of another version.
     public func unlock(with agent: AgentClient) throws(VaultError) {
-        let keys = Keys(ring: AgentKeyRing(client: agent))
-        // An agent that reads for its clients vouches that its key opens this very file (it
-        // checks that the file is the one it unlocked): the manifest is then opened here only
-        // when something needs it. An agent from an older version does not know `attach`.
-        if try agent.attach(path: path) {
-            state.withLock { $0.reset(keys: keys, reader: agent) }
-            return
-        }
-        try state.withLock { state throws(VaultError) in
-            let db = try state.db
-            let verified = try db.transaction(write: false) { () throws(VaultError) -> State.Verified in
-                let version = try db.dataVersion()
-                let header = try Self.readHeader(db)
-                return (header.manifest, try Self.openManifest(header, keys: keys), version)
-            }
-            state.reset(keys: keys, verified: verified)
+        // The agent vouches that its key opens this very file (it checks that the file is the
+        // one it unlocked): the manifest is then opened, through it, when something needs it.
+        try agent.attach(path: path)
+        state.withLock { $0.reset(keys: Keys(backend: AgentBackend(client: agent, path: path))) }
+    }
+
+    /// Unlocks through the user's agent when one holds this vault's key (after `vault unlock`),
+    /// as the `vault` command does before it looks for a passphrase: then no key is derived, and
+    /// reads are the agent's. `environment` places the agent's socket (`XDG_RUNTIME_DIR`, else a
+    /// folder beside the default vault). Returns false, with this vault as it was, when no agent
+    /// holds the key: none runs, it is locked, it holds another vault's key, or it is of another
+    /// version.
+    @discardableResult
+    public func unlockThroughAgent(environment: [String: String]) -> Bool {
+        guard let agent = AgentClient.connect(vaultPath: path, environment: environment) else { return false }
+        do {
+            try unlock(with: agent)
+            return true
+        } catch {
+            return false
         }
     }
 
-    /// Takes the keys of an agent's key ring (the agent, opening its vault again) and checks
-    /// that they open this file's manifest.
-    func unlock(ring: LocalKeyRing) throws(VaultError) {
-        state.withLock { $0.reset(keys: Keys(ring: ring)) }
+    /// Takes the agent's own keys (the agent, opening its vault again) and checks that they open
+    /// this file's manifest.
+    func unlock(backend: LocalBackend) throws(VaultError) {
+        state.withLock { $0.reset(keys: Keys(backend: backend)) }
         do {
             try read { _, _, _ throws(VaultError) in }
         } catch {
@@ -72,8 +76,8 @@ extension Vault {
     /// the agent's socket, which only the user's own processes reach: the agent then need not
     /// derive it again. Fails with `.locked` when the key is not held here, and with
     /// `.wrongPassphrase` when it does not open the agent's vault.
-    public func lendKey(to agent: AgentClient, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
-        guard let key = localKeyRing?.vaultKey else { throw .locked }
+    public func lendKey(to agent: AgentClient, idleTimeout: Duration, maximumLifetime: Duration) throws(VaultError) {
+        guard let key = localBackend?.vaultKey else { throw .locked }
         try agent.unlock(vaultKey: key, idleTimeout: idleTimeout, maximumLifetime: maximumLifetime)
     }
 

@@ -19,16 +19,14 @@ extension Vault {
     /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
     /// a refused read is neither recorded nor a use.
     public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> Token {
-        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.read(name, allowingExpired: allowingExpired, origin: origin, path: path) {
-            return Token(entry: answer.entry, secret: answer.secret)
-        }
-        let answer = try get(name, allowingExpired: allowingExpired, for: origin)
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        let answer = try keys.backend.get(name, allowingExpired: allowingExpired, origin: origin, in: self)
         return Token(entry: answer.entry, secret: answer.secret)
     }
 
-    /// `get`, recorded as asked for by `origin` (the agent, for a client).
-    func get(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    /// `get` done here, recorded as asked for by `origin` (the agent's, for a client).
+    func readToken(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             if let refusal = row.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
@@ -41,9 +39,31 @@ extension Vault {
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
     package func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
-        let (reader, origin) = state.withLock { ($0.reader, $0.origin) }
-        if let reader, let answer = try reader.gitCredential(request, now: now, origin: origin, path: path) { return answer }
-        return try gitCredential(for: request, now: now, origin: origin)
+        try gitCredential(for: request, now: now, origin: state.withLock { $0.origin })
+    }
+
+    /// The git helper's whole `get`: git's `description` (as git wrote it) answered with the
+    /// lines for git and the messages for the user, as ``GitReply`` renders them. Through the
+    /// agent, one request. A description that does not parse is `.invalidInput`.
+    package func gitReply(toDescription description: Secret, now: Timestamp = .now()) throws(VaultError) -> GitReply {
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        return try keys.backend.gitReply(toDescription: description, now: now, origin: origin, in: self)
+    }
+
+    /// `gitReply` done here, recorded as asked for by `origin`.
+    func composeGitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> GitReply {
+        let request: GitCredential
+        do {
+            request = try description.withUnsafeBytes { bytes throws(GitCredential.ParseError) in try GitCredential.parse(bytes) }
+        } catch {
+            throw .invalidInput(error.description)
+        }
+        guard request.protocolName != nil, request.host != nil else {
+            return GitReply(request: request, selection: GitMatching.Selection(candidates: [], expired: []), secret: nil, now: now)
+        }
+        let (selection, secret) = try gitCredential(for: request, now: now, origin: origin)
+        return GitReply(request: request, selection: selection, secret: secret, now: now)
     }
 
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
@@ -128,20 +148,19 @@ extension Vault {
         let result = try read { db, keys, manifest throws(VaultError) -> Review.Tokens in
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
-            // Each token is filed under a keyed digest, not compared with every other one.
+            // Each token is filed under a keyed digest, not compared with every other one; the
+            // tokens are opened a chunk at a time (through the agent, a request a chunk).
             var seen = SecretIndex<String>()
-            var names: [String] = []
-            try Self.forEachEntry(db, keys: keys, manifest: manifest) { _, entry throws(VaultError) in
-                if entry.deleted == nil { names.append(entry.name) }
-            }
-            for name in names.sorted() {
-                let secret = try Self.openSecret(Self.loadRow(db, name: name, keys: keys, manifest: manifest), keys: keys).current
-                if let first = seen.values(holding: secret).first {
-                    duplicates[name] = first
-                    if duplicates[first] == nil { duplicates[first] = name }
-                }
+            try Self.forEverySecret(db, keys: keys, manifest: manifest) { name, record throws(VaultError) in
+                let secret = record.current
                 seen.insert(name, holding: secret)
                 if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
+            }
+            // Each holder names the first by name; the first names the second.
+            for holders in seen.repeated {
+                let sorted = holders.sorted()
+                for name in sorted.dropFirst() { duplicates[name] = sorted[0] }
+                duplicates[sorted[0]] = sorted[1]
             }
             return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }

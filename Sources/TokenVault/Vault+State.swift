@@ -9,9 +9,6 @@ extension Vault {
         var checked = false
         var keys: Keys?
         var origin = ActivityLog.Origin(actor: Vault.defaultActor)
-        /// The agent, when it reads for this process: then `get` and `gitCredential(for:)` are
-        /// one round trip each, answered from the agent's own open, unlocked vault.
-        var reader: AgentClient?
         /// The last manifest opened, with the sealed bytes it came from: the same bytes read again
         /// need not be opened again (with the agent, that is a round trip of the whole manifest).
         var manifestCache: (sealed: [UInt8], manifest: Manifest)?
@@ -29,12 +26,11 @@ extension Vault {
         /// connection's data_version when they were read.
         typealias Verified = (sealed: [UInt8], manifest: Manifest, version: Int64)
 
-        /// Takes `keys` (nil: locked) and `reader`, and forgets every cache: the manifest is read
+        /// Takes `keys` (nil: locked), and forgets every cache: the manifest is read
         /// afresh on next use unless `verified` is the file's as of now. The one place the
         /// caches are reset.
-        mutating func reset(keys: Keys?, reader: AgentClient? = nil, verified: Verified? = nil) {
+        mutating func reset(keys: Keys?, verified: Verified? = nil) {
             self.keys = keys
-            self.reader = reader
             entriesCache = nil
             manifestCache = verified.map { ($0.sealed, $0.manifest) }
             cacheVersion = verified?.version

@@ -222,7 +222,7 @@ extension Vault {
                 }
             }
             // The header changed under the cache: read it afresh next time (the same keys).
-            state.reset(keys: keys, reader: state.reader)
+            state.reset(keys: keys)
         }
         checkpoint()
     }

@@ -24,20 +24,22 @@ public final class Vault: Sendable {
     public let path: String
     let state: Locked<State>
 
-    /// The key ring the vault works with, and its subkeys as the records see them.
+    /// The backend the vault works with (chosen at unlock), and its subkeys as the records
+    /// see them.
     struct Keys: Sendable {
-        let ring: any KeyRing
+        let backend: any VaultBackend
 
-        init(vaultKey: SymmetricKey) { ring = LocalKeyRing(vaultKey: vaultKey) }
-        init(ring: any KeyRing) { self.ring = ring }
+        init(vaultKey: SymmetricKey) { backend = LocalBackend(vaultKey: vaultKey) }
+        init(backend: any VaultBackend) { self.backend = backend }
 
-        var manifest: SealingKey { SealingKey(ring: ring, purpose: .manifest) }
-        var metadata: SealingKey { SealingKey(ring: ring, purpose: .entryMetadata) }
-        var secret: SealingKey { SealingKey(ring: ring, purpose: .entrySecret) }
-        var usage: SealingKey { SealingKey(ring: ring, purpose: .usage) }
-        var vaultKey: SymmetricKey? { ring.vaultKey }
+        var manifest: SealingKey { SealingKey(backend: backend, purpose: .manifest) }
+        var metadata: SealingKey { SealingKey(backend: backend, purpose: .entryMetadata) }
+        var secret: SealingKey { SealingKey(backend: backend, purpose: .entrySecret) }
+        var usage: SealingKey { SealingKey(backend: backend, purpose: .usage) }
+        var events: SealingKey { SealingKey(backend: backend, purpose: .events) }
+        var vaultKey: SymmetricKey? { backend.vaultKey }
 
-        func lookup(_ name: String) throws(VaultError) -> [UInt8] { try ring.lookup(name) }
+        func lookup(_ name: String) throws(VaultError) -> [UInt8] { try backend.lookup(name) }
     }
 
     /// Who the activity log says asked, when the program does not say: the library and the

@@ -44,6 +44,9 @@ public enum VaultError: Error, Sendable, Equatable {
     /// The header asks for a key derivation costlier than `sensitive` (more passes or more
     /// memory than TokenVault writes): refused before any work unless the user allows it.
     case costlyKeyDerivation(opsLimit: UInt64, memLimit: UInt64)
+    /// The agent running for this vault is of another version of TokenVault (its protocol is
+    /// not this one): it is not used.
+    case otherAgentVersion
 }
 
 extension VaultError: CustomStringConvertible {
@@ -89,6 +92,8 @@ extension VaultError: CustomStringConvertible {
             message
         case .outOfMemory:
             "out of memory while deriving the key (the vault's KDF memory cost is larger than this machine can give)"
+        case .otherAgentVersion:
+            "the agent running for this vault is of another version of TokenVault"
         case .costlyKeyDerivation(let ops, let mem):
             "the vault header asks for a key derivation of \(ops) passes over \(mem >> 20) MiB, costlier than TokenVault writes (at most 4 passes over 1024 MiB, 'sensitive'): refused before any work"
         }
@@ -111,6 +116,8 @@ extension VaultError: CustomStringConvertible {
             "create one with 'vault init', or point --vault or TOKENVAULT_PATH at an existing vault"
         case .tampered, .corrupt:
             "restore the vault from a backup; do not trust entries read from this file"
+        case .otherAgentVersion:
+            "run 'vault lock' to stop it, then 'vault unlock' to start an agent of this version"
         case .costlyKeyDerivation:
             "if you gave the vault this cost yourself, pass --allow-costly-kdf to vault (for git: 'vault unlock --allow-costly-kdf'); otherwise the file was changed: restore it from a backup"
         default:

@@ -149,7 +149,7 @@ package enum Output {
         switch error {
         case .notFound, .noVault, .inTrash: .notFound
         case .expired, .revoked: .expired
-        case .wrongPassphrase, .locked: .locked
+        case .wrongPassphrase, .locked, .otherAgentVersion: .locked
         case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions
         case .invalidInput: .usage

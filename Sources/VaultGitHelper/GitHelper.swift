@@ -127,7 +127,7 @@ package enum GitHelper {
             // operation finds the agent. git waits for this process to exit: the agent gets the
             // key just derived, never a second derivation.
             defer { if case .typed = unlocked { startAgent(path: path, vault: vault) } }
-            try perform(action, request, vault: vault, options: options)
+            try perform(action, request, description: input, vault: vault, options: options)
             return 0
         } catch let error as CLIError {
             // Unusable output, for instance: say so, but let git carry on.
@@ -139,9 +139,10 @@ package enum GitHelper {
         }
     }
 
-    private static func perform(_ action: String, _ request: GitCredential, vault: Vault, options: Options) throws {
+    private static func perform(_ action: String, _ request: GitCredential, description: Secret, vault: Vault,
+                                options: Options) throws {
         switch action {
-        case "get": try get(request, vault: vault)
+        case "get": try get(description, vault: vault)
         case "store": try store(request, vault: vault)
         default: try erase(request, vault: vault, options: options)
         }
@@ -171,21 +172,18 @@ package enum GitHelper {
         return complete ? secret : nil
     }
 
-    static func get(_ request: GitCredential, vault: Vault) throws {
-        let (selection, secret) = try vault.gitCredential(for: request)
-        let reply = GitReply(request: request, selection: selection, secret: secret)
+    /// Answers git's `get` (its `description` as git wrote it): through the agent, one request,
+    /// rendered by the library as the C front end gets it.
+    static func get(_ description: Secret, vault: Vault) throws {
+        let reply = try vault.gitReply(toDescription: description)
         for message in reply.messages {
             switch message {
             case .warning(let text): Output.warning(text)
             case .note(let text): Log.verbose(text)
             }
         }
-        for part in reply.answer {
-            switch part {
-            case .text(let text): try Output.out(text)
-            case .secret(let secret): try Output.write(secret: secret)
-            }
-        }
+        let stdout = reply.stdout
+        if !stdout.isEmpty { try Output.write(secret: stdout) }
     }
 
     /// Stores what git sends (the rules are the library's: `Vault.gitStore`). Quiet: what it did

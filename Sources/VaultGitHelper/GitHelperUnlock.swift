@@ -28,6 +28,11 @@ extension GitHelper {
                 try vault.unlock(with: agent)
                 Log.verbose("git \(action): unlocked by the agent")
                 return .done
+            } catch .otherAgentVersion {
+                // Not used, and not replaced while it runs: said once, with what to do.
+                Output.warning(VaultError.otherAgentVersion.description)
+                Output.hint(VaultError.otherAgentVersion.hint ?? "")
+                agentSilent = true
             } catch {
                 // A locked agent still answers; a hung one does not (and is not started again).
                 agentSilent = (try? agent.status()) == nil
@@ -82,8 +87,8 @@ extension GitHelper {
     static func startAgent(path: String, vault: Vault) {
         do {
             let agent = try AgentLauncher.connectOrStart(vaultPath: path)
-            try vault.lendKey(to: agent, idleTimeout: AgentLauncher.defaultIdleTimeout,
-                              maximumLifetime: AgentLauncher.defaultMaximumLifetime)
+            try vault.lendKey(to: agent, idleTimeout: .seconds(AgentLauncher.defaultIdleTimeout),
+                              maximumLifetime: .seconds(AgentLauncher.defaultMaximumLifetime))
             Log.verbose("git: the agent holds the key now ('vault lock' forgets it)")
         } catch {
             Output.warning("the agent did not start (\(error)): git's next call asks for the passphrase again")

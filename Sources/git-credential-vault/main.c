@@ -2,9 +2,10 @@
 //   git config --global credential.helper "$(command -v git-credential-vault)"
 //
 // Git waits for its helper on every fetch and push. This small C front end answers git's `get`
-// in one request to the vault's unlocked agent (request 14 of
-// Sources/TokenVault/Agent/AgentProtocol.swift: the agent parses git's description, chooses the
-// entry, records the read and composes the answer), because a Swift process takes about two
+// in one request to the vault's unlocked agent (`git` in Sources/TokenVault/Agent/
+// AgentMessages.swift, the same request the Swift helper sends: the agent parses git's
+// description, chooses the entry, records the read and renders the answer with the library's
+// GitReply), because a Swift process takes about two
 // milliseconds longer to start than git's own credential-cache (bench/results.md). Everything
 // else goes to the helper written in Swift, `tokenvault-git-helper` (installed in
 // PREFIX/libexec/tokenvault, or beside this program), with the same arguments and git's
@@ -36,10 +37,11 @@
 
 #include <sodium.h>
 
+#include "agent_frames.h"
+#include "agent_protocol.h"
+
 // As the Swift helper: four times git's longest line.
 #define MAX_DESCRIPTION (4 * 65536)
-#define MAX_RESPONSE (1 << 20)
-#define DEADLINE_MS 1000
 
 // MARK: Falling back to the Swift helper
 
@@ -62,7 +64,7 @@ __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *cons
     }
     if (!program) {
         // Git goes on without this helper, as with a locked vault.
-        fprintf(stderr, "vault: error: git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n");
+        fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n");
         if (consumed) sodium_memzero(consumed, length);
         _exit(0);
     }
@@ -101,7 +103,7 @@ __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *cons
     }
     argv[0] = program;
     execv(program, argv);
-    fprintf(stderr, "vault: error: git-credential-vault cannot run '%s': %s\n", program, strerror(errno));
+    fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot run '%s': %s\n", program, strerror(errno));
     _exit(0);
 }
 
@@ -128,20 +130,19 @@ static size_t read_description(unsigned char *buffer, size_t capacity, int *comp
     }
 }
 
-// MARK: Where the vault and its agent are (as VaultLocation and AgentProtocol say)
+// MARK: Where the vault and its agent are (the names and rules of agent_protocol.h)
 
-// The default vault's folder: $XDG_DATA_HOME/tokenvault, else ~/.local/share/tokenvault.
 static int data_folder(char *out, size_t capacity) {
     const char *value;
     if ((value = getenv("XDG_DATA_HOME")) && value[0] == '/') {
-        return snprintf(out, capacity, "%s/tokenvault", value) < (int)capacity ? 0 : -1;
+        return snprintf(out, capacity, "%s/" TV_DATA_FOLDER, value) < (int)capacity ? 0 : -1;
     }
     value = getenv("HOME");
     if (!value || !*value) {
         struct passwd *entry = getpwuid(getuid());
         value = entry && entry->pw_dir ? entry->pw_dir : "/";
     }
-    return snprintf(out, capacity, "%s/.local/share/tokenvault", value) < (int)capacity ? 0 : -1;
+    return snprintf(out, capacity, "%s/" TV_DATA_FOLDER_UNDER_HOME, value) < (int)capacity ? 0 : -1;
 }
 
 static int vault_path(const char *option, char *out, size_t capacity) {
@@ -150,32 +151,29 @@ static int vault_path(const char *option, char *out, size_t capacity) {
     if (option) return snprintf(out, capacity, "%s", option) < (int)capacity ? 0 : -1;
     if ((value = getenv("TOKENVAULT_PATH")) && *value) return snprintf(out, capacity, "%s", value) < (int)capacity ? 0 : -1;
     if (data_folder(folder, sizeof folder) != 0) return -1;
-    return snprintf(out, capacity, "%s/vault.db", folder) < (int)capacity ? 0 : -1;
+    return snprintf(out, capacity, "%s/" TV_DEFAULT_VAULT_FILE, folder) < (int)capacity ? 0 : -1;
 }
 
-// $XDG_RUNTIME_DIR/tokenvault, else `agents` in the default vault's folder (never a shared
-// folder such as /tmp, where another user could take the name first).
 static int socket_path(const char *vault, char *out, size_t capacity) {
     char folder[PATH_MAX];
     const char *runtime = getenv("XDG_RUNTIME_DIR");
     if (runtime && runtime[0] == '/') {
-        if (snprintf(folder, sizeof folder, "%s/tokenvault", runtime) >= (int)sizeof folder) return -1;
+        if (snprintf(folder, sizeof folder, "%s/" TV_AGENT_RUNTIME_FOLDER, runtime) >= (int)sizeof folder) return -1;
     } else {
         char data[PATH_MAX];
-        if (data_folder(data, sizeof data) != 0 || snprintf(folder, sizeof folder, "%s/agents", data) >= (int)sizeof folder) return -1;
+        if (data_folder(data, sizeof data) != 0
+            || snprintf(folder, sizeof folder, "%s/" TV_AGENT_DATA_FOLDER, data) >= (int)sizeof folder) return -1;
     }
-    // The folder must be ours and closed to everyone else.
     struct stat info;
     if (lstat(folder, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 077) != 0) return -1;
-    // One agent per vault file: named for a hash of the file's real path.
     char *real = realpath(vault, NULL);
     const char *resolved = real ? real : vault;
-    unsigned char digest[8];
+    unsigned char digest[TV_AGENT_SOCKET_HASH_BYTES];
     crypto_generichash(digest, sizeof digest, (const unsigned char *)resolved, strlen(resolved), NULL, 0);
     free(real);
     char hex[2 * sizeof digest + 1];
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return snprintf(out, capacity, "%s/agent-%s.sock", folder, hex) < (int)capacity ? 0 : -1;
+    return snprintf(out, capacity, "%s/" TV_AGENT_SOCKET_PREFIX "%s" TV_AGENT_SOCKET_SUFFIX, folder, hex) < (int)capacity ? 0 : -1;
 }
 
 static int connect_agent(const char *path) {
@@ -197,94 +195,6 @@ static int connect_agent(const char *path) {
         return -1;
     }
     return fd;
-}
-
-// MARK: Frames
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int wait_for(int fd, short events, int64_t deadline) {
-    for (;;) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0) return 0;
-        struct pollfd entry = {.fd = fd, .events = events};
-        int ready = poll(&entry, 1, (int)left);
-        if (ready > 0) return 1;
-        if (ready < 0 && errno != EINTR) return 0;
-    }
-}
-
-static int send_all(int fd, const unsigned char *bytes, size_t length, int64_t deadline) {
-    size_t offset = 0;
-    while (offset < length) {
-        ssize_t n = send(fd, bytes + offset, length - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) { if (!wait_for(fd, POLLOUT, deadline)) return 0; continue; }
-        if (n <= 0) return 0;
-        offset += (size_t)n;
-    }
-    return 1;
-}
-
-static int receive_all(int fd, unsigned char *bytes, size_t length, int64_t deadline) {
-    size_t offset = 0;
-    while (offset < length) {
-        ssize_t n = recv(fd, bytes + offset, length - offset, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) { if (!wait_for(fd, POLLIN, deadline)) return 0; continue; }
-        if (n <= 0) return 0;
-        offset += (size_t)n;
-    }
-    return 1;
-}
-
-struct writer { unsigned char *bytes; size_t length, capacity; };
-
-static void put(struct writer *w, const void *bytes, size_t length) {
-    if (w->length + length > w->capacity) { w->capacity = 0; return; }  // Marks it failed.
-    memcpy(w->bytes + w->length, bytes, length);
-    w->length += length;
-}
-
-static void put_u32(struct writer *w, uint32_t value) {
-    unsigned char b[4] = {(unsigned char)value, (unsigned char)(value >> 8), (unsigned char)(value >> 16), (unsigned char)(value >> 24)};
-    put(w, b, 4);
-}
-
-static void put_u64(struct writer *w, uint64_t value) {
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(value >> (8 * i));
-    put(w, b, 8);
-}
-
-static void put_chunk(struct writer *w, const void *bytes, size_t length) {
-    put_u32(w, (uint32_t)length);
-    put(w, bytes, length);
-}
-
-struct reader { const unsigned char *bytes; size_t length, offset; };
-
-static int get_u64(struct reader *r, uint64_t *value) {
-    if (r->length - r->offset < 8) return 0;
-    *value = 0;
-    for (size_t i = 0; i < 8; i++) *value |= (uint64_t)r->bytes[r->offset + i] << (8 * i);
-    r->offset += 8;
-    return 1;
-}
-
-static int get_chunk(struct reader *r, const unsigned char **bytes, size_t *length) {
-    if (r->length - r->offset < 4) return 0;
-    const unsigned char *b = r->bytes + r->offset;
-    size_t n = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 | (size_t)b[3] << 24;
-    if (r->length - r->offset - 4 < n) return 0;
-    *bytes = b + 4;
-    *length = n;
-    r->offset += 4 + n;
-    return 1;
 }
 
 static int write_all(int fd, const unsigned char *bytes, size_t length) {
@@ -355,10 +265,9 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     size_t response_length = 0;
     if (!frame) goto done;
     struct writer w = {frame, 4, capacity};
-    // Request 14: an agent that predates it (and would not know git's authtype credentials)
-    // answers badRequest, and the Swift helper does the work.
-    unsigned char op = 14;
-    put(&w, &op, 1);
+    // An agent of another version answers a failure, and the Swift helper does the work.
+    unsigned char head[2] = {TV_AGENT_VERSION_BYTE, TV_AGENT_OP_GIT};
+    put(&w, head, 2);
     put_u64(&w, (uint64_t)file.st_dev);
     put_u64(&w, (uint64_t)file.st_ino);
     put_chunk(&w, actor, strlen(actor));
@@ -370,28 +279,30 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     uint32_t body = (uint32_t)(w.length - 4);
     for (int i = 0; i < 4; i++) frame[i] = (unsigned char)(body >> (8 * i));
 
-    int64_t deadline = now_ms() + DEADLINE_MS;
+    int64_t deadline = now_ms() + TV_AGENT_DEADLINE_MS;
     unsigned char header[4];
     if (!send_all(fd, frame, w.length, deadline) || !receive_all(fd, header, 4, deadline)) goto done;
     response_length = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
-    if (response_length == 0 || response_length > MAX_RESPONSE) goto done;
+    if (response_length == 0 || response_length > TV_AGENT_MAXIMUM_GIT_ANSWER) goto done;
     response = sodium_malloc(response_length);
     if (!response || !receive_all(fd, response, response_length, deadline)) goto done;
 
-    // ok u64(n) n×chunk(warning) chunk(stdout): checked whole before anything is written.
+    // git list(u8(kind) chunk(text)) chunk(stdout): checked whole before anything is written.
     struct reader r = {response, response_length, 1};
-    uint64_t count;
-    if (response[0] != 0 || !get_u64(&r, &count) || count > 64) goto done;
-    const unsigned char *warnings[64];
-    size_t warning_lengths[64];
-    for (uint64_t i = 0; i < count; i++) {
-        if (!get_chunk(&r, &warnings[i], &warning_lengths[i])) goto done;
+    size_t count;
+    if (response[0] != TV_AGENT_ANSWER_GIT || !get_u32(&r, &count) || count > TV_AGENT_GIT_MAXIMUM_MESSAGES) goto done;
+    unsigned char kinds[TV_AGENT_GIT_MAXIMUM_MESSAGES];
+    const unsigned char *texts[TV_AGENT_GIT_MAXIMUM_MESSAGES];
+    size_t text_lengths[TV_AGENT_GIT_MAXIMUM_MESSAGES];
+    for (size_t i = 0; i < count; i++) {
+        if (!get_u8(&r, &kinds[i]) || !get_chunk(&r, &texts[i], &text_lengths[i])) goto done;
     }
     const unsigned char *out;
     size_t out_length;
     if (!get_chunk(&r, &out, &out_length) || r.offset != r.length) goto done;
-    for (uint64_t i = 0; i < count; i++) {
-        fprintf(stderr, "vault: warning: %.*s\n", (int)warning_lengths[i], (const char *)warnings[i]);
+    // Notes are for --verbose, which the Swift helper serves.
+    for (size_t i = 0; i < count; i++) {
+        if (kinds[i] == TV_AGENT_GIT_WARNING) fprintf(stderr, TV_MESSAGE_WARNING "%.*s\n", (int)text_lengths[i], (const char *)texts[i]);
     }
     // Written; a failed write is git's problem to report (git then has no credential).
     write_all(1, out, out_length);

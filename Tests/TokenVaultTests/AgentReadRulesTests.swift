@@ -26,15 +26,12 @@ import Testing
                 guard fd >= 0 else { return }
                 defer { close(fd) }
                 while let body = AgentProtocol.receive(fd, within: 10) {
-                    let op = body.withUnsafeBytes { $0.first.flatMap(AgentProtocol.Operation.init(rawValue:)) }
+                    let request = try? body.withUnsafeBytes { bytes throws(AgentCodecError) in try AgentRequest.decode(bytes) }
                     var out = AgentProtocol.Builder()
-                    out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                    switch op {
-                    case .read, .read2:
-                        out.entry(entry)
-                        out.chunk(Array(token.utf8))
-                    default:
-                        out.chunk([])
+                    if case .read = request {
+                        AgentResponse.entry(entry, Secret(token)).encode(into: &out)
+                    } else {
+                        AgentResponse.done.encode(into: &out)
                     }
                     guard out.send(fd) else { return }
                 }

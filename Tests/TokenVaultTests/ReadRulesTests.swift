@@ -7,8 +7,8 @@ import Testing
     static let revokedOn = Timestamp(date: "2024-05-06")!
 
     /// A vault holding one token of each kind `get` refuses, and one it hands out.
-    func vault(in folder: TempFolder) throws -> Vault {
-        let vault = try makeVault(in: folder)
+    func vault(in folder: TempFolder, through backend: Backend) throws -> Vault {
+        let vault = try makeVault(in: folder, through: backend)
         try vault.add(Entry(name: "fine"), secret: Secret("token-fine-0001"))
         try vault.add(Entry(name: "expired", expires: Self.expires), secret: Secret("token-expired-0002"))
         try vault.add(Entry(name: "revoked"), secret: Secret("token-revoked-0003"))
@@ -18,9 +18,10 @@ import Testing
         return vault
     }
 
-    @Test func getRefusesTrashedRevokedAndExpiredTokensAndRecordsNothing() throws {
+    @Test(arguments: Backend.allCases)
+    func getRefusesTrashedRevokedAndExpiredTokensAndRecordsNothing(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try vault(in: folder)
+        let vault = try vault(in: folder, through: backend)
         let before = try vault.activityLog().events
         let refusals: [(String, VaultError)] = [
             ("trashed", .inTrash(name: "trashed")),
@@ -39,9 +40,10 @@ import Testing
         #expect(try reopened.activityLog().events == before)
     }
 
-    @Test func anExpiredOrRevokedTokenIsHandedOutWhenAllowedButNeverOneInTheTrash() throws {
+    @Test(arguments: Backend.allCases)
+    func anExpiredOrRevokedTokenIsHandedOutWhenAllowedButNeverOneInTheTrash(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try vault(in: folder)
+        let vault = try vault(in: folder, through: backend)
         #expect(try vault.get("expired", allowingExpired: true).secret.revealString() == "token-expired-0002")
         #expect(try vault.get("revoked", allowingExpired: true).secret.revealString() == "token-revoked-0003")
         #expect(throws: VaultError.inTrash(name: "trashed")) { _ = try vault.get("trashed", allowingExpired: true) }

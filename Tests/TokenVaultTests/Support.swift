@@ -14,8 +14,13 @@ final class TempFolder: Sendable {
     }
 
     deinit {
+        // An agent started for this folder's vault (`Backend.agent`) wipes its key and exits.
+        try? AgentClient.connect(vaultPath: vaultPath, environment: agentEnvironment)?.lock()
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// Where this folder's agents listen: a folder of their own inside it.
+    var agentEnvironment: [String: String] { ["XDG_RUNTIME_DIR": path] }
 
     var vaultPath: String { path + "/vault.db" }
 
@@ -54,6 +59,50 @@ extension Array where Element == UInt8 {
 /// Creates a vault at libsodium's minimum KDF cost, so tests stay fast.
 func makeVault(in folder: TempFolder, passphrase: String = "correct horse") throws -> Vault {
     try Vault.create(at: folder.vaultPath, passphrase: Secret(passphrase), kdf: .minimum)
+}
+
+/// Where a vault's keys are while a test uses it: the library suite runs over both.
+enum Backend: String, CaseIterable, Sendable {
+    /// In this process, after an unlock with the passphrase.
+    case local
+    /// In an agent (an `AgentServer` in this process, on a real Unix socket in the test's
+    /// folder), which the vault asks for every seal, open and read.
+    case agent
+}
+
+/// Creates a vault at the minimum KDF cost and returns it unlocked through `backend`.
+func makeVault(in folder: TempFolder, through backend: Backend, passphrase: String = "correct horse") throws -> Vault {
+    let created = try makeVault(in: folder, passphrase: passphrase)
+    guard backend == .agent else { return created }
+    return try unlocked(folder, through: .agent, passphrase: passphrase)
+}
+
+/// The vault in `folder`, opened afresh and unlocked through `backend` (for `.agent`, the
+/// folder's agent, started and unlocked the first time).
+func unlocked(_ folder: TempFolder, through backend: Backend, passphrase: String = "correct horse") throws -> Vault {
+    let vault = try Vault.open(at: folder.vaultPath)
+    switch backend {
+    case .local: try vault.unlock(passphrase: Secret(passphrase))
+    case .agent: try vault.unlock(with: try agent(for: folder, passphrase: passphrase))
+    }
+    return vault
+}
+
+/// A connection to the agent of the folder's vault, holding its key; started if none runs.
+func agent(for folder: TempFolder, passphrase: String = "correct horse") throws -> AgentClient {
+    let (path, environment) = (folder.vaultPath, folder.agentEnvironment)
+    if let running = AgentClient.connect(vaultPath: path, environment: environment), (try? running.status())?.unlocked == true {
+        return running
+    }
+    Thread.detachNewThread { try? AgentServer(vaultPath: path, environment: environment).run() }
+    for _ in 0..<300 {
+        if let client = AgentClient.connect(vaultPath: path, environment: environment) {
+            try client.unlock(passphrase: Secret(passphrase), idleTimeout: .seconds(600), maximumLifetime: .seconds(600))
+            return client
+        }
+        usleep(10_000)
+    }
+    throw VaultError.locked
 }
 
 /// Direct SQL on a vault file, as an attacker with the file would do it.

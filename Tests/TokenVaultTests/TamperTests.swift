@@ -18,10 +18,9 @@ import Testing
     /// Reads every entry afresh and checks each result is the right secret or an error.
     /// Returns how many reads failed.
     @discardableResult
-    func readAll(_ folder: TempFolder) -> Int {
+    func readAll(_ folder: TempFolder, through backend: Backend = .local) -> Int {
         var failures = 0
-        guard let vault = try? Vault.open(at: folder.vaultPath),
-              (try? vault.unlock(passphrase: Secret("correct horse"))) != nil else { return Self.secrets.count }
+        guard let vault = try? unlocked(folder, through: backend) else { return Self.secrets.count }
         for (name, expected) in Self.secrets {
             do {
                 let (entry, secret) = try vault.get(name).pair
@@ -37,14 +36,15 @@ import Testing
         return failures
     }
 
-    @Test func untouchedVaultReadsBack() throws {
+    @Test(arguments: Backend.allCases)
+    func untouchedVaultReadsBack(_ backend: Backend) throws {
         let folder = TempFolder()
         try prepare(folder)
-        #expect(readAll(folder) == 0)
+        #expect(readAll(folder, through: backend) == 0)
     }
 
-    @Test(arguments: ["lookup", "metadata", "secret"])
-    func flippedBitsInEveryEntryBlobAreDetected(column: String) throws {
+    @Test(arguments: ["lookup", "metadata", "secret"], Backend.allCases)
+    func flippedBitsInEveryEntryBlobAreDetected(column: String, backend: Backend) throws {
         let folder = TempFolder()
         try prepare(folder)
         let original = try rawRows(folder.vaultPath)
@@ -60,11 +60,11 @@ import Testing
                 default: guard position < changed.secret.count else { continue }; changed.secret[position] ^= 0x04
                 }
                 try writeRow(folder.vaultPath, changed)
-                #expect(readAll(folder) >= 1, "a flipped bit at \(position) in \(column) went unnoticed")
+                #expect(readAll(folder, through: backend) >= 1, "a flipped bit at \(position) in \(column) went unnoticed")
                 try writeRow(folder.vaultPath, row)
             }
         }
-        #expect(readAll(folder) == 0)
+        #expect(readAll(folder, through: backend) == 0)
     }
 
     @Test func swappingEncryptedColumnsBetweenRowsIsDetected() throws {

@@ -5,8 +5,8 @@ import Testing
 /// in the manifest's tail, a field of an entry's metadata.
 @Suite struct UnknownFieldTests {
     @Test func anUnknownFieldOfTheManifestSurvivesAChangeOfSettings() throws {
-        let ring = LocalKeyRing(vaultKey: SymmetricKey.random())
-        let key = SealingKey(ring: ring, purpose: .manifest)
+        let backend = LocalBackend(vaultKey: SymmetricKey.random())
+        let key = SealingKey(backend: backend, purpose: .manifest)
         var manifest = Manifest(binding: Manifest.Binding(vaultID: Sodium.randomBytes(16), format: 1, kdf: .minimum,
                                                           salt: Sodium.randomBytes(KeyDerivation.saltBytes)))
         var later = ByteWriter()

@@ -3,9 +3,10 @@ import Testing
 @testable import TokenVault
 
 @Suite struct VaultTests {
-    @Test func roundTripThroughTheLibrary() throws {
+    @Test(arguments: Backend.allCases)
+    func roundTripThroughTheLibrary(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
         let url = try CredentialURL.parse("https://gitlab.example.com:8443/group/repo").url
         try vault.add(Entry(name: "gitlab-ci", url: url, username: "oauth2", kind: .gitlab,
                             scopes: ["read_api"], expires: Timestamp(date: "2027-03-01"), notes: "CI"),
@@ -124,9 +125,10 @@ import Testing
         }
     }
 
-    @Test func replacingATokenKeepsTheOldOneInHistory() throws {
+    @Test(arguments: Backend.allCases)
+    func replacingATokenKeepsTheOldOneInHistory(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
         try vault.add(Entry(name: "ci"), secret: Secret("v1"))
         try vault.update("ci", secret: Secret("v2"))
         try vault.update("ci", secret: Secret("v2"))   // the same token: no new version
@@ -145,9 +147,10 @@ import Testing
         }
     }
 
-    @Test func lastUsedIsKeptApartAndFollowsRenames() throws {
+    @Test(arguments: Backend.allCases)
+    func lastUsedIsKeptApartAndFollowsRenames(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
         try vault.add(Entry(name: "a"), secret: Secret("ta"))
         try vault.add(Entry(name: "b"), secret: Secret("tb"))
         #expect(try vault.entry(named: "a").lastUsed == nil)
@@ -171,9 +174,10 @@ import Testing
         #expect(throws: VaultError.self) { try vault.entries() }
     }
 
-    @Test func batchAddIsAllOrNothing() throws {
+    @Test(arguments: Backend.allCases)
+    func batchAddIsAllOrNothing(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
         try vault.add(Entry(name: "taken"), secret: Secret("t0"))
         #expect(throws: VaultError.alreadyExists(name: "taken")) {
             try vault.add([Token(entry: Entry(name: "new-1"), secret: Secret("t1")), Token(entry: Entry(name: "taken"), secret: Secret("t2"))])
@@ -213,9 +217,10 @@ import Testing
         #expect(throws: VaultError.noVault(path: folder.path + "/none.db")) { try Vault.open(at: folder.path + "/none.db") }
     }
 
-    @Test func namesAreValidated() throws {
+    @Test(arguments: Backend.allCases)
+    func namesAreValidated(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
         for bad in ["", "has space", "-starts-with-dash", String(repeating: "x", count: 129), "new\nline"] {
             #expect(throws: VaultError.self) { try vault.add(Entry(name: bad), secret: Secret("t")) }
         }

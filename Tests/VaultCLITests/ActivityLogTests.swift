@@ -177,6 +177,23 @@ import Testing
         #expect(events.last?["detail"] as? String == "trash-days 30 → 7")
     }
 
+    /// Pruning reads the log in chunks that double (8, 16, 32, ...): a limit lowered under a long
+    /// log prunes across several chunks at once, and the chain still verifies from its anchor.
+    @Test(arguments: [1, 3, 8, 9, 24, 25])
+    func aLimitLoweredUnderALongLogPrunesAcrossChunks(_ limit: Int) throws {
+        let cli = CLI()
+        let vault = try cli.library()
+        for i in 0..<60 { try vault.add(Entry(name: "c\(i)"), secret: Secret("token-\(i)")) }
+        try vault.updateSettings { $0.logMaxEvents = Int64(limit) }
+        let report = try vault.activityLog()
+        #expect(report.verified, "\(report.problem ?? "")")
+        #expect(report.events.count <= limit + 1, "\(report.events.count) events kept under a limit of \(limit)")
+        #expect(report.events.last?.action == .config)
+        try vault.add(Entry(name: "after"), secret: Secret("token-after"))
+        #expect(try vault.activityLog().verified)
+        #expect(cli.vault(["log"]).status == 0)
+    }
+
     @Test func retentionPrunesAndTheChainStillVerifies() throws {
         let cli = CLI()
         let vault = try cli.library()

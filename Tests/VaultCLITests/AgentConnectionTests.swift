@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CAgentProtocol
 @testable import TokenVault
 
 /// The agent serves many connections at once: a silent, slow, greedy or malformed client never
@@ -120,22 +121,25 @@ import Testing
         let truncated = try RawConnection(socket)
         truncated.send([9, 0, 0, 0, 2, 0])
         truncated.close()
-        // A whole frame that is no request: a failure answer, and the connection still serves.
+        // Whole frames that are no request of this version: a typed failure each, and the
+        // connection still serves.
         let unknown = try RawConnection(socket)
         defer { unknown.close() }
-        unknown.send([1, 0, 0, 0, 200, 1, 0, 0, 0, 1])
-        var answer = [UInt8](repeating: 0, count: 64)
-        var received = 0
-        var pollEntry = pollfd(fd: unknown.fd, events: Int16(POLLIN), revents: 0)
-        while received < 4 + 1 + 1 + 4 + 15 + 5 + 1 + 8 + 8, poll(&pollEntry, 1, 2000) > 0 {
-            let n = recv(unknown.fd, &answer[received], answer.count - received, 0)
-            if n <= 0 { break }
-            received += n
+        let version = UInt8(TV_AGENT_VERSION_BYTE)
+        // A status request of the first version (no version byte), an unknown request, a status.
+        unknown.send([1, 0, 0, 0, 1] + [2, 0, 0, 0, version, 200] + [2, 0, 0, 0, version, 1])
+        var answers: [AgentResponse] = []
+        for _ in 0..<3 {
+            guard let body = AgentProtocol.receive(unknown.fd, within: 2) else { break }
+            answers.append(try body.withUnsafeBytes { bytes throws(AgentCodecError) in try AgentResponse.decode(bytes) })
         }
-        // failure(badRequest, "unknown request"), then the status answer.
-        #expect(Array(answer[0..<10]) == [21, 0, 0, 0, 2, 4, 15, 0, 0, 0])
-        #expect(String(decoding: answer[10..<25], as: UTF8.self) == "unknown request")
-        #expect(Array(answer[25..<31]) == [18, 0, 0, 0, 1, 1])
+        try #require(answers.count == 3)
+        guard case .failure(.unsupportedVersion(let spoken)) = answers[0] else { Issue.record("\(answers[0])"); return }
+        #expect(spoken == Int(TV_AGENT_PROTOCOL_VERSION))
+        guard case .failure(.badRequest(let why)) = answers[1] else { Issue.record("\(answers[1])"); return }
+        #expect(why.contains("unknownRequest(200)"))
+        guard case .status(let status) = answers[2] else { Issue.record("\(answers[2])"); return }
+        #expect(status.unlocked)
         usleep(200_000)
         #expect(oversized.closedByAgent())
         #expect(try #require(statusRequest(socket)) < 500)
@@ -179,12 +183,12 @@ import Testing
         defer { cli.vault(["lock"]) }
         let connection = try RawConnection(socket)
         defer { connection.close() }
-        // seal (5), purpose manifest (1), an empty chunk.
-        connection.send([6, 0, 0, 0, 5, 1, 0, 0, 0, 0])
+        // The version, seal (5), purpose manifest (1), an empty chunk.
+        connection.send([7, 0, 0, 0, UInt8(TV_AGENT_VERSION_BYTE), 5, 1, 0, 0, 0, 0])
         usleep(300_000)
         var answer = [UInt8](repeating: 0, count: 64)
         let n = recv(connection.fd, &answer, answer.count, Int32(MSG_DONTWAIT))
-        #expect(n >= 6 && answer[4] == 2 && answer[5] == AgentProtocol.FailureCode.badRequest.rawValue, "\(answer[0..<max(0, n)])")
+        #expect(n >= 6 && answer[4] == 2 && answer[5] == AgentFailure.badRequest("").wire.0, "\(answer[0..<max(0, n)])")
         #expect(try #require(statusRequest(socket)) < 500)
         #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
     }
@@ -196,12 +200,12 @@ import Testing
         defer { cli.vault(["lock"]) }
         let agent = try #require(AgentClient.connect(socketPath: socket))
         #expect(throws: VaultError.self) {
-            try agent.unlock(vaultKey: SymmetricKey.random(), idleTimeout: 60, maximumLifetime: 60)
+            try agent.unlock(vaultKey: SymmetricKey.random(), idleTimeout: .seconds(60), maximumLifetime: .seconds(60))
         }
         #expect(try agent.status().unlocked == false, "a wrong key replaced the right one and was kept")
         // The right key, from a vault unlocked with the passphrase: kept, and it reads.
         let vault = try cli.library()
-        try vault.lendKey(to: agent, idleTimeout: 60, maximumLifetime: 60)
+        try vault.lendKey(to: agent, idleTimeout: .seconds(60), maximumLifetime: .seconds(60))
         #expect(try agent.status().unlocked)
         #expect(cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
     }

@@ -24,7 +24,11 @@ struct AgentFolderTests {
             base = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             home = base + homeSuffix
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-            for folder in Set([base, home]) {
+            // Every folder from base to home is the user's: one made on the way would have the
+            // process's umask, which another test running alongside may have narrowed.
+            var folders = [base]
+            for part in homeSuffix.split(separator: "/") { folders.append(folders[folders.count - 1] + "/" + part) }
+            for folder in folders {
                 chmod(folder, 0o700)
                 chown(folder, uid, uid)
             }

@@ -214,6 +214,18 @@ import Testing
         environment["TOKENVAULT_ASKPASS"] = nil
         let none = run([Binary.path("auth-header"), "gitlab-ci"], environment: environment)
         #expect(none.status == 3 && none.out.isEmpty, "\(none.err)")
+        // With the agent holding the key, no passphrase source is needed, and the read is the
+        // agent's, recorded in the log under the example's name.
+        let unlocked = cli.vault(["unlock", "--timeout", "5m"])
+        try #require(unlocked.status == 0, "\(unlocked.err)")
+        defer { cli.vault(["lock"]) }
+        let agent = try #require(AgentClient.connect(vaultPath: cli.vaultPath, environment: cli.environment))
+        let before = try agent.status().requests
+        let through = run([Binary.path("auth-header"), "gitlab-ci"], environment: environment)
+        #expect(through.status == 0 && through.out == "Authorization: Bearer \(Self.token)\n", "\(through.err)")
+        #expect(try agent.status().requests > before)
+        let log = cli.vault(["log"])
+        #expect(log.out.contains("auth-header"), "\(log.out)")
     }
 
     @Test func noTokenReachesAnyFileInPlainText() throws {

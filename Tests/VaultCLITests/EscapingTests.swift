@@ -203,20 +203,20 @@ enum OlderTokenVault {
         _ = try header.step()
         let kek = try KeyDerivation.passphraseKey(Secret(CLI.passphrase), salt: try header.blob(2, "salt"),
                                                   parameters: KDFParameters(opsLimit: UInt64(header.int(0)), memLimit: UInt64(header.int(1))))
-        let ring = LocalKeyRing(vaultKey: SymmetricKey(storage: try SecretBox.open(try header.blob(3, "key"), using: kek, what: "key")))
-        let key = SealingKey(ring: ring, purpose: .entryMetadata)
-        let lookup = try ring.lookup(name)
+        let backend = LocalBackend(vaultKey: SymmetricKey(storage: try SecretBox.open(try header.blob(3, "key"), using: kek, what: "key")))
+        let key = SealingKey(backend: backend, purpose: .entryMetadata)
+        let lookup = try backend.lookup(name)
         let row = try db.prepare("SELECT metadata FROM entries WHERE lookup = ?").bind([.blob(lookup)])
         _ = try row.step()
         let sealed = try row.blob(0, "metadata")
         // The revision the record is bound to: after the version byte and the lookup.
-        let plaintext = try key.open(sealed, what: "metadata", guarded: false)
+        let plaintext = try key.open(sealed, what: "metadata")
         let revision = plaintext.withUnsafeBytes { bytes in
             var reader = ByteReader(bytes)
             _ = reader.take(1 + lookup.count)
             return reader.u64() ?? 0
         }
-        let (opened, body) = try Records.open(sealed, lookup: lookup, revision: revision, key: key, what: "metadata", guarded: false)
+        let (opened, body) = try Records.open(sealed, lookup: lookup, revision: revision, key: key, what: "metadata")
         var entry = try opened.withUnsafeBytes { bytes in try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body])) }
         change(&entry)
         let encoded = Records.encode(entry)

@@ -83,8 +83,8 @@ import Testing
         #expect(cli.vault(["lock"]).status == 0)
     }
 
-    /// An older client's git request (10, without the capability bit) never gets an authtype
-    /// credential from the agent; the newer request (13) with the bit does.
+    /// The agent's git request never answers with an authtype credential unless git's
+    /// description announces the capability.
     @Test func theAgentGivesBearerCredentialsOnlyToRequestsThatKnowThem() throws {
         let cli = CLI()
         let stored = helper(cli, "store", ["capability[]=authtype", "authtype=Bearer", "credential=bearer-only-token",
@@ -94,25 +94,14 @@ import Testing
         defer { cli.vault(["lock"]) }
         let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
         let agent = try #require(AgentClient.connect(socketPath: socket))
-        for (op, capability, answered) in [(AgentProtocol.Operation.git, false, false), (.git2, false, false), (.git2, true, true)] {
-            let body = try agent.request { builder in
-                builder.u8(op.rawValue)
-                builder.file(AgentProtocol.fileIdentity(cli.vaultPath))
-                builder.origin(ActivityLog.Origin(actor: "test"))
-                builder.u64(UInt64(Date().timeIntervalSince1970))
-                builder.u8(1 | 2 | (capability ? 16 : 0))
-                builder.chunk(Array("https".utf8))
-                builder.chunk(Array("git.example.com".utf8))
-            }
-            let token = body.withUnsafeBytes { bytes -> String? in
-                var reader = AgentProtocol.Reader(body: bytes)
-                guard reader.u8() == AgentProtocol.ResponseKind.ok.rawValue, let n = reader.u64() else { return nil }
-                for _ in 0..<n { _ = reader.entry() }
-                guard let m = reader.u64() else { return nil }
-                for _ in 0..<m { _ = reader.entry() }
-                return reader.chunk().map { String(decoding: $0, as: UTF8.self) }
-            }
-            #expect(token == (answered ? "bearer-only-token" : ""), "request \(op) capability \(capability): \(token ?? "nil")")
+        for capability in [false, true] {
+            let description = (capability ? "capability[]=authtype\n" : "") + "protocol=https\nhost=git.example.com\n\n"
+            let request = AgentRequest.git(FileIdentity(path: cli.vaultPath), ActivityLog.Origin(actor: "test"),
+                                           now: .now(), description: Secret(description).storage)
+            guard case .git(let reply) = try agent.send(request) else { Issue.record("not a git reply"); continue }
+            let out = reply.stdout.revealString()
+            #expect(out.contains("bearer-only-token") == capability, "capability \(capability): \(out)")
+            #expect(out.contains("authtype=Bearer") == capability)
         }
     }
 }

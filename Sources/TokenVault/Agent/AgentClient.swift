@@ -16,8 +16,10 @@ public final class AgentClient: @unchecked Sendable {
         public var unlocked: Bool
         /// When the agent locks if unused (or reaches its maximum lifetime), whichever is first.
         public var locksAt: Timestamp?
-        /// How long the agent stays unlocked without a request, in seconds.
-        public var idleTimeout: Int64
+        /// How long the agent stays unlocked without a request.
+        public var idleTimeout: Duration
+        /// How many requests the agent has answered since it started (this one included).
+        public var requests: UInt64
     }
 
     private init(fd: Int32) { self.fd = fd }
@@ -62,297 +64,74 @@ public final class AgentClient: @unchecked Sendable {
         return AgentClient(fd: fd)
     }
 
-    /// Sends one request and reads its response body; throws `.locked` when the agent does not
-    /// answer in time.
-    func request(_ build: (inout AgentProtocol.Builder) -> Void, timeout seconds: Int = 1) throws(VaultError) -> SecureBytes {
+    /// Sends one request and decodes its answer; throws `.locked` when the agent does not
+    /// answer in time or answers what is not a message (the connection is then not used again:
+    /// a later answer could belong to this request).
+    func send(_ request: AgentRequest, timeout seconds: Int = 1) throws(VaultError) -> AgentResponse {
         try mutex.withLock { usable throws(VaultError) in
             guard usable else { throw VaultError.locked }
             var builder = AgentProtocol.Builder()
-            build(&builder)
-            guard builder.send(fd), let body = AgentProtocol.receive(fd, within: seconds) else {
+            request.encode(into: &builder)
+            guard builder.send(fd), let body = AgentProtocol.receive(fd, within: seconds),
+                  let response = try? body.withUnsafeBytes({ bytes throws(AgentCodecError) in try AgentResponse.decode(bytes) }) else {
                 usable = false
                 shutdown(fd, Int32(SHUT_RDWR))
                 throw VaultError.locked
             }
-            return body
+            return response
         }
     }
 
-    /// Decodes an `ok` response's chunk, or throws the failure it reports.
-    func result(_ body: SecureBytes, guarded: Bool = false) throws(VaultError) -> SecureBytes {
-        try body.withUnsafeBytes { bytes throws(VaultError) -> SecureBytes in
-            var reader = AgentProtocol.Reader(body: bytes)
-            switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
-            case .ok:
-                guard let chunk = reader.chunk() else { throw VaultError.locked }
-                return SecureBytes(count: chunk.count, guarded: guarded) { $0.copyMemory(from: chunk) }
-            case .failure:
-                let code = reader.u8().flatMap(AgentProtocol.FailureCode.init(rawValue:))
-                let message = reader.chunk().map { String(decoding: $0, as: UTF8.self) } ?? ""
-                switch code {
-                case .wrongPassphrase: throw VaultError.wrongPassphrase
-                case .tampered: throw VaultError.tampered("a record (checked by the agent)")
-                case .locked: throw VaultError.locked
-                default: throw VaultError.io("the agent: \(message)")
-                }
-            default:
-                throw VaultError.locked
-            }
+    /// Sends `request`; an answer other than `done` is the failure it reports (or `.locked`).
+    func perform(_ request: AgentRequest, timeout seconds: Int = 1) throws(VaultError) {
+        switch try send(request, timeout: seconds) {
+        case .done: return
+        case .failure(let failure): throw failure.vaultError(name: nil)
+        default: throw .locked
         }
     }
 
-    /// Asks the agent whether it is unlocked and until when. Throws when it does not answer.
+    /// Asks the agent whether it is unlocked and until when. Throws when it does not answer, and
+    /// `.otherAgentVersion` when it is of another version of TokenVault.
     public func status() throws(VaultError) -> Status {
-        let body = try request { $0.u8(AgentProtocol.Operation.status.rawValue) }
-        return try body.withUnsafeBytes { bytes throws(VaultError) -> Status in
-            var reader = AgentProtocol.Reader(body: bytes)
-            guard reader.u8() == AgentProtocol.ResponseKind.status.rawValue, let unlocked = reader.u8(),
-                  let locksAt = reader.u64(), let idle = reader.u64() else { throw VaultError.locked }
-            return Status(unlocked: unlocked == 1,
-                          locksAt: unlocked == 1 ? Timestamp(secondsSince1970: Int64(clamping: locksAt)) : nil,
-                          idleTimeout: Int64(clamping: idle))
+        switch try send(.status) {
+        case .status(let status): return status
+        case .failure(let failure): throw failure.vaultError(name: nil)
+        default: throw .locked
         }
     }
 
     /// Asks the agent to derive the key from `passphrase` (it reads the vault's header itself).
     /// Waits for the key derivation, which is slow on purpose. A header costlier than
     /// `sensitive` is refused unless `allowingCostlyKDF`.
-    public func unlock(passphrase: Secret, idleTimeout: Int64, maximumLifetime: Int64,
+    public func unlock(passphrase: Secret, idleTimeout: Duration, maximumLifetime: Duration,
                        allowingCostlyKDF: Bool = false) throws(VaultError) {
-        let body = try request({ builder in
-            builder.u8(AgentProtocol.Operation.unlock.rawValue)
-            passphrase.withUnsafeBytes { builder.chunk(secure: $0, owner: passphrase.storage) }
-            builder.u64(UInt64(idleTimeout))
-            builder.u64(UInt64(maximumLifetime))
-            builder.u8(allowingCostlyKDF ? AgentProtocol.UnlockFlags.allowCostlyKDF : 0)
-        }, timeout: 120)
-        _ = try result(body)
+        try perform(.unlock(passphrase: passphrase, idle: idleTimeout, lifetime: maximumLifetime,
+                            allowingCostlyKDF: allowingCostlyKDF), timeout: 120)
     }
 
     /// Gives the agent the vault key itself (derived here already), so that it need not derive
     /// it again; it keeps it only if it opens its vault file.
-    func unlock(vaultKey: SymmetricKey, idleTimeout: Int64, maximumLifetime: Int64) throws(VaultError) {
-        let body = try request { builder in
-            builder.u8(AgentProtocol.Operation.unlockKey.rawValue)
-            vaultKey.withUnsafeBytes { builder.chunk(secure: $0, owner: vaultKey.storage) }
-            builder.u64(UInt64(idleTimeout))
-            builder.u64(UInt64(maximumLifetime))
-        }
-        _ = try result(body)
+    func unlock(vaultKey: SymmetricKey, idleTimeout: Duration, maximumLifetime: Duration) throws(VaultError) {
+        try perform(.unlockKey(vaultKey, idle: idleTimeout, lifetime: maximumLifetime))
     }
 
-    /// Whether the agent reads for this client (requests 8 to 10 of `AgentProtocol`): it holds
-    /// the key, its vault is the file at `path`, and its key opens it. False for an agent of an
-    /// older version; throws `.locked` otherwise.
-    func attach(path: String) throws(VaultError) -> Bool {
-        let body = try request { builder in
-            builder.u8(AgentProtocol.Operation.attach.rawValue)
-            builder.file(AgentProtocol.fileIdentity(path))
-        }
-        do {
-            _ = try answer(body, name: nil) { _ throws(VaultError) in }
-            return true
-        } catch {
-            switch error {
-            case .busy: return false
-            case .vault(let error): throw error
-            }
-        }
+    /// Checks that the agent reads for this client: it holds the key, its vault is the file at
+    /// `path`, and its key opens it. Throws `.locked` otherwise.
+    func attach(path: String) throws(VaultError) {
+        try perform(.attach(FileIdentity(path: path)))
     }
 
-    /// `Vault.get`, done by the agent under its rules; nil when the agent is busy or predates
-    /// the rules (the caller does it itself).
-    func read(_ name: String, allowingExpired: Bool, origin: ActivityLog.Origin, path: String) throws(VaultError) -> (entry: Entry, secret: Secret)? {
-        let body = try request { builder in
-            builder.u8(AgentProtocol.Operation.read2.rawValue)
-            builder.file(AgentProtocol.fileIdentity(path))
-            builder.origin(origin)
-            builder.u8(allowingExpired ? AgentProtocol.ReadFlags.allowExpired : 0)
-            builder.chunk(Array(name.utf8))
-        }
-        do {
-            return try answer(body, name: name) { reader throws(VaultError) in
-                // The entry asked for, or nothing.
-                guard let entry = reader.entry(), entry.name == name, let token = reader.chunk() else { throw VaultError.locked }
-                // The rules again, here: an agent that did not apply them hands out nothing.
-                if let refusal = entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
-                return (entry, Secret(copying: token))
-            }
-        } catch {
-            switch error {
-            case .busy: return nil
-            case .vault(let error): throw error
-            }
-        }
-    }
-
-    /// `Vault.gitCredential(for:)`, done by the agent; nil when the agent is busy.
-    func gitCredential(_ request: GitCredential, now: Timestamp, origin: ActivityLog.Origin,
-                       path: String) throws(VaultError) -> (GitMatching.Selection, GitSecrets?)? {
-        let fields = [request.protocolName, request.host, request.path, request.username]
-        // Bit 4: git announced capability[]=authtype (an agent that predates it ignores it).
-        let capability: UInt8 = request.announces("authtype") ? 1 << 4 : 0
-        let body = try self.request { builder in
-            builder.u8(AgentProtocol.Operation.git2.rawValue)
-            builder.file(AgentProtocol.fileIdentity(path))
-            builder.origin(origin)
-            builder.u64(UInt64(bitPattern: now.secondsSince1970))
-            builder.u8(fields.enumerated().reduce(capability) { mask, field in field.element == nil ? mask : mask | 1 << field.offset })
-            for case let field? in fields { builder.chunk(Array(field.utf8)) }
-        }
-        do {
-            return try answer(body, name: nil) { reader throws(VaultError) in
-                func entries() throws(VaultError) -> [Entry] {
-                    guard let count = reader.u64(), count <= 1_000_000 else { throw VaultError.locked }
-                    var list: [Entry] = []
-                    for _ in 0..<count {
-                        guard let entry = reader.entry() else { throw VaultError.locked }
-                        list.append(entry)
-                    }
-                    return list
-                }
-                let selection = GitMatching.Selection(candidates: try entries(), expired: try entries())
-                guard let token = reader.chunk() else { throw VaultError.locked }
-                // The refresh token follows: the chosen one's, or an expired one's alone.
-                let refresh = reader.chunk().flatMap { $0.isEmpty ? nil : Secret(copying: $0) }
-                guard selection.chosen != nil || refresh != nil else { return (selection, nil) }
-                return (selection, GitSecrets(token: Secret(copying: token), refreshToken: refresh))
-            }
-        } catch {
-            switch error {
-            case .busy: return nil
-            case .vault(let error): throw error
-            }
-        }
-    }
-
-    private enum AgentError: Error {
-        case busy
-        case vault(VaultError)
-    }
-
-    /// Decodes an `ok` response with `decode`, or throws the failure it reports (as the
-    /// `VaultError` the agent met, or `.busy`).
-    private func answer<R>(_ body: SecureBytes, name: String?,
-                           _ decode: (inout AgentProtocol.Reader) throws(VaultError) -> R) throws(AgentError) -> R {
-        do {
-            return try body.withUnsafeBytes { bytes throws(VaultError) -> R in
-                var reader = AgentProtocol.Reader(body: bytes)
-                switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
-                case .ok:
-                    return try decode(&reader)
-                case .failure:
-                    let code = reader.u8().flatMap(AgentProtocol.FailureCode.init(rawValue:))
-                    let message = reader.string() ?? ""
-                    switch code {
-                    case .busy: throw VaultError.busy(seconds: 0)
-                    case .notFound: throw VaultError.notFound(name: name ?? message, suggestion: nil)
-                    case .inTrash: throw VaultError.inTrash(name: name ?? message)
-                    case .expired, .revoked:
-                        // The date, as the agent read it from the entry.
-                        guard let seconds = Int64(message) else { throw VaultError.locked }
-                        let date = Timestamp(secondsSince1970: seconds)
-                        throw code == .expired ? VaultError.expired(name: name ?? "", on: date) : VaultError.revoked(name: name ?? "", on: date)
-                    case .tampered: throw VaultError.tampered(message.isEmpty ? "a record (checked by the agent)" : message)
-                    case .corrupt: throw VaultError.corrupt(message)
-                    case .unsupported: throw VaultError.unsupportedFormat(Int(message) ?? 0)
-                    case .wrongPassphrase: throw VaultError.wrongPassphrase
-                    case .badRequest: throw VaultError.busy(seconds: 0)  // an older agent: not for it
-                    case .locked, nil: throw VaultError.locked
-                    case .other: throw VaultError.io("the agent: \(message)")
-                    }
-                default:
-                    throw VaultError.locked
-                }
-            }
-        } catch {
-            if case .busy(seconds: 0) = error { throw AgentError.busy }
-            throw AgentError.vault(error)
-        }
-    }
-
-    /// The agent wipes the key and exits.
+    /// The agent wipes the key and exits. Understood by an agent of any version.
     public func lock() throws(VaultError) {
-        _ = try result(request { $0.u8(AgentProtocol.Operation.lock.rawValue) })
-    }
-}
-
-/// The vault's key ring, in the agent.
-struct AgentKeyRing: KeyRing {
-    let client: AgentClient
-
-    var vaultKey: SymmetricKey? { nil }
-
-    func lookup(_ name: String) throws(VaultError) -> [UInt8] {
-        let body = try client.request { builder in
-            builder.u8(AgentProtocol.Operation.lookup.rawValue)
-            builder.chunk(Array(name.utf8))
-        }
-        let lookup = try client.result(body).withUnsafeBytes { Array($0) }
-        guard lookup.count == KeyedHash.bytes else { throw VaultError.tampered("a blind index from the agent") }
-        return lookup
-    }
-
-    func chainMAC(_ data: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
-        let body = try client.request { builder in
-            builder.u8(AgentProtocol.Operation.mac.rawValue)
-            builder.chunk(secure: data, owner: nil)
-        }
-        let mac = try client.result(body).withUnsafeBytes { Array($0) }
-        guard mac.count == KeyedHash.bytes else { throw VaultError.tampered("a MAC from the agent") }
-        return mac
-    }
-
-    func openEvents(_ boxes: [[UInt8]]) throws(VaultError) -> [SecureBytes] {
-        let body = try client.request { builder in
-            builder.u8(AgentProtocol.Operation.openEvents.rawValue)
-            builder.u64(UInt64(boxes.count))
-            for box in boxes { builder.chunk(box) }
-        }
-        let opened = try body.withUnsafeBytes { bytes throws(VaultError) -> [SecureBytes]? in
-            var reader = AgentProtocol.Reader(body: bytes)
-            switch reader.u8().flatMap(AgentProtocol.ResponseKind.init(rawValue:)) {
-            case .ok:
-                var opened: [SecureBytes] = []
-                for _ in boxes {
-                    guard let chunk = reader.chunk() else { throw VaultError.locked }
-                    opened.append(SecureBytes(count: chunk.count, guarded: false) { $0.copyMemory(from: chunk) })
-                }
-                return opened
-            case .failure:
-                // An agent that predates the request: one at a time.
-                if reader.u8() == AgentProtocol.FailureCode.badRequest.rawValue { return nil }
-                throw VaultError.tampered("an event of the activity log (checked by the agent)")
-            default:
-                throw VaultError.locked
-            }
-        }
-        if let opened { return opened }
-        var single: [SecureBytes] = []
-        for box in boxes { single.append(try open(.events, box, what: "an event of the activity log", guarded: false)) }
-        return single
-    }
-
-    func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
-        let body = try client.request { builder in
-            builder.u8(AgentProtocol.Operation.seal.rawValue)
-            builder.u8(UInt8(purpose.rawValue))
-            builder.chunk(secure: plaintext, owner: nil)
-        }
-        return try client.result(body).withUnsafeBytes { Array($0) }
-    }
-
-    func open(_ purpose: KeyDerivation.Purpose, _ box: [UInt8], what: String, guarded: Bool) throws(VaultError) -> SecureBytes {
-        let body = try client.request { builder in
-            builder.u8(AgentProtocol.Operation.open.rawValue)
-            builder.u8(UInt8(purpose.rawValue))
-            builder.chunk(box)
-        }
-        do {
-            return try client.result(body, guarded: guarded)
-        } catch {
-            if case .tampered = error { throw VaultError.tampered(what) }
-            throw error
+        // Any answer will do: an agent of an older version answers in its own format, and wipes
+        // its key and exits all the same. The connection is done with.
+        try mutex.withLock { usable throws(VaultError) in
+            guard usable else { throw VaultError.locked }
+            usable = false
+            var builder = AgentProtocol.Builder()
+            AgentRequest.lock.encode(into: &builder)
+            guard builder.send(fd), AgentProtocol.receive(fd, within: 1) != nil else { throw VaultError.locked }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CAgentProtocol
 import Glibc
 
 /// Where the agent listens: one rule for the agent, its Swift clients and the C front end of
@@ -9,10 +10,10 @@ extension AgentProtocol {
     /// `vault lock --all` finds every agent. Never a shared folder such as /tmp, where another
     /// user could take the name first.
     static func folder(environment: [String: String]) -> String {
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/tokenvault" }
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/" + TV_AGENT_RUNTIME_FOLDER }
         var data = environment
         data["TOKENVAULT_PATH"] = nil
-        return VaultLocation.folder(of: VaultLocation.defaultPath(environment: data)) + "/agents"
+        return VaultLocation.folder(of: VaultLocation.defaultPath(environment: data)) + "/" + TV_AGENT_DATA_FOLDER
     }
 
     /// One agent per vault file: the socket's name comes from a hash of the file's real path.
@@ -22,8 +23,9 @@ extension AgentProtocol {
             resolved = String(cString: real)
             free(real)
         }
-        let digest = Array(resolved.utf8).withUnsafeBytes { KeyedHash.unkeyed($0, bytes: 8) }
-        return folder(environment: environment) + "/agent-" + digest.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + ".sock"
+        let digest = Array(resolved.utf8).withUnsafeBytes { KeyedHash.unkeyed($0, bytes: Int(TV_AGENT_SOCKET_HASH_BYTES)) }
+        return folder(environment: environment) + "/" + TV_AGENT_SOCKET_PREFIX
+            + digest.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined() + TV_AGENT_SOCKET_SUFFIX
     }
 
     /// Why no agent can listen at `socketPath`, or nil: a path longer than a socket's name may

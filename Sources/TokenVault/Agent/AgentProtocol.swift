@@ -1,108 +1,19 @@
+import CAgentProtocol
 import Glibc
 
-/// The whole contract between a client (`vault`, the git helper, the library) and the agent that
-/// holds an unlocked vault's key, as in rbw: the key never leaves the agent; clients send what
-/// must be sealed or opened and get the result back.
-///
-/// Transport: a Unix stream socket, private to the user (folder 0700, socket 0600, the peer's uid
-/// checked with SO_PEERCRED on both sides). Each message is a frame: a u32 little-endian length,
-/// then the body. Frames are read into secure memory. A client may send any number of requests
-/// on one connection, one at a time; the agent serves many connections side by side and waits
-/// on none of them (`AgentConnections`).
-///
-/// Requests (first byte, then fields; a chunk is a u32 length and its bytes):
-///   1 status
-///   2 unlock   chunk(passphrase) u64(idle timeout, s) u64(maximum lifetime, s) [u8(flags: 1 allow
-///              a key derivation costlier than `sensitive`); absent from older clients: 0]
-///   3 lock     (the agent wipes the key and exits)
-///   4 lookup   chunk(entry name)                    -> the name's blind index
-///   5 seal     u8(purpose) chunk(plaintext)         -> the sealed box
-///   6 open     u8(purpose) chunk(sealed box)        -> the plaintext
-///   7 mac      chunk(data)                          -> the activity log's chain MAC of data
-///   8 attach   file                                 -> ok, empty
-///   9 read     file origin chunk(entry name)        -> ok entry chunk(token)
-///  10 git      file origin u64(now, s since 1970) u8(fields present: 1 protocol, 2 host,
-///              4 path, 8 user name) chunk(each present field, in that order)
-///                                                   -> ok u64(n) n×entry u64(m) m×entry chunk(token)
-///  11 helper  file origin u64(now) chunk(git's description, as git wrote it)
-///                                                   -> ok u64(n) n×chunk(warning) chunk(stdout)
-///              (the git helper's whole `get`: what to write to git, and the warnings for
-///              stderr; the small C front end of `git-credential-vault` sends it)
-///  13 git, as 10, from clients that know credentials git stores with `capability[]=authtype`
-///              (metadata tag 18) and refresh tokens: fields-present bit 16 says git announced
-///              the capability; the answer ends with chunk(the chosen one's refresh token, or
-///              empty). An agent that predates them answers 13 and 14 `badRequest`, and the
-///              client does the work itself: an older agent would match an authtype entry as a
-///              password (it skips tag 18), so it is never asked.
-///  14 helper, as 11, from such clients (the C front end).
-///  15 read, as 9, under `Vault.get`'s rules: file origin u8(flags: 1 allow an expired or
-///              revoked token) chunk(entry name) -> ok entry chunk(token), or the failure
-///              `inTrash` (message: the name), `expired` or `revoked` (message: the date, in
-///              decimal seconds since 1970), checked before the read is recorded. An agent that
-///              predates it answers `badRequest`, and the client reads itself; the client
-///              checks the entry it gets back all the same. Request 9, from older clients
-///              (which check expiry and revocation themselves), refuses a token in the trash as
-///              `notFound`.
-/// Requests 9 to 15 are `Vault.get` and `Vault.gitCredential(for:)` done by the agent on its own
-/// open vault, recorded in the activity log as the client's (origin: chunk(actor) u64(parent
-/// pid) chunk(parent's name)). `file` is u64(device) u64(inode) of the client's vault file: the
-/// agent answers 8 to 10 only when that is the file it unlocked, still at its path, and its key
-/// still opens the file's manifest (when the file changed other than through SQLite, the agent
-/// opens it again to check); otherwise it fails with `locked`. An entry is chunk(its metadata
-/// record, as sealed) u8(has a last-used time) u64(that time). Request 10 answers with the
-/// candidates (the chosen one first), the expired entries that would have matched, and the
-/// chosen one's token (empty when none was chosen).
-/// Responses:
-///   0 ok       chunk(result), or the fields above
-///   1 status   u8(unlocked) u64(locks at, s since 1970, 0 when locked) u64(idle timeout, s)
-///   2 failure  u8(code) chunk(message: never a secret; for `notFound` the entry's name, for
-///              `tampered` what failed, for `unsupported` the format version)
-/// Purposes are the subkey ids of SECURITY.md: 1 manifest, 3 metadata, 4 secret, 6 events, 8 usage.
+/// The agent's transport: a Unix stream socket, private to the user (folder 0700, socket 0600,
+/// the peer's uid checked with SO_PEERCRED on both sides). Each message is a frame: a u32
+/// little-endian length, then the body (`AgentRequest` or `AgentResponse`, encoded and decoded
+/// in AgentMessages.swift). Frames are built and read in buffers that are wiped when released.
+/// A client may send any number of requests on one connection, one at a time; the agent serves
+/// many connections side by side and waits on none of them (`AgentConnections`).
 enum AgentProtocol {
     /// The largest answer a client reads (an opened manifest: about 240 KB at 10,000 entries).
-    static let maximumFrame = 64 << 20
+    static let maximumFrame = Int(TV_AGENT_MAXIMUM_FRAME)
     /// The largest request the agent reads: its buffers grow only as bytes arrive, so many
-    /// connections announcing large frames commit little memory.
-    static let maximumRequest = 4 << 20
-
-    enum Operation: UInt8 {
-        case status = 1, unlock = 2, lock = 3, lookup = 4, seal = 5, open = 6, mac = 7
-        case attach = 8, read = 9, git = 10, helper = 11
-        case git2 = 13, helper2 = 14
-        case read2 = 15
-        /// Unlock with the vault key itself, from a client that derived it already (the git
-        /// helper after a passphrase typed at the terminal): chunk(vault key) u64(idle timeout)
-        /// u64(maximum lifetime) -> ok, empty. The agent keeps the key only if it opens the
-        /// vault file at its path.
-        case unlockKey = 16
-        /// Many of the activity log's events opened at once (purpose 6 only): u64(count), then
-        /// count chunks; answered with count chunks.
-        case openEvents = 12
-    }
-
-    /// The flags of `unlock`.
-    enum UnlockFlags {
-        static let allowCostlyKDF: UInt8 = 1
-    }
-
-    /// The flags of `read` (request 15).
-    enum ReadFlags {
-        static let allowExpired: UInt8 = 1
-    }
-
-    enum ResponseKind: UInt8 {
-        case ok = 0, status = 1, failure = 2
-    }
-
-    enum FailureCode: UInt8 {
-        case locked = 1, wrongPassphrase = 2, tampered = 3, badRequest = 4, other = 5, notFound = 6
-        /// The agent waited for another process's write too long to answer in time: the client
-        /// does the work itself.
-        case busy = 7
-        case corrupt = 8, unsupported = 9
-        /// `Vault.get`'s refusals (request 15).
-        case inTrash = 10, expired = 11, revoked = 12
-    }
+    /// connections announcing large frames commit little memory. Clients split their batches
+    /// to stay under it.
+    static let maximumRequest = Int(TV_AGENT_MAXIMUM_REQUEST)
 
     /// A frame body under construction: fields appended, then written out at once.
     struct Builder {
@@ -118,6 +29,16 @@ enum AgentProtocol {
             w.u64(value)
             parts.append(.bytes(w.bytes))
         }
+        mutating func u32(_ value: UInt32) {
+            var w = ByteWriter()
+            w.u32(value)
+            parts.append(.bytes(w.bytes))
+        }
+        /// A count, then each item.
+        mutating func list<T>(_ items: [T], _ item: (inout Builder, T) -> Void) {
+            u32(UInt32(items.count))
+            for element in items { item(&self, element) }
+        }
         mutating func chunk(_ bytes: [UInt8]) {
             var w = ByteWriter()
             w.u32(UInt32(bytes.count))
@@ -129,7 +50,7 @@ enum AgentProtocol {
             u64(UInt64(bitPattern: origin.parentPID))
             chunk(Array((origin.parentName ?? "").utf8))
         }
-        mutating func file(_ identity: (device: UInt64, inode: UInt64)) {
+        mutating func file(_ identity: FileIdentity) {
             u64(identity.device)
             u64(identity.inode)
         }
@@ -311,58 +232,31 @@ enum AgentProtocol {
         }
         return true
     }
+}
 
-    /// Reads fields out of a received body.
-    struct Reader {
-        let body: UnsafeRawBufferPointer
-        var offset = 0
+/// Which vault file a client means: the agent answers only for the one it unlocked.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
 
-        mutating func u8() -> UInt8? {
-            guard offset < body.count else { return nil }
-            defer { offset += 1 }
-            return body[offset]
-        }
-
-        mutating func u64() -> UInt64? {
-            guard offset + 8 <= body.count else { return nil }
-            defer { offset += 8 }
-            return (0..<8).reduce(UInt64(0)) { $0 | UInt64(body[offset + $1]) << (8 * UInt64($1)) }
-        }
-
-        mutating func string() -> String? {
-            chunk().map { String(decoding: $0, as: UTF8.self) }
-        }
-
-        mutating func file() -> (device: UInt64, inode: UInt64)? {
-            guard let device = u64(), let inode = u64() else { return nil }
-            return (device, inode)
-        }
-
-        mutating func origin() -> ActivityLog.Origin? {
-            guard let actor = string(), let pid = u64(), let name = string() else { return nil }
-            return ActivityLog.Origin(actor: actor, parentPID: Int64(bitPattern: pid), parentName: name.isEmpty ? nil : name)
-        }
-
-        mutating func entry() -> Entry? {
-            guard let record = chunk(), var entry = try? Records.decode(record),
-                  let used = u8(), let time = u64() else { return nil }
-            if used == 1 { entry.lastUsed = Timestamp(secondsSince1970: Int64(bitPattern: time)) }
-            return entry
-        }
-
-        mutating func chunk() -> UnsafeRawBufferPointer? {
-            guard offset + 4 <= body.count else { return nil }
-            let length = (0..<4).reduce(0) { $0 | Int(body[offset + $1]) << (8 * $1) }
-            guard offset + 4 + length <= body.count else { return nil }
-            defer { offset += 4 + length }
-            return UnsafeRawBufferPointer(rebasing: body[(offset + 4)..<(offset + 4 + length)])
-        }
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
     }
 
-    /// The device and inode of the file at `path` (zeros when there is none: never a match).
-    static func fileIdentity(_ path: String) -> (device: UInt64, inode: UInt64) {
+    /// The file at `path` (zeros when there is none: never a match).
+    init(path: String) {
         var info = stat()
-        guard stat(path, &info) == 0 else { return (0, 0) }
-        return (UInt64(info.st_dev), UInt64(info.st_ino))
+        guard stat(path, &info) == 0 else { self.init(device: 0, inode: 0); return }
+        self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
+}
+
+/// A sealed box and the subkey it is sealed under.
+struct SealedBox: Sendable {
+    let purpose: KeyDerivation.Purpose
+    let bytes: [UInt8]
+
+    /// Tokens are opened into guarded memory; the rest into wiped buffers.
+    var guarded: Bool { purpose == .entrySecret }
 }

@@ -1,3 +1,4 @@
+import CAgentProtocol
 import CHardening
 import Glibc
 
@@ -9,7 +10,7 @@ public final class AgentServer {
     public let vaultPath: String
     /// Where the agent listens: derived from ``vaultPath`` in the user's private agent folder.
     public let socketPath: String
-    private var ring: LocalKeyRing?
+    private var ring: LocalBackend?
     /// The vault, open while unlocked. The agent never reads through it: an open connection keeps
     /// SQLite's shared index of the write-ahead log alive between clients, so each client process
     /// opens the vault without first reading the whole log back (SQLite's recovery).
@@ -45,6 +46,11 @@ public final class AgentServer {
     /// most this long, then lets the client do the work itself.
     static let busyMilliseconds: Int32 = 200
     private var idleTimeout: Int64 = 15 * 60
+    /// The requests answered since the agent started (`status` says, so that a test can count
+    /// a command's round trips).
+    private var requests: UInt64 = 0
+    /// Set by `lock`: the agent wipes the key and exits once the answer is sent.
+    private var stopRequested = false
     private var lockTime: Int64 = 0
     private var hardLimit: Int64 = 0
     private let startedAt = Timestamp.now().secondsSince1970
@@ -105,10 +111,11 @@ public final class AgentServer {
             if ready < 0 && errno != EINTR { log("cannot wait for clients: \(String(cString: strerror(errno)))"); break }
             // The connections polled first, then new ones (which may take a closed one's number).
             let served = AgentProtocol.monotonicMilliseconds()
-            for (client, request) in clients.service(fds.dropFirst(), now: served, log: log) {
-                let (response, lockNow) = handle(request)
-                clients.answer(client, response.frame(), now: AgentProtocol.monotonicMilliseconds(), log: log)
-                if lockNow { stop = true; log("locked: wiping the key"); break }
+            for (client, body) in clients.service(fds.dropFirst(), now: served, log: log) {
+                var out = AgentProtocol.Builder()
+                answer(body).encode(into: &out)
+                clients.answer(client, out.frame(), now: AgentProtocol.monotonicMilliseconds(), log: log)
+                if stopRequested { stop = true; log("locked: wiping the key"); break }
             }
             if fds[0].revents != 0 { clients.accept(listener, now: AgentProtocol.monotonicMilliseconds(), log: log) }
         }
@@ -128,7 +135,7 @@ public final class AgentServer {
             guard let before = FileState(vaultPath) else { return false }
             guard let fresh = try? Vault.open(at: vaultPath) else { return false }
             fresh.setBusyTimeout(milliseconds: Self.busyMilliseconds)
-            guard (try? fresh.unlock(ring: ring)) != nil else { return false }
+            guard (try? fresh.unlock(backend: ring)) != nil else { return false }
             if FileState(vaultPath) == before {
                 vault = fresh
                 file = before
@@ -138,235 +145,110 @@ public final class AgentServer {
         return false
     }
 
-    /// After an unlock: the timers set, and the answer.
-    private func holding(idle: UInt64, maximum: UInt64) -> AgentProtocol.Builder {
-        idleTimeout = Int64(max(1, min(idle, 7 * 86_400)))
-        let now = Timestamp.now().secondsSince1970
-        lockTime = now + idleTimeout
-        hardLimit = now + Int64(max(1, min(maximum, 30 * 86_400)))
-        var out = AgentProtocol.Builder()
-        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-        out.chunk([])
-        return out
+    /// The answer to a frame: a request of another version, or malformed, is refused typed.
+    private func answer(_ body: SecureBytes) -> AgentResponse {
+        requests &+= 1
+        do {
+            return respond(to: try body.withUnsafeBytes { bytes throws(AgentCodecError) in try AgentRequest.decode(bytes) })
+        } catch .otherVersion {
+            return .failure(.unsupportedVersion(Int(TV_AGENT_PROTOCOL_VERSION)))
+        } catch {
+            return .failure(.badRequest("\(error)"))
+        }
     }
 
-    private func handle(_ body: SecureBytes) -> (AgentProtocol.Builder, Bool) {
-        body.withUnsafeBytes { bytes in
-            var reader = AgentProtocol.Reader(body: bytes)
-            var out = AgentProtocol.Builder()
-            func fail(_ code: AgentProtocol.FailureCode, _ message: String) -> AgentProtocol.Builder {
-                var failure = AgentProtocol.Builder()
-                failure.u8(AgentProtocol.ResponseKind.failure.rawValue)
-                failure.u8(code.rawValue)
-                failure.chunk(Array(message.utf8))
-                return failure
-            }
-            guard let op = reader.u8().flatMap(AgentProtocol.Operation.init(rawValue:)) else {
-                return (fail(.badRequest, "unknown request"), false)
-            }
-            switch op {
-            case .status:
-                out.u8(AgentProtocol.ResponseKind.status.rawValue)
-                out.u8(ring == nil ? 0 : 1)
-                out.u64(UInt64(ring == nil ? 0 : min(lockTime, hardLimit)))
-                out.u64(UInt64(idleTimeout))
-                return (out, false)
+    /// What the agent does for each request; every `VaultError` becomes the client's failure
+    /// here (`AgentFailure.init`), in one place.
+    func respond(to request: AgentRequest) -> AgentResponse {
+        do throws(VaultError) {
+            switch request {
+            case .status: return status()
             case .lock:
-                out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                out.chunk([])
-                return (out, true)
-            case .unlock:
-                guard let passphrase = reader.chunk(), let idle = reader.u64(), let maximum = reader.u64() else {
-                    return (fail(.badRequest, "malformed unlock"), false)
-                }
-                // Flags came later: an older client sends none.
-                let flags = reader.u8() ?? 0
-                do {
-                    let vault = try Vault.open(at: vaultPath)
-                    try vault.unlock(passphrase: Secret(copying: passphrase),
-                                     allowingCostlyKDF: flags & AgentProtocol.UnlockFlags.allowCostlyKDF != 0)
-                    guard let local = vault.localKeyRing else { return (fail(.other, "no key"), false) }
-                    ring = local
-                    // The file, opened again and checked against the key, unchanged from before
-                    // to after (it may have been replaced while the key was derived).
-                    guard reopen() else {
-                        ring = nil
-                        return (fail(.other, "the vault file changed while it was being unlocked: try again"), false)
-                    }
-                    return (holding(idle: idle, maximum: maximum), false)
-                } catch VaultError.wrongPassphrase {
-                    return (fail(.wrongPassphrase, "wrong passphrase"), false)
-                } catch {
-                    return (fail(.other, "\(error)"), false)
-                }
-            case .unlockKey:
-                guard let key = reader.chunk(), key.count == SymmetricKey.byteCount, let idle = reader.u64(),
-                      let maximum = reader.u64() else {
-                    return (fail(.badRequest, "malformed unlock"), false)
-                }
-                ring = LocalKeyRing(vaultKey: SymmetricKey(storage: SecureBytes(copying: key)))
-                // Kept only if it opens the file at the agent's path (reopen checks the manifest).
-                guard reopen() else {
-                    ring = nil
-                    return (fail(.wrongPassphrase, "the key does not open the vault"), false)
-                }
-                return (holding(idle: idle, maximum: maximum), false)
-            case .attach, .read, .read2, .git, .helper, .git2, .helper2:
-                // Only for the file the client means, while it is the one at the agent's path.
-                guard ring != nil, let client = reader.file(), let current = FileState(vaultPath),
-                      client.device == current.device, client.inode == current.inode else {
-                    return (fail(.locked, "the agent holds no key for this file"), false)
-                }
-                if current != file || vault == nil {
-                    guard reopen() else { return (fail(.locked, "the agent's key does not open the file now at its path"), false) }
-                }
-                guard let vault else { return (fail(.locked, "the agent holds no key for this file"), false) }
-                lockTime = Timestamp.now().secondsSince1970 + idleTimeout
-                defer { file = FileState(vaultPath) }  // After its own writes.
-                do throws(VaultError) {
-                    out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                    switch op {
-                    case .read, .read2:
-                        // Request 9 comes from older clients: they check expiry and revocation
-                        // themselves, and know no `inTrash`.
-                        guard let origin = reader.origin(), let flags = op == .read2 ? reader.u8() : AgentProtocol.ReadFlags.allowExpired,
-                              let name = reader.string() else { return (fail(.badRequest, "malformed read"), false) }
-                        let (entry, secret): (Entry, Secret)
-                        do throws(VaultError) {
-                            (entry, secret) = try vault.get(name, allowingExpired: flags & AgentProtocol.ReadFlags.allowExpired != 0, for: origin)
-                        } catch .inTrash where op == .read {
-                            throw .notFound(name: name, suggestion: nil)
-                        }
-                        out.entry(entry)
-                        secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
-                    case .git, .git2:
-                        guard let origin = reader.origin(), let now = reader.u64(), let present = reader.u8() else {
-                            return (fail(.badRequest, "malformed git request"), false)
-                        }
-                        var request = GitCredential()
-                        for bit in 0..<4 where present & (1 << bit) != 0 {
-                            guard let value = reader.string() else { return (fail(.badRequest, "malformed git request"), false) }
-                            switch bit {
-                            case 0: request.protocolName = value
-                            case 1: request.host = value
-                            case 2: request.path = value
-                            default: request.username = value
-                            }
-                        }
-                        if present & (1 << 4) != 0 { request.capabilities = ["authtype"] }
-                        let (selection, secret) = try vault.gitCredential(
-                            for: request, now: Timestamp(secondsSince1970: Int64(bitPattern: now)), origin: origin)
-                        for list in [selection.candidates, selection.expired] {
-                            out.u64(UInt64(list.count))
-                            list.forEach { out.entry($0) }
-                        }
-                        if let secret {
-                            secret.token.withUnsafeBytes { out.chunk(secure: $0, owner: secret.token.storage) }
-                            let refresh = secret.refreshToken ?? Secret(copying: UnsafeRawBufferPointer(start: nil, count: 0))
-                            refresh.withUnsafeBytes { out.chunk(secure: $0, owner: refresh.storage) }
-                        } else {
-                            out.chunk([])
-                        }
-                    case .helper, .helper2:
-                        guard let origin = reader.origin(), let now = reader.u64(), let input = reader.chunk() else {
-                            return (fail(.badRequest, "malformed helper request"), false)
-                        }
-                        // Anything but a plain, well-formed request goes back to the Swift helper.
-                        guard let request = try? GitCredential.parse(input) else { return (fail(.badRequest, "unparsed"), false) }
-                        var reply = GitReply(request: request, selection: GitMatching.Selection(candidates: [], expired: []), secret: nil)
-                        if request.protocolName != nil, request.host != nil {
-                            let time = Timestamp(secondsSince1970: Int64(bitPattern: now))
-                            let (selection, secret) = try vault.gitCredential(for: request, now: time, origin: origin)
-                            reply = GitReply(request: request, selection: selection, secret: secret, now: time)
-                        }
-                        out.u64(UInt64(reply.warnings.count))
-                        reply.warnings.forEach { out.chunk(Array($0.utf8)) }
-                        let text = reply.answer.reduce(0) { sum, part in
-                            switch part {
-                            case .text(let t): sum + t.utf8.count
-                            case .secret(let secret): sum + secret.count
-                            }
-                        }
-                        let stdout = SecureBytes(count: text, guarded: false) { buffer in
-                            var offset = 0
-                            for part in reply.answer {
-                                switch part {
-                                case .text(let t):
-                                    let bytes = Array(t.utf8)
-                                    UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyBytes(from: bytes)
-                                    offset += bytes.count
-                                case .secret(let secret):
-                                    secret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + $0.count]).copyMemory(from: $0) }
-                                    offset += secret.count
-                                }
-                            }
-                        }
-                        stdout.withUnsafeBytes { out.chunk(secure: $0, owner: stdout) }
-                    default:
-                        out.chunk([])
-                    }
-                    return (out, false)
-                } catch {
-                    switch error {
-                    case .notFound(let name, _): return (fail(.notFound, name), false)
-                    case .inTrash(let name): return (fail(.inTrash, name), false)
-                    case .expired(_, let date): return (fail(.expired, String(date.secondsSince1970)), false)
-                    case .revoked(_, let date): return (fail(.revoked, String(date.secondsSince1970)), false)
-                    case .tampered(let what): return (fail(.tampered, what), false)
-                    case .corrupt(let what): return (fail(.corrupt, what), false)
-                    case .unsupportedFormat(let version): return (fail(.unsupported, "\(version)"), false)
-                    case .busy: return (fail(.busy, "busy"), false)
-                    case .locked: return (fail(.locked, "locked"), false)
-                    default: return (fail(.other, "\(error)"), false)
-                    }
-                }
-            case .lookup, .seal, .open, .mac, .openEvents:
-                guard let ring else { return (fail(.locked, "the agent holds no key"), false) }
-                // Use resets the idle timer.
-                lockTime = Timestamp.now().secondsSince1970 + idleTimeout
-                do {
-                    switch op {
-                    case .lookup:
-                        guard let name = reader.chunk() else { return (fail(.badRequest, "malformed lookup"), false) }
-                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                        out.chunk(try ring.lookup(String(decoding: name, as: UTF8.self)))
-                    case .mac:
-                        guard let data = reader.chunk() else { return (fail(.badRequest, "malformed mac"), false) }
-                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                        out.chunk(try ring.chainMAC(data))
-                    case .openEvents:
-                        guard let count = reader.u64(), count <= 4096 else { return (fail(.badRequest, "malformed open"), false) }
-                        var opened: [SecureBytes] = []
-                        for _ in 0..<count {
-                            guard let box = reader.chunk() else { return (fail(.badRequest, "malformed open"), false) }
-                            opened.append(try ring.open(.events, Array(box), what: "an event", guarded: false))
-                        }
-                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                        for plaintext in opened { plaintext.withUnsafeBytes { out.chunk(secure: $0, owner: plaintext) } }
-                    case .seal:
-                        guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
-                              KeyDerivation.Purpose.sealing.contains(purpose), let plaintext = reader.chunk(),
-                              !plaintext.isEmpty else {
-                            // (Every record is padded: an empty plaintext is never a real request.)
-                            return (fail(.badRequest, "malformed seal"), false)
-                        }
-                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                        out.chunk(try ring.seal(purpose, plaintext))
-                    default:
-                        guard let purpose = reader.u8().flatMap({ KeyDerivation.Purpose(rawValue: UInt64($0)) }),
-                              KeyDerivation.Purpose.sealing.contains(purpose), let box = reader.chunk() else {
-                            return (fail(.badRequest, "malformed open"), false)
-                        }
-                        // Tokens in guarded memory; the rest (metadata, the manifest) in wiped buffers.
-                        let plaintext = try ring.open(purpose, Array(box), what: "a record", guarded: purpose == .entrySecret)
-                        out.u8(AgentProtocol.ResponseKind.ok.rawValue)
-                        plaintext.withUnsafeBytes { out.chunk(secure: $0, owner: plaintext) }
-                    }
-                    return (out, false)
-                } catch {
-                    return (fail(.tampered, "authentication failed"), false)
-                }
+                stopRequested = true
+                return .done
+            case .unlock(let passphrase, let idle, let lifetime, let costly):
+                return try unlock(passphrase: passphrase, allowingCostlyKDF: costly, idle: idle, lifetime: lifetime)
+            case .unlockKey(let key, let idle, let lifetime): return try unlock(key: key, idle: idle, lifetime: lifetime)
+            case .lookup(let names): return .lookups(try keys().lookup(names))
+            case .mac(let data): return .macs(try keys().chainMACs(data))
+            case .open(let boxes): return .opened(try keys().open(boxes, guarding: false))
+            case .seal(let purpose, let plaintext):
+                return .sealed(try plaintext.withUnsafeBytes { bytes throws(VaultError) in try keys().seal(purpose, bytes) })
+            case .attach(let file):
+                _ = try openVault(for: file)
+                return .done
+            case .read(let file, let origin, let name, let allowingExpired):
+                let vault = try openVault(for: file)
+                defer { self.file = FileState(vaultPath) }  // After its own write.
+                let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
+                return .entry(entry, secret)
+            case .git(let file, let origin, let now, let description):
+                let vault = try openVault(for: file)
+                defer { self.file = FileState(vaultPath) }
+                return .git(try vault.composeGitReply(toDescription: Secret(storage: description), now: now, origin: origin))
             }
+        } catch {
+            return .failure(AgentFailure(error))
         }
+    }
+
+    private func status() -> AgentResponse {
+        .status(AgentClient.Status(unlocked: ring != nil,
+                                   locksAt: ring == nil ? nil : Timestamp(secondsSince1970: min(lockTime, hardLimit)),
+                                   idleTimeout: .seconds(idleTimeout), requests: requests))
+    }
+
+    /// The keys, for a request that uses them (which resets the idle timer).
+    private func keys() throws(VaultError) -> LocalBackend {
+        guard let ring else { throw .locked }
+        lockTime = Timestamp.now().secondsSince1970 + idleTimeout
+        return ring
+    }
+
+    /// The open vault, for a client whose vault file is `client`: only the file the agent
+    /// unlocked, while it is the one at the agent's path and the key still opens it.
+    private func openVault(for client: FileIdentity) throws(VaultError) -> Vault {
+        _ = try keys()
+        guard let current = FileState(vaultPath), client.device == current.device, client.inode == current.inode else {
+            throw .locked
+        }
+        if current != file || vault == nil {
+            guard reopen() else { throw .locked }
+        }
+        guard let vault else { throw .locked }
+        return vault
+    }
+
+    private func unlock(passphrase: Secret, allowingCostlyKDF: Bool, idle: Duration, lifetime: Duration) throws(VaultError) -> AgentResponse {
+        let vault = try Vault.open(at: vaultPath)
+        try vault.unlock(passphrase: passphrase, allowingCostlyKDF: allowingCostlyKDF)
+        guard let local = vault.localBackend else { throw .locked }
+        ring = local
+        // The file, opened again and checked against the key, unchanged from before to after
+        // (it may have been replaced while the key was derived).
+        guard reopen() else {
+            ring = nil
+            throw .io("the vault file changed while it was being unlocked: try again")
+        }
+        return holding(idle: idle, lifetime: lifetime)
+    }
+
+    private func unlock(key: SymmetricKey, idle: Duration, lifetime: Duration) throws(VaultError) -> AgentResponse {
+        ring = LocalBackend(vaultKey: key)
+        // Kept only if it opens the file at the agent's path (reopen checks the manifest).
+        guard reopen() else {
+            ring = nil
+            throw .wrongPassphrase
+        }
+        return holding(idle: idle, lifetime: lifetime)
+    }
+
+    /// After an unlock: the timers set.
+    private func holding(idle: Duration, lifetime: Duration) -> AgentResponse {
+        idleTimeout = Int64(clamping: max(1, min(idle.wholeSeconds, 7 * 86_400)))
+        let now = Timestamp.now().secondsSince1970
+        lockTime = now + idleTimeout
+        hardLimit = now + Int64(clamping: max(1, min(lifetime.wholeSeconds, 30 * 86_400)))
+        return .done
     }
 }

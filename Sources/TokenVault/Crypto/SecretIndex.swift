@@ -21,6 +21,9 @@ package struct SecretIndex<Value> {
         buckets[digest(secret)] ?? []
     }
 
+    /// The values filed under one secret, for every secret filed more than once.
+    package var repeated: [[Value]] { buckets.values.filter { $0.count > 1 } }
+
     private func digest(_ secret: Secret) -> [UInt8] {
         secret.withUnsafeBytes { KeyedHash.hash($0, key: key) }
     }

@@ -153,7 +153,7 @@ struct Manifest: Equatable {
     }
 
     static func open(_ box: [UInt8], using key: SealingKey) throws(VaultError) -> Manifest {
-        let plaintext = try key.open(box, what: "the vault header", guarded: false)
+        let plaintext = try key.open(box, what: "the vault header")
         let manifest: Manifest? = plaintext.withUnsafeBytes { bytes in
             guard let length = Padding.unpaddedLength(bytes) else { return nil }
             var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))

@@ -24,11 +24,11 @@ enum Records {
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in try key.seal(bytes) }
     }
 
-    /// Opens a sealed record and checks that it belongs to `lookup` at `revision`. Returns the
+    /// Opens a sealed record (a token into guarded memory) and checks that it belongs to `lookup` at `revision`. Returns the
     /// plaintext and the range of its body.
     static func open(_ box: [UInt8], lookup: [UInt8], revision: UInt64, key: SealingKey,
-                     what: String, guarded: Bool) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
-        let plaintext = try key.open(box, what: what, guarded: guarded)
+                     what: String) throws(VaultError) -> (plaintext: SecureBytes, body: Range<Int>) {
+        let plaintext = try key.open(box, what: what)
         return (plaintext, try body(of: plaintext, lookup: lookup, revision: revision, what: what))
     }
 

@@ -35,6 +35,36 @@ package struct GitReply: Sendable {
         messages.compactMap { if case .warning(let text) = $0 { text } else { nil } }
     }
 
+    /// What to write to git's stdout: ``answer`` in one buffer, wiped when released. The one
+    /// rendering of git's reply, for the helper and for the agent (which sends it to the C
+    /// front end and to the helper as it is).
+    public var stdout: Secret {
+        let count = answer.reduce(0) { sum, part in
+            switch part {
+            case .text(let text): sum + text.utf8.count
+            case .secret(let secret): sum + secret.count
+            }
+        }
+        return Secret(storage: SecureBytes(count: count) { buffer in
+            var offset = 0
+            for part in answer {
+                let next: Int
+                switch part {
+                case .text(let text):
+                    next = offset + text.utf8.count
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<next]).copyBytes(from: Array(text.utf8))
+                case .secret(let secret):
+                    next = offset + secret.count
+                    secret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<next]).copyMemory(from: $0) }
+                }
+                offset = next
+            }
+        })
+    }
+
+    /// A reply of nothing (as decoded from the agent, then filled in).
+    init() {}
+
     /// The reply to `request`: the chosen entry's token (or, for an expired OAuth token, its
     /// refresh token) in the form git asked for, with the warnings and notes. `secret` holds the
     /// chosen entry's secrets (or the expired one's, for its refresh token); nil answers nothing.

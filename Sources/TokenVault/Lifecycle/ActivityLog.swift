@@ -76,16 +76,17 @@ enum ActivityLog {
     }
 
     static func mac(previous: [UInt8], sequence: UInt64, sealed: [UInt8], keys: Vault.Keys) throws(VaultError) -> [UInt8] {
+        try keys.backend.chainMAC(macInput(previous: previous, sequence: sequence, sealed: sealed))
+    }
+
+    /// What an event's MAC is computed over: the previous event's MAC, its sequence number and
+    /// its sealed bytes.
+    static func macInput(previous: [UInt8], sequence: UInt64, sealed: [UInt8]) -> [UInt8] {
         var w = ByteWriter()
         w.raw(previous)
         w.u64(sequence)
         w.raw(sealed)
-        let data = w.bytes
-        var result: Result<[UInt8], VaultError> = .success([])
-        data.withUnsafeBytes { bytes in
-            do { result = .success(try keys.ring.chainMAC(bytes)) } catch { result = .failure(error as? VaultError ?? .io("\(error)")) }
-        }
-        return try result.get()
+        return w.bytes
     }
 
     /// A stored sequence number, refused when it is out of range (a tampered row).
@@ -121,10 +122,11 @@ enum ActivityLog {
                 .bind([.integer(Int64(anchored(manifest)))])
             var batch: [(sequence: UInt64, sealed: [UInt8])] = []
             func check() throws(VaultError) {
-                let opened = try keys.ring.openEvents(batch.map(\.sealed))
+                let opened = try keys.backend.open(batch.map { SealedBox(purpose: .events, bytes: $0.sealed) })
                 guard opened.count == batch.count else { throw .tampered("the activity log") }
                 for (row, plaintext) in zip(batch, opened) {
                     let what = "event \(row.sequence) of the activity log"
+                    guard let plaintext else { throw .tampered(what) }
                     let body = try Records.body(of: plaintext, lookup: binding, revision: row.sequence, what: what)
                     guard try decode(plaintext, body: body, sequence: row.sequence).action.isRead else {
                         throw .corrupt(rolledBack(row.sequence))
@@ -180,7 +182,7 @@ enum ActivityLog {
         if let detail { w.field(Tag.detail.rawValue, detail) }
         let body = w.bytes
         let sealed = try Records.seal(bodyCount: body.count, lookup: binding, revision: sequence,
-                                      key: SealingKey(ring: keys.ring, purpose: .events)) { $0.copyBytes(from: body) }
+                                      key: keys.events) { $0.copyBytes(from: body) }
         let mac = try mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys)
         try db.prepare("INSERT INTO events (seq, sealed, mac) VALUES (?, ?, ?)")
             .run([.integer(Int64(sequence)), .blob(sealed), .blob(mac)])
@@ -223,26 +225,52 @@ enum ActivityLog {
         let (cutoff, overflow) = Timestamp.now().secondsSince1970
             .subtractingReportingOverflow(settings.logRetention.whole() ?? Int64.max)
         let oldest = overflow ? Int64.min : cutoff
-        let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
+        // Keep at least the newest event, so the chain always continues from a row.
+        let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq LIMIT ?").bind([.integer(total - 1)])
         var previous = manifest.log.pruned?.mac ?? zeroMAC
         var expected = (manifest.log.pruned?.sequence ?? 0) + 1
         var doomed: (UInt64, [UInt8])?
         var index: Int64 = 0
-        // Keep at least the newest event, so the chain always continues from a row.
-        while index < total - 1, try rows.step() {
-            let sequence = try Self.sequence(rows.int(0))
-            let sealed = try rows.blob(1, "event \(sequence)"), mac = try rows.blob(2, "the MAC of event \(sequence)")
-            guard sequence == expected, try Self.mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys) == mac else {
-                return  // Broken: leave everything for `vault log` to report.
+        // Read in chunks that double (8, 16, 32, ...), each chunk's MACs in one batch and its
+        // events past the count limit opened in another: a write usually looks at one chunk (the
+        // oldest event is young enough to stay), and through the agent a long log costs a few
+        // requests, not one per event.
+        var chunkSize = 8
+        var more = true
+        chunks: while more {
+            var chunk: [(sequence: UInt64, sealed: [UInt8], mac: [UInt8])] = []
+            while chunk.count < chunkSize {
+                guard try rows.step() else { more = false; break }
+                let sequence = try Self.sequence(rows.int(0))
+                chunk.append((sequence, try rows.blob(1, "event \(sequence)"), try rows.blob(2, "the MAC of event \(sequence)")))
             }
-            if index >= byCount {
-                // Past the count limit: only events older than the age limit still go.
-                guard try open(sealed, sequence: sequence, keys: keys).time.secondsSince1970 < oldest else { break }
+            chunkSize = min(chunkSize * 2, 4096)
+            var inputs: [[UInt8]] = []
+            var chained = previous
+            for event in chunk {
+                inputs.append(macInput(previous: chained, sequence: event.sequence, sealed: event.sealed))
+                chained = event.mac
             }
-            doomed = (sequence, mac)
-            previous = mac
-            expected = sequence + 1
-            index += 1
+            let macs = try keys.backend.chainMACs(inputs)
+            let firstAged = Int(clamping: max(0, byCount - index))
+            let opened = firstAged < chunk.count
+                ? try keys.backend.open(chunk[firstAged...].map { SealedBox(purpose: .events, bytes: $0.sealed) }) : []
+            for (offset, event) in chunk.enumerated() {
+                guard event.sequence == expected, offset < macs.count, macs[offset] == event.mac else {
+                    return  // Broken: leave everything for `vault log` to report.
+                }
+                if offset >= firstAged {
+                    // Past the count limit: only events older than the age limit still go.
+                    let what = "event \(event.sequence) of the activity log"
+                    guard offset - firstAged < opened.count, let plaintext = opened[offset - firstAged] else { throw .tampered(what) }
+                    let body = try Records.body(of: plaintext, lookup: binding, revision: event.sequence, what: what)
+                    guard try decode(plaintext, body: body, sequence: event.sequence).time.secondsSince1970 < oldest else { break chunks }
+                }
+                doomed = (event.sequence, event.mac)
+                previous = event.mac
+                expected = event.sequence + 1
+                index += 1
+            }
         }
         guard let doomed else { return }
         try db.prepare("DELETE FROM events WHERE seq <= ?").run([.integer(Int64(doomed.0))])
@@ -250,9 +278,8 @@ enum ActivityLog {
     }
 
     static func open(_ sealed: [UInt8], sequence: UInt64, keys: Vault.Keys) throws(VaultError) -> Event {
-        let (plaintext, body) = try Records.open(sealed, lookup: binding, revision: sequence,
-                                                 key: SealingKey(ring: keys.ring, purpose: .events),
-                                                 what: "event \(sequence) of the activity log", guarded: false)
+        let (plaintext, body) = try Records.open(sealed, lookup: binding, revision: sequence, key: keys.events,
+                                                 what: "event \(sequence) of the activity log")
         return try decode(plaintext, body: body, sequence: sequence)
     }
 
@@ -276,39 +303,63 @@ enum ActivityLog {
         }
     }
 
-    /// Reads and verifies the whole log.
+    /// One row of the events table as stored: nil where a sequence number is impossible, no
+    /// bytes where they are not blobs.
+    private typealias StoredEvent = (sequence: UInt64?, sealed: [UInt8]?, mac: [UInt8]?)
+
+    /// Reads and verifies the whole log. Every MAC is computed in one batch and every event
+    /// opened in another (through the agent, two requests however long the log).
     static func verify(_ db: SQLite, keys: Vault.Keys, manifest: Manifest) throws(VaultError) -> LogReport {
         let rows = try db.prepare("SELECT seq, sealed, mac FROM events ORDER BY seq")
+        var stored: [StoredEvent] = []
+        while try rows.step() {
+            stored.append((try? Self.sequence(rows.int(0)), try? rows.blob(1, ""), try? rows.blob(2, "")))
+        }
+        // What each event's MAC is over, with the stored MAC before it (none after a row that
+        // is not stored as bytes), as the chain is checked below.
+        var inputs: [[UInt8]] = []
         var previous = manifest.log.pruned?.mac ?? zeroMAC
+        for case (let sequence?, let sealed, let mac) in stored {
+            guard let sealed, let mac else { previous = []; continue }
+            inputs.append(macInput(previous: previous, sequence: sequence, sealed: sealed))
+            previous = mac
+        }
+        let computed = try keys.backend.chainMACs(inputs)
+        let opened = try keys.backend.open(stored.compactMap { row in
+            guard row.sequence != nil, let sealed = row.sealed, row.mac != nil else { return nil }
+            return SealedBox(purpose: .events, bytes: sealed)
+        })
+        guard computed.count == inputs.count, opened.count == inputs.count else { throw .tampered("the activity log") }
         var expected = (manifest.log.pruned?.sequence ?? 0) + 1
         var events: [Event] = []
         var macs: [UInt64: [UInt8]] = [:]
         var problem: String?
-        while try rows.step() {
-            guard let sequence = try? Self.sequence(rows.int(0)) else {
+        var index = 0
+        for row in stored {
+            guard let sequence = row.sequence else {
                 if problem == nil { problem = "an event has an impossible sequence number" }
                 continue
             }
-            guard let sealed = try? rows.blob(1, ""), let mac = try? rows.blob(2, "") else {
+            guard row.sealed != nil, let mac = row.mac else {
                 if problem == nil { problem = "event \(sequence) is not stored as sealed bytes: it was changed" }
-                previous = []
                 expected = sequence + 1
                 continue
             }
+            defer { index += 1 }
             if problem == nil {
                 if sequence != expected {
                     problem = sequence > expected ? "event \(expected) is missing" : "event \(sequence) is out of place"
-                } else if try Self.mac(previous: previous, sequence: sequence, sealed: sealed, keys: keys) != mac {
+                } else if computed[index] != mac {
                     problem = "event \(sequence) was changed, moved or removed"
                 }
             }
-            do {
-                events.append(try open(sealed, sequence: sequence, keys: keys))
-            } catch {
-                if problem == nil { problem = "event \(sequence) does not open: it was changed" }
+            if let plaintext = opened[index], let body = try? Records.body(of: plaintext, lookup: binding, revision: sequence, what: ""),
+               let event = try? decode(plaintext, body: body, sequence: sequence) {
+                events.append(event)
+            } else if problem == nil {
+                problem = "event \(sequence) does not open: it was changed"
             }
             macs[sequence] = mac
-            previous = mac
             expected = sequence + 1
         }
         if problem == nil, let head = manifest.log.head, head.sequence > (manifest.log.pruned?.sequence ?? 0),

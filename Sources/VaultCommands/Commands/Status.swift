@@ -24,10 +24,10 @@ extension VaultCommand {
                 try Output.out(JSON.encode(.object([
                     ("vault", .string(global.path)), ("unlocked", .bool(unlocked)),
                     ("locks_at", status?.locksAt.map { .string($0.iso8601) } ?? .null),
-                    ("idle_timeout_seconds", unlocked ? .number(status!.idleTimeout) : .null),
+                    ("idle_timeout_seconds", unlocked ? .number(status!.idleTimeout.components.seconds) : .null),
                 ])) + "\n")
             } else if unlocked, let status {
-                try Output.out("\(TerminalText.escape(global.path)): unlocked until \(status.locksAt?.iso8601 ?? "?") (idle timeout \(status.idleTimeout) s)\n")
+                try Output.out("\(TerminalText.escape(global.path)): unlocked until \(status.locksAt?.iso8601 ?? "?") (idle timeout \(status.idleTimeout.components.seconds) s)\n")
             } else {
                 try Output.out("\(TerminalText.escape(global.path)): locked\n")
             }

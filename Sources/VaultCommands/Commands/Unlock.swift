@@ -35,7 +35,7 @@ extension VaultCommand {
             try Vault.open(at: path).checkKDFCost(allowingCostly: global.allowCostlyKDF)
             let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
             let agent = try AgentLauncher.connectOrStart(vaultPath: path)
-            try agent.unlock(passphrase: passphrase, idleTimeout: timeout.seconds, maximumLifetime: maxLifetime.seconds,
+            try agent.unlock(passphrase: passphrase, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds),
                              allowingCostlyKDF: global.allowCostlyKDF)
             let status = try agent.status()
             Output.note("unlocked: the agent locks at \(status.locksAt?.iso8601 ?? "?") unless used before (each use gives it another \(timeout.seconds) s, up to \(maxLifetime.seconds) s in all)")

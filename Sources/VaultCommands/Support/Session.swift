@@ -41,6 +41,10 @@ struct Session {
                 try vault.unlock(with: agent)
                 Log.verbose("unlocked by the agent")
                 return vault
+            } catch .otherAgentVersion {
+                // Not used: the passphrase does the work here, and the user learns what to do.
+                Output.warning(VaultError.otherAgentVersion.description + ": using the passphrase")
+                Output.hint(VaultError.otherAgentVersion.hint ?? "")
             } catch {
                 Log.verbose("the agent could not unlock the vault (\(error)): using the passphrase")
             }

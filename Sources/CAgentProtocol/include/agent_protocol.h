@@ -1,0 +1,78 @@
+#ifndef TOKENVAULT_AGENT_PROTOCOL_H
+#define TOKENVAULT_AGENT_PROTOCOL_H
+
+// What the agent and its clients share, written once: the Swift library imports this header
+// (module CAgentProtocol) and the C front end of git-credential-vault includes it. The frames
+// themselves are described in Sources/TokenVault/Agent/AgentMessages.swift.
+
+// Every request starts with this byte: the protocol's version, with the high bit set. Agents of
+// the first version (before the byte existed) read it as an unknown request and answer
+// `badRequest`; an agent of this version answers a request without it, or with another version,
+// `unsupportedVersion`. Either way the client knows that the agent running is of another
+// version of TokenVault: it does the work itself or reports the vault as locked, with the hint
+// to run `vault lock` and unlock again. `lock` alone is understood by every version (below).
+#define TV_AGENT_PROTOCOL_VERSION 2
+#define TV_AGENT_VERSION_BYTE (0x80 | TV_AGENT_PROTOCOL_VERSION)
+
+// `lock` as every version of the agent understands it: a frame whose body is this one byte (no
+// version byte), so that `vault lock` stops an agent of any version.
+#define TV_AGENT_LOCK_ANY_VERSION 3
+
+// The requests (the byte after the version).
+#define TV_AGENT_OP_STATUS 1
+#define TV_AGENT_OP_UNLOCK 2
+#define TV_AGENT_OP_LOCK 3
+#define TV_AGENT_OP_LOOKUP 4
+#define TV_AGENT_OP_SEAL 5
+#define TV_AGENT_OP_OPEN 6
+#define TV_AGENT_OP_MAC 7
+#define TV_AGENT_OP_ATTACH 8
+#define TV_AGENT_OP_READ 9
+#define TV_AGENT_OP_GIT 10
+#define TV_AGENT_OP_UNLOCK_KEY 11
+
+// The answers (their first byte).
+#define TV_AGENT_ANSWER_OK 0
+#define TV_AGENT_ANSWER_STATUS 1
+#define TV_AGENT_ANSWER_FAILURE 2
+#define TV_AGENT_ANSWER_LOOKUPS 3
+#define TV_AGENT_ANSWER_SEALED 4
+#define TV_AGENT_ANSWER_OPENED 5
+#define TV_AGENT_ANSWER_MACS 6
+#define TV_AGENT_ANSWER_ENTRY 7
+#define TV_AGENT_ANSWER_GIT 8
+
+// The kinds of message in git's reply.
+#define TV_AGENT_GIT_WARNING 1
+#define TV_AGENT_GIT_NOTE 2
+// The most messages one git reply carries.
+#define TV_AGENT_GIT_MAXIMUM_MESSAGES 64
+
+// The largest frame a client reads (an opened manifest: about 240 KB at 10,000 entries).
+#define TV_AGENT_MAXIMUM_FRAME (64 << 20)
+// The largest request the agent reads; clients split a batch to stay under it.
+#define TV_AGENT_MAXIMUM_REQUEST (4 << 20)
+// The largest answer the C front end reads (git's reply).
+#define TV_AGENT_MAXIMUM_GIT_ANSWER (1 << 20)
+// How long a client waits for an answer, in milliseconds.
+#define TV_AGENT_DEADLINE_MS 1000
+
+// Where the agents listen: $XDG_RUNTIME_DIR/TV_AGENT_RUNTIME_FOLDER, else
+// TV_AGENT_DATA_FOLDER in the default vault's folder ($XDG_DATA_HOME/tokenvault, else
+// ~/.local/share/tokenvault). The folder must be the user's own and closed to others.
+#define TV_AGENT_RUNTIME_FOLDER "tokenvault"
+#define TV_DATA_FOLDER "tokenvault"
+#define TV_DATA_FOLDER_UNDER_HOME ".local/share/tokenvault"
+#define TV_DEFAULT_VAULT_FILE "vault.db"
+#define TV_AGENT_DATA_FOLDER "agents"
+// One agent per vault file: the socket is PREFIX, then the hex of an unkeyed BLAKE2b hash of
+// HASH_BYTES bytes of the file's real path, then SUFFIX (the agent's lock file: .lock).
+#define TV_AGENT_SOCKET_PREFIX "agent-"
+#define TV_AGENT_SOCKET_HASH_BYTES 8
+#define TV_AGENT_SOCKET_SUFFIX ".sock"
+
+// The prefixes of what the helpers say on stderr.
+#define TV_MESSAGE_ERROR "vault: error: "
+#define TV_MESSAGE_WARNING "vault: warning: "
+
+#endif

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Whole-vault commands through the agent against the same without it, at 1 and at 10,000
+# entries, and git credential fill through the helper and the agent against credential-cache.
+# The agent must make no round trip per entry: the socket writes of `vault list` are counted
+# with strace.
+#   bash bench/agent_whole_vault.sh [RESULTS.md]   (alone: builds `make install` into a temp
+#                                                   prefix; bench/run.sh calls it with its own)
+# Without the agent, the passphrase comes from TOKENVAULT_PASSPHRASE at libsodium's minimum KDF
+# cost, so both sides measure storage and crypto, not Argon2id.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-/dev/stdout}
+if [ -z "${BENCH_BIN:-}" ]; then
+    work=$(mktemp -d)
+    trap '"$work/prefix/bin/vault" lock --all >/dev/null 2>&1 || true; git credential-cache exit 2>/dev/null || true; rm -rf "$work"' EXIT
+    chmod 700 "$work"
+    make -s install PREFIX="$work/prefix" >/dev/null 2>&1
+    swift build -c release --static-swift-stdlib --product vault-bench-fill >/dev/null 2>&1
+    BENCH_BIN="$work/prefix/bin"
+    BENCH_FILL="$(swift build -c release --static-swift-stdlib --show-bin-path)/vault-bench-fill"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    chmod 700 "$work"
+fi
+bin=$BENCH_BIN
+export TOKENVAULT_PASSPHRASE=bench
+"$BENCH_FILL" "$work/a1.db" 1
+"$BENCH_FILL" "$work/a10k.db" 10000
+export HOME="$work/home" PATH="$bin:$PATH"
+mkdir -p "$HOME"
+# No agent for the first runs: an empty agent folder of their own.
+export XDG_RUNTIME_DIR="$work/none"
+mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+
+rows() { # title, then hyperfine arguments
+    echo "## $1" >> "$out"; shift
+    echo >> "$out"
+    hyperfine -N -i --warmup 3 --runs 20 --export-markdown "$work/table.md" "$@" >/dev/null 2>&1
+    cat "$work/table.md" >> "$out"
+    echo >> "$out"
+}
+
+commands=("list" "list --json" "check" "history entry-0" "log")
+
+# The agents, unlocked once; the rows alternate with and without them.
+agents="$work/run"
+mkdir -m 700 -p "$agents"
+XDG_RUNTIME_DIR="$agents" "$bin/vault" --vault "$work/a1.db" unlock --timeout 30m >/dev/null 2>&1
+XDG_RUNTIME_DIR="$agents" "$bin/vault" --vault "$work/a10k.db" unlock --timeout 30m >/dev/null 2>&1
+for c in "${commands[@]}"; do
+    rows "vault $c: without the agent (TOKENVAULT_PASSPHRASE, minimum KDF) and through the agent, at 1 and 10,000 entries" \
+        -n "$c, no agent, 1 entry" "$bin/vault --vault $work/a1.db $c" \
+        -n "$c, no agent, 10,000 entries" "$bin/vault --vault $work/a10k.db $c" \
+        -n "$c, agent, 1 entry" "env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR=$agents $bin/vault --vault $work/a1.db $c" \
+        -n "$c, agent, 10,000 entries" "env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR=$agents $bin/vault --vault $work/a10k.db $c"
+done
+
+# Round trips: socket writes of one `vault list` and one `vault check` through the agent.
+if command -v strace >/dev/null; then
+    {
+        echo "## Socket writes through the agent (strace -f -e trace=sendto,sendmsg,write -c)"
+        echo
+        echo "(A large frame may take several sendto calls when the socket's buffer fills. The agent's own"
+        echo "count of requests, which AgentBatchTests reads from its status, is the same at 1 and 10,000 entries.)"
+        echo
+        echo "| Command | 1 entry: sendto | 10,000 entries: sendto |"
+        echo "|:---|---:|---:|"
+        for c in "list" "check" "log"; do
+            counts=()
+            for db in a1 a10k; do
+                n=$(env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR="$agents" strace -f -e trace=sendto,sendmsg,write -c \
+                    "$bin/vault" --vault "$work/$db.db" $c 2>&1 >/dev/null | awk '$NF == "sendto" { print $4 }' || true)
+                counts+=("${n:-0}")
+            done
+            echo "| \`vault $c\` | ${counts[0]} | ${counts[1]} |"
+        done
+        echo
+    } >> "$out"
+fi
+
+# git credential fill through the C front end and the agent, against credential-cache.
+export XDG_RUNTIME_DIR="$agents"
+unset TOKENVAULT_PASSPHRASE
+git config --global credential.helper "$bin/git-credential-vault"
+printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat-bench-0-0000000000\n\n' \
+    | git -c credential.helper= -c credential.helper='cache --timeout=600' credential approve
+rows "git credential fill through the helper and the agent, at 1 and 10,000 entries, against credential-cache" \
+    -n "fill, agent, 1 entry" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | TOKENVAULT_PATH=$work/a1.db git credential fill'" \
+    -n "fill, agent, 10,000 entries" "sh -c 'printf \"protocol=https\\nhost=host-7.example.com\\n\\n\" | TOKENVAULT_PATH=$work/a10k.db git credential fill'" \
+    -n "fill, credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
+XDG_RUNTIME_DIR="$agents" "$bin/vault" lock --all >/dev/null 2>&1 || true
+git credential-cache exit 2>/dev/null || true
