@@ -27,11 +27,12 @@ bin=$BENCH_BIN
 export TOKENVAULT_PASSPHRASE=bench
 "$BENCH_FILL" "$work/a1.db" 1
 "$BENCH_FILL" "$work/a10k.db" 10000
+# The same vaults under other names, for which no agent runs: every row is called the same way,
+# in the same environment (no wrapper on either side); only the vault file differs.
+cp "$work/a1.db" "$work/b1.db"
+cp "$work/a10k.db" "$work/b10k.db"
 export HOME="$work/home" PATH="$bin:$PATH"
 mkdir -p "$HOME"
-# No agent for the first runs: an empty agent folder of their own.
-export XDG_RUNTIME_DIR="$work/none"
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 
 rows() { # title, then hyperfine arguments
     echo "## $1" >> "$out"; shift
@@ -43,17 +44,18 @@ rows() { # title, then hyperfine arguments
 
 commands=("list" "list --json" "check" "history entry-0" "log")
 
-# The agents, unlocked once; the rows alternate with and without them.
+# The agents of a1 and a10k, unlocked once; the rows alternate with and without them.
 agents="$work/run"
 mkdir -m 700 -p "$agents"
-XDG_RUNTIME_DIR="$agents" "$bin/vault" --vault "$work/a1.db" unlock --timeout 30m >/dev/null 2>&1
-XDG_RUNTIME_DIR="$agents" "$bin/vault" --vault "$work/a10k.db" unlock --timeout 30m >/dev/null 2>&1
+export XDG_RUNTIME_DIR="$agents"
+"$bin/vault" --vault "$work/a1.db" unlock --timeout 30m >/dev/null 2>&1
+"$bin/vault" --vault "$work/a10k.db" unlock --timeout 30m >/dev/null 2>&1
 for c in "${commands[@]}"; do
     rows "vault $c: without the agent (TOKENVAULT_PASSPHRASE, minimum KDF) and through the agent, at 1 and 10,000 entries" \
-        -n "$c, no agent, 1 entry" "$bin/vault --vault $work/a1.db $c" \
-        -n "$c, no agent, 10,000 entries" "$bin/vault --vault $work/a10k.db $c" \
-        -n "$c, agent, 1 entry" "env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR=$agents $bin/vault --vault $work/a1.db $c" \
-        -n "$c, agent, 10,000 entries" "env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR=$agents $bin/vault --vault $work/a10k.db $c"
+        -n "$c, no agent, 1 entry" "$bin/vault --vault $work/b1.db $c" \
+        -n "$c, no agent, 10,000 entries" "$bin/vault --vault $work/b10k.db $c" \
+        -n "$c, agent, 1 entry" "$bin/vault --vault $work/a1.db $c" \
+        -n "$c, agent, 10,000 entries" "$bin/vault --vault $work/a10k.db $c"
 done
 
 # Round trips: socket writes of one `vault list` and one `vault check` through the agent.
@@ -69,7 +71,7 @@ if command -v strace >/dev/null; then
         for c in "list" "check" "log"; do
             counts=()
             for db in a1 a10k; do
-                n=$(env -u TOKENVAULT_PASSPHRASE XDG_RUNTIME_DIR="$agents" strace -f -e trace=sendto,sendmsg,write -c \
+                n=$(env -u TOKENVAULT_PASSPHRASE strace -f -e trace=sendto,sendmsg,write -c \
                     "$bin/vault" --vault "$work/$db.db" $c 2>&1 >/dev/null | awk '$NF == "sendto" { print $4 }' || true)
                 counts+=("${n:-0}")
             done
@@ -79,15 +81,18 @@ if command -v strace >/dev/null; then
     } >> "$out"
 fi
 
-# git credential fill through the C front end and the agent, against credential-cache.
-export XDG_RUNTIME_DIR="$agents"
+# git credential fill through the C front end and the agent, against credential-cache: git
+# started directly, its stdin a file (bench/pairwise.py), on both sides.
 unset TOKENVAULT_PASSPHRASE
 git config --global credential.helper "$bin/git-credential-vault"
 printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat-bench-0-0000000000\n\n' \
     | git -c credential.helper= -c credential.helper='cache --timeout=600' credential approve
-rows "git credential fill through the helper and the agent, at 1 and 10,000 entries, against credential-cache" \
-    -n "fill, agent, 1 entry" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | TOKENVAULT_PATH=$work/a1.db git credential fill'" \
-    -n "fill, agent, 10,000 entries" "sh -c 'printf \"protocol=https\\nhost=host-7.example.com\\n\\n\" | TOKENVAULT_PATH=$work/a10k.db git credential fill'" \
-    -n "fill, credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
-XDG_RUNTIME_DIR="$agents" "$bin/vault" lock --all >/dev/null 2>&1 || true
+printf 'protocol=https\nhost=host-0.example.com\n\n' > "$work/host-0.in"
+printf 'protocol=https\nhost=host-7.example.com\n\n' > "$work/host-7.in"
+git=$(command -v git)
+python3 bench/pairwise.py 200 "git credential fill through the helper and the agent, at 1 and 10,000 entries, against credential-cache" \
+    "fill, agent, 1 entry" "$work/host-0.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a1.db" credential fill -- \
+    "fill, agent, 10,000 entries" "$work/host-7.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a10k.db" credential fill -- \
+    "fill, credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill >> "$out"
+"$bin/vault" lock --all >/dev/null 2>&1 || true
 git credential-cache exit 2>/dev/null || true

@@ -28,6 +28,15 @@ out=bench/results.md
     echo
 } > "$out"
 
+# git's side of a credential request, fed to every command that reads git's description.
+printf 'protocol=https\nhost=host-0.example.com\n\n' > "$work/host-0.in"
+printf 'protocol=https\nhost=host-7.example.com\n\n' > "$work/host-7.in"
+: > "$work/empty.in"
+pairwise() { # title, then pairwise.py's commands (NAME STDIN PROGRAM ARGS..., separated by --)
+    local title=$1; shift
+    python3 bench/pairwise.py 200 "$title" "$@" >> "$out"
+}
+
 run() { # title, then hyperfine arguments
     local title=$1; shift
     echo "## $title" >> "$out"
@@ -59,9 +68,10 @@ mkdir -p "$HOME"
 git config --global credential.helper "$bin/git-credential-vault"
 printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat-bench-0-0000000000\n\n' \
     | git -c credential.helper= -c credential.helper='cache --timeout=300' credential approve
-run "git credential fill: the vault's helper against git credential-cache (same credential)" \
-    -n "git credential fill via git-credential-vault" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
-    -n "git credential fill via credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
+git=$(command -v git)
+pairwise "git credential fill: the vault's helper (passphrase from the environment, minimum KDF cost) against git credential-cache (same credential)" \
+    "git credential fill via git-credential-vault" "$work/host-0.in" "$git" credential fill -- \
+    "git credential fill via credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill
 
 # With the agent: one unlock, then every call seals and opens through it.
 export XDG_RUNTIME_DIR="$work/run"
@@ -73,25 +83,23 @@ mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 printf %s glpat-bench-default-000000 | "$bin/vault" --vault "$work/default.db" add entry-0 >/dev/null 2>&1
 # From here on, no passphrase in the environment: only the agent can unlock.
 unset TOKENVAULT_PASSPHRASE
-run "With an unlocked agent: git credential fill through the vault's helper against credential-cache" \
-    -n "git credential fill via git-credential-vault, agent" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
-    -n "git credential fill via credential-cache" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git -c credential.helper= -c credential.helper=cache credential fill'"
-run "With an unlocked agent: vault get against git credential-cache get (called directly)" \
-    -n "vault get, agent" "$bin/vault --vault $work/1.db get entry-0" \
-    -n "git credential-cache get" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential-cache get'"
+pairwise "With an unlocked agent: git credential fill through the vault's helper at 1 and at 10,000 entries, against credential-cache (target: ≤ 1.1×)" \
+    "git credential fill via git-credential-vault, agent, 1 entry" "$work/host-0.in" "$git" credential fill -- \
+    "git credential fill via git-credential-vault, agent, 10,000 entries" "$work/host-7.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
+    "git credential fill via credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill
+pairwise "With an unlocked agent: vault get against git credential-cache get (target: ≤ 1.3×)" \
+    "vault get, agent" "$work/empty.in" "$bin/vault" --vault "$work/1.db" get entry-0 -- \
+    "git credential-cache get" "$work/host-0.in" "$git" credential-cache get
 run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
     -n "vault get, agent, 1 entry" "$bin/vault --vault $work/1.db get entry-0" \
     -n "vault get, agent, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000"
-run "With an unlocked agent: git credential fill at 1 and at 10,000 entries (the agent chooses among all of them)" \
-    -n "git credential fill, agent, 1 entry" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential fill'" \
-    -n "git credential fill, agent, 10,000 entries" "sh -c 'printf \"protocol=https\\nhost=host-7.example.com\\n\\n\" | TOKENVAULT_PATH=$work/10k.db git credential fill'"
 # The agent under a crowd: 70 idle connections and 10 that send one byte and stall, held open
 # while the same clients as above are timed (issue 11: a stalled client never holds up another).
 exec 3> >(python3 bench/hold_connections.py "$work/1.db" 70 10 600 > "$work/hold.out")
 sleep 1
-run "With an unlocked agent held by 70 idle and 10 stalled connections: vault get against git credential-cache get" \
-    -n "vault get, agent, 80 connections held" "$bin/vault --vault $work/1.db get entry-0" \
-    -n "git credential-cache get" "sh -c 'printf \"protocol=https\\nhost=host-0.example.com\\n\\n\" | git credential-cache get'"
+pairwise "With an unlocked agent held by 70 idle and 10 stalled connections: vault get against git credential-cache get" \
+    "vault get, agent, 80 connections held" "$work/empty.in" "$bin/vault" --vault "$work/1.db" get entry-0 -- \
+    "git credential-cache get" "$work/host-0.in" "$git" credential-cache get
 exec 3>&-
 run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_PASSPHRASE at the default cost" \
     -n "vault get, agent (1 entry)" "$bin/vault --vault $work/1.db get entry-0" \

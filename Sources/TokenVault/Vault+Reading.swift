@@ -69,8 +69,10 @@ extension Vault {
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
     /// token read in one transaction: what git gets is the entry that matched.
     func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
-        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
-            let selection = GitMatching.select(for: request, in: entries, now: now)
+        let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries, hosts throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
+            // Among the entries of the request's host only (filed once, with the cached entries).
+            let ofHost = hosts.positions(sameHostAs: request).map { entries[$0] }
+            let selection = GitMatching.select(for: request, in: ofHost, now: now)
             guard let chosen = selection.chosen else {
                 // Nothing valid: an expired OAuth token's refresh token (never the token), for
                 // git to hand to the helper that renews it.
@@ -176,7 +178,7 @@ extension Vault {
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
     /// deleted, added or rolled-back row is reported.
     public func entries() throws(VaultError) -> [Entry] {
-        try readEntries { _, _, _, entries throws(VaultError) in entries }
+        try readEntries { _, _, _, entries, _ throws(VaultError) in entries }
     }
 
     /// The vault-wide settings.

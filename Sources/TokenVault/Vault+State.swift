@@ -19,8 +19,8 @@ extension Vault {
         /// Every entry's metadata as last read, with the connection's data_version and commit
         /// count then: still the file's while neither changed. (The agent chooses git's entry
         /// among all of them at every request; at 10,000 entries, opening them all takes tens of
-        /// milliseconds.)
-        var entriesCache: (version: Int64, commits: Int, entries: [Entry])?
+        /// milliseconds; with the entries filed by host, a request costs only its host's.)
+        var entriesCache: (version: Int64, commits: Int, entries: [Entry], hosts: GitMatching.HostPositions)?
 
         /// A manifest just opened and verified, with the sealed bytes it came from and the
         /// connection's data_version when they were read.
@@ -83,9 +83,20 @@ extension Vault {
         mutating func recordedRead(of name: String, usedAt used: Timestamp?, commits: Int) {
             guard var cache = entriesCache else { return }
             entriesCache = nil  // The array's only reference: changed in place.
-            if let used, let index = cache.entries.firstIndex(where: { $0.name == name }) { cache.entries[index].lastUsed = used }
+            // Sorted by name: found in a few steps, not a pass over 10,000 entries at every read.
+            if let used, let index = Self.position(of: name, in: cache.entries) { cache.entries[index].lastUsed = used }
             cache.commits = commits
             entriesCache = cache
+        }
+
+        /// The position of the entry named `name` in `entries`, sorted by name.
+        static func position(of name: String, in entries: [Entry]) -> Int? {
+            var low = 0, high = entries.count
+            while low < high {
+                let middle = low + (high - low) / 2
+                if entries[middle].name < name { low = middle + 1 } else { high = middle }
+            }
+            return low < entries.count && entries[low].name == name ? low : nil
         }
 
         mutating func manifest(_ header: Header, keys: Keys) throws(VaultError) -> Manifest {
@@ -112,7 +123,7 @@ extension Vault {
     }
 
     /// `read`, with every entry's metadata (from the cache while the file has not changed).
-    func readEntries<R>(_ body: (SQLite, Keys, Manifest, [Entry]) throws(VaultError) -> R) throws(VaultError) -> R {
+    func readEntries<R>(_ body: (SQLite, Keys, Manifest, [Entry], GitMatching.HostPositions) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
@@ -120,11 +131,12 @@ extension Vault {
                 let manifest = try state.currentManifest(keys: keys)
                 let version = try db.dataVersion()
                 if let cache = state.entriesCache, cache.version == version, cache.commits == db.commits {
-                    return try body(db, keys, manifest, cache.entries)
+                    return try body(db, keys, manifest, cache.entries, cache.hosts)
                 }
                 let entries = try Self.loadEntries(db, keys: keys, manifest: manifest)
-                state.entriesCache = (version, db.commits, entries)
-                return try body(db, keys, manifest, entries)
+                let hosts = GitMatching.HostPositions(entries)
+                state.entriesCache = (version, db.commits, entries, hosts)
+                return try body(db, keys, manifest, entries, hosts)
             }
         }
     }
