@@ -29,6 +29,9 @@ public enum GitLabRotationError: Error, Sendable, CustomStringConvertible {
     /// The token has neither the `api` nor the `self_rotate` scope (it has `scopes`): nothing
     /// was sent to rotate it.
     case missingScope(name: String, scopes: [String])
+    /// A stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) arrived before the rotation request was
+    /// sent, held by the caller: nothing was sent, and the mark is cleared.
+    case stopped(name: String)
     /// GitLab refused the rotation (401): the token is revoked, and the entry marked so.
     case refusedRotation(GitLabError)
     /// No usable answer came, and GitLab may have rotated: the old token may be revoked and
@@ -56,6 +59,7 @@ public enum GitLabRotationError: Error, Sendable, CustomStringConvertible {
         case .inactive: "GitLab says the token is no longer active: not rotating it"
         case .missingScope(_, let scopes):
             "the token has neither the api nor the self_rotate scope, which GitLab requires to rotate a token by itself (it has: \(scopes.joined(separator: ",")))"
+        case .stopped(let name): "stopped before '\(Redaction.redact(name))' was rotated: nothing was sent, the old token is unchanged"
         case .refusedRotation(let error): "\(error.description) when asked to rotate it: the token is revoked"
         case .outcomeUnknown(let error):
             "\(error.description). GitLab may have rotated the token: the old one may already be revoked, and the new one never reached the vault"

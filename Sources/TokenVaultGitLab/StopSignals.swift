@@ -23,4 +23,12 @@ public enum StopSignals {
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return try body()
     }
+
+    /// Whether one of the stop signals is pending: it arrived during a hold, and stops the
+    /// program when the hold ends. An irreversible request is not sent after it.
+    static var arePending: Bool {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return false }
+        return [SIGINT, SIGTERM, SIGHUP, SIGQUIT].contains { sigismember(&pending, $0) == 1 }
+    }
 }

@@ -30,7 +30,8 @@ extension Vault {
     /// 2. GitLab is asked about the token first; only a live token with the `api` or
     ///    `self_rotate` scope is rotated (rotating a revoked token revokes its successor).
     /// 3. The rotation is requested once, never retried, with ``StopSignals`` held: the new
-    ///    token exists only in memory until it is stored.
+    ///    token exists only in memory until it is stored. A stop signal already pending (held
+    ///    by the caller since before) cancels it instead (``GitLabRotationError/stopped(name:)``).
     /// 4. The new token is stored the moment it arrives, in one transaction with its expiry and
     ///    scopes, the mark cleared; the old token stays in the entry's history.
     ///
@@ -84,6 +85,12 @@ extension Vault {
         }
 
         return try StopSignals.held { () throws(GitLabRotationError) -> GitLabRotation in
+            // A stop asked for while GitLab was asked about the token (held by a caller that
+            // holds the whole call) cancels the rotation: it is not sent after it.
+            if StopSignals.arePending {
+                try clearMark(name, "not done: stopped before the request was sent")
+                throw .stopped(name: name)
+            }
             let rotated: GitLab.Rotated
             do throws(GitLabError) { rotated = try gitlab.rotate(token, expires: expires) } catch { try settle(name, failure: error) }
             return try store(name, rotated)

@@ -62,7 +62,19 @@ extension Vault {
     /// token is read for this purpose, which is not a use (LAST USED stays as it was). A token
     /// GitLab refuses (401) is marked revoked unless it has expired; nothing is written when
     /// nothing differs.
+    ///
+    /// GitLab's answer is written only while the entry still holds the token it was about: when
+    /// another process replaced the token meanwhile (a rotation, an edit), the new one is asked
+    /// about instead.
     public func verifyAtGitLab(_ name: String, using access: GitLabAccess) throws(GitLabVerificationError) -> GitLabVerification {
+        for _ in 0..<4 {
+            if let verification = try verifyOnce(name, using: access) { return verification }
+        }
+        throw .vault(.database("the token of '\(Redaction.redact(name))' kept changing while GitLab was asked about it; try again"))
+    }
+
+    /// One verification; nil when the entry's token was replaced before GitLab's answer was written.
+    private func verifyOnce(_ name: String, using access: GitLabAccess) throws(GitLabVerificationError) -> GitLabVerification? {
         let entry: Entry
         do { entry = try self.entry(named: name) } catch { throw .vault(error) }
         let gitlab: GitLab
@@ -71,7 +83,7 @@ extension Vault {
         do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
         let info: GitLab.TokenInfo
         do { info = try gitlab.verify(token) } catch {
-            if case .unauthorized = error { return try refused(entry) }
+            if case .unauthorized = error { return try refused(entry, token: token) }
             throw .gitlab(error)
         }
 
@@ -91,13 +103,13 @@ extension Vault {
                                 : "the unfinished rotation did not happen: the token still works")
         }
         if dead != (entry.revoked != nil) || !changes.isEmpty {
-            try record(name, action: "verify at GitLab", detail: changes.isEmpty ? nil : changes.joined(separator: "; "),
-                       wrap: GitLabVerificationError.vault) { e in
+            let written = try recordIfHolding(name, token: token, detail: changes.isEmpty ? nil : changes.joined(separator: "; ")) { e in
                 e.scopes = info.scopes
                 e.expires = info.expires
                 e.rotationStarted = nil
                 e.revoked = dead && !expiredAtGitLab ? (e.revoked ?? .now()) : nil
             }
+            guard written else { return nil }
         }
         let state: GitLabVerification.State = expiredAtGitLab ? .expired : dead ? .revoked : .active
         return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled)
@@ -105,24 +117,47 @@ extension Vault {
 
     /// GitLab refuses the token (401): revoked, expired or never valid. It stays in the vault,
     /// marked revoked (an expired one is only reported).
-    private func refused(_ entry: Entry) throws(GitLabVerificationError) -> GitLabVerification {
+    private func refused(_ entry: Entry, token: Secret) throws(GitLabVerificationError) -> GitLabVerification? {
         if entry.isExpired() {
             var settled: GitLabVerification.SettledRotation?
             if let started = entry.rotationStarted {
                 settled = .moot(startedOn: started)
-                try record(entry.name, action: "verify at GitLab", detail: "refused (expired)", wrap: GitLabVerificationError.vault) {
-                    $0.rotationStarted = nil
-                }
+                guard try recordIfHolding(entry.name, token: token, detail: "refused (expired)", { $0.rotationStarted = nil }) else { return nil }
             }
             return GitLabVerification(entry: entry, state: .expired, info: nil, changes: [], settledRotation: settled)
         }
         var changes = ["refused (401): marked revoked"]
         let settled = entry.rotationStarted.map { GitLabVerification.SettledRotation.happened(startedOn: $0) }
         if settled != nil { changes.append("the unfinished rotation happened, and its new token was lost") }
-        try record(entry.name, action: "verify at GitLab", detail: changes.joined(separator: "; "), wrap: GitLabVerificationError.vault) { e in
+        let written = try recordIfHolding(entry.name, token: token, detail: changes.joined(separator: "; ")) { e in
             e.revoked = e.revoked ?? .now()
             e.rotationStarted = nil
         }
+        guard written else { return nil }
         return GitLabVerification(entry: entry, state: .revoked, info: nil, changes: changes, settledRotation: settled)
+    }
+
+    /// Records what GitLab said of `token`, only if the entry still holds it; false when another
+    /// process replaced it meanwhile. (`update` writes only if the entry is unchanged since it was
+    /// read before `change`, so the token compared in `change` is the one the write replaces.)
+    private func recordIfHolding(_ name: String, token: Secret, detail: String?,
+                                 _ change: (inout Entry) -> Void) throws(GitLabVerificationError) -> Bool {
+        var replaced = false
+        do throws(GitLabVerificationError) {
+            try recordChecked(name, action: "verify at GitLab", detail: detail, wrap: GitLabVerificationError.vault) {
+                (e: inout Entry) throws(GitLabVerificationError) in
+                let holding: Bool
+                do throws(VaultError) { holding = try holds(name, secret: token) } catch { throw .vault(error) }
+                guard holding else {
+                    replaced = true
+                    throw .vault(.database("the token was replaced"))
+                }
+                change(&e)
+            }
+        } catch {
+            if replaced { return false }
+            throw error
+        }
+        return true
     }
 }

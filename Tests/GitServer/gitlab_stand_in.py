@@ -23,7 +23,8 @@ STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, th
 STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
 "429" rate-limited; "401" refuses the token; "badtoken" rotates but answers a malformed token;
 "stall" sends the whole answer but announces it longer, so the client times out waiting.
-Mode "self": "empty" answers GET self with an empty object (not GitLab's answer).
+Mode "self": "empty" answers GET self with an empty object (not GitLab's answer); "delay" answers
+it after STATE's "delay" seconds.
 
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
@@ -109,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         if not path.startswith("/api/"):
             return self.git(path, query, body)
         token = self.headers.get("PRIVATE-TOKEN", "")
+        if path == "/api/v4/personal_access_tokens/self" and self.command == "GET" and state["mode"].get("self") == "delay":
+            time.sleep(state.get("delay", 3))
         with lock:
             info = state["tokens"].get(token)
             if path == "/api/v4/personal_access_tokens/self" and self.command == "GET":

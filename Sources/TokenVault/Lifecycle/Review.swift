@@ -148,7 +148,12 @@ public enum Review {
         var findings: [Finding] = []
         for entry in entries where entry.deleted == nil {
             func add(_ finding: Finding) { findings.append(finding) }
-            func seconds(_ value: Int64) -> Duration { .seconds(value) }
+            // From `b` to `a`, saturated at Int64 seconds: a date may be anything the library
+            // was given, and the difference of two must neither trap nor leave that range.
+            func span(from b: Timestamp, to a: Timestamp) -> Duration {
+                let (difference, overflow) = a.secondsSince1970.subtractingReportingOverflow(b.secondsSince1970)
+                return .seconds(overflow ? (a > b ? Int64.max : Int64.min) : difference)
+            }
             let name = entry.name
             if let revoked = entry.revoked {
                 add(Finding(kind: .revoked, name: name, date: revoked))
@@ -159,9 +164,9 @@ public enum Review {
             }
             if let expires = entry.expires {
                 if expires <= now {
-                    add(Finding(kind: .expired, name: name, date: expires, age: seconds(now.secondsSince1970 - expires.secondsSince1970)))
-                } else if expires.secondsSince1970 - now.secondsSince1970 <= Int64(withinDays) * 86_400 {
-                    add(Finding(kind: .expiresSoon, name: name, date: expires, age: seconds(expires.secondsSince1970 - now.secondsSince1970)))
+                    add(Finding(kind: .expired, name: name, date: expires, age: span(from: expires, to: now)))
+                } else if span(from: now, to: expires) <= .saturating(Int64(clamping: withinDays), unit: Duration.day) {
+                    add(Finding(kind: .expiresSoon, name: name, date: expires, age: span(from: now, to: expires)))
                 }
             } else {
                 add(Finding(kind: .noExpiry, name: name))
@@ -171,7 +176,7 @@ public enum Review {
             }
             let period = entry.rotateEvery ?? rotateEvery
             let since = entry.tokenSince ?? entry.created
-            let age = seconds(now.secondsSince1970 - since.secondsSince1970)
+            let age = span(from: since, to: now)
             if age > period {
                 add(Finding(kind: .rotationDue, name: name, age: age, period: period))
             }
@@ -191,8 +196,8 @@ public enum Review {
                 add(Finding(kind: .storedByGit, name: name, date: entry.created))
             }
             let used = entry.lastUsed ?? entry.created
-            if seconds(now.secondsSince1970 - used.secondsSince1970) > unusedAfter {
-                add(Finding(kind: .unused, name: name, age: seconds(now.secondsSince1970 - used.secondsSince1970)))
+            if span(from: used, to: now) > unusedAfter {
+                add(Finding(kind: .unused, name: name, age: span(from: used, to: now)))
             }
         }
         let order = Finding.Kind.allCases

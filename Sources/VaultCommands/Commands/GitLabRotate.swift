@@ -86,7 +86,7 @@ extension VaultCommand.GitLabCommand {
             case .refused: return CLIError.failed(error.description, hint: "\(verify) marks it; then create a new token in GitLab")
             case .inactive: return CLIError.failed(error.description, hint: verify)
             case .missingScope: return CLIError.failed(error.description, hint: "create a new token in GitLab instead, and store it with: \(store)")
-            case .notChecked, .notRotated: return CLIError.failed(error.description)
+            case .notChecked, .notRotated, .stopped: return CLIError.failed(error.description)
             case .refusedRotation:
                 return CLIError.failed(error.description + " (marked so), and if it had been rotated elsewhere before, GitLab has now revoked that successor too",
                                        hint: "create a new token in GitLab and store it with '\(store)'")
