@@ -79,10 +79,13 @@ public struct GitLab: Sendable {
                   (8...1024).contains(range.count), bytes[range].allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw GitLabError.unreadableAnswer(status: response.status, acted: true)
             }
-            let info: TokenInfo
-            do { info = try Self.info(bytes, status: response.status) } catch {
-                throw GitLabError.unreadableAnswer(status: response.status, acted: true)
-            }
+            // The token is what matters: an answer without the rest of the token's description
+            // still keeps it (the scopes stay as they were, the expiry as asked), rather than
+            // losing a token GitLab already made and revoking its predecessor for nothing.
+            let info = (try? Self.info(bytes, status: response.status))
+                ?? TokenInfo(id: nil, name: nil, scopes: [], expires: json["expires_at"]?.string(in: bytes)
+                                .flatMap { Timestamp(date: String($0.prefix(10))) } ?? expires,
+                             active: true, revoked: false, lastUsed: nil)
             return Rotated(info: info, token: Secret(copying: UnsafeRawBufferPointer(rebasing: bytes[range])))
         }
     }

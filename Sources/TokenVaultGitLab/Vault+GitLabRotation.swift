@@ -130,7 +130,8 @@ extension Vault {
                 let entry = try record(name, secret: rotated.token, action: "rotate at GitLab",
                                        detail: "new token expires \(rotated.info.expires?.dateString ?? "?")", wrap: { $0 }) { e in
                     e.expires = rotated.info.expires
-                    e.scopes = rotated.info.scopes
+                    // GitLab's answer without scopes (a token always has some): they stay.
+                    if !rotated.info.scopes.isEmpty { e.scopes = rotated.info.scopes }
                     e.rotationStarted = nil
                     e.revoked = nil
                 }

@@ -22,6 +22,7 @@ Modes for rotate: "500" revokes the old token, then fails; "delay" rotates, then
 STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, then creates
 STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
 "429" rate-limited; "401" refuses the token; "badtoken" rotates but answers a malformed token;
+"sparse" rotates and answers the new token alone (no id, scopes, expiry or state);
 "stall" sends the whole answer but announces it longer, so the client times out waiting.
 Mode "self": "empty" answers GET self with an empty object (not GitLab's answer); "delay" answers
 it after STATE's "delay" seconds.
@@ -163,6 +164,8 @@ class Handler(BaseHTTPRequestHandler):
                 state["tokens"][new] = created
                 save()
                 reply = dict(public(created), token="x y\u007f" if mode == "badtoken" else new)
+                if mode == "sparse":
+                    reply = {"token": new}
             else:
                 return self.answer(404, {"error": "404 Not Found"})
         if mode == "delay":

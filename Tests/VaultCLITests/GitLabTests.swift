@@ -346,6 +346,23 @@ final class GitLabWorld: @unchecked Sendable {
         #expect(try empty.entry()["revoked"] is NSNull)
     }
 
+    /// GitLab made a new token and revoked the old one: an answer that carries the token but
+    /// not the rest of its description still stores it (losing it would leave only a revoked
+    /// token), with the scopes as they were and the expiry asked for.
+    @Test func anAnswerWithTheTokenAloneStillStoresIt() throws {
+        let world = try GitLabWorld(mode: ["rotate": "sparse"])
+        world.addEntry()
+        let r = world.gitlab(["rotate", "ci", "--expires", "2099-03-01"])
+        #expect(r.status == 0, "\(r.err)")
+        let stored = world.cli.vault(["get", "ci"]).out
+        #expect(stored.hasPrefix("glpat-") && stored != GitLabWorld.token + "\n")
+        #expect(world.gitlab(["verify", "ci"]).status == 0)
+        let entry = try world.entry()
+        #expect(entry["rotation_started"] is NSNull)
+        #expect(entry["expires"] as? String == "2099-03-01")
+        #expect((entry["scopes"] as? [String])?.isEmpty == false)
+    }
+
     /// What GitLab sends is data: scopes that are not GitLab words, and control characters in
     /// its messages, never reach the terminal or the vault.
     @Test func gitLabsTextCannotDriveTheTerminal() throws {
