@@ -48,7 +48,8 @@ extension Vault {
     }
 
     /// Every entry row, verified against the manifest (listed, once, at its revision), with its
-    /// metadata opened (without its last-used time) and, when `secrets`, its secret: all opened
+    /// metadata opened (without its last-used time; its name checked against the row's lookup)
+    /// and, when `secrets`, its secret: all opened
     /// in one batch (through the agent, one request however many rows). In the table's order.
     static func openRows(_ db: SQLite, keys: Keys, manifest: Manifest,
                          secrets: Bool) throws(VaultError) -> [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] {
@@ -81,12 +82,31 @@ extension Vault {
             let opened = try keys.backend.open(boxes)
             guard opened.count == boxes.count else { throw .tampered("the entry list (opened by the agent)") }
             let stride = secrets ? 2 : 1
+            var entries: [Entry] = []
+            entries.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision))
+            }
+            // A record opened in a batch is bound to its row, not to its kind: from an agent that
+            // answered a row's token in place of its metadata, the token would read as the name.
+            // So every name is checked against its row (one batch) before it is used or shown.
+            let lookups = try keys.backend.lookup(entries.map(\.name))
+            guard lookups.count == rows.count, zip(rows, lookups).allSatisfy({ $0.lookup == $1 }) else {
+                throw .tampered("an entry's metadata (it names another entry)")
+            }
             var result: [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] = []
             result.reserveCapacity(rows.count)
-            for (index, row) in rows.enumerated() {
-                let entry = try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision)
-                let secret = secrets ? try decodeSecret(opened[index * stride + 1], lookup: row.lookup, revision: row.revision,
-                                                        what: "the secret of '\(Redaction.redact(entry.name))'") : nil
+            for (index, (row, entry)) in zip(rows, entries).enumerated() {
+                var secret: SecretRecord?
+                if secrets {
+                    let what = "the secret of '\(Redaction.redact(entry.name))'"
+                    // The row's other record is its metadata: the same bytes again are not its token.
+                    let (metadata, plaintext) = (opened[index * 2], opened[index * 2 + 1])
+                    if let metadata, let plaintext, metadata.withUnsafeBytes({ m in plaintext.withUnsafeBytes { Sodium.constantTimeEqual(m, $0) } }) {
+                        throw .tampered(what)
+                    }
+                    secret = try decodeSecret(plaintext, lookup: row.lookup, revision: row.revision, what: what)
+                }
                 result.append((row.lookup, entry, secret))
             }
             try body(result)
@@ -109,11 +129,7 @@ extension Vault {
         for (index, time) in zip(used, times) {
             entries[index].entry.lastUsed = try decodeUsage(time, lookup: entries[index].lookup)
         }
-        let lookups = try keys.backend.lookup(entries.map(\.entry.name))
-        for (row, lookup) in zip(entries, lookups) where row.lookup != lookup {
-            throw .tampered("the metadata of '\(Redaction.redact(row.entry.name))'")
-        }
-        guard lookups.count == entries.count, entries.count == manifest.count else {
+        guard entries.count == manifest.count else {
             throw .tampered("the entry list (\(manifest.count - entries.count) entries are missing)")
         }
         return entries.map(\.entry).sorted { $0.name < $1.name }
@@ -125,10 +141,8 @@ extension Vault {
     static func forEverySecret(_ db: SQLite, keys: Keys, manifest: Manifest, chunkSize: Int = 1024,
                                _ body: (String, SecretRecord) throws(VaultError) -> Void) throws(VaultError) {
         try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: chunkSize) { rows throws(VaultError) in
-            let lookups = try keys.backend.lookup(rows.map(\.entry.name))
-            guard lookups.count == rows.count else { throw .tampered("the entry list (looked up by the agent)") }
-            for (row, lookup) in zip(rows, lookups) {
-                guard row.lookup == lookup, let secret = row.secret else { throw .tampered("the metadata of '\(Redaction.redact(row.entry.name))'") }
+            for row in rows {
+                guard let secret = row.secret else { throw .tampered("the secret of '\(Redaction.redact(row.entry.name))'") }
                 if row.entry.deleted == nil { try body(row.entry.name, secret) }
             }
         }
