@@ -140,12 +140,16 @@ extension Vault {
     /// own affair, the records are released after it.
     static func forEverySecret(_ db: SQLite, keys: Keys, manifest: Manifest, chunkSize: Int = 1024,
                                _ body: (String, SecretRecord) throws(VaultError) -> Void) throws(VaultError) {
+        var count = 0
         try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: chunkSize) { rows throws(VaultError) in
+            count += rows.count
             for row in rows {
                 guard let secret = row.secret else { throw .tampered("the secret of '\(Redaction.redact(row.entry.name))'") }
                 if row.entry.deleted == nil { try body(row.entry.name, secret) }
             }
         }
+        // Every row the header lists was there (a deleted row is tampering, as for `entries()`).
+        guard count == manifest.count else { throw .tampered("the entry list (\(manifest.count - count) entries are missing)") }
     }
 
     /// Whether a row exists at `lookup`.

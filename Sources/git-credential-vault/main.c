@@ -209,6 +209,23 @@ static int write_all(int fd, const unsigned char *bytes, size_t length) {
 }
 
 // MARK: The agent's answer
+// A warning from the agent, escaped as TerminalText.escape escapes text for the terminal: a
+// backslash, a control character or any byte outside printable ASCII (the agent's warnings are
+// ASCII; anything else is hostile) never reaches the terminal as it is.
+static void print_warning(const unsigned char *text, size_t length) {
+    fputs(TV_MESSAGE_WARNING, stderr);
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        if (c == '\\') fputs("\\\\", stderr);
+        else if (c == 0x1b) fputs("\\e", stderr);
+        else if (c == '\n') fputs("\\n", stderr);
+        else if (c == '\r') fputs("\\r", stderr);
+        else if (c == '\t') fputs("\\t", stderr);
+        else if (c < 0x20 || c > 0x7e) fprintf(stderr, "\\x%02X", c);
+        else fputc(c, stderr);
+    }
+    fputc('\n', stderr);
+}
 
 // Asks the agent; writes its answer and returns 1, or returns 0 having written nothing.
 static int ask_agent(const char *vault, const unsigned char *description, size_t length) {
@@ -302,7 +319,7 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     if (!get_chunk(&r, &out, &out_length) || r.offset != r.length) goto done;
     // Notes are for --verbose, which the Swift helper serves.
     for (size_t i = 0; i < count; i++) {
-        if (kinds[i] == TV_AGENT_GIT_WARNING) fprintf(stderr, TV_MESSAGE_WARNING "%.*s\n", (int)text_lengths[i], (const char *)texts[i]);
+        if (kinds[i] == TV_AGENT_GIT_WARNING) print_warning(texts[i], text_lengths[i]);
     }
     // Written; a failed write is git's problem to report (git then has no credential).
     write_all(1, out, out_length);

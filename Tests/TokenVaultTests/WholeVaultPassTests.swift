@@ -61,6 +61,19 @@ import Testing
         #expect(suffixes["gitlab.com"] == 7)
     }
 
+    /// The review reads every row the header lists: a row deleted from the file is tampering,
+    /// as it is for `entries()`, not a vault with one token fewer.
+    @Test(arguments: Backend.allCases)
+    func reviewRefusesAVaultWithARowDeleted(_ backend: Backend) throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder, through: backend)
+        try vault.add([Token(entry: Entry(name: "a"), secret: Secret("one")), Token(entry: Entry(name: "b"), secret: Secret("two"))])
+        _ = try vault.reviewTokens()
+        try withDatabase(folder.vaultPath) { db in try db.execute("DELETE FROM entries WHERE rowid = (SELECT MIN(rowid) FROM entries)") }
+        #expect(throws: VaultError.self) { try vault.reviewTokens() }
+        #expect(throws: VaultError.self) { try vault.entries() }
+    }
+
     @Test func reviewFindsEveryHolderOfATokenButNotTheTrash() throws {
         let folder = TempFolder()
         let vault = try makeVault(in: folder)
