@@ -27,6 +27,8 @@ bin=$BENCH_BIN
 export TOKENVAULT_PASSPHRASE=bench
 "$BENCH_FILL" "$work/a1.db" 1
 "$BENCH_FILL" "$work/a10k.db" 10000
+# One entry with a host of its own (the filler's 10,000 share 50 hosts, 200 each).
+printf %s glpat-bench-unique-0000000000 | "$bin/vault" --vault "$work/a10k.db" add unique --url https://unique.example.com >/dev/null 2>&1
 # The same vaults under other names, for which no agent runs: every row is called the same way,
 # in the same environment (no wrapper on either side); only the vault file differs.
 cp "$work/a1.db" "$work/b1.db"
@@ -89,10 +91,12 @@ printf 'protocol=https\nhost=host-0.example.com\nusername=user-0\npassword=glpat
     | git -c credential.helper= -c credential.helper='cache --timeout=600' credential approve
 printf 'protocol=https\nhost=host-0.example.com\n\n' > "$work/host-0.in"
 printf 'protocol=https\nhost=host-7.example.com\n\n' > "$work/host-7.in"
+printf 'protocol=https\nhost=unique.example.com\n\n' > "$work/unique.in"
 git=$(command -v git)
 python3 bench/pairwise.py 200 "git credential fill through the helper and the agent, at 1 and 10,000 entries, against credential-cache" \
     "fill, agent, 1 entry" "$work/host-0.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a1.db" credential fill -- \
-    "fill, agent, 10,000 entries" "$work/host-7.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a10k.db" credential fill -- \
+    "fill, agent, 10,000 entries, the host's only one" "$work/unique.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a10k.db" credential fill -- \
+    "fill, agent, 10,000 entries, 200 on the host" "$work/host-7.in" "$git" -c "credential.helper=" -c "credential.helper=$bin/git-credential-vault --vault $work/a10k.db" credential fill -- \
     "fill, credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill >> "$out"
 "$bin/vault" lock --all >/dev/null 2>&1 || true
 git credential-cache exit 2>/dev/null || true

@@ -19,6 +19,9 @@ export TOKENVAULT_PASSPHRASE=bench
 # Vaults at libsodium's minimum KDF cost: these runs measure storage and crypto, not Argon2id.
 "$fill" "$work/1.db" 1
 "$fill" "$work/10k.db" 10000
+# The filler spreads its entries over 50 hosts (200 each); one more entry has a host of its own,
+# so that git's request for it measures the store's size, not 200 candidates to rank.
+printf %s glpat-bench-unique-0000000000 | "$bin/vault" --vault "$work/10k.db" add unique --url https://unique.example.com >/dev/null 2>&1
 
 out=bench/results.md
 {
@@ -31,6 +34,7 @@ out=bench/results.md
 # git's side of a credential request, fed to every command that reads git's description.
 printf 'protocol=https\nhost=host-0.example.com\n\n' > "$work/host-0.in"
 printf 'protocol=https\nhost=host-7.example.com\n\n' > "$work/host-7.in"
+printf 'protocol=https\nhost=unique.example.com\n\n' > "$work/unique.in"
 : > "$work/empty.in"
 pairwise() { # title, then pairwise.py's commands (NAME STDIN PROGRAM ARGS..., separated by --)
     local title=$1; shift
@@ -85,7 +89,8 @@ printf %s glpat-bench-default-000000 | "$bin/vault" --vault "$work/default.db" a
 unset TOKENVAULT_PASSPHRASE
 pairwise "With an unlocked agent: git credential fill through the vault's helper at 1 and at 10,000 entries, against credential-cache (target: ≤ 1.1×)" \
     "git credential fill via git-credential-vault, agent, 1 entry" "$work/host-0.in" "$git" credential fill -- \
-    "git credential fill via git-credential-vault, agent, 10,000 entries" "$work/host-7.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
+    "git credential fill via git-credential-vault, agent, 10,000 entries, the host's only one" "$work/unique.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
+    "git credential fill via git-credential-vault, agent, 10,000 entries, 200 on the host" "$work/host-7.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
     "git credential fill via credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill
 pairwise "With an unlocked agent: vault get against git credential-cache get (target: ≤ 1.3×)" \
     "vault get, agent" "$work/empty.in" "$bin/vault" --vault "$work/1.db" get entry-0 -- \

@@ -21,6 +21,8 @@ extension Vault {
         /// among all of them at every request; at 10,000 entries, opening them all takes tens of
         /// milliseconds; with the entries filed by host, a request costs only its host's.)
         var entriesCache: (version: Int64, commits: Int, entries: [Entry], hosts: GitMatching.HostPositions)?
+        /// The schema cookie under which `checkSchema` last verified this connection's schema.
+        var verifiedCookie: Int64?
 
         /// A manifest just opened and verified, with the sealed bytes it came from and the
         /// connection's data_version when they were read.
@@ -49,14 +51,22 @@ extension Vault {
 
         /// Inside a write transaction, whose lock keeps the schema as it is until the transaction
         /// ends: that the schema is TokenVault's own, so that what the write stores is what lands.
-        /// Verified afresh each time (a few rows of `sqlite_master`): a cached verdict could be
-        /// raced by a trigger planted between the check and the write.
+        /// A verdict is kept only with the schema cookie it was reached under, read inside the
+        /// lock: SQLite changes the cookie with every change to the schema (a trigger planted
+        /// between two writes changes it, and is found), and a connection runs the schema it
+        /// parsed for as long as the cookie stays the same (a file edited behind an unchanged
+        /// cookie changes nothing this connection runs; a new connection verifies what it parses).
+        /// So the agent, which records a read for every git request, does not read and fold all
+        /// of `sqlite_master` at each of them.
         mutating func checkSchema() throws(VaultError) {
             let db = try self.db
             let version = try Schema.version(db)
             guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
             guard version == Schema.currentVersion else { throw .corrupt("its schema version went back to \(version)") }
+            let cookie = try db.schemaCookie()
+            if cookie == verifiedCookie { return }
             try Schema.verify(db, version: version)
+            verifiedCookie = cookie
         }
 
         /// The file's manifest, inside the caller's transaction.

@@ -72,6 +72,14 @@ final class SQLite {
 
     /// `PRAGMA data_version`: changes between two calls on this connection exactly when another
     /// connection committed in between. Called inside a transaction, it speaks of its snapshot.
+    /// The schema cookie (`PRAGMA schema_version`), which SQLite changes with every change to
+    /// the schema.
+    func schemaCookie() throws(VaultError) -> Int64 {
+        let statement = try prepare("PRAGMA schema_version")
+        guard try statement.step() else { throw .database("no schema_version") }
+        return statement.int(0)
+    }
+
     func dataVersion() throws(VaultError) -> Int64 {
         let statement = try prepare("PRAGMA data_version")
         guard try statement.step() else { throw .database("no data_version") }
