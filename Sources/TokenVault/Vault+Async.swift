@@ -17,7 +17,7 @@ extension Vault {
         try await OwnThread.run { () throws(VaultError) in try self.unlock(passphrase: passphrase, allowingCostlyKDF: allowingCostlyKDF) }
     }
 
-    /// ``unlockThroughAgent(environment:)`` off the caller's executor: it waits on the agent's
+    /// `unlockThroughAgent(environment:)` off the caller's executor: it waits on the agent's
     /// answer (a second at most).
     public func unlockThroughAgent(environment: [String: String]) async -> Bool {
         let answer = try? await OwnThread.run { () throws(VaultError) -> Bool in self.unlockThroughAgent(environment: environment) }

@@ -5,11 +5,11 @@ import Glibc
 /// The agent: holds one vault's keys in secure memory for a while and seals and opens for the
 /// user's own processes. It wipes the keys and exits on `lock`, on its idle timeout, at its
 /// maximum lifetime, and on SIGTERM, SIGINT or SIGHUP.
-public final class AgentServer {
+package final class AgentServer {
     /// The vault file whose keys this agent holds.
-    public let vaultPath: String
+    package let vaultPath: String
     /// Where the agent listens: derived from ``vaultPath`` in the user's private agent folder.
-    public let socketPath: String
+    package let socketPath: String
     private var ring: LocalBackend?
     /// The vault, open while unlocked. The agent never reads through it: an open connection keeps
     /// SQLite's shared index of the write-ahead log alive between clients, so each client process
@@ -55,18 +55,18 @@ public final class AgentServer {
     private var hardLimit: Int64 = 0
     private let startedAt = Timestamp.now().secondsSince1970
     /// An agent that nobody unlocks goes away.
-    public static let unusedLifetime: Int64 = 60
+    package static let unusedLifetime: Int64 = 60
 
     /// An agent for `vaultPath`, listening where ``AgentClient/connect(vaultPath:environment:)``
     /// looks for it (the folder follows `environment`). Nothing is done until ``run(log:)``.
-    public init(vaultPath: String, environment: [String: String]) {
+    package init(vaultPath: String, environment: [String: String]) {
         self.vaultPath = vaultPath
         self.socketPath = AgentProtocol.socketPath(forVault: vaultPath, environment: environment)
     }
 
     /// Listens until locked, timed out or stopped. Throws when the socket cannot be set up (or
     /// another agent already serves this vault).
-    public func run(log: (String) -> Void = { _ in }) throws(VaultError) {
+    package func run(log: (String) -> Void = { _ in }) throws(VaultError) {
         tv_install_stop_handlers()
         ProcessHardening.apply()
         func checkPlace() throws(VaultError) {
