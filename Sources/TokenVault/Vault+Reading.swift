@@ -147,6 +147,14 @@ extension Vault {
     /// entries hold the same token as another, and which hold a GitHub classic token. Recorded
     /// as one `review` event.
     public func reviewTokens() throws(VaultError) -> Review.Tokens {
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        return try keys.backend.reviewTokens(origin: origin, in: self)
+    }
+
+    /// `reviewTokens` done here (the agent's, for a client: no token leaves the agent),
+    /// recorded as asked for by `origin`.
+    func reviewTokensHere(origin: ActivityLog.Origin) throws(VaultError) -> Review.Tokens {
         let result = try read { db, keys, manifest throws(VaultError) -> Review.Tokens in
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
@@ -166,7 +174,7 @@ extension Vault {
             }
             return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }
-        try write { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
+        try write(origin: origin) { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
         return result
     }
 
@@ -177,7 +185,14 @@ extension Vault {
 
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
     /// deleted, added or rolled-back row is reported.
+    /// Through the agent, one request: the agent answers from the entries it keeps opened.
     public func entries() throws(VaultError) -> [Entry] {
+        guard let keys = state.withLock({ $0.keys }) else { throw .locked }
+        return try keys.backend.entries(in: self)
+    }
+
+    /// `entries` read here.
+    func entriesHere() throws(VaultError) -> [Entry] {
         try readEntries { _, _, _, entries, _ throws(VaultError) in entries }
     }
 

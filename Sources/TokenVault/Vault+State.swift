@@ -155,11 +155,13 @@ extension Vault {
     /// before the commit.
     /// Every change it makes is recorded in the activity log, in the same transaction; the
     /// manifest then keeps the log's head.
-    func write<R>(_ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
+    /// `origin`: who the events are recorded as (the agent's client); else this vault's own.
+    func write<R>(origin: ActivityLog.Origin? = nil,
+                  _ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
-            let origin = state.origin
+            let origin = origin ?? state.origin
             var written: ([UInt8], Manifest)?
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
                 try state.checkSchema()

@@ -18,6 +18,7 @@ import Testing
             .open([SealedBox(purpose: .entrySecret, bytes: [1, 2, 3]), SealedBox(purpose: .events, bytes: [])]),
             .read(file, origin, name: "gitlab-ci", allowingExpired: true),
             .git(file, origin, now: Timestamp(secondsSince1970: 1_800_000_000), description: Secret("protocol=https\nhost=h\n\n").storage),
+            .entries(file), .review(file, origin),
         ]
     }
 
@@ -30,6 +31,8 @@ import Testing
             .lookups([[UInt8](repeating: 1, count: KeyedHash.bytes)]), .sealed([9, 9]),
             .opened([Secret("x").storage, nil]), .macs([[UInt8](repeating: 2, count: KeyedHash.bytes)]),
             .entry(Entry(name: "e"), Secret("token")), .git(reply),
+            .entries([Entry(name: "a"), Entry(name: "b", notes: "n")]), .entries([]),
+            .review(Review.Tokens(duplicates: ["a": "b", "b": "a"], classicGitHub: ["c"])),
             .failure(.expired(Timestamp(secondsSince1970: 5))), .failure(.unsupportedVersion(2)),
         ]
     }
@@ -89,8 +92,8 @@ import Testing
         for round in 0..<20_000 {
             var bytes = (0..<Int.random(in: 0...48, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             // Most with this version's byte and a known opcode or answer kind, to reach the fields.
-            if round % 4 != 0, !bytes.isEmpty { bytes[0] = round % 2 == 0 ? version : UInt8(round % 9) }
-            if round % 4 != 0, bytes.count > 1, bytes[0] == version { bytes[1] = UInt8(1 + round % 11) }
+            if round % 4 != 0, !bytes.isEmpty { bytes[0] = round % 2 == 0 ? version : UInt8(round % 11) }
+            if round % 4 != 0, bytes.count > 1, bytes[0] == version { bytes[1] = UInt8(1 + round % 13) }
             _ = decodeRequest(bytes)
             _ = decodeResponse(bytes)
         }
@@ -101,6 +104,10 @@ import Testing
         #expect(throws: AgentCodecError.truncated) { try decodeRequest([version, UInt8(TV_AGENT_OP_OPEN), 0xFF, 0xFF, 0xFF, 0xFF]).get() }
         #expect(throws: AgentCodecError.truncated) { try decodeResponse([UInt8(TV_AGENT_ANSWER_OPENED), 0xFF, 0xFF, 0xFF, 0x7F, 1]).get() }
         #expect(throws: AgentCodecError.truncated) { try decodeRequest([version, UInt8(TV_AGENT_OP_LOOKUP), 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]).get() }
+        #expect(throws: AgentCodecError.truncated) { try decodeResponse([UInt8(TV_AGENT_ANSWER_ENTRIES), 0xFF, 0xFF, 0xFF, 0xFF]).get() }
+        // A review that names an entry twice is no review.
+        let twice: [UInt8] = [UInt8(TV_AGENT_ANSWER_REVIEW), 2, 0, 0, 0] + [1, 0, 0, 0, 97, 1, 0, 0, 0, 98] + [1, 0, 0, 0, 97, 1, 0, 0, 0, 99] + [0, 0, 0, 0]
+        #expect(throws: AgentCodecError.invalid("a name twice")) { try decodeResponse(twice).get() }
         // Git's reply carries at most a few messages.
         var many = [UInt8(TV_AGENT_ANSWER_GIT), 100, 0, 0, 0]
         for _ in 0..<100 { many += [1, 0, 0, 0, 0] }

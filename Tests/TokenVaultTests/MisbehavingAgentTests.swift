@@ -57,9 +57,14 @@ final class MisbehavingAgent: Sendable {
         try vault.add(Entry(name: "deploy", notes: "n"), secret: Secret(Self.token))
     }
 
+    /// (The agent reviews the tokens itself and hands out none; an agent too busy to review
+    /// leaves the pass to the client, which then opens them through it in batches: the case
+    /// these tests make.)
+    ///
     /// Each entry's metadata and token, in the answer to the batch that opens both, the other way
     /// round: both records are bound to the same row, so only their contents tell them apart.
     static func swappingPairs(_ request: AgentRequest, _ response: AgentResponse) -> AgentResponse {
+        if case .review = request { return .failure(.busy) }
         guard case .open(let boxes) = request, case .opened(var opened) = response else { return response }
         for index in stride(from: 0, to: boxes.count - 1, by: 2)
         where boxes[index].purpose == .entryMetadata && boxes[index + 1].purpose == .entrySecret {
@@ -87,6 +92,7 @@ final class MisbehavingAgent: Sendable {
         try vault(in: folder)
         let agent = try MisbehavingAgent(folder: folder) { request, response in
             // The metadata record again, where the token should be.
+            if case .review = request { return .failure(.busy) }
             guard case .open(let boxes) = request, case .opened(var opened) = response else { return response }
             for index in stride(from: 0, to: boxes.count - 1, by: 2) where boxes[index + 1].purpose == .entrySecret {
                 opened[index + 1] = opened[index]

@@ -74,9 +74,13 @@ import Testing
         #expect(throws: VaultError.self) { try vault.entries() }
     }
 
-    @Test func reviewFindsEveryHolderOfATokenButNotTheTrash() throws {
+    /// Through the agent, the agent reviews the tokens itself (none crosses the socket) and
+    /// records the review as its client's.
+    @Test(arguments: Backend.allCases)
+    func reviewFindsEveryHolderOfATokenButNotTheTrash(_ backend: Backend) throws {
         let folder = TempFolder()
-        let vault = try makeVault(in: folder)
+        let vault = try makeVault(in: folder, through: backend)
+        vault.actor = "the reviewer"
         try vault.add([Token(entry: Entry(name: "c"), secret: Secret("shared")), Token(entry: Entry(name: "a"), secret: Secret("shared")),
                        Token(entry: Entry(name: "b"), secret: Secret("shared")), Token(entry: Entry(name: "lone"), secret: Secret("other")),
                        Token(entry: Entry(name: "trashed"), secret: Secret("other")), Token(entry: Entry(name: "classic"), secret: Secret("ghp_Classic0000"))])
@@ -85,6 +89,8 @@ import Testing
         // Each holder names the first one by name; the first names the second.
         #expect(review.duplicates == ["a": "b", "b": "a", "c": "a"])
         #expect(review.classicGitHub == ["classic"])
+        let last = try #require(try vault.activityLog().events.last)
+        #expect(last.action == .review && last.actor == "the reviewer", "\(last.action) by \(last.actor)")
     }
 
     @Test func holdersAreFoundAmongTheNamesGivenInOneReadThatIsNotRecorded() throws {

@@ -30,6 +30,8 @@
 #define TV_AGENT_OP_READ 9
 #define TV_AGENT_OP_GIT 10
 #define TV_AGENT_OP_UNLOCK_KEY 11
+#define TV_AGENT_OP_ENTRIES 12
+#define TV_AGENT_OP_REVIEW 13
 
 // The answers (their first byte).
 #define TV_AGENT_ANSWER_OK 0
@@ -41,6 +43,8 @@
 #define TV_AGENT_ANSWER_MACS 6
 #define TV_AGENT_ANSWER_ENTRY 7
 #define TV_AGENT_ANSWER_GIT 8
+#define TV_AGENT_ANSWER_ENTRIES 9
+#define TV_AGENT_ANSWER_REVIEW 10
 
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1

@@ -99,4 +99,28 @@ struct AgentBackend: VaultBackend {
         default: throw .locked
         }
     }
+
+    func entries(in vault: Vault) throws(VaultError) -> [Entry] {
+        switch try client.send(.entries(FileIdentity(path: path))) {
+        case .entries(let entries):
+            // Sorted by name, each once, as `entries()` promises: an agent that answers
+            // otherwise is not believed.
+            for (earlier, later) in zip(entries, entries.dropFirst()) where !(earlier.name < later.name) {
+                throw .tampered("the entry list (from the agent)")
+            }
+            return entries
+        case .failure(.busy): return try vault.entriesHere()
+        case .failure(let failure): throw failure.vaultError(name: nil)
+        default: throw .locked
+        }
+    }
+
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
+        switch try client.send(.review(FileIdentity(path: path), origin)) {
+        case .review(let tokens): return tokens
+        case .failure(.busy): return try vault.reviewTokensHere(origin: origin)
+        case .failure(let failure): throw failure.vaultError(name: nil)
+        default: throw .locked
+        }
+    }
 }

@@ -22,10 +22,13 @@ import Glibc
 ///   read       file origin u8(1: allow expired or revoked) chunk(name) -> entry entry chunk(token)
 ///   git        file origin u64(now) chunk(git's description, as git wrote it)
 ///                                          -> git list(u8(1 warning, 2 note) chunk(text)) chunk(stdout)
+///   entries    file                        -> entries list(entry), sorted by name
+///   review     file origin                 -> review list(chunk(name) chunk(holder of the same
+///                                             token)) list(chunk(name of a GitHub classic token))
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
-/// `read`, `git`) only for the file it unlocked, still at its path, whose manifest its key
+/// `read`, `git`, `entries`, `review`) only for the file it unlocked, still at its path, whose manifest its key
 /// still opens; otherwise it fails with `locked`. `origin` is chunk(actor) u64(parent pid)
 /// chunk(parent's name), for the activity log. An entry is chunk(its metadata record) u8(has a
 /// last-used time) u64(that time). Purposes are the subkey ids of SECURITY.md (1 manifest,
@@ -48,6 +51,10 @@ enum AgentRequest {
     case attach(FileIdentity)
     case read(FileIdentity, ActivityLog.Origin, name: String, allowingExpired: Bool)
     case git(FileIdentity, ActivityLog.Origin, now: Timestamp, description: SecureBytes)
+    /// Every entry's metadata, from the agent's own open vault.
+    case entries(FileIdentity)
+    /// `Vault.reviewTokens` on the agent's own open vault: names, never a token.
+    case review(FileIdentity, ActivityLog.Origin)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -61,6 +68,8 @@ enum AgentResponse {
     case macs([[UInt8]])
     case entry(Entry, Secret)
     case git(GitReply)
+    case entries([Entry])
+    case review(Review.Tokens)
     case failure(AgentFailure)
 }
 
@@ -134,6 +143,13 @@ extension AgentRequest {
             out.origin(origin)
             out.u64(UInt64(bitPattern: now.secondsSince1970))
             description.withUnsafeBytes { out.chunk(secure: $0, owner: description) }
+        case .entries(let file):
+            out.u8(UInt8(TV_AGENT_OP_ENTRIES))
+            out.file(file)
+        case .review(let file, let origin):
+            out.u8(UInt8(TV_AGENT_OP_REVIEW))
+            out.file(file)
+            out.origin(origin)
         }
     }
 }
@@ -182,6 +198,16 @@ extension AgentResponse {
             }
             let stdout = reply.stdout
             stdout.withUnsafeBytes { out.chunk(secure: $0, owner: stdout.storage) }
+        case .entries(let entries):
+            out.u8(UInt8(TV_AGENT_ANSWER_ENTRIES))
+            out.list(entries) { $0.entry($1) }
+        case .review(let tokens):
+            out.u8(UInt8(TV_AGENT_ANSWER_REVIEW))
+            out.list(tokens.duplicates.sorted { $0.key < $1.key }) { out, pair in
+                out.chunk(Array(pair.key.utf8))
+                out.chunk(Array(pair.value.utf8))
+            }
+            out.list(tokens.classicGitHub.sorted()) { $0.chunk(Array($1.utf8)) }
         }
     }
 }
@@ -231,6 +257,8 @@ extension AgentRequest {
             let description = try r.chunk()
             request = .git(file, origin, now: Timestamp(secondsSince1970: Int64(bitPattern: now)),
                            description: SecureBytes(count: description.count, guarded: true) { $0.copyMemory(from: description) })
+        case TV_AGENT_OP_ENTRIES: request = .entries(try r.file())
+        case TV_AGENT_OP_REVIEW: request = .review(try r.file(), try r.origin())
         default: throw .unknownRequest(op)
         }
         try r.end()
@@ -290,6 +318,16 @@ extension AgentResponse {
             let stdout = try r.chunk()
             if !stdout.isEmpty { reply.answer = [.secret(Secret(copying: stdout))] }
             response = .git(reply)
+        case TV_AGENT_ANSWER_ENTRIES:
+            // An entry is at least its chunk's length, a flag and a time.
+            response = .entries(try r.list(itemBytes: 13) { r throws(AgentCodecError) in try r.entry() })
+        case TV_AGENT_ANSWER_REVIEW:
+            var duplicates: [String: String] = [:]
+            for (name, other) in try r.list(itemBytes: 8, { r throws(AgentCodecError) in (try r.string(), try r.string()) }) {
+                guard duplicates.updateValue(other, forKey: name) == nil else { throw .invalid("a name twice") }
+            }
+            let classic = try r.list(itemBytes: 4) { r throws(AgentCodecError) in try r.string() }
+            response = .review(Review.Tokens(duplicates: duplicates, classicGitHub: Set(classic)))
         default: throw .unknownAnswer(kind)
         }
         try r.end()

@@ -186,6 +186,12 @@ package final class AgentServer {
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
                 return .git(try vault.composeGitReply(toDescription: Secret(storage: description), now: now, origin: origin))
+            case .entries(let file):
+                return .entries(try openVault(for: file).entriesHere())
+            case .review(let file, let origin):
+                let vault = try openVault(for: file)
+                defer { self.file = FileState(vaultPath) }
+                return .review(try vault.reviewTokensHere(origin: origin))
             }
         } catch {
             return .failure(AgentFailure(error))

@@ -22,6 +22,11 @@ protocol VaultBackend: Sendable {
     /// `Vault.gitReply` of `vault`: git's `get` answered from `description`, as git wrote it.
     func gitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin,
                   in vault: Vault) throws(VaultError) -> GitReply
+    /// `Vault.entries` of `vault` (the agent: from the entries it keeps opened, one request).
+    func entries(in vault: Vault) throws(VaultError) -> [Entry]
+    /// `Vault.reviewTokens` of `vault`, recorded as asked for by `origin` (the agent: no token
+    /// leaves it).
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens
 }
 
 extension VaultBackend {
@@ -105,6 +110,14 @@ struct LocalBackend: VaultBackend {
     func gitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin,
                   in vault: Vault) throws(VaultError) -> GitReply {
         try vault.composeGitReply(toDescription: description, now: now, origin: origin)
+    }
+
+    func entries(in vault: Vault) throws(VaultError) -> [Entry] {
+        try vault.entriesHere()
+    }
+
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
+        try vault.reviewTokensHere(origin: origin)
     }
 }
 
