@@ -179,7 +179,14 @@ extension Vault {
     }
 
     /// The activity log, verified: every event, and whether the chain holds.
+    /// Through the agent, one request: the agent verifies the log on its own open vault.
     public func activityLog() throws(VaultError) -> LogReport {
+        guard let keys = state.withLock({ $0.keys }) else { throw .locked }
+        return try keys.backend.activityLog(in: self)
+    }
+
+    /// `activityLog` read and verified here.
+    func activityLogHere() throws(VaultError) -> LogReport {
         try read { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
     }
 

@@ -18,7 +18,7 @@ import Testing
             .open([SealedBox(purpose: .entrySecret, bytes: [1, 2, 3]), SealedBox(purpose: .events, bytes: [])]),
             .read(file, origin, name: "gitlab-ci", allowingExpired: true),
             .git(file, origin, now: Timestamp(secondsSince1970: 1_800_000_000), description: Secret("protocol=https\nhost=h\n\n").storage),
-            .entries(file), .review(file, origin),
+            .entries(file), .review(file, origin), .log(file),
         ]
     }
 
@@ -33,6 +33,11 @@ import Testing
             .entry(Entry(name: "e"), Secret("token")), .git(reply),
             .entries([Entry(name: "a"), Entry(name: "b", notes: "n")]), .entries([]),
             .review(Review.Tokens(duplicates: ["a": "b", "b": "a"], classicGitHub: ["c"])),
+            .log(LogReport(events: [Event(sequence: 1, time: .now(), action: .read, entry: "e", actor: "vault get",
+                                          parentPID: 7, parentName: "sh", detail: nil),
+                                    Event(sequence: 2, time: .now(), action: .other("new"), entry: nil, actor: "x",
+                                          parentPID: nil, parentName: nil, detail: "d")], problem: nil)),
+            .log(LogReport(events: [], problem: "event 3 is missing")),
             .failure(.expired(Timestamp(secondsSince1970: 5))), .failure(.unsupportedVersion(2)),
         ]
     }
@@ -92,8 +97,8 @@ import Testing
         for round in 0..<20_000 {
             var bytes = (0..<Int.random(in: 0...48, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             // Most with this version's byte and a known opcode or answer kind, to reach the fields.
-            if round % 4 != 0, !bytes.isEmpty { bytes[0] = round % 2 == 0 ? version : UInt8(round % 11) }
-            if round % 4 != 0, bytes.count > 1, bytes[0] == version { bytes[1] = UInt8(1 + round % 13) }
+            if round % 4 != 0, !bytes.isEmpty { bytes[0] = round % 2 == 0 ? version : UInt8(round % 12) }
+            if round % 4 != 0, bytes.count > 1, bytes[0] == version { bytes[1] = UInt8(1 + round % 14) }
             _ = decodeRequest(bytes)
             _ = decodeResponse(bytes)
         }

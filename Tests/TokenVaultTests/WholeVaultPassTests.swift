@@ -122,3 +122,26 @@ import Testing
         #expect(try vault.names().count == 202)
     }
 }
+
+/// The activity log reads the same through the agent (which verifies it on its side, in one
+/// request) as here, and a broken chain is reported through it alike.
+@Suite struct LogThroughTheBackendTests {
+    @Test(arguments: Backend.allCases)
+    func theLogAndItsBreakReadTheSameThroughEitherBackend(_ backend: Backend) throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder, through: backend)
+        vault.actor = "the logger"
+        try vault.add(Entry(name: "a"), secret: Secret("token-a"))
+        _ = try vault.get("a")
+        try vault.update("a", action: "a custom action", detail: "with a detail") { $0.notes = "n" }
+        let report = try vault.activityLog()
+        #expect(report.verified, "\(report.problem ?? "")")
+        let mine = report.events.filter { $0.actor == "the logger" }
+        #expect(mine.map(\.action.text) == ["add", "read", "a custom action"])
+        #expect(mine.last?.detail == "with a detail" && mine.last?.entry == "a")
+        #expect(mine.allSatisfy { $0.parentPID != nil })
+        try withDatabase(folder.vaultPath) { db in try db.execute("DELETE FROM events WHERE seq = (SELECT MIN(seq) FROM events) + 1") }
+        let broken = try vault.activityLog()
+        #expect(!broken.verified)
+    }
+}

@@ -32,6 +32,7 @@
 #define TV_AGENT_OP_UNLOCK_KEY 11
 #define TV_AGENT_OP_ENTRIES 12
 #define TV_AGENT_OP_REVIEW 13
+#define TV_AGENT_OP_LOG 14
 
 // The answers (their first byte).
 #define TV_AGENT_ANSWER_OK 0
@@ -45,6 +46,7 @@
 #define TV_AGENT_ANSWER_GIT 8
 #define TV_AGENT_ANSWER_ENTRIES 9
 #define TV_AGENT_ANSWER_REVIEW 10
+#define TV_AGENT_ANSWER_LOG 11
 
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1

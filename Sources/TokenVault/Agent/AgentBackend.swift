@@ -115,6 +115,15 @@ struct AgentBackend: VaultBackend {
         }
     }
 
+    func activityLog(in vault: Vault) throws(VaultError) -> LogReport {
+        switch try client.send(.log(FileIdentity(path: path))) {
+        case .log(let report): return report
+        case .failure(.busy): return try vault.activityLogHere()
+        case .failure(let failure): throw failure.vaultError(name: nil)
+        default: throw .locked
+        }
+    }
+
     func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
         switch try client.send(.review(FileIdentity(path: path), origin)) {
         case .review(let tokens): return tokens

@@ -25,10 +25,11 @@ import Glibc
 ///   entries    file                        -> entries list(entry), sorted by name
 ///   review     file origin                 -> review list(chunk(name) chunk(holder of the same
 ///                                             token)) list(chunk(name of a GitHub classic token))
+///   log        file                        -> log list(event) u8(1: broken) [chunk(what broke)]
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
-/// `read`, `git`, `entries`, `review`) only for the file it unlocked, still at its path, whose manifest its key
+/// `read`, `git`, `entries`, `review`, `log`) only for the file it unlocked, still at its path, whose manifest its key
 /// still opens; otherwise it fails with `locked`. `origin` is chunk(actor) u64(parent pid)
 /// chunk(parent's name), for the activity log. An entry is chunk(its metadata record) u8(has a
 /// last-used time) u64(that time). Purposes are the subkey ids of SECURITY.md (1 manifest,
@@ -55,6 +56,8 @@ enum AgentRequest {
     case entries(FileIdentity)
     /// `Vault.reviewTokens` on the agent's own open vault: names, never a token.
     case review(FileIdentity, ActivityLog.Origin)
+    /// The activity log, verified by the agent on its own open vault.
+    case log(FileIdentity)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -70,6 +73,7 @@ enum AgentResponse {
     case git(GitReply)
     case entries([Entry])
     case review(Review.Tokens)
+    case log(LogReport)
     case failure(AgentFailure)
 }
 
@@ -150,6 +154,9 @@ extension AgentRequest {
             out.u8(UInt8(TV_AGENT_OP_REVIEW))
             out.file(file)
             out.origin(origin)
+        case .log(let file):
+            out.u8(UInt8(TV_AGENT_OP_LOG))
+            out.file(file)
         }
     }
 }
@@ -208,6 +215,10 @@ extension AgentResponse {
                 out.chunk(Array(pair.value.utf8))
             }
             out.list(tokens.classicGitHub.sorted()) { $0.chunk(Array($1.utf8)) }
+        case .log(let report):
+            out.u8(UInt8(TV_AGENT_ANSWER_LOG))
+            out.list(report.events) { $0.event($1) }
+            out.optional(report.problem) { $0.chunk(Array($1.utf8)) }
         }
     }
 }
@@ -259,6 +270,7 @@ extension AgentRequest {
                            description: SecureBytes(count: description.count, guarded: true) { $0.copyMemory(from: description) })
         case TV_AGENT_OP_ENTRIES: request = .entries(try r.file())
         case TV_AGENT_OP_REVIEW: request = .review(try r.file(), try r.origin())
+        case TV_AGENT_OP_LOG: request = .log(try r.file())
         default: throw .unknownRequest(op)
         }
         try r.end()
@@ -328,72 +340,13 @@ extension AgentResponse {
             }
             let classic = try r.list(itemBytes: 4) { r throws(AgentCodecError) in try r.string() }
             response = .review(Review.Tokens(duplicates: duplicates, classicGitHub: Set(classic)))
+        case TV_AGENT_ANSWER_LOG:
+            // An event is at least its fixed fields: 8 + 8 + 4 + 1 + 4 + 1 + 1 + 1 bytes.
+            let events = try r.list(itemBytes: 28) { r throws(AgentCodecError) in try r.event() }
+            response = .log(LogReport(events: events, problem: try r.u8() == 1 ? try r.string() : nil))
         default: throw .unknownAnswer(kind)
         }
         try r.end()
         return response
-    }
-}
-
-/// Reads fields out of a received body; past the end is `truncated`, never a trap.
-struct FieldReader {
-    private var bytes: ByteReader
-
-    init(_ body: UnsafeRawBufferPointer) { bytes = ByteReader(body) }
-
-    mutating func u8() throws(AgentCodecError) -> UInt8 {
-        guard let value = bytes.u8() else { throw .truncated }
-        return value
-    }
-
-    mutating func u64() throws(AgentCodecError) -> UInt64 {
-        guard let value = bytes.u64() else { throw .truncated }
-        return value
-    }
-
-    mutating func chunk() throws(AgentCodecError) -> UnsafeRawBufferPointer {
-        guard let length = bytes.u32(), let chunk = bytes.take(Int(length)) else { throw .truncated }
-        return chunk
-    }
-
-    mutating func string() throws(AgentCodecError) -> String { String(decoding: try chunk(), as: UTF8.self) }
-
-    /// A count, then as many items: a count that the bytes left cannot hold (each item takes at
-    /// least `itemBytes`) is refused before anything is reserved.
-    mutating func list<T>(itemBytes: Int, maximum: Int = .max,
-                          _ item: (inout FieldReader) throws(AgentCodecError) -> T) throws(AgentCodecError) -> [T] {
-        guard let count = bytes.u32().map(Int.init) else { throw .truncated }
-        guard count <= bytes.remaining / itemBytes else { throw .truncated }
-        guard count <= maximum else { throw .invalid("a list of \(count) items") }
-        var items: [T] = []
-        items.reserveCapacity(count)
-        for _ in 0..<count { items.append(try item(&self)) }
-        return items
-    }
-
-    mutating func purpose() throws(AgentCodecError) -> KeyDerivation.Purpose {
-        guard let purpose = KeyDerivation.Purpose(rawValue: UInt64(try u8())), KeyDerivation.Purpose.sealing.contains(purpose) else {
-            throw .invalid("a purpose")
-        }
-        return purpose
-    }
-
-    mutating func file() throws(AgentCodecError) -> FileIdentity { FileIdentity(device: try u64(), inode: try u64()) }
-
-    mutating func origin() throws(AgentCodecError) -> ActivityLog.Origin {
-        let actor = try string(), pid = try u64(), name = try string()
-        return ActivityLog.Origin(actor: actor, parentPID: Int64(bitPattern: pid), parentName: name.isEmpty ? nil : name)
-    }
-
-    mutating func entry() throws(AgentCodecError) -> Entry {
-        guard var entry = try? Records.decode(try chunk()) else { throw .invalid("an entry") }
-        let used = try u8(), time = try u64()
-        if used == 1 { entry.lastUsed = Timestamp(secondsSince1970: Int64(bitPattern: time)) }
-        return entry
-    }
-
-    /// Nothing may follow the last field.
-    func end() throws(AgentCodecError) {
-        guard bytes.remaining == 0 else { throw .trailingBytes }
     }
 }

@@ -188,6 +188,8 @@ package final class AgentServer {
                 return .git(try vault.composeGitReply(toDescription: Secret(storage: description), now: now, origin: origin))
             case .entries(let file):
                 return .entries(try openVault(for: file).entriesHere())
+            case .log(let file):
+                return .log(try openVault(for: file).activityLogHere())
             case .review(let file, let origin):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }

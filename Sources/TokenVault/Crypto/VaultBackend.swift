@@ -27,6 +27,8 @@ protocol VaultBackend: Sendable {
     /// `Vault.reviewTokens` of `vault`, recorded as asked for by `origin` (the agent: no token
     /// leaves it).
     func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens
+    /// `Vault.activityLog` of `vault` (the agent: verified on its side, one request).
+    func activityLog(in vault: Vault) throws(VaultError) -> LogReport
 }
 
 extension VaultBackend {
@@ -118,6 +120,10 @@ struct LocalBackend: VaultBackend {
 
     func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
         try vault.reviewTokensHere(origin: origin)
+    }
+
+    func activityLog(in vault: Vault) throws(VaultError) -> LogReport {
+        try vault.activityLogHere()
     }
 }
 
