@@ -21,8 +21,8 @@ extension Vault {
         /// among all of them at every request; at 10,000 entries, opening them all takes tens of
         /// milliseconds; with the entries filed by host, a request costs only its host's.)
         var entriesCache: (version: Int64, commits: Int, entries: [Entry], hosts: GitMatching.HostPositions)?
-        /// The schema cookie under which `checkSchema` last verified this connection's schema.
-        var verifiedCookie: Int64?
+        /// The schema cookie and data_version under which `checkSchema` last verified the schema.
+        var verifiedSchema: (cookie: Int64, dataVersion: Int64)?
 
         /// A manifest just opened and verified, with the sealed bytes it came from and the
         /// connection's data_version when they were read.
@@ -51,22 +51,23 @@ extension Vault {
 
         /// Inside a write transaction, whose lock keeps the schema as it is until the transaction
         /// ends: that the schema is TokenVault's own, so that what the write stores is what lands.
-        /// A verdict is kept only with the schema cookie it was reached under, read inside the
-        /// lock: SQLite changes the cookie with every change to the schema (a trigger planted
-        /// between two writes changes it, and is found), and a connection runs the schema it
-        /// parsed for as long as the cookie stays the same (a file edited behind an unchanged
-        /// cookie changes nothing this connection runs; a new connection verifies what it parses).
-        /// So the agent, which records a read for every git request, does not read and fold all
-        /// of `sqlite_master` at each of them.
+        /// A verdict is kept only while no other connection has committed since it was reached
+        /// (the data_version, read inside the lock, is the same) and the schema cookie is the
+        /// same (this connection's own migration changes it). The cookie alone is not enough: it
+        /// is a number anyone who can write the file can set (`PRAGMA schema_version`), so a
+        /// trigger planted with the cookie put back to the verified value would run in this
+        /// connection as soon as it parsed the schema at another cookie in between. So the agent,
+        /// which records a read for every git request and is the only one to write while it
+        /// holds the key, does not read and fold all of `sqlite_master` at each of them.
         mutating func checkSchema() throws(VaultError) {
             let db = try self.db
             let version = try Schema.version(db)
             guard version <= Schema.currentVersion else { throw .unsupportedFormat(version) }
             guard version == Schema.currentVersion else { throw .corrupt("its schema version went back to \(version)") }
-            let cookie = try db.schemaCookie()
-            if cookie == verifiedCookie { return }
+            let cookie = try db.schemaCookie(), dataVersion = try db.dataVersion()
+            if let verified = verifiedSchema, verified.cookie == cookie, verified.dataVersion == dataVersion { return }
             try Schema.verify(db, version: version)
-            verifiedCookie = cookie
+            verifiedSchema = (cookie, dataVersion)
         }
 
         /// The file's manifest, inside the caller's transaction.

@@ -98,6 +98,27 @@ import Testing
         #expect(throws: VaultError.self) { try vault.changePassphrase(to: Secret("another passphrase")) }
     }
 
+    /// The schema cookie is a number anyone who can write the file can set: a trigger planted
+    /// with the cookie put back to the value the last verdict was kept with is still found, once
+    /// the connection has parsed the schema at another cookie in between.
+    @Test func aTriggerPlantedBehindTheVerifiedSchemaCookieStopsTheNextWrite() throws {
+        let cli = fixture()
+        let vault = try cli.library()
+        try vault.add(Entry(name: "before"), secret: Secret("glpat-BeforeTheTrigger0000"))
+        let statement = try SQLite(path: cli.vaultPath, mode: .readWrite).prepare("PRAGMA schema_version")
+        #expect(try statement.step())
+        let cookie = statement.int(0)
+        // Another cookie, no change: the vault's connection parses the schema again at its next read.
+        try sql(cli, "PRAGMA schema_version = \(cookie + 100)")
+        _ = try vault.entries()
+        // The trigger, and the cookie the write's verdict was kept with.
+        try sql(cli, "CREATE TRIGGER t AFTER INSERT ON entries BEGIN DELETE FROM entries WHERE id = new.id; END; PRAGMA schema_version = \(cookie)")
+        let error = #expect(throws: VaultError.self) { try vault.add(Entry(name: "b"), secret: Secret(Self.newToken)) }
+        #expect(error.map { "\($0)" }?.contains("trigger") == true, "\(String(describing: error))")
+        try sql(cli, "DROP TRIGGER t")
+        #expect(throws: VaultError.notFound(name: "b", suggestion: nil)) { _ = try vault.entry(named: "b") }
+    }
+
     @Test func aDroppedTableIsReportedAsCorruptNotAsADatabaseError() throws {
         let cli = fixture()
         try sql(cli, "DROP TABLE usage")
