@@ -102,4 +102,28 @@ final class MisbehavingAgent: Sendable {
         let vault = try agent.unlock(folder)
         #expect(throws: VaultError.self) { _ = try vault.reviewTokens() }
     }
+    /// The log's events as a client of the vault gets them from the file: sequence numbers that
+    /// a file may hold, each once, in order. An answer otherwise (`vault log --json` traps on a
+    /// number past Int64.max) is refused.
+    @Test(arguments: ["past Int64.max", "zero", "in the wrong order", "twice"])
+    func aLogAnswerWithImpossibleSequenceNumbersIsRefused(_ how: String) throws {
+        let folder = TempFolder()
+        try vault(in: folder)
+        // Two events at least: the first entry's and this one's.
+        let local = try Vault.open(at: folder.vaultPath)
+        try local.unlock(passphrase: Secret("correct horse"))
+        try local.add(Entry(name: "other"), secret: Secret("another token"))
+        let agent = try MisbehavingAgent(folder: folder) { _, response in
+            guard case .log(var report) = response, report.events.count >= 2 else { return response }
+            switch how {
+            case "past Int64.max": report.events[0].sequence = UInt64(Int64.max) + 1
+            case "zero": report.events[0].sequence = 0
+            case "in the wrong order": report.events.swapAt(0, 1)
+            default: report.events[1].sequence = report.events[0].sequence
+            }
+            return .log(report)
+        }
+        let vault = try agent.unlock(folder)
+        #expect(throws: VaultError.self, "\(how)") { _ = try vault.activityLog() }
+    }
 }

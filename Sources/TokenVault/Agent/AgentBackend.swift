@@ -117,7 +117,18 @@ struct AgentBackend: VaultBackend {
 
     func activityLog(in vault: Vault) throws(VaultError) -> LogReport {
         switch try client.send(.log(FileIdentity(path: path))) {
-        case .log(let report): return report
+        case .log(let report):
+            // Sequence numbers a file may hold, each once, in order, as `activityLog()` gives
+            // them (a caller may take one for an Int64): an agent that answers otherwise is not
+            // believed.
+            var previous: UInt64 = 0
+            for event in report.events {
+                guard event.sequence > previous, (try? ActivityLog.sequence(Int64(bitPattern: event.sequence))) != nil else {
+                    throw .tampered("the activity log (from the agent)")
+                }
+                previous = event.sequence
+            }
+            return report
         case .failure(.busy): return try vault.activityLogHere()
         case .failure(let failure): throw failure.vaultError(name: nil)
         default: throw .locked
