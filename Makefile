@@ -13,7 +13,9 @@ SWIFT_STATIC = swift build -c release --scratch-path .build/static -Xswiftc -sta
 # into every executable, which costs a millisecond at each of git's calls).
 CC ?= cc
 FRONT_END = .build/cc/git-credential-vault
-FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -pie -Wl,-z,relro,-z,now
+# Linked static (libsodium's archive, static-pie glibc): no dynamic loader at each of git's calls,
+# a tenth of `git credential fill`'s time through the agent.
+FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -static-pie -Wl,-z,relro,-z,now
 
 .PHONY: build front-end install uninstall test demo bench
 
@@ -24,7 +26,8 @@ build: front-end
 
 front-end:
 	mkdir -p $(dir $(FRONT_END))
-	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(FRONT_END) Sources/git-credential-vault/main.c $$(pkg-config --cflags --libs libsodium)
+	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(FRONT_END) Sources/git-credential-vault/main.c \
+		$$(pkg-config --cflags libsodium) "$$(pkg-config --variable=libdir libsodium)/libsodium.a"
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin

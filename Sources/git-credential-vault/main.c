@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,11 +136,10 @@ static int data_folder(char *out, size_t capacity) {
     if ((value = getenv("XDG_DATA_HOME")) && value[0] == '/') {
         return snprintf(out, capacity, "%s/" TV_DATA_FOLDER, value) < (int)capacity ? 0 : -1;
     }
+    // Without HOME the Swift helper finds the home folder in the password database: this program
+    // is linked static, where glibc's getpwuid would need the system's NSS libraries at run time.
     value = getenv("HOME");
-    if (!value || !*value) {
-        struct passwd *entry = getpwuid(getuid());
-        value = entry && entry->pw_dir ? entry->pw_dir : "/";
-    }
+    if (!value || !*value) return -1;
     return snprintf(out, capacity, "%s/" TV_DATA_FOLDER_UNDER_HOME, value) < (int)capacity ? 0 : -1;
 }
 
