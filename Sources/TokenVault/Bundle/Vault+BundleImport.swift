@@ -1,0 +1,118 @@
+/// What importing one of a bundle's entries does.
+public struct BundleMerge: Sendable, Equatable {
+    /// What happens to the entry.
+    public enum Outcome: Sendable, Equatable {
+        /// A new name: the entry is added.
+        case added
+        /// The vault holds this token already (as current, or in the history when the bundle's
+        /// is older): nothing changes.
+        case unchanged
+        /// The bundle's token is newer: it becomes current, the vault's joins the history.
+        case replaced
+        /// The vault's token is newer: it stays current, the bundle's joins the history.
+        case keptInHistory
+    }
+
+    /// The entry's name.
+    public let name: String
+    /// What happens to it.
+    public let outcome: Outcome
+}
+
+/// The merge rules of `vault import bundle`, all in one write transaction.
+extension Vault {
+    /// Merges an opened bundle in one transaction: a new name is added (with its history); a
+    /// name whose current token is the bundle's changes nothing; a different token becomes
+    /// current only when the bundle's is newer (its entry's `tokenSince`), and the other is kept
+    /// in the history either way. With `dryRun`, only says what would happen.
+    public func importBundle(_ bundle: OpenedBundle, dryRun: Bool = false) throws(BundleError) -> [BundleMerge] {
+        let detail = "from a bundle signed by \(bundle.signerName.map { "'\($0)' " } ?? "")\(bundle.envelope.signer.text)"
+        do throws(VaultError) {
+            if dryRun {
+                return try read { db, keys, manifest throws(VaultError) in
+                    try bundle.tokens.map { token throws(VaultError) in
+                        BundleMerge(name: token.entry.name, outcome: try Self.merge(token, db: db, keys: keys, manifest: manifest).0)
+                    }
+                }
+            }
+            return try write { db, keys, manifest, events throws(VaultError) -> [BundleMerge] in
+                var merges: [BundleMerge] = []
+                let now = Timestamp.now()
+                for token in bundle.tokens {
+                    let (outcome, row, record) = try Self.merge(token, db: db, keys: keys, manifest: manifest)
+                    merges.append(BundleMerge(name: token.entry.name, outcome: outcome))
+                    let revision: UInt64
+                    switch outcome {
+                    case .unchanged:
+                        continue
+                    case .added:
+                        let lookup = try keys.lookup(token.entry.name)
+                        guard try !Self.entryExists(db, lookup: lookup) else { throw .tampered("an entry that the header does not list") }
+                        revision = manifest.nextRevision()
+                        let sealed = try Self.seal(token.entry, record: record, lookup: lookup, revision: revision, keys: keys)
+                        try db.prepare(EntrySQL.insert).run([.blob(lookup), .blob(sealed.metadata), .blob(sealed.secret)])
+                        try Landed.entry(db, lookup: lookup, sealed)
+                        manifest.set(lookup, revision: revision)
+                    case .replaced, .keptInHistory:
+                        guard let row else { throw .tampered("an entry that the header does not list") }
+                        var entry = row.entry
+                        entry.lastUsed = nil
+                        entry.updated = now
+                        if outcome == .replaced {
+                            entry.tokenSince = token.tokenTime
+                            entry.expires = token.entry.expires
+                        }
+                        revision = manifest.nextRevision()
+                        let sealed = try Self.seal(entry, record: record, lookup: row.lookup, revision: revision, keys: keys)
+                        try Self.updateRow(db, lookup: row.lookup, sealed)
+                        try Landed.entry(db, lookup: row.lookup, sealed)
+                        manifest.set(row.lookup, revision: revision)
+                    }
+                    let what = switch outcome {
+                    case .added: "added"
+                    case .replaced: "token replaced (the old one kept in history)"
+                    default: "older token kept in history"
+                    }
+                    events.append(PendingEvent(action: "import", entry: token.entry.name, detail: "\(what), \(detail)"))
+                }
+                return merges
+            }
+        } catch {
+            throw .vault(error)
+        }
+    }
+
+    /// What merging `token` does, and the secret record the entry would then hold.
+    private static func merge(_ token: ExportedToken, db: SQLite, keys: Keys,
+                              manifest: Manifest) throws(VaultError) -> (BundleMerge.Outcome, Row?, SecretRecord) {
+        let lookup = try keys.lookup(token.entry.name)
+        guard manifest.revision(of: lookup) != nil else {
+            return (.added, nil, SecretRecord(current: token.secret, previous: newestFirst(token.history)))
+        }
+        let row = try loadRow(db, name: token.entry.name, keys: keys, manifest: manifest)
+        var record = try openSecret(row, keys: keys)
+        if record.current.isEqual(to: token.secret) { return (.unchanged, row, record) }
+        let ours = row.entry.tokenSince ?? row.entry.updated
+        let outcome: BundleMerge.Outcome
+        if token.tokenTime > ours {
+            record.replace(with: token.secret, at: token.tokenTime)
+            outcome = .replaced
+        } else {
+            if record.previous.contains(where: { $0.secret.isEqual(to: token.secret) }) { return (.unchanged, row, record) }
+            record.previous = newestFirst(record.previous + [SecretVersion(replaced: ours, secret: token.secret)])
+            outcome = .keptInHistory
+        }
+        // The bundle's own history, where this vault lacks a token of it: nothing is lost.
+        for version in token.history where !record.current.isEqual(to: version.secret)
+            && !record.previous.contains(where: { $0.secret.isEqual(to: version.secret) }) {
+            record.previous = newestFirst(record.previous + [version])
+        }
+        return (outcome, row, record)
+    }
+
+    private static func newestFirst(_ versions: [SecretVersion]) -> [SecretVersion] {
+        versions.enumerated().sorted { a, b in
+            a.element.replaced != b.element.replaced ? a.element.replaced > b.element.replaced : a.offset < b.offset
+        }.map(\.element)
+    }
+}
