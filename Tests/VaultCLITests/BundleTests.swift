@@ -2,11 +2,19 @@ import Foundation
 import Testing
 @testable import TokenVault
 
-/// Two vaults, as two people have them: one exports to the other's identity, the other imports.
+/// Two vaults, as two people have them: one exports to the other's identity, the other imports
+/// (having saved the sender's identity with `vault id trust alice`, unless `bobTrustsAlice` is false).
 struct TwoVaults {
     let alice = CLI()
     let bob = CLI()
 
+    init(bobTrustsAlice: Bool = true) {
+        guard bobTrustsAlice else { return }
+        let r = bob.vault(["id", "trust", "alice", aliceIdentity])
+        #expect(r.status == 0, "\(r.err)")
+    }
+
+    var aliceIdentity: String { alice.vault(["id"]).out.trimmingCharacters(in: .whitespacesAndNewlines) }
     var bobIdentity: String { bob.vault(["id"]).out.trimmingCharacters(in: .whitespacesAndNewlines) }
     var bundlePath: String { alice.home + "/out.tvb" }
 
@@ -39,7 +47,7 @@ struct TwoVaults {
         let r = try two.importIntoBob(bytes)
         #expect(r.status == 0, "\(r.err)")
         #expect(r.err.contains("gitlab-ci: added"))
-        #expect(r.err.contains("signed by an unknown identity"))
+        #expect(r.err.contains("signed by 'alice' (\(two.aliceIdentity))"))
         let sent = try two.alice.library().entry(named: "gitlab-ci")
         let got = try two.bob.library().entry(named: "gitlab-ci")
         #expect(got.url == sent.url && got.username == "ci-bot" && got.scopes == ["api", "read_repository"])

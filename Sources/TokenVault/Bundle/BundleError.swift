@@ -14,6 +14,10 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
     case notForThisVault(recipient: VaultIdentity)
     /// The bundle was signed again by a key that is not the sender's named inside it.
     case resigned(signer: VaultIdentity)
+    /// The bundle is sealed to this vault's identity and signed by an identity this vault does
+    /// not trust (and not by itself), and the user did not accept it. A sealed box is anonymous:
+    /// the signature is the only thing that says who made such a bundle.
+    case untrustedSigner(VaultIdentity)
     /// The export passphrase does not open the bundle.
     case wrongPassphrase
     /// The bundle is sealed under an export passphrase and none was given.
@@ -34,6 +38,8 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notForThisVault(let recipient): "the bundle is sealed for another vault (\(recipient.text)), not this one: refused"
         case .resigned(let signer):
             "the bundle is signed by an unknown key (\(signer.text)) that is not the sender's sealed inside it: refused"
+        case .untrustedSigner(let signer):
+            "the bundle is signed by an identity this vault does not trust (\(signer.text)), and anyone who knows this vault's identity can make one: refused"
         case .wrongPassphrase: "wrong export passphrase"
         case .needsPassphrase: "the bundle is sealed under an export passphrase"
         case .malformed(let what): "the bundle's contents are malformed: \(what); refused"
@@ -47,6 +53,8 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notForThisVault: "ask the sender to export again with --to and the identity 'vault id' prints here"
         case .badSignature, .truncated, .resigned: "ask the sender for the bundle again, over another channel if you can"
         case .unsupportedVersion: "upgrade TokenVault"
+        case .untrustedSigner(let signer):
+            "if that identity is your teammate's (check it with them over another channel), save it: vault id trust NAME \(signer.text), then import again"
         case .vault(let error): error.hint
         default: nil
         }

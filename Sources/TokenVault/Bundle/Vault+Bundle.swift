@@ -119,4 +119,14 @@ public struct OpenedBundle: Sendable {
     public let signerName: String?
     /// Whether this vault's own identity signed it (a bundle exported from here).
     public let signedByThisVault: Bool
+
+    /// Whether merging it needs the user's consent to its signer: it is sealed to this vault's
+    /// identity (anyone who knows that identity can make such a bundle: the seal is anonymous, and
+    /// the signature is the only sign of who made it) and signed by an identity that this vault
+    /// neither trusts nor is. A bundle under an export passphrase is authenticated by the
+    /// passphrase, so its signer, known or not, needs no consent.
+    public var needsSignerConsent: Bool {
+        guard case .recipient = envelope.sealing else { return false }
+        return signerName == nil && !signedByThisVault
+    }
 }

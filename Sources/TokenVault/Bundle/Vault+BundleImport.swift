@@ -25,8 +25,13 @@ extension Vault {
     /// name whose current token is the bundle's changes nothing; a different token becomes
     /// current only when the bundle's is newer (its entry's `tokenSince`), and the other is kept
     /// in the history either way. With `dryRun`, only says what would happen.
-    public func importBundle(_ bundle: OpenedBundle, dryRun: Bool = false) throws(BundleError) -> [BundleMerge] {
-        let detail = "from a bundle signed by \(bundle.signerName.map { "'\($0)' " } ?? "")\(bundle.envelope.signer.text)"
+    ///
+    /// A bundle that ``OpenedBundle/needsSignerConsent`` is refused (`.untrustedSigner`) unless
+    /// `acceptingUnknownSigner` says the user accepted its signer; a dry run lists it either way.
+    public func importBundle(_ bundle: OpenedBundle, dryRun: Bool = false,
+                             acceptingUnknownSigner: Bool = false) throws(BundleError) -> [BundleMerge] {
+        if !dryRun, bundle.needsSignerConsent, !acceptingUnknownSigner { throw .untrustedSigner(bundle.envelope.signer) }
+        let detail = "from a bundle signed by \(bundle.signerName.map { "'\($0)' " } ?? "")\(bundle.envelope.signer.text)\(bundle.needsSignerConsent ? " (not trusted; accepted at the import)" : "")"
         do throws(VaultError) {
             if dryRun {
                 return try read { db, keys, manifest throws(VaultError) in

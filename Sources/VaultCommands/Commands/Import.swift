@@ -14,7 +14,16 @@ extension VaultCommand {
                 file is overwritten and removed once the import has committed (and only if every \
                 line was understood). Malformed lines are reported by number, never shown.
 
-                bundle reads a bundle made by 'vault export' (sealed to this vault's identity, or                 under an export passphrase: asked on the terminal, or read from                 --export-passphrase-fd, --export-passphrase-file or TOKENVAULT_EXPORT_PASSPHRASE),                 says who signed it, and merges it in one transaction: a new name is added; the same                 token changes nothing; a different token becomes current only if the bundle's is                 newer, and the other one is kept in the history. A bundle that is tampered with,                 truncated, signed again or for another vault is refused (exit code 9), and nothing                 changes.
+                bundle reads a bundle made by 'vault export' (sealed to this vault's identity, or \
+                under an export passphrase: asked on the terminal, or read from \
+                --export-passphrase-fd, --export-passphrase-file or TOKENVAULT_EXPORT_PASSPHRASE), \
+                says who signed it, and merges it in one transaction: a new name is added; the same \
+                token changes nothing; a different token becomes current only if the bundle's is \
+                newer, and the other one is kept in the history. A bundle sealed to this vault's \
+                identity and signed by an identity it does not trust ('vault id trust') is imported \
+                only when you say yes on the terminal; without a terminal it is refused. A bundle \
+                that is tampered with, truncated, signed again or for another vault is refused \
+                (exit code 9), and nothing changes.
 
                 Examples:
                   vault import git-credentials --dry-run

@@ -14,15 +14,31 @@ extension VaultCommand.Import {
         }
         let bundle = try vault.openBundle(envelope, passphrase: passphrase)
         let signer = envelope.signer.text
+        let count = "\(bundle.tokens.count) \(bundle.tokens.count == 1 ? "entry" : "entries")"
         if let name = bundle.signerName {
             Output.note("signed by '\(name)' (\(signer)), \(envelope.created.iso8601)")
         } else if bundle.signedByThisVault {
             Output.note("signed by this vault (\(signer)), \(envelope.created.iso8601)")
+        } else if !bundle.needsSignerConsent {
+            // Under an export passphrase: the passphrase authenticates it (a vault moving to a new machine).
+            Output.warning("signed by an identity this vault does not trust: \(signer), \(envelope.created.iso8601)")
+            Output.hint("if that is your teammate's or your old vault's, save it: vault id trust NAME \(signer)")
         } else {
-            Output.note("signed by an unknown identity: \(signer), \(envelope.created.iso8601)")
-            Output.hint("if that is your teammate's, save it: vault id trust NAME \(signer)")
+            Output.note("signed by an identity this vault does not trust: \(signer), \(envelope.created.iso8601)")
         }
-        let merges = try vault.importBundle(bundle, dryRun: dryRun)
+        var accepted = false
+        if bundle.needsSignerConsent, !dryRun {
+            // Sealed to this vault's public identity, which anyone may know: only the signature
+            // says who made it, and this vault does not know the signer.
+            let question = "Import \(count) from \(signer), an identity this vault does not trust?"
+            guard let answer = Terminal.confirm(question) else { throw BundleError.untrustedSigner(envelope.signer) }
+            guard answer else {
+                Output.note("nothing imported")
+                throw CLIError.exit(.bundleRefused)
+            }
+            accepted = true
+        }
+        let merges = try vault.importBundle(bundle, dryRun: dryRun, acceptingUnknownSigner: accepted)
         for merge in merges {
             let what: String = switch merge.outcome {
             case .added: dryRun ? "would be added" : "added"
@@ -32,6 +48,10 @@ extension VaultCommand.Import {
             }
             let line = "\(merge.name): \(what)"
             if dryRun { try Output.out(TerminalText.escape(line) + "\n") } else { Output.note(line) }
+        }
+        if dryRun, bundle.needsSignerConsent {
+            Output.hint("the import asks before it takes entries from an identity this vault does not trust (without a terminal, it refuses): "
+                + "vault id trust NAME \(signer) first, if it is your teammate's")
         }
         if !dryRun {
             let changed = merges.filter { $0.outcome != .unchanged }.count
