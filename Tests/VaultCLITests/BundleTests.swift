@@ -106,6 +106,27 @@ struct TwoVaults {
         #expect(try other.bob.library().history(of: "shared").map { $0.secret.revealString() } == ["token-alice-older-1"])
     }
 
+    @Test func anImportedEntryDoesNotTakeOverGitForAHostThisVaultHasAnEntryFor() throws {
+        // Alice's token for github.com is her git default; Bob has his own entry for github.com,
+        // which git uses.
+        let two = TwoVaults()
+        two.bob.add("bob-github", token: "token-bob-github-1", ["--url", "https://github.com"])
+        #expect(two.bob.gitHelperGet(host: "github.com").out.contains("password=token-bob-github-1\n"))
+        two.alice.add("alice-github", token: "token-alice-github-2", ["--url", "https://github.com"])
+        two.alice.add("alice-lab", token: "token-alice-lab-3", ["--url", "https://lab.example.com"])
+        for name in ["alice-github", "alice-lab"] {
+            #expect(two.alice.vault(["edit", name, "--git-default"]).status == 0)
+        }
+        let r = try two.importIntoBob(try two.export(["alice-github", "alice-lab"]))
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("alice-github: added (not as git's default for its host"))
+        // Git still gets Bob's own token for github.com; for a host new here, the mark arrives.
+        let git = two.bob.gitHelperGet(host: "github.com")
+        #expect(git.status == 0 && git.out.contains("password=token-bob-github-1\n"), "\(git.out)")
+        #expect(try !two.bob.library().entry(named: "alice-github").isGitDefault)
+        #expect(try two.bob.library().entry(named: "alice-lab").isGitDefault)
+    }
+
     @Test func aTrustedSenderIsShownByNameAndATrustedNameWorksAsRecipient() throws {
         let two = TwoVaults()
         let aliceID = two.alice.vault(["id"]).out.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -17,6 +17,39 @@ public struct BundleMerge: Sendable, Equatable {
     public let name: String
     /// What happens to it.
     public let outcome: Outcome
+    /// An added entry that was git's default for its host in the bundle arrives without that
+    /// mark, because this vault has an entry for that host: which token git gets stays this
+    /// vault's choice (`vault edit NAME --git-default`).
+    public var gitDefaultDropped = false
+}
+
+/// Git's default entry for a host is the vault's own choice: an added entry keeps the mark only
+/// for a host that no entry of the vault has (before the import, or added earlier by it).
+private struct ImportedGitDefaults {
+    private var vaultHosts: Set<String>?
+    private var addedHosts = Set<String>()
+
+    private static func host(_ entry: Entry) -> String? { entry.url.map { "\($0.scheme)://\($0.host)" } }
+
+    /// Whether `entry`, about to be added, loses its git-default mark; `hosts` reads the hosts
+    /// of the vault's entries (once, when a mark is at stake).
+    mutating func drops(_ entry: Entry, hosts: () throws(VaultError) -> Set<String>) throws(VaultError) -> Bool {
+        guard let host = Self.host(entry) else { return false }
+        defer { addedHosts.insert(host) }
+        guard entry.isGitDefault else { return false }
+        let known: Set<String>
+        if let vaultHosts { known = vaultHosts } else { known = try hosts() }
+        vaultHosts = known
+        return known.contains(host) || addedHosts.contains(host)
+    }
+
+    static func hosts(_ db: SQLite, keys: Vault.Keys, manifest: Manifest) throws(VaultError) -> Set<String> {
+        var hosts = Set<String>()
+        try Vault.forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: false, chunkSize: 1024) { rows throws(VaultError) in
+            for row in rows { if let host = host(row.entry) { hosts.insert(host) } }
+        }
+        return hosts
+    }
 }
 
 /// The merge rules of `vault import bundle`, all in one write transaction.
@@ -35,26 +68,41 @@ extension Vault {
         do throws(VaultError) {
             if dryRun {
                 return try read { db, keys, manifest throws(VaultError) in
-                    try bundle.tokens.map { token throws(VaultError) in
-                        BundleMerge(name: token.entry.name, outcome: try Self.merge(token, db: db, keys: keys, manifest: manifest).0)
+                    var defaults = ImportedGitDefaults()
+                    return try bundle.tokens.map { token throws(VaultError) in
+                        var merge = BundleMerge(name: token.entry.name, outcome: try Self.merge(token, db: db, keys: keys, manifest: manifest).0)
+                        if merge.outcome == .added {
+                            merge.gitDefaultDropped = try defaults.drops(token.entry) { () throws(VaultError) in
+                                try ImportedGitDefaults.hosts(db, keys: keys, manifest: manifest)
+                            }
+                        }
+                        return merge
                     }
                 }
             }
             return try write { db, keys, manifest, events throws(VaultError) -> [BundleMerge] in
                 var merges: [BundleMerge] = []
+                var defaults = ImportedGitDefaults()
                 let now = Timestamp.now()
                 for token in bundle.tokens {
                     let (outcome, row, record) = try Self.merge(token, db: db, keys: keys, manifest: manifest)
-                    merges.append(BundleMerge(name: token.entry.name, outcome: outcome))
+                    var merge = BundleMerge(name: token.entry.name, outcome: outcome)
                     let revision: UInt64
                     switch outcome {
                     case .unchanged:
+                        merges.append(merge)
                         continue
                     case .added:
+                        let current = manifest
+                        merge.gitDefaultDropped = try defaults.drops(token.entry) { () throws(VaultError) in
+                            try ImportedGitDefaults.hosts(db, keys: keys, manifest: current)
+                        }
+                        var entry = token.entry
+                        if merge.gitDefaultDropped { entry.isGitDefault = false }
                         let lookup = try keys.lookup(token.entry.name)
                         guard try !Self.entryExists(db, lookup: lookup) else { throw .tampered("an entry that the header does not list") }
                         revision = manifest.nextRevision()
-                        let sealed = try Self.seal(token.entry, record: record, lookup: lookup, revision: revision, keys: keys)
+                        let sealed = try Self.seal(entry, record: record, lookup: lookup, revision: revision, keys: keys)
                         try db.prepare(EntrySQL.insert).run([.blob(lookup), .blob(sealed.metadata), .blob(sealed.secret)])
                         try Landed.entry(db, lookup: lookup, sealed)
                         manifest.set(lookup, revision: revision)
@@ -73,8 +121,9 @@ extension Vault {
                         try Landed.entry(db, lookup: row.lookup, sealed)
                         manifest.set(row.lookup, revision: revision)
                     }
+                    merges.append(merge)
                     let what = switch outcome {
-                    case .added: "added"
+                    case .added: merge.gitDefaultDropped ? "added (not as git's default for its host: this vault has an entry for it)" : "added"
                     case .replaced: "token replaced (the old one kept in history)"
                     default: "older token kept in history"
                     }

@@ -41,6 +41,8 @@ extension VaultCommand.Import {
         let merges = try vault.importBundle(bundle, dryRun: dryRun, acceptingUnknownSigner: accepted)
         for merge in merges {
             let what: String = switch merge.outcome {
+            case .added where merge.gitDefaultDropped:
+                (dryRun ? "would be added" : "added") + " (not as git's default for its host: this vault has an entry for it)"
             case .added: dryRun ? "would be added" : "added"
             case .unchanged: "unchanged (the vault holds this token already)"
             case .replaced: dryRun ? "would take the bundle's newer token (the current one kept in history)" : "took the bundle's newer token (the old one kept in history)"
