@@ -2,6 +2,20 @@ import Foundation
 import Testing
 @testable import TokenVault
 
+/// A bundle made by `mallory` from payload fields of her choice (the payload's header repeats the
+/// envelope, as a real one does), sealed to `recipient` and signed with her key.
+func forgedBundle(_ fields: [(tag: UInt8, value: [UInt8])], by mallory: IdentityKeys, to recipient: VaultIdentity,
+                  created: Timestamp = .now()) throws -> [UInt8] {
+    var w = ByteWriter()
+    w.raw(BundlePayload.magic)
+    w.raw(mallory.identity.bytes)
+    w.u64(UInt64(bitPattern: created.secondsSince1970))
+    w.raw(recipient.bytes)
+    for (tag, value) in fields { w.field(tag, value) }
+    let payload = try w.bytes.withUnsafeBytes { try PublicKeyCrypto.seal($0, to: recipient.boxKey) }
+    return BundleEnvelope.write(created: created, keys: mallory, sealing: .recipient(recipient), payload: payload)
+}
+
 /// Every byte of a bundle is hostile: a changed, cut, re-signed or misaddressed bundle is
 /// refused with exit code 9, and the vault does not change.
 @Suite struct BundleRefusalTests {
@@ -87,5 +101,33 @@ import Testing
         let r = try two.importIntoBob(Array("machine gitlab.com login x password y\n".utf8))
         #expect(r.status == 9)
         #expect(r.err.contains("not a TokenVault bundle"))
+    }
+
+    /// Bob holds `svc` and trusts Mallory; her bundle for `svc` carries `versions` previous tokens.
+    private func longHistory(_ versions: Int) throws -> (bob: CLI, path: String) {
+        let bob = CLI()
+        bob.add("svc", token: "token-bob-svc-1")
+        let mallory = IdentityKeys.generate()
+        #expect(bob.vault(["id", "trust", "mallory", mallory.identity.text]).status == 0)
+        var fields: [(tag: UInt8, value: [UInt8])] = [(1, Records.encode(Entry(name: "svc"))), (2, Array("token-mallory-svc-2".utf8))]
+        for i in 0..<versions {
+            var version = ByteWriter()
+            version.u64(UInt64(i))
+            version.raw(Array("token-old-\(i)".utf8))
+            fields.append((3, version.bytes))
+        }
+        let path = bob.home + "/long.tvb"
+        let bobID = try VaultIdentity(text: bob.vault(["id"]).out)
+        try Data(try forgedBundle(fields, by: mallory, to: bobID)).write(to: URL(fileURLWithPath: path))
+        return (bob, path)
+    }
+
+    @Test func aLongHistoryMergesInNLogNNotNSquared() throws {
+        // The merge compared each previous token with every one kept so far and sorted again
+        // after each: 9,000 took minutes, holding the vault's write lock.
+        let (bob, path) = try longHistory(9_000)
+        let r = bob.vault(["import", "bundle", path], timeout: 60)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try bob.library().history(of: "svc").count == 9_001)
     }
 }

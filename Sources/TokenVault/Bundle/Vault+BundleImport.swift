@@ -156,11 +156,14 @@ extension Vault {
             record.previous = newestFirst(record.previous + [SecretVersion(replaced: ours, secret: token.secret)])
             outcome = .keptInHistory
         }
-        // The bundle's own history, where this vault lacks a token of it: nothing is lost.
-        for version in token.history where !record.current.isEqual(to: version.secret)
-            && !record.previous.contains(where: { $0.secret.isEqual(to: version.secret) }) {
-            record.previous = newestFirst(record.previous + [version])
-        }
+        // The bundle's own history, where this vault lacks a token of it: nothing is lost. Tokens
+        // are compared by a keyed hash under a key of this merge alone, so that a bundle with a long
+        // history costs n log n, not n² (while holding the vault's write lock).
+        let key = SymmetricKey.random()
+        let fingerprint = { (secret: Secret) in secret.withUnsafeBytes { KeyedHash.hash($0, key: key) } }
+        var held = Set([record.current].map(fingerprint) + record.previous.map { fingerprint($0.secret) })
+        let missing = token.history.filter { held.insert(fingerprint($0.secret)).inserted }
+        if !missing.isEmpty { record.previous = newestFirst(record.previous + missing) }
         return (outcome, row, record)
     }
 
