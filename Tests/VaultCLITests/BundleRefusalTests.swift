@@ -130,4 +130,14 @@ func forgedBundle(_ fields: [(tag: UInt8, value: [UInt8])], by mallory: Identity
         #expect(r.status == 0, "\(r.err)")
         #expect(try bob.library().history(of: "svc").count == 9_001)
     }
+
+    @Test func aBundleOfMoreTokensThanAProcessCanGuardIsRefusedNotATrap() throws {
+        // Each token is opened into a guarded allocation (an mmap with guard pages): 25,000 ran
+        // out of them, and the import died of a trap (signal 4).
+        let (bob, path) = try longHistory(25_000)
+        let r = bob.vault(["import", "bundle", path])
+        #expect(r.status == 9, "\(r.err)")
+        #expect(r.err.contains("vault: error: the bundle's contents are malformed: it holds more than 10000 tokens"))
+        #expect(try bob.library().history(of: "svc").isEmpty)
+    }
 }

@@ -22,6 +22,10 @@ public struct ExportedToken: Sendable {
 enum BundlePayload {
     static let magic = Array("TVP1".utf8)
     static let maximumEntries = 100_000
+    /// The most tokens (current and previous together) a bundle may hold: each is opened into a
+    /// guarded allocation of its own (an mmap with guard pages), which a process has only some
+    /// tens of thousands of; beyond this a bundle is refused, never a trap.
+    static let maximumTokens = 10_000
     private static let metadataTag: UInt8 = 1, tokenTag: UInt8 = 2, previousTag: UInt8 = 3
 
     static func recipientBytes(_ sealing: BundleEnvelope.Sealing) -> [UInt8] {
@@ -68,6 +72,11 @@ enum BundlePayload {
             }
             var tokens: [ExportedToken] = []
             var pending: (entry: Entry, secret: Secret?, history: [SecretVersion])?
+            var secrets = 0
+            func count() throws(BundleError) {
+                secrets += 1
+                guard secrets <= maximumTokens else { throw .malformed("it holds more than \(maximumTokens) tokens") }
+            }
             func finish() throws(BundleError) {
                 guard let current = pending else { return }
                 guard let secret = current.secret else { throw .malformed("an entry has no token") }
@@ -85,11 +94,13 @@ enum BundlePayload {
                         pending = (entry, nil, [])
                     case tokenTag:
                         guard pending != nil, pending?.secret == nil else { throw BundleError.malformed("a token belongs to no entry") }
+                        try count()
                         pending?.secret = Secret(copying: value)
                     case previousTag:
                         guard pending != nil, value.count >= 8, let replaced = UnsafeRawBufferPointer(rebasing: value[0..<8]).int64 else {
                             throw BundleError.malformed("a previous token belongs to no entry, or is truncated")
                         }
+                        try count()
                         pending?.history.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
                                                               secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
                     default:

@@ -13,6 +13,7 @@ extension Vault {
                     let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
                     let record = try Self.openSecret(row, keys: keys)
                     tokens.append(Self.exported(row.entry, record, withHistory: withHistory))
+                    try Self.checkTokenCount(tokens)
                 }
             } else {
                 try Self.forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: 1024) { rows throws(VaultError) in
@@ -20,6 +21,7 @@ extension Vault {
                         guard let record = row.secret else { throw .tampered("the secret of '\(Redaction.redact(row.entry.name))'") }
                         tokens.append(Self.exported(row.entry, record, withHistory: withHistory))
                     }
+                    try Self.checkTokenCount(tokens)
                 }
                 guard tokens.count == manifest.count else { throw .tampered("the entry list (\(manifest.count - tokens.count) entries are missing)") }
                 tokens.sort { $0.entry.name < $1.entry.name }
@@ -31,6 +33,15 @@ extension Vault {
                                        detail: "\(tokens.count) \(tokens.count == 1 ? "entry" : "entries") \(detail)"))
         }
         return tokens
+    }
+
+/// At most as many tokens as a bundle may hold (``BundlePayload/maximumTokens``): each is held
+    /// in a guarded allocation of its own, and a process has only so many.
+    private static func checkTokenCount(_ tokens: [ExportedToken]) throws(VaultError) {
+        let count = tokens.reduce(0) { $0 + 1 + $1.history.count }
+        guard count <= BundlePayload.maximumTokens else {
+            throw .invalidInput("more than \(BundlePayload.maximumTokens) tokens (current and previous) at once: export fewer entries, or without --with-history")
+        }
     }
 
     private static func exported(_ entry: Entry, _ record: SecretRecord, withHistory: Bool) -> ExportedToken {
