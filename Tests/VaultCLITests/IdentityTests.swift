@@ -45,6 +45,25 @@ import Testing
         #expect(try cli.library().secret(named: "kept").revealString() == "token-kept-1")
     }
 
+    @Test func processesThatAskAtOnceGetOneIdentityMadeOnce() throws {
+        let cli = CLI()
+        // A vault without an identity yet (as one made before identities existed).
+        try cli.library().write { db, _, manifest, _ throws(VaultError) in
+            try db.execute("DELETE FROM keyring")
+            manifest.keyring = KeyringListing()
+        }
+        let results = Locked<[RunResult]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            let r = cli.vault(["id"])
+            results.withLock { $0.append(r) }
+        }
+        let lines = Set(results.withLock { $0 }.map { "\($0.status) \($0.out)" })
+        #expect(lines.count == 1 && lines.first?.hasPrefix("0 tvid1-") == true, "\(lines)")
+        // Made once at init (then removed above), and once more now: never twice at once.
+        let log = cli.vault(["log"]).out
+        #expect(log.components(separatedBy: "identity created").count == 3, "\(log)")
+    }
+
     @Test func aSwappedKeyRingRowIsDetected() throws {
         let cli = CLI()
         let aliceID = CLI().vault(["id"]).out.trimmingCharacters(in: .newlines)
