@@ -172,7 +172,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-    open_standard_descriptors();
+    open_standard_descriptors(O_WRONLY);
     harden_process();
 
     // Only `[--vault PATH] get`: anything else is the Swift helper's.

@@ -120,7 +120,9 @@ int main(int argc, char **argv) {
     int plain = (argc == 3 || (argc == 4 && strcmp(argv[3], "--allow-expired") == 0))
         && strcmp(argv[1], "get") == 0 && argv[2][0] != '-' && strcmp(argv[2], "help") != 0;
     if (!plain) run_swift(argv);
-    open_standard_descriptors();
+    // A closed stdout: the token cannot be written, and that is said (exit 1), as the Swift
+    // command line says it; never a success with the token sent to /dev/null.
+    open_standard_descriptors(O_RDONLY);
     harden_process();
     char vault[PATH_MAX];
     if (sodium_init() < 0 || vault_path(NULL, vault, sizeof vault) != 0) run_swift(argv);

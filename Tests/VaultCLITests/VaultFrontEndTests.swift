@@ -151,6 +151,23 @@ import Testing
         #expect(log.contains("vault get"), "\(log)")
     }
 
+    @Test func aClosedStdoutIsTheSameErrorAsInTheSwiftCommandNeverASilentSuccess() throws {
+        let cli = try fixture()
+        // `exec >&-`: the program starts with no standard output at all.
+        func closed(_ program: String, _ arguments: [String]) -> RunResult {
+            run("/bin/sh", ["-c", "exec \"$@\" >&-", "sh", program] + arguments, cli, env: noPassphrase)
+        }
+        for arguments in [["get", "plain"], ["get", "soon"], ["get", "nope"]] {
+            let front = closed(Binary.path("vault"), arguments)
+            let swift = closed(Self.swiftCLI, arguments)
+            #expect(front.status == swift.status, "\(arguments): \(front.status) against \(swift.status)")
+            #expect(front.err == swift.err, "\(arguments): \(front.err.debugDescription) against \(swift.err.debugDescription)")
+        }
+        let plain = closed(Binary.path("vault"), ["get", "plain"])
+        #expect(plain.status == 1)
+        #expect(plain.err == "vault: error: cannot write to standard output: Bad file descriptor\n", "\(plain.err)")
+    }
+
     @Test func theTokenGoesToStdoutOnlyNeverToAFileOrAnotherProgram() throws {
         let cli = try fixture()
         let lone = loneFrontEnd(cli)

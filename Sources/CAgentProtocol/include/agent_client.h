@@ -27,11 +27,14 @@
 #include "agent_frames.h"
 #include "agent_protocol.h"
 
-// A closed stdin, stdout or stderr gets /dev/null, so that no socket takes its number.
-static inline void open_standard_descriptors(void) {
+// A closed stdin, stdout or stderr gets /dev/null, so that no socket takes its number: opened
+// with `output_flags` for stdout and stderr. O_WRONLY swallows what is written there; O_RDONLY
+// makes each write fail (EBADF), as in the Swift programs, where SQLite fills a closed standard
+// descriptor with /dev/null read-only, so that a token is never "printed" to nowhere with success.
+static inline void open_standard_descriptors(int output_flags) {
     for (int fd = 0; fd <= 2; fd++) {
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            int null = open("/dev/null", fd == 0 ? O_RDONLY : output_flags);
             if (null != fd) _exit(0);
         }
     }
