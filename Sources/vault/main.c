@@ -12,9 +12,12 @@
 // PREFIX/libexec/tokenvault, or beside this program; never looked for on PATH), run in this
 // process with the same arguments: other commands, options and forms, a vault or agent that the
 // Swift command line would not reach this way, and every answer of the agent but a token (not
-// found, in the trash, expired, locked, another version, none in time, a malformed frame). An
-// agent that refuses a token records nothing, so the Swift command line's own read is the only
-// one; once the agent has answered with a token, nothing else is asked.
+// found, in the trash, expired, locked, another version, none in time, a frame that is not a
+// token's). An agent that refuses a token records nothing, so the Swift command line's own read
+// is the only one; once the agent has begun to answer with a token, it has recorded the read and
+// nothing else is asked: a token answer that breaks off or is malformed (the agent died
+// mid-frame) is "the vault is locked", exit 3, as the Swift command line says when its agent
+// breaks off, never a second read.
 //
 // The token stays in memory that is wiped when released (sodium_malloc), is written to stdout
 // only, and every byte from the socket is checked against the bytes it came in.
@@ -51,11 +54,12 @@ __attribute__((noreturn)) static void run_swift(char **argv) {
 
 // MARK: The agent's answer
 
-enum outcome { NOT_ANSWERED, ANSWERED, WRITE_FAILED };
+enum outcome { NOT_ANSWERED, ANSWERED, WRITE_FAILED, BROKE_OFF };
 
 // Asks the agent for `name`'s token. ANSWERED: the warnings and the token are written. NOT_ANSWERED:
 // nothing was written (the agent refused, or said nothing usable), and the Swift command line
 // does the work. WRITE_FAILED: the token could not be written to stdout (and that is said).
+// BROKE_OFF: the agent began a token answer (it recorded the read) and did not finish it.
 static enum outcome ask_agent(const char *vault, const char *name, int allow_expired) {
     char path[PATH_MAX];
     struct stat file;
@@ -79,13 +83,17 @@ static enum outcome ask_agent(const char *vault, const char *name, int allow_exp
     unsigned char flags = allow_expired ? TV_AGENT_TOKEN_ALLOW_EXPIRED : 0;
     put(&w, &flags, 1);
     put_chunk(&w, name, name_length);
-    response = exchange(fd, &w, TV_AGENT_MAXIMUM_FRAME, &response_length);
+    int kind;
+    response = exchange_kind(fd, &w, TV_AGENT_MAXIMUM_FRAME, &response_length, &kind);
+    if (kind != TV_AGENT_ANSWER_TOKEN) goto done;  // A refusal, another answer, or none.
+    // A token answer began: whatever comes of it, the Swift command line does not read again.
+    result = BROKE_OFF;
     if (!response) goto done;
 
     // token list(chunk(warning)) chunk(token): checked whole before anything is written.
     struct reader r = {response, response_length, 1};
     size_t count;
-    if (response[0] != TV_AGENT_ANSWER_TOKEN || !get_u32(&r, &count) || count > TV_AGENT_TOKEN_MAXIMUM_WARNINGS) goto done;
+    if (!get_u32(&r, &count) || count > TV_AGENT_TOKEN_MAXIMUM_WARNINGS) goto done;
     const unsigned char *texts[TV_AGENT_TOKEN_MAXIMUM_WARNINGS];
     size_t text_lengths[TV_AGENT_TOKEN_MAXIMUM_WARNINGS];
     for (size_t i = 0; i < count; i++) {
@@ -129,6 +137,10 @@ int main(int argc, char **argv) {
     switch (ask_agent(vault, argv[2], argc == 4)) {
     case ANSWERED: return 0;
     case WRITE_FAILED: return 1;  // ExitStatus.other, as the Swift command line.
+    case BROKE_OFF:
+        // VaultError.locked, as the Swift command line reports an agent that breaks off.
+        fputs(TV_MESSAGE_ERROR "the vault is locked\n", stderr);
+        return 3;  // ExitStatus.locked
     case NOT_ANSWERED: break;
     }
     run_swift(argv);

@@ -36,6 +36,21 @@ import CAgentProtocol
 
     func lone(_ cli: CLI) -> String { VaultFrontEndTests().loneFrontEnd(cli) }
 
+    /// `vault get x` against a stand-in giving each of `answers` in turn: nothing on stdout,
+    /// `status` and `err` each time.
+    func expect(_ cli: CLI, answering answers: [[UInt8]], status: Int32, err: String) throws {
+        let agent = try standIn(cli, answering: answers)
+        _ = agent
+        var environment = cli.environment
+        environment["TOKENVAULT_PASSPHRASE"] = nil
+        let front = lone(cli)
+        for index in answers.indices {
+            let r = run([front, "get", "x"], environment: environment, timeout: 10)
+            #expect(r.status == status && r.out.isEmpty, "answer \(index): \(r.status) \(r.out)")
+            #expect(r.err == err, "answer \(index): \(r.err)")
+        }
+    }
+
     @Test func aWarningThatCouldDriveTheTerminalIsEscapedAndTheTokenPrinted() throws {
         let cli = CLI()
         let warning: [UInt8] = Array("\u{1B}]0;pwned".utf8) + [0x07, UInt8(ascii: "\\"), 0xC3, 0x0A] + Array("end".utf8)
@@ -54,7 +69,27 @@ import CAgentProtocol
                 + "vault: warning: the token 'café' expires in 2 days \\e\n", "\(r.err.debugDescription)")
     }
 
-    @Test func anAnswerThatIsNotAWellFormedTokenGoesToTheSwiftCommand() throws {
+    @Test func anAnswerThatIsNotATokenGoesToTheSwiftCommand() throws {
+        let cli = CLI()
+        let good = [Self.kind] + Self.le32(0) + Self.chunk(Self.token)
+        let answers: [[UInt8]] = [
+            // A frame larger than a client reads.
+            Self.le32(Int(UInt32.max)) + good,
+            // Another kind of answer, and a refusal.
+            Self.frame([UInt8(TV_AGENT_ANSWER_ENTRY)] + Self.chunk(Self.token)),
+            Self.frame([UInt8(TV_AGENT_ANSWER_FAILURE), 1] + Self.chunk(Array("locked".utf8))),
+            // A refusal that breaks off (a refusal records nothing).
+            Self.le32(20) + [UInt8(TV_AGENT_ANSWER_FAILURE), 1],
+            // Nothing at all.
+            [],
+        ]
+        try expect(cli, answering: answers, status: 1, err: "vault: error: vault cannot find tokenvault-cli (reinstall TokenVault)\n")
+    }
+
+    /// The agent records the read before it answers with the token: a token answer that breaks
+    /// off or is malformed is the vault reported locked (as the Swift command line reports an
+    /// agent that breaks off), never handed over for a second read.
+    @Test func aTokenAnswerThatBreaksOffOrIsMalformedIsLockedAndNotReadAgain() throws {
         let cli = CLI()
         let good = [Self.kind] + Self.le32(0) + Self.chunk(Self.token)
         let answers: [[UInt8]] = [
@@ -66,24 +101,10 @@ import CAgentProtocol
             Self.frame([Self.kind] + Self.le32(100_000) + Self.chunk(Self.token)),
             // Bytes after the token.
             Self.frame(good + [0]),
-            // A frame larger than a client reads, and one that ends before its length.
-            Self.le32(Int(UInt32.max)) + good,
+            // A frame that ends before its length (the agent died mid-frame).
             Self.le32(good.count + 10) + good,
-            // Another kind of answer, and a refusal.
-            Self.frame([UInt8(TV_AGENT_ANSWER_ENTRY)] + Self.chunk(Self.token)),
-            Self.frame([UInt8(TV_AGENT_ANSWER_FAILURE), 1] + Self.chunk(Array("locked".utf8))),
-            // Nothing at all.
-            [],
+            Self.le32(good.count) + [Self.kind],
         ]
-        let agent = try standIn(cli, answering: answers)
-        _ = agent
-        var environment = cli.environment
-        environment["TOKENVAULT_PASSPHRASE"] = nil
-        let front = lone(cli)
-        for (index, _) in answers.enumerated() {
-            let r = run([front, "get", "x"], environment: environment, timeout: 10)
-            #expect(r.status == 1 && r.out.isEmpty, "answer \(index): \(r.status) \(r.out)")
-            #expect(r.err == "vault: error: vault cannot find tokenvault-cli (reinstall TokenVault)\n", "answer \(index): \(r.err)")
-        }
+        try expect(cli, answering: answers, status: 3, err: "vault: error: the vault is locked\n")
     }
 }

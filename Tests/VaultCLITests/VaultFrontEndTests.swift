@@ -168,6 +168,54 @@ import Testing
         #expect(plain.err == "vault: error: cannot write to standard output: Bad file descriptor\n", "\(plain.err)")
     }
 
+    @Test func anAgentThatDiesMidAnswerHasTheReadRecordedOnceAndNothingPrinted() throws {
+        let cli = try fixture()
+        let before = try reads(cli)
+        let socket = AgentProtocol.socketPath(forVault: cli.vaultPath, environment: cli.environment)
+        let real = socket + ".real"
+        // Between the front end and the real agent: the first answer is cut in half (the agent
+        // recorded the read, then died mid-frame); later connections are passed on whole.
+        let proxy = BackgroundProcess(["/usr/bin/python3", "-c", """
+            import os, socket, struct, threading
+            path, real = "\(socket)", "\(real)"
+            os.rename(path, real)
+            s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(8); print("ready", flush=True)
+            def relay(a, b):
+                try:
+                    while True:
+                        d = a.recv(65536)
+                        if not d: break
+                        b.sendall(d)
+                except OSError: pass
+                for x in (a, b):
+                    try: x.shutdown(socket.SHUT_RDWR)
+                    except OSError: pass
+            first = True
+            while True:
+                c, _ = s.accept()
+                u = socket.socket(socket.AF_UNIX); u.connect(real)
+                if first:
+                    first = False
+                    n = struct.unpack("<I", c.recv(4, socket.MSG_WAITALL))[0]
+                    u.sendall(struct.pack("<I", n) + c.recv(n, socket.MSG_WAITALL))
+                    m = struct.unpack("<I", u.recv(4, socket.MSG_WAITALL))[0]
+                    body = u.recv(m, socket.MSG_WAITALL)
+                    c.sendall(struct.pack("<I", m) + body[:m // 2])
+                    c.close(); u.close()
+                    continue
+                threading.Thread(target=relay, args=(c, u), daemon=True).start()
+                threading.Thread(target=relay, args=(u, c), daemon=True).start()
+            """], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(proxy.firstLine == "ready")
+        // With a passphrase in the environment: a second read would succeed.
+        let r = run(Binary.path("vault"), ["get", "plain"], cli)
+        #expect(rename(real, socket) == 0)  // The real agent back in its place.
+        #expect(r.status == 3, "\(r.err)")
+        #expect(r.out.isEmpty)
+        #expect(r.err == "vault: error: the vault is locked\n", "\(r.err)")
+        #expect(Array(try reads(cli).dropFirst(before.count)) == ["plain"])
+    }
+
     @Test func theTokenGoesToStdoutOnlyNeverToAFileOrAnotherProgram() throws {
         let cli = try fixture()
         let lone = loneFrontEnd(cli)

@@ -198,8 +198,11 @@ static inline void put_request_head(struct writer *w, unsigned char op, const st
 
 // Sends the request in `w` and receives the answer, within TV_AGENT_DEADLINE_MS: its body in
 // memory that sodium_free wipes, or NULL (nothing usable came: a failed `w`, a timeout, a
-// closed connection, an empty frame, or one longer than `maximum`).
-static inline unsigned char *exchange(int fd, struct writer *w, size_t maximum, size_t *answer_length) {
+// closed connection, an empty frame, or one longer than `maximum`). *kind is the answer's first
+// byte once that arrived, even when the rest did not, else -1: an agent that began to answer
+// acted on the request, one that said nothing may not have.
+static inline unsigned char *exchange_kind(int fd, struct writer *w, size_t maximum, size_t *answer_length, int *kind) {
+    *kind = -1;
     if (w->capacity == 0 || w->length < 4) return NULL;
     uint32_t body = (uint32_t)(w->length - 4);
     for (int i = 0; i < 4; i++) w->bytes[i] = (unsigned char)(body >> (8 * i));
@@ -210,12 +213,18 @@ static inline unsigned char *exchange(int fd, struct writer *w, size_t maximum, 
     if (length == 0 || length > maximum) return NULL;
     unsigned char *answer = sodium_malloc(length);
     if (!answer) return NULL;
-    if (!receive_all(fd, answer, length, deadline)) {
+    if (receive_all(fd, answer, 1, deadline)) *kind = answer[0];
+    if (*kind < 0 || !receive_all(fd, answer + 1, length - 1, deadline)) {
         sodium_free(answer);
         return NULL;
     }
     *answer_length = length;
     return answer;
+}
+
+static inline unsigned char *exchange(int fd, struct writer *w, size_t maximum, size_t *answer_length) {
+    int kind;
+    return exchange_kind(fd, w, maximum, answer_length, &kind);
 }
 
 static inline int write_all(int fd, const unsigned char *bytes, size_t length) {
