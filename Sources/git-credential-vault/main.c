@@ -172,7 +172,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-    open_standard_descriptors(O_WRONLY);
+    if (!open_standard_descriptors(O_WRONLY)) _exit(0);  // Git goes on without this helper.
     harden_process();
 
     // Only `[--vault PATH] get`: anything else is the Swift helper's.

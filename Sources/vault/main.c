@@ -129,8 +129,9 @@ int main(int argc, char **argv) {
         && strcmp(argv[1], "get") == 0 && argv[2][0] != '-' && strcmp(argv[2], "help") != 0;
     if (!plain) run_swift(argv);
     // A closed stdout: the token cannot be written, and that is said (exit 1), as the Swift
-    // command line says it; never a success with the token sent to /dev/null.
-    open_standard_descriptors(O_RDONLY);
+    // command line says it; never a success with the token sent to /dev/null. No /dev/null to
+    // fill it with: the Swift command line's to say so, never a success with nothing printed.
+    if (!open_standard_descriptors(O_RDONLY)) run_swift(argv);
     harden_process();
     char vault[PATH_MAX];
     if (sodium_init() < 0 || vault_path(NULL, vault, sizeof vault) != 0) run_swift(argv);

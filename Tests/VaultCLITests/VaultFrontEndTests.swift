@@ -168,6 +168,23 @@ import Testing
         #expect(plain.err == "vault: error: cannot write to standard output: Bad file descriptor\n", "\(plain.err)")
     }
 
+    /// A user and mount namespace can be made here (`unshare -rm`): then /dev can be hidden.
+    static let canHideDev = VaultCLITests.run(["/usr/bin/unshare", "-rm", "/bin/sh", "-c", "mount -t tmpfs none /dev"],
+                                              environment: ["PATH": "/usr/bin:/bin"]).status == 0
+
+    @Test(.enabled(if: canHideDev)) func withoutDevNullAClosedStdoutIsStillAnErrorNeverASilentSuccess() throws {
+        let cli = try fixture()
+        // No /dev/null to fill the closed stdout with.
+        func hidden(_ program: String) -> RunResult {
+            run("/usr/bin/unshare", ["-rm", "/bin/sh", "-c", "mount -t tmpfs none /dev && exec \"$0\" get plain >&-", program],
+                cli, env: noPassphrase)
+        }
+        let front = hidden(Binary.path("vault")), swift = hidden(Self.swiftCLI)
+        #expect(front.status != 0 && !front.err.isEmpty, "\(front.status) \(front.err)")
+        #expect(front.status == swift.status, "\(front.status) against \(swift.status)")
+        #expect(front.err == swift.err, "\(front.err.debugDescription) against \(swift.err.debugDescription)")
+    }
+
     @Test func anAgentThatDiesMidAnswerHasTheReadRecordedOnceAndNothingPrinted() throws {
         let cli = try fixture()
         let before = try reads(cli)

@@ -31,13 +31,18 @@
 // with `output_flags` for stdout and stderr. O_WRONLY swallows what is written there; O_RDONLY
 // makes each write fail (EBADF), as in the Swift programs, where SQLite fills a closed standard
 // descriptor with /dev/null read-only, so that a token is never "printed" to nowhere with success.
-static inline void open_standard_descriptors(int output_flags) {
+// 0 when a closed one could not be filled (no /dev/null): the caller must not open anything.
+static inline int open_standard_descriptors(int output_flags) {
     for (int fd = 0; fd <= 2; fd++) {
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
             int null = open("/dev/null", fd == 0 ? O_RDONLY : output_flags);
-            if (null != fd) _exit(0);
+            if (null != fd) {
+                if (null >= 0) close(null);
+                return 0;
+            }
         }
     }
+    return 1;
 }
 
 // Before any secret is in memory: no core dump, no ptrace by the user's other processes.
