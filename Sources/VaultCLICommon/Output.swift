@@ -94,6 +94,8 @@ package enum Output {
     package static func error(_ message: String) { err("vault: error: " + TerminalText.escape(message)) }
     package static func hint(_ message: String) { err("vault: hint: " + TerminalText.escape(message)) }
     package static func warning(_ message: String) { err("vault: warning: " + TerminalText.escape(message)) }
+    /// A warning the library rendered for the terminal already (escaped: `Entry.readWarnings`).
+    package static func warning(rendered line: String) { err("vault: warning: " + line) }
     package static func note(_ message: String) { err("vault: " + TerminalText.escape(message)) }
 
     /// Writes `line` and a newline to stderr as it is: for text this program wrote itself (a
