@@ -25,7 +25,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .tampered: "the vault was tampered with or is corrupt"
         case .unsafePermissions: "the vault file or folder is open to other users"
         case .findings: "vault check found something to do (4 when a token has expired)"
-        case .bundleRefused: "a bundle was refused: tampered, truncated, unsigned, signed again, for another vault, or from an identity not trusted"
+        case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
         case .usage: "usage error"
         }
     }
