@@ -4,6 +4,9 @@ extension Vault {
     struct State {
         let connection: SQLite
         let path: String
+        /// Whether the file is opened to be read only (`vault verify`): never migrated, and its
+        /// schema checked by `verify` alone.
+        var readOnly = false
         /// Whether the file's schema and format were checked (on first use: a client that the
         /// agent reads for never touches the file).
         var checked = false
@@ -42,7 +45,9 @@ extension Vault {
         var db: SQLite {
             mutating get throws(VaultError) {
                 if !checked {
-                    try Vault.check(connection, path: path)
+                    // A file opened to be verified is checked by `verify`, which reports what
+                    // it finds rather than refusing it: only the connection's settings here.
+                    if readOnly { try Schema.configure(connection) } else { try Vault.check(connection, path: path) }
                     checked = true
                 }
                 return connection

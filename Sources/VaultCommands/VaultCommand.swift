@@ -27,7 +27,7 @@ struct VaultCommand: ParsableCommand {
         version: version,
         subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
                       History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, GitCredentialCommand.self, Unlock.self, Lock.self,
-                      Status.self, AgentCommand.self, Passwd.self, Completions.self]
+                      Status.self, AgentCommand.self, Passwd.self, Backup.self, Verify.self, Completions.self]
     )
 
     /// Runs the command line of this process and exits.

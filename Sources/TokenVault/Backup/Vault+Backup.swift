@@ -1,0 +1,120 @@
+import Glibc
+
+/// Copies of the vault: a backup made while the vault is in use, and a vault opened only to be
+/// read (a backup, or a file on a read-only medium) to verify it.
+extension Vault {
+    /// Opens a vault file to read only (for ``verify()``), locked: it is never written or
+    /// migrated. A file in use (its write-ahead log or shared-memory file beside it), that this
+    /// user can write in a folder they can write, is read as any reader does (SQLite's locks and
+    /// write-ahead log: another process may be writing it). Any other (a backup at rest, a file
+    /// of mode 0400, in a read-only folder or on a read-only medium) is read as a file that
+    /// nothing changes, the main file alone, without creating a lock or side file beside it.
+    /// Refuses a file or folder that other users can read or write, as ``open(at:)`` does.
+    public static func openReadOnly(at path: String) throws(VaultError) -> Vault {
+        guard VaultLocation.exists(path) else { throw .noVault(path: path) }
+        let folder = VaultLocation.folder(of: path)
+        try VaultLocation.checkPrivate(folder, isDirectory: true)
+        try VaultLocation.checkPrivate(path, isDirectory: false)
+        for suffix in ["-wal", "-shm"] { try VaultLocation.checkPrivate(path + suffix, isDirectory: false) }
+        var log = stat()
+        let inUse = (stat(path + "-wal", &log) == 0 && log.st_size > 0) || VaultLocation.exists(path + "-shm")
+        let writable = access(path, W_OK) == 0 && access(folder, W_OK) == 0
+        if !writable && stat(path + "-wal", &log) == 0 && log.st_size > 0 {
+            throw .invalidInput("'\(path)' has changes in its write-ahead log ('\(path)-wal'), which cannot be read where the file is read only: copy both to a folder you can write")
+        }
+        let vault = Vault(path: path, db: try SQLite(path: path, mode: inUse && writable ? .readOnly : .immutable))
+        vault.state.withLock { $0.readOnly = true }
+        return vault
+    }
+
+    /// Unlocks with the keys `other` holds (its passphrase's, or its agent's) when this file is
+    /// a copy of the same vault (the header's vault id is `other`'s): a backup verified without
+    /// asking for the passphrase again. Whether the keys open this file is then for ``verify()``
+    /// to find out and report. Fails with `.locked` when `other` is locked, and when this file
+    /// names another vault.
+    public func unlock(withKeysOf other: Vault) throws(VaultError) {
+        guard let keys = other.state.withLock({ $0.keys }) else { throw .locked }
+        func vaultID(_ vault: Vault) throws(VaultError) -> [UInt8] {
+            try vault.state.withLock { state throws(VaultError) in
+                let db = try state.db
+                return try db.transaction(write: false) { () throws(VaultError) in try Self.readHeader(db).binding.vaultID }
+            }
+        }
+        guard try vaultID(self) == vaultID(other) else { throw .locked }
+        state.withLock { $0.reset(keys: keys) }
+    }
+
+    /// Writes a copy of the vault to `destination`: consistent (one snapshot, taken when it
+    /// starts, while other processes and the agent go on reading and writing), compact (SQLite's
+    /// `VACUUM INTO`: no free page, nothing but the live rows), still encrypted (nothing is
+    /// decrypted to copy it), and opening with the same passphrase.
+    ///
+    /// The copy is made under a temporary name in the destination's folder, with mode 0600,
+    /// verified (``verify()``, with this vault's keys: the vault must be unlocked), flushed to
+    /// disk and only then given its name (the folder flushed too): a copy that is not whole and
+    /// good never stands at `destination`. Refuses a destination that exists unless
+    /// `replacing`, this vault's own file always, and a folder open to other users (the copy
+    /// could not be opened from there). Returns the copy's verification.
+    @discardableResult
+    public func backup(to destination: String, replacing: Bool = false) throws(VaultError) -> VerificationReport {
+        guard let keys = state.withLock({ $0.keys }) else { throw .locked }
+        var existing = stat(), own = stat()
+        if lstat(destination, &existing) == 0 {
+            if stat(path, &own) == 0, own.st_dev == existing.st_dev, own.st_ino == existing.st_ino {
+                throw .invalidInput("'\(destination)' is the vault itself: a backup goes to another file")
+            }
+            guard existing.st_mode & S_IFMT == S_IFREG else { throw .invalidInput("'\(destination)' exists and is not a file") }
+            guard replacing else { throw .invalidInput("'\(destination)' already exists") }
+        }
+        for suffix in ["-wal", "-shm", "-journal"] where destination == path + suffix {
+            throw .invalidInput("'\(destination)' is the vault's own \(suffix.dropFirst()) file")
+        }
+        let folder = VaultLocation.folder(of: destination)
+        try VaultLocation.makeFolder(folder)
+        try VaultLocation.checkPrivate(folder, isDirectory: true)
+
+        let temporary = destination + ".new-" + Sodium.randomBytes(6).map { String($0, radix: 16) }.joined()
+        try VaultLocation.createPrivateFile(temporary)
+        do throws(VaultError) {
+            try state.withLock { state throws(VaultError) in
+                try state.db.prepare("VACUUM INTO ?").run([.text(temporary)])
+            }
+            // VACUUM INTO writes a rollback-journal file: make it a vault like any other.
+            do {
+                let copy = try SQLite(path: temporary, mode: .readWrite)
+                try copy.execute("PRAGMA journal_mode = WAL")
+            }
+            // Closed (the log folded and removed); read as a file that nothing else has open.
+            let report: VerificationReport
+            do {
+                let copy = Vault(path: temporary, db: try SQLite(path: temporary, mode: .immutable))
+                copy.state.withLock { $0.readOnly = true; $0.reset(keys: keys) }
+                report = try copy.verify()
+            }
+            guard report.isIntact else {
+                throw VaultError.tampered("the copy did not verify (\(report.firstProblem ?? "")); the vault itself may be damaged: run 'vault verify'")
+            }
+            try VaultLocation.sync(temporary)
+            if replacing {
+                guard Glibc.rename(temporary, destination) == 0 else {
+                    throw VaultError.io("cannot rename the copy to '\(destination)': \(String(cString: strerror(errno)))")
+                }
+            } else {
+                try VaultLocation.link(temporary, to: destination)
+                _ = unlink(temporary)
+            }
+            try VaultLocation.sync(folder)
+            return report
+        } catch .vaultExists {
+            Self.removeCopy(temporary)
+            throw .invalidInput("'\(destination)' already exists")
+        } catch {
+            Self.removeCopy(temporary)
+            throw error
+        }
+    }
+
+    private static func removeCopy(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { _ = unlink(path + suffix) }
+    }
+}

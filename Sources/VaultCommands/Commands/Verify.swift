@@ -1,0 +1,70 @@
+import ArgumentParser
+import TokenVault
+import VaultCLICommon
+
+extension VaultCommand {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a vault or a backup, read only: every record, the manifest, the history, the trash and the log.",
+            discussion: """
+                Opens FILE (default: the vault) read only, never writing, migrating or creating a \
+                file beside it (a file you cannot write, or in a read-only folder, is read as it \
+                is), and checks everything: SQLite's structure, the schema, the header and \
+                manifest, that every entry's records open and are bound to their row, the history \
+                and trash they hold, the last-used times, and the activity log's chain and anchors. \
+                Prints one line per part on stdout.
+
+                The key comes from the agent when it holds the vault's key and it opens FILE (a \
+                backup of that vault), else from the passphrase.
+
+                Exit codes: 0 when everything verifies, 5 when anything is wrong.
+
+                Examples:
+                  vault verify
+                  vault verify ~/backup/vault-2026-12-01.db
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The vault file to check (default: the vault).", valueName: "file"))
+        var file: String?
+
+        func run() throws {
+            let session = global.session
+            Log.enabled = session.verbose
+            let vault = try Vault.openReadOnly(at: file ?? session.path)
+            try unlock(vault, session: session)
+            let report = try vault.verify()
+            var lines: [String] = []
+            for finding in report.findings {
+                let verdict = finding.problem == nil ? "ok    " : "FAILED"
+                lines.append("\(verdict)  \(finding.part.rawValue): \(TerminalText.escape(finding.problem ?? finding.summary))")
+            }
+            try Output.out(lines.joined(separator: "\n") + "\n")
+            guard report.isIntact else {
+                Output.error("\(vault.path) does not verify: \(report.firstProblem ?? "")")
+                Output.hint("restore it from a backup that verifies (see 'vault help backup')")
+                throw CLIError.exit(.tampered)
+            }
+            Output.note("\(vault.path) verifies")
+        }
+
+        /// With the agent's key when it opens the file (the vault, or a backup of it), else with
+        /// the passphrase.
+        private func unlock(_ vault: Vault, session: Session) throws {
+            if let agent = AgentClient.connect(vaultPath: session.path, environment: Environment.current),
+               let live = try? session.openVault(checkingNow: false) {
+                do {
+                    try live.unlock(with: agent)
+                    try vault.unlock(withKeysOf: live)
+                    return
+                } catch {
+                    Log.verbose("the agent's key does not open \(vault.path) (\(error)): using the passphrase")
+                }
+            }
+            try vault.checkKDFCost(allowingCostly: session.allowCostlyKDF)
+            let secret = try session.passphrase.read(prompt: "Passphrase for \(vault.path): ")
+            try vault.unlock(passphrase: secret, allowingCostlyKDF: session.allowCostlyKDF)
+        }
+    }
+}
