@@ -55,6 +55,7 @@ struct VaultCommand: ParsableCommand {
                 Glibc.exit(ExitStatus.success.rawValue)
             }
             var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
+            defer { Session.warnOfChangesOnlyInLog() }
             try command.run()
             status = .success
         } catch let error as VaultError {

@@ -44,6 +44,15 @@ extension Vault {
         state.withLock { $0.reset(keys: keys) }
     }
 
+    /// True when a change this `Vault` made is, for now, only in the write-ahead log beside the
+    /// file (`vault.db-wal`), not in the file itself: another connection held one snapshot for
+    /// longer than the busy timeout (30 s), so that the write could not fold the log into the
+    /// file. The change is safe (committed, in the log); a copy of the file alone would miss
+    /// it until the next write, or the last connection's close, folds the log.
+    public var hasChangesOnlyInLog: Bool {
+        state.withLock { $0.connection.logUnfolded }
+    }
+
     /// Writes a copy of the vault to `destination`: consistent (one snapshot, taken when it
     /// starts, while other processes and the agent go on reading and writing), compact (SQLite's
     /// `VACUUM INTO`: no free page, nothing but the live rows), still encrypted (nothing is
