@@ -79,7 +79,10 @@ import Testing
         #expect(try Self.names(cli, vault: existing) == ["a"])
 
         let before = FileManager.default.contents(atPath: cli.vaultPath)
-        for target in [cli.vaultPath, cli.home + "/.local/share/tokenvault/../tokenvault/vault.db"] {
+        #expect(cli.vault(["get", "a"]).status == 0)  // A read leaves the write-ahead log beside the file.
+        #expect(FileManager.default.fileExists(atPath: cli.vaultPath + "-wal"))
+        for target in [cli.vaultPath, cli.home + "/.local/share/tokenvault/../tokenvault/vault.db",
+                       cli.home + "/.local/share/tokenvault/./vault.db-wal"] {
             let itself = cli.vault(["backup", "--force", target])
             #expect(itself.status == 64, "\(target): \(itself.err)")
             #expect(itself.err.contains("the vault itself"))

@@ -69,14 +69,13 @@ extension Vault {
         guard let keys = state.withLock({ $0.keys }) else { throw .locked }
         var existing = stat(), own = stat()
         if lstat(destination, &existing) == 0 {
-            if stat(path, &own) == 0, own.st_dev == existing.st_dev, own.st_ino == existing.st_ino {
-                throw .invalidInput("'\(destination)' is the vault itself: a backup goes to another file")
+            // The vault's own file, or one of its side files, under whatever name.
+            for suffix in ["", "-wal", "-shm", "-journal"]
+            where stat(path + suffix, &own) == 0 && own.st_dev == existing.st_dev && own.st_ino == existing.st_ino {
+                throw .invalidInput("'\(destination)' is the vault itself\(suffix.isEmpty ? "" : " (its \(suffix.dropFirst()) file)"): a backup goes to another file")
             }
             guard existing.st_mode & S_IFMT == S_IFREG else { throw .invalidInput("'\(destination)' exists and is not a file") }
             guard replacing else { throw .invalidInput("'\(destination)' already exists") }
-        }
-        for suffix in ["-wal", "-shm", "-journal"] where destination == path + suffix {
-            throw .invalidInput("'\(destination)' is the vault's own \(suffix.dropFirst()) file")
         }
         let folder = VaultLocation.folder(of: destination)
         try VaultLocation.makeFolder(folder)

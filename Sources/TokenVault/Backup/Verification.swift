@@ -35,7 +35,7 @@ public struct VerificationReport: Sendable {
 
     /// The vault file checked.
     public let path: String
-    /// One finding per part, in the order of ``Part/allCases``.
+    /// One finding per part, in the order the parts are declared.
     public private(set) var findings: [Finding] = []
 
     /// True when no part has a problem.

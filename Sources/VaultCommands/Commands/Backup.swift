@@ -17,7 +17,7 @@ extension VaultCommand {
 
                 Examples:
                   vault backup ~/backup/vault-$(date +%F).db
-                  vault backup --force /media/usb/tokenvault/vault.db
+                  vault backup --force ~/backup/vault.db
                 """)
 
         @OptionGroup var global: GlobalOptions

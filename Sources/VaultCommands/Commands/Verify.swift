@@ -14,10 +14,12 @@ extension VaultCommand {
                 and trash they hold, the last-used times, and the activity log's chain and anchors. \
                 Prints one line per part on stdout.
 
-                The key comes from the agent when it holds the vault's key and it opens FILE (a \
-                backup of that vault), else from the passphrase.
+                The key comes from the agent when it holds the vault's key and FILE is a copy of \
+                that vault (the same vault id), else from the passphrase.
 
-                Exit codes: 0 when everything verifies, 5 when anything is wrong.
+                Exit codes: 0 when everything verifies, 5 when anything is wrong (tampered with \
+                or corrupt); 3 when the passphrase does not open it (a changed wrapped key, salt \
+                or key-derivation cost reads the same as a wrong passphrase).
 
                 Examples:
                   vault verify
