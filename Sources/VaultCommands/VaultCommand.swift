@@ -52,10 +52,10 @@ struct VaultCommand: ParsableCommand {
                 var session = Session.standard
                 if let path { session.path = path }
                 try Get.perform(session: session, name: name)
+                Session.closeVaults()
                 Glibc.exit(ExitStatus.success.rawValue)
             }
             var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
-            defer { Session.warnOfChangesOnlyInLog() }
             try command.run()
             status = .success
         } catch let error as VaultError {
@@ -65,6 +65,7 @@ struct VaultCommand: ParsableCommand {
         } catch {
             status = reportParserError(error)
         }
+        Session.closeVaults()
         Glibc.exit(status.rawValue)
     }
 
