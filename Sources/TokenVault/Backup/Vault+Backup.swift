@@ -67,6 +67,11 @@ extension Vault {
     @discardableResult
     public func backup(to destination: String, replacing: Bool = false) throws(VaultError) -> VerificationReport {
         guard let keys = state.withLock({ $0.keys }) else { throw .locked }
+        // The vault's side files come and go: refused by name too (its folder resolved).
+        if let (folder, name) = Self.resolved(destination), let (own, vault) = Self.resolved(path), folder == own,
+           ["", "-wal", "-shm", "-journal"].contains(where: { vault + $0 == name }) {
+            throw .invalidInput("'\(destination)' is the vault itself, or one of its files: a backup goes to another file")
+        }
         var existing = stat(), own = stat()
         if lstat(destination, &existing) == 0 {
             // The vault's own file, or one of its side files, under whatever name.
@@ -120,6 +125,13 @@ extension Vault {
             Self.removeCopy(temporary)
             throw error
         }
+    }
+
+    /// The real path of `path`'s folder, and its last component.
+    private static func resolved(_ path: String) -> (folder: String, name: String)? {
+        guard let real = realpath(VaultLocation.folder(of: path), nil) else { return nil }
+        defer { free(real) }
+        return (String(cString: real), String(path.split(separator: "/").last ?? ""))
     }
 
     private static func removeCopy(_ path: String) {
