@@ -59,4 +59,27 @@ import Testing
         #expect(failed(report) == [.entries, .history, .trash])
         #expect(report.firstProblem?.contains("entries") == true)
     }
+
+    @Test func aVaultThatNoProgramHasOpenIsReadAsOtherProgramsWriteItNotAsAFileThatNeverChanges() throws {
+        let folder = TempFolder()
+        try TamperTests().prepare(folder)
+        // Closed: nothing beside it (a `vault verify` while no agent or command has it open).
+        #expect(!FileManager.default.fileExists(atPath: folder.vaultPath + "-shm"))
+        let reader = try Vault.openReadOnly(at: folder.vaultPath)
+        try reader.unlock(passphrase: Secret("correct horse"))
+        #expect(try reader.verify().isIntact)
+        // Meanwhile another program writes (each write folded into the file) and closes.
+        do {
+            let writer = try unlocked(folder, through: .local)
+            for index in 0..<40 {
+                try writer.add(Entry(name: "new-\(index)"), secret: Secret("glpat-new\(index)-0000000000000000"))
+            }
+        }
+        let report = try reader.verify()
+        #expect(report.isIntact, "\(report.findings)")
+        #expect(report.findings.first { $0.part == .entries }?.summary.hasPrefix("42 entries") == true, "\(report.findings)")
+        // Closed, it leaves nothing beside the file.
+        _ = consume reader
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("vault.db") } == ["vault.db"])
+    }
 }

@@ -4,11 +4,12 @@ import Glibc
 /// read (a backup, or a file on a read-only medium) to verify it.
 extension Vault {
     /// Opens a vault file to read only (for ``verify()``), locked: it is never written or
-    /// migrated. A file in use (its write-ahead log or shared-memory file beside it), that this
-    /// user can write in a folder they can write, is read as any reader does (SQLite's locks and
-    /// write-ahead log: another process may be writing it). Any other (a backup at rest, a file
-    /// of mode 0400, in a read-only folder or on a read-only medium) is read as a file that
-    /// nothing changes, the main file alone, without creating a lock or side file beside it.
+    /// migrated. A file this user can write, in a folder they can write, is read as any reader
+    /// does (SQLite's locks and write-ahead log: another process may start writing it at any
+    /// moment, also when none has it open now), its side files removed again when it is
+    /// closed. Any other (a file of mode 0400, in a read-only folder or on a read-only medium)
+    /// is read as a file that nothing changes, the main file alone, without creating a lock or
+    /// side file beside it.
     /// Refuses a file or folder that other users can read or write, as ``open(at:)`` does.
     public static func openReadOnly(at path: String) throws(VaultError) -> Vault {
         guard VaultLocation.exists(path) else { throw .noVault(path: path) }
@@ -17,12 +18,11 @@ extension Vault {
         try VaultLocation.checkPrivate(path, isDirectory: false)
         for suffix in ["-wal", "-shm"] { try VaultLocation.checkPrivate(path + suffix, isDirectory: false) }
         var log = stat()
-        let inUse = (stat(path + "-wal", &log) == 0 && log.st_size > 0) || VaultLocation.exists(path + "-shm")
         let writable = access(path, W_OK) == 0 && access(folder, W_OK) == 0
         if !writable && stat(path + "-wal", &log) == 0 && log.st_size > 0 {
             throw .invalidInput("'\(path)' has changes in its write-ahead log ('\(path)-wal'), which cannot be read where the file is read only: copy both to a folder you can write")
         }
-        let vault = Vault(path: path, db: try SQLite(path: path, mode: inUse && writable ? .readOnly : .immutable))
+        let vault = Vault(path: path, db: try SQLite(path: path, mode: writable ? .readOnly : .immutable))
         vault.state.withLock { $0.readOnly = true }
         return vault
     }

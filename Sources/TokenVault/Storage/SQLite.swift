@@ -17,10 +17,13 @@ final class SQLite {
     private(set) var commits = 0
 
     /// How the file is opened, never created (a vault is created by publishing a complete file,
-    /// see `Vault.create`): read and write; read only (`vault verify`), taking SQLite's locks
-    /// and reading the write-ahead log as any reader does; or read only as a file that nothing
-    /// changes while it is open (SQLite's `immutable=1`: no lock, no side file, the main file
-    /// alone), for a file that no process can write (mode 0400, or in a read-only folder).
+    /// see `Vault.create`): read and write; read only (`vault verify` of a file this user can
+    /// write), taking SQLite's locks and reading the write-ahead log as any reader does, so that
+    /// a process that writes meanwhile is waited for, never read half-way (opened read and
+    /// write with `query_only`, so that its close, the last, removes the side files as any
+    /// vault command's does); or read only as a file that nothing changes while it is open
+    /// (SQLite's `immutable=1`: no lock, no side file, the main file alone), for a file that no
+    /// process can write (mode 0400, or in a read-only folder).
     enum Mode { case readWrite, readOnly, immutable }
 
     init(path: String, mode: Mode) throws(VaultError) {
@@ -29,7 +32,7 @@ final class SQLite {
         var name = path
         switch mode {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
-        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readOnly: flags |= SQLITE_OPEN_READWRITE
         case .immutable:
             flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
             name = "file:" + Self.uriEscaped(path) + "?immutable=1"
@@ -39,6 +42,10 @@ final class SQLite {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
             throw .database("cannot open the database: \(message)")
+        }
+        if mode == .readOnly && sqlite3_exec(db, "PRAGMA query_only = ON", nil, nil, nil) != SQLITE_OK {
+            sqlite3_close_v2(db)
+            throw .database("cannot open the database to read only")
         }
         handle = db
         // Concurrent processes wait for each other rather than fail with "database is locked".

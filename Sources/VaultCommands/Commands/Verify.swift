@@ -7,9 +7,10 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a vault or a backup, read only: every record, the manifest, the history, the trash and the log.",
             discussion: """
-                Opens FILE (default: the vault) read only, never writing, migrating or creating a \
-                file beside it (a file you cannot write, or in a read-only folder, is read as it \
-                is), and checks everything: SQLite's structure, the schema, the header and \
+                Opens FILE (default: the vault) read only, never writing or migrating it, and \
+                leaving no file beside it (a file you can write is read with SQLite's locks, as \
+                other commands may write it meanwhile; a file you cannot write, or in a read-only \
+                folder, is read as it is), and checks everything: SQLite's structure, the schema, the header and \
                 manifest, that every entry's records open and are bound to their row, the history \
                 and trash they hold, the last-used times, and the activity log's chain and anchors. \
                 Prints one line per part on stdout.
