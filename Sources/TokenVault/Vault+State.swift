@@ -45,9 +45,9 @@ extension Vault {
         var db: SQLite {
             mutating get throws(VaultError) {
                 if !checked {
-                    // A file opened to be verified is checked by `verify`, which reports what
-                    // it finds rather than refusing it: only the connection's settings here.
-                    if readOnly { try Schema.configure(connection) } else { try Vault.check(connection, path: path) }
+                    // A file opened to be verified is never migrated; its schema is checked
+                    // before anything else in it is read (`verify` reports what this throws).
+                    try Vault.check(connection, path: path, migrating: !readOnly)
                     checked = true
                 }
                 return connection

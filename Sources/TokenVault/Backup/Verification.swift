@@ -67,10 +67,11 @@ extension Vault {
     /// revision; the manifest lists every row, once), the history and trash they hold, the
     /// last-used times, and the activity log's chain and anchors. The same checks that reads and
     /// writes make, all at once, reported part by part rather than stopping at the first.
-    /// The vault must be unlocked (its keys open the records).
+    /// The vault must be unlocked (its keys open the records), unless its schema is not
+    /// TokenVault's: then nothing else in the file is read (a planted view runs when it is read,
+    /// and may never end), and the report, every later part not checked, needs no key.
     public func verify() throws(VaultError) -> VerificationReport {
         try state.withLock { state throws(VaultError) -> VerificationReport in
-            guard let keys = state.keys else { throw VaultError.locked }
             var report = VerificationReport(path: path)
             let db = state.connection
             // The checks a first use makes (the schema, the header's format), in their own snapshot.
@@ -81,6 +82,8 @@ extension Vault {
             } catch {
                 firstUse = error
             }
+            let keys = state.keys
+            guard keys != nil || firstUse != nil else { throw VaultError.locked }
             try db.transaction(write: false) { () throws(VaultError) in
                 report.record(.database) { () throws(VaultError) in try Self.integrity(db) }
                 report.record(.schema) { () throws(VaultError) in
@@ -89,6 +92,12 @@ extension Vault {
                     guard version == Schema.currentVersion else { throw .unsupportedFormat(version) }
                     try Schema.verify(db, version: version)
                     return "version \(version), TokenVault's tables only"
+                }
+                guard report.findings.last?.problem == nil, let keys else {
+                    for part in VerificationReport.Part.allCases.dropFirst(2) {
+                        report.skip(part, because: "the schema is not TokenVault's (nothing else in the file is read)")
+                    }
+                    return
                 }
                 var opened: Manifest?
                 report.record(.manifest) { () throws(VaultError) in
