@@ -101,4 +101,34 @@ import Testing
         #expect(cli.vault(["backup", open + "/vault.db"]).status == 6)
         #expect(try FileManager.default.contentsOfDirectory(atPath: open).isEmpty)
     }
+
+    @Test func aForcedBackupNeverPairsTheNewCopyWithALogLeftBesideTheOldOne() throws {
+        let cli = CLI()
+        cli.add("a", token: "glpat-Paired0000000000000")
+        let backup = cli.home + "/backup.db"
+        #expect(cli.vault(["backup", backup]).status == 0)
+        // A read from the old backup leaves its record in a log beside it (reads skip the fold).
+        for _ in 0..<3 { #expect(cli.vault(["--vault", backup, "get", "a"]).status == 0) }
+        let log = try #require(FileManager.default.contents(atPath: backup + "-wal"))
+        #expect(!log.isEmpty)
+        cli.add("b", token: "glpat-Paired1111111111111")
+        #expect(cli.vault(["get", "b"]).status == 0)
+
+        let forced = cli.vault(["backup", "--force", backup])
+        #expect(forced.status == 0, "\(forced.err)")
+        // The old log is gone with the old file: the new copy is read as it was made.
+        #expect(FileManager.default.contents(atPath: backup + "-wal").map { $0 != log } ?? true)
+        let verified = cli.vault(["verify", backup])
+        #expect(verified.status == 0, "\(verified.out) \(verified.err)")
+        #expect(try Self.names(cli, vault: backup) == ["a", "b"])
+
+        // A log whose file is gone is refused, not paired with a new copy of that name.
+        #expect(cli.vault(["--vault", backup, "get", "a"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: backup + "-wal"))
+        #expect(unlink(backup) == 0)
+        let orphan = cli.vault(["backup", backup])
+        #expect(orphan.status == 64, "\(orphan.err)")
+        #expect(orphan.err.contains("backup.db-wal"), "\(orphan.err)")
+        #expect(!FileManager.default.fileExists(atPath: backup))
+    }
 }

@@ -85,6 +85,7 @@ extension Vault {
         let folder = VaultLocation.folder(of: destination)
         try VaultLocation.makeFolder(folder)
         try VaultLocation.checkPrivate(folder, isDirectory: true)
+        try Self.retireSideFiles(of: destination)
 
         let temporary = destination + ".new-" + Sodium.randomBytes(6).map { String($0, radix: 16) }.joined()
         try VaultLocation.createPrivateFile(temporary)
@@ -132,6 +133,25 @@ extension Vault {
         guard let real = realpath(VaultLocation.folder(of: path), nil) else { return nil }
         defer { free(real) }
         return (String(cString: real), String(path.split(separator: "/").last ?? ""))
+    }
+
+    /// A write-ahead log or shared-memory file beside `destination` belongs to the file there
+    /// now (a read from an older backup leaves its record in the log): SQLite would read it with
+    /// the copy given that name, pages of the old file over the new. The old file is closed as
+    /// the last program to use it closes it (its log folded into it, both side files removed);
+    /// refused when they stay (another program has it open), or belong to no file.
+    private static func retireSideFiles(of destination: String) throws(VaultError) {
+        let sideFiles = ["-wal", "-shm", "-journal"]
+        guard sideFiles.contains(where: { VaultLocation.exists(destination + $0) }) else { return }
+        if VaultLocation.exists(destination) {
+            for suffix in sideFiles { try VaultLocation.checkPrivate(destination + suffix, isDirectory: false) }
+            if let old = try? SQLite(path: destination, mode: .readWrite) {
+                _ = try? old.execute("SELECT count(*) FROM sqlite_master")
+            }
+        }
+        if let left = sideFiles.first(where: { VaultLocation.exists(destination + $0) }) {
+            throw .invalidInput("'\(destination)\(left)' is beside '\(destination)' (another program has it open, or the file it belonged to is gone): the copy would be read with it; close that program, or remove '\(destination)\(left)' if nothing uses it")
+        }
     }
 
     private static func removeCopy(_ path: String) {

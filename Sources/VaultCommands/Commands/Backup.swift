@@ -13,7 +13,8 @@ extension VaultCommand {
                 is needed: from the agent, or the passphrase). It is written with mode 600 under a \
                 temporary name in FILE's folder, which must be private to you, flushed to disk and \
                 then renamed. An existing FILE is replaced only with --force; the vault's own file \
-                never. A copy that does not verify is not kept (exit code 5).
+                never. A log beside FILE (FILE-wal, left by a read from it) is folded into the old \
+                file and removed first; while another program has FILE open, it is refused. A copy that does not verify is not kept (exit code 5).
 
                 Examples:
                   vault backup ~/backup/vault-$(date +%F).db
