@@ -100,7 +100,7 @@ extension Vault {
 
     /// That the file is a vault this version can read, migrating an older schema: done on the
     /// connection's first use.
-    static func check(_ db: SQLite, path: String) throws(VaultError) {
+    static func check(_ db: SQLite, path: String, migrating: Bool = true) throws(VaultError) {
         try Schema.configure(db)
         // The version and the schema from one snapshot (another process may be migrating).
         let version = try db.transaction(write: false) { () throws(VaultError) -> Int in
@@ -112,7 +112,12 @@ extension Vault {
             return version
         }
         // Migrations verify the schema inside their own write transaction.
-        if version < Schema.currentVersion { try Schema.migrate(db, from: version) }
+        if version < Schema.currentVersion {
+            guard migrating else {
+                throw .invalidInput("'\(path)' has an older schema (version \(version)): open it once with write access to bring it up to date")
+            }
+            try Schema.migrate(db, from: version)
+        }
         // Only the format here (the whole header, manifest included, is read when unlocking).
         let statement: Statement
         do { statement = try db.prepare("SELECT format FROM vault WHERE id = 1") } catch {

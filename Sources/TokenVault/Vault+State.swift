@@ -4,6 +4,9 @@ extension Vault {
     struct State {
         let connection: SQLite
         let path: String
+        /// Whether the file is opened to be read only (`vault verify`): never migrated, and its
+        /// schema checked by `verify` alone.
+        var readOnly = false
         /// Whether the file's schema and format were checked (on first use: a client that the
         /// agent reads for never touches the file).
         var checked = false
@@ -42,7 +45,9 @@ extension Vault {
         var db: SQLite {
             mutating get throws(VaultError) {
                 if !checked {
-                    try Vault.check(connection, path: path)
+                    // A file opened to be verified is never migrated; its schema is checked
+                    // before anything else in it is read (`verify` reports what this throws).
+                    try Vault.check(connection, path: path, migrating: !readOnly)
                     checked = true
                 }
                 return connection

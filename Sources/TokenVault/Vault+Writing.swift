@@ -181,10 +181,11 @@ extension Vault {
         return removed
     }
 
-    /// Folds the write-ahead log into the file and truncates it, so that old pages (a removed
-    /// entry's ciphertexts, a key wrapped under an old passphrase) do not linger in the log.
+    /// Empties the write-ahead log (the write already folded it into the file), so that old
+    /// pages (a removed entry's ciphertexts, a key wrapped under an old passphrase) do not
+    /// linger in it.
     private func checkpoint() {
-        state.withLock { state in try? state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        state.withLock { state in _ = try? state.db.foldLog(truncating: true) }
     }
 
     /// Re-wraps the vault key under a key derived from `newPassphrase` with a new salt (and

@@ -22,7 +22,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .notFound: "no such entry, or no vault"
         case .locked: "locked: wrong passphrase, or no passphrase source"
         case .expired: "the token has expired"
-        case .tampered: "the vault was tampered with or is corrupt"
+        case .tampered: "the vault was tampered with or is corrupt (vault verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
         case .findings: "vault check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"

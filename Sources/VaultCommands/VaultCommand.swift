@@ -26,8 +26,9 @@ struct VaultCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
-                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self, GitCredentialCommand.self, Unlock.self, Lock.self,
-                      Status.self, AgentCommand.self, Passwd.self, Completions.self]
+                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self,
+                      GitCredentialCommand.self, Unlock.self, Lock.self, Status.self, AgentCommand.self, Passwd.self, Backup.self, Verify.self,
+                      Completions.self]
     )
 
     /// Runs the command line of this process and exits.
@@ -52,6 +53,7 @@ struct VaultCommand: ParsableCommand {
                 var session = Session.standard
                 if let path { session.path = path }
                 try Get.perform(session: session, name: name)
+                Session.closeVaults()
                 Glibc.exit(ExitStatus.success.rawValue)
             }
             var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
@@ -66,6 +68,7 @@ struct VaultCommand: ParsableCommand {
         } catch {
             status = reportParserError(error)
         }
+        Session.closeVaults()
         Glibc.exit(status.rawValue)
     }
 

@@ -10,7 +10,9 @@ extension Vault {
     }
 
     /// Records a read in the activity log, with the entry's last-used time, in one small write
-    /// that waits neither for the disk nor, at exit, for a checkpoint.
+    /// that waits neither for the disk nor, at exit, for a checkpoint: it stays in the
+    /// write-ahead log until the next change folds the log into the file (or the log reaches
+    /// 1,000 frames; see SECURITY.md, "A vault at rest is one file").
     func recordRead(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin,
                     isUse: Bool = true) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
@@ -23,7 +25,7 @@ extension Vault {
             // Whether the cached entries are the file's as this write begins: then only the
             // entry's last-used time changes, and the cache is kept with it.
             var cacheIsCurrent = false
-            try db.transaction(write: true) { () throws(VaultError) in
+            try db.transaction(write: true, foldingLog: false) { () throws(VaultError) in
                 try state.checkSchema()
                 var manifest = try state.currentManifest(keys: keys)
                 let version = try db.dataVersion()
@@ -74,7 +76,7 @@ extension Vault {
             // Without waiting for the disk, now or when the process exits.
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
-            try db.transaction(write: true) { () throws(VaultError) in
+            try db.transaction(write: true, foldingLog: false) { () throws(VaultError) in
                 try state.checkSchema()
                 guard try Self.entryExists(db, lookup: lookup) else { throw VaultError.notFound(name: name, suggestion: nil) }
                 try Self.storeUsage(db, time, lookup: lookup, keys: keys)

@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// A small SQLite connection. Not `Sendable`: one owner (the `Vault`'s lock) uses it at a time.
 /// Bound values never appear in an error: SQLite's messages name the failing statement's
@@ -15,18 +16,36 @@ final class SQLite {
     /// connections' commits change), it says whether the file may have changed since.
     private(set) var commits = 0
 
-    /// How the file is opened: read and write, never created (a vault is created by publishing
-    /// a complete file, see `Vault.create`).
-    enum Mode { case readWrite }
+    /// How the file is opened, never created (a vault is created by publishing a complete file,
+    /// see `Vault.create`): read and write; read only (`vault verify` of a file this user can
+    /// write), taking SQLite's locks and reading the write-ahead log as any reader does, so that
+    /// a process that writes meanwhile is waited for, never read half-way (opened read and
+    /// write with `query_only`, so that its close, the last, removes the side files as any
+    /// vault command's does); or read only as a file that nothing changes while it is open
+    /// (SQLite's `immutable=1`: no lock, no side file, the main file alone), for a file that no
+    /// process can write (mode 0400, or in a read-only folder).
+    enum Mode { case readWrite, readOnly, immutable }
 
     init(path: String, mode: Mode) throws(VaultError) {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        var name = path
+        switch mode {
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .readOnly: flags |= SQLITE_OPEN_READWRITE
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
             throw .database("cannot open the database: \(message)")
+        }
+        if mode == .readOnly && sqlite3_exec(db, "PRAGMA query_only = ON", nil, nil, nil) != SQLITE_OK {
+            sqlite3_close_v2(db)
+            throw .database("cannot open the database to read only")
         }
         handle = db
         // Concurrent processes wait for each other rather than fail with "database is locked".
@@ -40,6 +59,25 @@ final class SQLite {
     deinit {
         sqlite3_close_v2(handle)
         walFrames.deallocate()
+    }
+
+    /// A path as the path of a `file:` URI: every byte but the unreserved ones and `/`
+    /// percent-encoded (a `?` or `#` in a name is then part of the name).
+    private static func uriEscaped(_ path: String) -> String {
+        var escaped = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                escaped.unicodeScalars.append("%")
+                escaped.unicodeScalars.append(hex[Int(byte >> 4)])
+                escaped.unicodeScalars.append(hex[Int(byte & 0x0f)])
+            }
+        }
+        return escaped
     }
 
     func execute(_ sql: String) throws(VaultError) {
@@ -57,16 +95,64 @@ final class SQLite {
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// Writes use `BEGIN IMMEDIATE` so that the write lock is taken (waiting on the busy timeout)
     /// before anything is read, and no reader can be upgraded into a deadlock.
-    func transaction<R>(write: Bool, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
+    ///
+    /// Every write goes through here, and a committed write is then folded into the main file
+    /// (``foldLog(truncating:)``): at rest, the vault is that one file, which a plain copy
+    /// takes whole. Only the small writes that record reads (`foldingLog: false`) stay in the
+    /// write-ahead log until the next fold.
+    func transaction<R>(write: Bool, foldingLog: Bool = true, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
         try execute(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        let result: R
         do {
-            let result = try body()
+            result = try body()
             if write { commits += 1 }  // Counted even if COMMIT fails: a cache then misses once.
             try execute("COMMIT")
-            return result
         } catch {
             _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
             throw error
+        }
+        if write && foldingLog { foldLog() }
+        return result
+    }
+
+    /// Whether a change this connection committed may still be only in the write-ahead log: the
+    /// last fold could not finish within the busy timeout (another connection held one snapshot
+    /// all that time). The next write's fold, or the last connection's close, folds it.
+    private(set) var logUnfolded = false
+
+    /// Copies every frame of the write-ahead log into the main file, which is then the whole
+    /// vault (`cp vault.db` copies every committed change), and, when `truncating`, empties the
+    /// log (so that no old page, such as a removed entry's ciphertexts, lingers in it).
+    ///
+    /// A FULL checkpoint, not a PASSIVE one: a passive checkpoint stops at the oldest snapshot
+    /// that another connection is reading (the agent, another `vault` command) and returns,
+    /// leaving the newest commit in the log only. A FULL one waits (through the busy handler)
+    /// until every reader reads the newest snapshot, which TokenVault's own readers reach within
+    /// milliseconds, and copies everything. (TRUNCATE waits further, until no reader uses the log
+    /// at all: more waiting, for nothing a copy needs, except where old pages must go.)
+    /// Another connection's checkpoint in progress (SQLite answers SQLITE_BUSY at once) is
+    /// waited for by trying again every 10 ms. Bounded by the busy timeout: after it,
+    /// `logUnfolded` says so and the change stays safe in the log.
+    @discardableResult
+    func foldLog(truncating: Bool = false) -> Bool {
+        let mode = truncating ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_FULL
+        let deadline = ContinuousClock.now + .milliseconds(busyMilliseconds)
+        while true {
+            var logFrames: Int32 = -1, copied: Int32 = -1
+            let rc = sqlite3_wal_checkpoint_v2(handle, nil, mode, &logFrames, &copied)
+            // Not in WAL mode (a file being made): nothing to fold.
+            if rc == SQLITE_OK && logFrames == -1 { logUnfolded = false; return true }
+            // Every frame copied: even when SQLite answers SQLITE_BUSY because a reader kept a
+            // TRUNCATE from emptying the log.
+            if (rc == SQLITE_OK || rc & 0xff == SQLITE_BUSY) && logFrames >= 0 && logFrames == copied {
+                logUnfolded = false
+                return true
+            }
+            guard rc & 0xff == SQLITE_BUSY || rc == SQLITE_OK, ContinuousClock.now < deadline else {
+                logUnfolded = true
+                return false
+            }
+            usleep(10_000)
         }
     }
 

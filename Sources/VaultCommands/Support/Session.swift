@@ -1,3 +1,4 @@
+import Synchronization
 import TokenVault
 import VaultCLICommon
 
@@ -22,7 +23,26 @@ struct Session {
         Log.verbose("vault file \(path)")
         let vault = try Vault.open(at: path, checkingNow: checkingNow)
         vault.actor = Self.actor
+        Self.opened.withLock { $0.append(vault) }
         return vault
+    }
+
+    /// The vaults this process opened, kept until it exits (``closeVaults()``).
+    private static let opened = Mutex<[Vault]>([])
+
+    /// Closes the vaults this process opened (SQLite then folds and removes a write-ahead log
+    /// that no other process uses), saying on stderr first when a change made here is not yet
+    /// in the vault file itself (a reader held the file past the busy timeout): a copy of
+    /// `vault.db` alone would miss it.
+    static func closeVaults() {
+        let vaults = opened.withLock { vaults in
+            defer { vaults = [] }
+            return vaults
+        }
+        for vault in vaults where vault.hasChangesOnlyInLog {
+            Output.warning("the change is saved, but only in \(vault.path)-wal for now: another program held the vault open for reading too long to fold it into the file")
+            Output.hint("a copy of the vault file alone would miss it: make copies with 'vault backup FILE'; the next change or the last program to close the vault folds it in")
+        }
     }
 
     /// "vault" and its subcommand, as the activity log names who asked.
