@@ -55,6 +55,9 @@ import Testing
          "entries"),
         ("a last-used time moved to another entry",
          "UPDATE usage SET lookup = (SELECT lookup FROM entries WHERE lookup != usage.lookup LIMIT 1)", "usage"),
+        ("a flipped bit in a key-ring record", flip("keyring", "sealed", at: 40, row: "rowid = (SELECT MIN(rowid) FROM keyring)"), "key ring"),
+        ("a deleted key-ring row", "DELETE FROM keyring", "key ring"),
+        ("an added key-ring row", "INSERT INTO keyring (lookup, sealed) SELECT randomblob(32), sealed FROM keyring", "key ring"),
         ("a deleted event", "DELETE FROM events WHERE seq = 2", "activity log"),
         ("a changed event", flip("events", "sealed", at: 30, row: "seq = 3"), "activity log"),
         ("reordered events",
@@ -74,12 +77,13 @@ import Testing
         let cli = Self.fixture()
         let r = cli.vault(["verify"])
         #expect(r.status == 0, "\(r.err)")
-        for part in ["database", "schema", "manifest", "entries", "history", "trash", "usage", "activity log"] {
+        for part in ["database", "schema", "manifest", "entries", "history", "trash", "usage", "key ring", "activity log"] {
             #expect(r.out.contains("ok      \(part): "), "\(part): \(r.out)")
         }
         #expect(r.out.contains("3 entries: every record opens and is bound to its row"))
         #expect(r.out.contains("1 earlier versions in 1 entries"))
         #expect(r.out.contains("1 entries in the trash"))
+        #expect(r.out.contains("the vault's identity and 0 trusted identities"))
         #expect(!r.out.contains("FAILED"))
         #expect(r.err.contains("verifies"))
 

@@ -18,6 +18,9 @@ public struct VerificationReport: Sendable {
         case trash
         /// The last-used times: each opens and belongs to an entry.
         case usage
+        /// The key ring: the vault's identity and the identities it trusts, each record listed
+        /// in the manifest, once, at its revision, opening and bound to its row.
+        case keyring = "key ring"
         /// The activity log: its chain, and the anchors the manifest keeps (where pruning
         /// stopped, and the head at the last change).
         case activityLog = "activity log"
@@ -65,7 +68,7 @@ extension Vault {
     /// Checks the whole file, read only, in one snapshot: SQLite's structure, the schema, the
     /// header and manifest, every entry's records (each opens and is bound to its row and
     /// revision; the manifest lists every row, once), the history and trash they hold, the
-    /// last-used times, and the activity log's chain and anchors. The same checks that reads and
+    /// last-used times, the key ring, and the activity log's chain and anchors. The same checks that reads and
     /// writes make, all at once, reported part by part rather than stopping at the first.
     /// The vault must be unlocked (its keys open the records), unless its schema is not
     /// TokenVault's: then nothing else in the file is read (a planted view runs when it is read,
@@ -139,6 +142,12 @@ extension Vault {
                     report.skip(.trash, because: "the entries' records do not all open")
                 }
                 report.record(.usage) { () throws(VaultError) in try Self.verifyUsage(db, keys: keys, entries: entriesOpened ? lookups : nil) }
+                report.record(.keyring) { () throws(VaultError) in
+                    let records = try Self.keyringRecords(db, keys: keys, manifest: manifest)
+                    let own = try Self.ownIdentity(db, keys: keys, manifest: manifest)
+                    let trusted = records.count - (own == nil ? 0 : 1)
+                    return (own == nil ? "no identity yet" : "the vault's identity") + " and \(trusted) trusted identities: every record opens and is bound to its row"
+                }
                 report.record(.activityLog) { () throws(VaultError) in
                     try ActivityLog.checkContinuity(db, manifest: manifest)
                     let log = try ActivityLog.verify(db, keys: keys, manifest: manifest)

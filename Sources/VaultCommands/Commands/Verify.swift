@@ -12,7 +12,8 @@ extension VaultCommand {
                 other commands may write it meanwhile; a file you cannot write, or in a read-only \
                 folder, is read as it is), and checks everything: SQLite's structure, the schema, the header and \
                 manifest, that every entry's records open and are bound to their row, the history \
-                and trash they hold, the last-used times, and the activity log's chain and anchors. \
+                and trash they hold, the last-used times, the key ring (the vault's identity and the \
+                identities it trusts), and the activity log's chain and anchors. \
                 Prints one line per part on stdout.
 
                 The key comes from the agent when it holds the vault's key and FILE is a copy of \
