@@ -78,4 +78,23 @@ import Testing
         #expect(VaultLocation.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/tokenvault/vault.db")
         #expect(VaultLocation.defaultPath(environment: ["XDG_DATA_HOME": "relative", "HOME": "/h"]) == "/h/.local/share/tokenvault/vault.db")
     }
+    /// A private file is written whole, 0600, and never over a file that is there (also one
+    /// that appeared after the caller looked): the file there is kept as it was, no temporary
+    /// is left behind.
+    @Test func aPrivateFileIsPublishedWholeAndNeverOverAnotherFile() throws {
+        let folder = TempFolder()
+        let path = folder.path + "/bundle.tvb"
+        try VaultLocation.publishPrivateFile(Array("sealed bytes".utf8), at: path)
+        var status = stat()
+        #expect(stat(path, &status) == 0 && status.st_mode & 0o777 == 0o600)
+        #expect(bytes(of: path) == Array("sealed bytes".utf8))
+
+        let other = folder.path + "/taken.tvb"
+        #expect(FileManager.default.createFile(atPath: other, contents: Data("someone else's".utf8)))
+        #expect(throws: VaultError.vaultExists(path: other)) {
+            try VaultLocation.publishPrivateFile(Array("sealed bytes".utf8), at: other)
+        }
+        #expect(bytes(of: other) == Array("someone else's".utf8))
+        #expect(Set(folder.files().map { ($0 as NSString).lastPathComponent }) == ["bundle.tvb", "taken.tvb"])
+    }
 }

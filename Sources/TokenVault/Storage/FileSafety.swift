@@ -92,4 +92,29 @@ public enum VaultLocation {
             chmod(path + suffix, 0o600)
         }
     }
+    /// Writes `bytes` to a new file at `path`, mode 0600, whole or not at all: under a
+    /// temporary name beside it (created exclusively, never through a symbolic link), flushed to
+    /// disk, then linked to `path`, which fails if anything is there by then (`vaultExists`),
+    /// and the folder flushed.
+    package static func publishPrivateFile(_ bytes: [UInt8], at path: String) throws(VaultError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw .io("cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
+        defer { _ = unlink(temporary) }
+        var failure: Int32 = fchmod(fd, 0o600) == 0 ? 0 : errno
+        var offset = 0
+        while failure == 0 && offset < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, buffer.count - offset)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { failure = n < 0 ? errno : EIO } else { offset += n }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        guard failure == 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(failure)))") }
+        try link(temporary, to: path)
+        try sync(folder(of: path))
+    }
 }

@@ -3,28 +3,18 @@ import TokenVault
 import VaultCLICommon
 
 /// Bundles on disk: written 0600 under a temporary name in the same folder, flushed, then
-/// renamed into place; read with a bound on their size.
+/// linked into place (never over an existing file); read with a bound on their size.
 enum BundleFile {
+    /// Writes the bundle to a new file, 0600, whole or not at all; an existing file is never
+    /// replaced, also one created meanwhile.
     static func write(_ bytes: [UInt8], to path: String) throws {
         if VaultLocation.exists(path) {
             throw CLIError.failed("'\(path)' exists already", hint: "choose another name, or remove it first")
         }
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw CLIError.failed("cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
-        var ok = fchmod(fd, 0o600) == 0
-        var offset = 0
-        while ok && offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { ok = false } else { offset += n }
-        }
-        ok = ok && fsync(fd) == 0
-        let reason = String(cString: strerror(errno))
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CLIError.failed("cannot write '\(path)': \(reason)")
+        do {
+            try VaultLocation.publishPrivateFile(bytes, at: path)
+        } catch .vaultExists {
+            throw CLIError.failed("'\(path)' exists already", hint: "choose another name, or remove it first")
         }
     }
 
