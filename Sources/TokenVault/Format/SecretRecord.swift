@@ -58,7 +58,12 @@ struct SecretRecord {
         precondition(offset == bodyCount)
     }
 
-    static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> SecretRecord {
+    /// The record in `body`, its tokens copied into guarded memory (slices of `arena` when one
+    /// is given: a pass over many records).
+    static func decode(_ body: UnsafeRawBufferPointer, arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
+        func copy(_ bytes: UnsafeRawBufferPointer) -> Secret {
+            arena.map { Secret(copying: bytes, in: $0) } ?? Secret(copying: bytes)
+        }
         var reader = ByteReader(body)
         var current: Secret?
         var previous: [SecretVersion] = []
@@ -66,15 +71,15 @@ struct SecretRecord {
         while let (tag, value) = try reader.field() {
             switch tag {
             case currentTag:
-                current = Secret(copying: value)
+                current = copy(value)
             case previousTag:
                 guard value.count >= 8, let replaced = UnsafeRawBufferPointer(rebasing: value[0..<8]).int64 else {
                     throw .corrupt("a previous version of a token is truncated")
                 }
                 previous.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
-                                              secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
+                                              secret: copy(UnsafeRawBufferPointer(rebasing: value[8...]))))
             case refreshTag:
-                refreshToken = Secret(copying: value)
+                refreshToken = copy(value)
             default:
                 continue
             }
