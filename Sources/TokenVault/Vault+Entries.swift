@@ -59,8 +59,8 @@ extension Vault {
     }
 
     /// `openRows` a chunk of at most `chunkSize` rows at a time (one batch each), for passes
-    /// over every token: a token is opened into guarded memory, a few mappings each, and a
-    /// vault of tens of thousands of them would exhaust the process's mappings at once.
+    /// over every token: a chunk's tokens are held in one ``SecretArena``'s guarded regions, and
+    /// released together after `body`.
     static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, chunkSize: Int,
                                    _ body: ([(lookup: [UInt8], entry: Entry, secret: SecretRecord?)]) throws(VaultError) -> Void) throws(VaultError) {
         let statement = try db.prepare(secrets ? EntrySQL.everyRowWithSecret : EntrySQL.everyRow)
@@ -85,7 +85,8 @@ extension Vault {
             var entries: [Entry] = []
             entries.reserveCapacity(rows.count)
             for (index, row) in rows.enumerated() {
-                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision))
+                // A pass over the tokens reads only names and the trash (no URL parsed).
+                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision, url: !secrets))
             }
             // A record opened in a batch is bound to its row, not to its kind: from an agent that
             // answered a row's token in place of its metadata, the token would read as the name.
@@ -96,16 +97,22 @@ extension Vault {
             }
             var result: [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] = []
             result.reserveCapacity(rows.count)
+            // The chunk's tokens in a few guarded regions, not an allocation (and mappings) each.
+            let arena = SecretArena()
             for (index, (row, entry)) in zip(rows, entries).enumerated() {
                 var secret: SecretRecord?
                 if secrets {
-                    let what = "the secret of '\(Redaction.redact(entry.name))'"
                     // The row's other record is its metadata: the same bytes again are not its token.
                     let (metadata, plaintext) = (opened[index * 2], opened[index * 2 + 1])
-                    if let metadata, let plaintext, metadata.withUnsafeBytes({ m in plaintext.withUnsafeBytes { Sodium.constantTimeEqual(m, $0) } }) {
-                        throw .tampered(what)
+                    do throws(VaultError) {
+                        if let metadata, let plaintext, metadata.withUnsafeBytes({ m in plaintext.withUnsafeBytes { Sodium.constantTimeEqual(m, $0) } }) {
+                            throw .tampered("")
+                        }
+                        secret = try decodeSecret(plaintext, lookup: row.lookup, revision: row.revision, what: "", arena: arena)
+                    } catch .tampered {
+                        // Named only when it is wrong: redacting every name took a tenth of a pass.
+                        throw .tampered("the secret of '\(Redaction.redact(entry.name))'")
                     }
-                    secret = try decodeSecret(plaintext, lookup: row.lookup, revision: row.revision, what: what)
                 }
                 result.append((row.lookup, entry, secret))
             }
@@ -196,11 +203,11 @@ extension Vault {
     }
 
     static func decodeMetadata(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64,
-                               what: String = "an entry's metadata") throws(VaultError) -> Entry {
+                               what: String = "an entry's metadata", url: Bool = true) throws(VaultError) -> Entry {
         guard let plaintext else { throw .tampered(what) }
         let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
-            try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+            try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]), url: url)
         }
     }
 
@@ -209,11 +216,12 @@ extension Vault {
         return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision, what: what)
     }
 
-    static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String) throws(VaultError) -> SecretRecord {
+    static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String,
+                             arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
         guard let plaintext else { throw .tampered(what) }
         let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
-            try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+            try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]), arena: arena)
         }
     }
 

@@ -161,10 +161,11 @@ extension Vault {
             // Each token is filed under a keyed digest, not compared with every other one; the
             // tokens are opened a chunk at a time (through the agent, a request a chunk).
             var seen = SecretIndex<String>()
+            let classicPrefix = Array("ghp_".utf8)
             try Self.forEverySecret(db, keys: keys, manifest: manifest) { name, record throws(VaultError) in
                 let secret = record.current
                 seen.insert(name, holding: secret)
-                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
+                if secret.withUnsafeBytes({ $0.starts(with: classicPrefix) }) { classic.insert(name) }
             }
             // Each holder names the first by name; the first names the second.
             for holders in seen.repeated {
