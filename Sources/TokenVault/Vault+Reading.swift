@@ -175,7 +175,9 @@ extension Vault {
             }
             return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }
-        try write(origin: origin) { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
+        try write(origin: origin, eventsOnly: true) { _, _, _, events throws(VaultError) in
+            events.append(PendingEvent(action: "review", entry: nil))
+        }
         return result
     }
 
@@ -188,7 +190,7 @@ extension Vault {
 
     /// `activityLog` read and verified here.
     func activityLogHere() throws(VaultError) -> LogReport {
-        try read { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
+        try readLog { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
     }
 
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a
