@@ -1,18 +1,22 @@
 # make install PREFIX=/usr/local            installs vault, tokenvault and git-credential-vault
+#                                          (C front ends) and, in PREFIX/libexec/tokenvault, the
+#                                          Swift programs they run: tokenvault-cli,
+#                                          tokenvault-git-helper, tokenvault-gitlab
 # make install PREFIX=~/.local NAMES=tokenvault   only the name tokenvault (if HashiCorp's vault is installed)
 PREFIX ?= /usr/local
 NAMES ?= vault tokenvault
 SWIFT_BUILD = swift build -c release --static-swift-stdlib
-# vault and the Swift git helper are linked fully static (Swift's runtime, glibc, libsodium and
+# The Swift command line and the Swift git helper are linked fully static (Swift's runtime, glibc, libsodium and
 # SQLite included): no dynamic loader, no symbol lookups, no shared libraries mapped at each call,
-# which halves the start of every `vault get`. lld, because it links static glibc without GNU ld's
+# which halves the start of every Swift call. lld, because it links static glibc without GNU ld's
 # warnings about getpwuid. tokenvault-gitlab stays dynamic: libcurl has no practical static form.
 # Its own build folder, so that the two configurations do not rebuild each other.
 SWIFT_STATIC = swift build -c release --scratch-path .build/static -Xswiftc -static-executable -Xswiftc -use-ld=lld
-# git-credential-vault's C front end, built by the C compiler alone (SwiftPM links Swift's runtime
-# into every executable, which costs a millisecond at each of git's calls).
+# The C front ends of git-credential-vault and vault, built by the C compiler alone (SwiftPM links
+# Swift's runtime into every executable, which costs a millisecond at each call).
 CC ?= cc
 FRONT_END = .build/cc/git-credential-vault
+VAULT_FRONT_END = .build/cc/vault
 # Linked static (libsodium's archive, static-pie glibc): no dynamic loader at each of git's calls,
 # a tenth of `git credential fill`'s time through the agent.
 FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -static-pie -Wl,-z,relro,-z,now
@@ -20,7 +24,7 @@ FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_
 .PHONY: build front-end install uninstall test demo bench
 
 build: front-end
-	$(SWIFT_STATIC) --product vault
+	$(SWIFT_STATIC) --product tokenvault-cli
 	$(SWIFT_STATIC) --product tokenvault-git-helper
 	$(SWIFT_BUILD) --product tokenvault-gitlab
 
@@ -28,22 +32,25 @@ front-end:
 	mkdir -p $(dir $(FRONT_END))
 	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(FRONT_END) Sources/git-credential-vault/main.c \
 		$$(pkg-config --cflags libsodium) "$$(pkg-config --variable=libdir libsodium)/libsodium.a"
+	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(VAULT_FRONT_END) Sources/vault/main.c \
+		$$(pkg-config --cflags libsodium) "$$(pkg-config --variable=libdir libsodium)/libsodium.a"
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
-	for name in $(NAMES); do install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/vault" $(DESTDIR)$(PREFIX)/bin/$$name; done
+	for name in $(NAMES); do install -m 755 $(VAULT_FRONT_END) $(DESTDIR)$(PREFIX)/bin/$$name; done
 	install -m 755 $(FRONT_END) $(DESTDIR)$(PREFIX)/bin/git-credential-vault
 	install -d $(DESTDIR)$(PREFIX)/libexec/tokenvault
+	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
 	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-gitlab" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	"$$($(SWIFT_STATIC) --show-bin-path)/vault" completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault
-	"$$($(SWIFT_STATIC) --show-bin-path)/vault" completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault
-	"$$($(SWIFT_STATIC) --show-bin-path)/vault" completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
+	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault
+	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault
+	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
 
 uninstall:
 	for name in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$name; done
-	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/tokenvault 2>/dev/null
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
 

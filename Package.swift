@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TokenVaultGitLab", targets: ["TokenVaultGitLab"]),
         .library(name: "TokenVaultHTTP", targets: ["TokenVaultHTTP"]),
         .executable(name: "vault", targets: ["vault"]),
+        .executable(name: "tokenvault-cli", targets: ["tokenvault-cli"]),
         .executable(name: "git-credential-vault", targets: ["git-credential-vault"]),
         .executable(name: "tokenvault-git-helper", targets: ["tokenvault-git-helper"]),
         .executable(name: "tokenvault-gitlab", targets: ["tokenvault-gitlab"]),
@@ -41,7 +42,8 @@ let package = Package(
         ),
         .target(name: "CHardening"),
         // The agent protocol's numbers and names (version, opcodes, limits, socket rules), in one
-        // header: the library imports it, and the C front end of the git helper includes it.
+        // header: the library imports it, and the C front ends (git-credential-vault, vault)
+        // include it, with agent_client.h and agent_frames.h, the C they share.
         .target(name: "CAgentProtocol"),
         .target(name: "CTerminal"),
 
@@ -77,7 +79,7 @@ let package = Package(
             dependencies: ["TokenVault", "VaultCLICommon"]
         ),
 
-        // The CLI: one file per subcommand under Commands/; `vault` runs it.
+        // The CLI: one file per subcommand under Commands/; tokenvault-cli runs it.
         .target(
             name: "VaultCommands",
             dependencies: [
@@ -89,8 +91,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "vault",
+            name: "tokenvault-cli",
             dependencies: ["VaultCommands"]
+        ),
+        // `vault`'s front end, in C for the same reason as git-credential-vault's: it answers
+        // `vault get NAME` through the agent and runs tokenvault-cli for everything else (see
+        // its main.c). `make install` builds it with the C compiler alone.
+        .executableTarget(
+            name: "vault",
+            dependencies: ["CSodium", "CAgentProtocol"]
         ),
         // The same command line with GitLab's API reachable (HTTPS on libcurl).
         .executableTarget(

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
     command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq hyperfine; }; }
     swift build -c release --static-swift-stdlib --product vault >/dev/null 2>&1
+    swift build -c release --static-swift-stdlib --product tokenvault-cli >/dev/null 2>&1
     swift build -c release --static-swift-stdlib --product vault-bench-fill >/dev/null 2>&1
     bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
     work=$(mktemp -d)

@@ -92,29 +92,31 @@ pairwise "With an unlocked agent: git credential fill through the vault's helper
     "git credential fill via git-credential-vault, agent, 10,000 entries, the host's only one" "$work/unique.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
     "git credential fill via git-credential-vault, agent, 10,000 entries, 200 on the host" "$work/host-7.in" "$git" -c credential.helper= -c "credential.helper=$bin/git-credential-vault --vault $work/10k.db" credential fill -- \
     "git credential fill via credential-cache" "$work/host-0.in" "$git" -c credential.helper= -c credential.helper=cache credential fill
+# `vault get NAME` as scripts call it (the vault from TOKENVAULT_PATH, exported above): the form
+# the C front end answers through the agent; `--vault PATH` and other options go to tokenvault-cli.
 pairwise "With an unlocked agent: vault get against git credential-cache get (target: ≤ 1.3×)" \
-    "vault get, agent" "$work/empty.in" "$bin/vault" --vault "$work/1.db" get entry-0 -- \
+    "vault get, agent" "$work/empty.in" "$bin/vault" get entry-0 -- \
     "git credential-cache get" "$work/host-0.in" "$git" credential-cache get
 run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
-    -n "vault get, agent, 1 entry" "$bin/vault --vault $work/1.db get entry-0" \
-    -n "vault get, agent, 10,000 entries" "$bin/vault --vault $work/10k.db get entry-5000"
+    -n "vault get, agent, 1 entry" "env TOKENVAULT_PATH=$work/1.db $bin/vault get entry-0" \
+    -n "vault get, agent, 10,000 entries" "env TOKENVAULT_PATH=$work/10k.db $bin/vault get entry-5000"
 # The agent under a crowd: 70 idle connections and 10 that send one byte and stall, held open
 # while the same clients as above are timed (issue 11: a stalled client never holds up another).
 exec 3> >(python3 bench/hold_connections.py "$work/1.db" 70 10 600 > "$work/hold.out")
 sleep 1
 pairwise "With an unlocked agent held by 70 idle and 10 stalled connections: vault get against git credential-cache get" \
-    "vault get, agent, 80 connections held" "$work/empty.in" "$bin/vault" --vault "$work/1.db" get entry-0 -- \
+    "vault get, agent, 80 connections held" "$work/empty.in" "$bin/vault" get entry-0 -- \
     "git credential-cache get" "$work/host-0.in" "$git" credential-cache get
 exec 3>&-
 run "What the agent saves: vault get unlocked by the agent, against TOKENVAULT_PASSPHRASE at the default cost" \
-    -n "vault get, agent (1 entry)" "$bin/vault --vault $work/1.db get entry-0" \
+    -n "vault get, agent (1 entry)" "$bin/vault get entry-0" \
     -n "vault get, TOKENVAULT_PASSPHRASE, Argon2id moderate" "env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"
 {
     echo "## Peak memory (maximum resident set size, /usr/bin/time)"
     echo
     echo "| Command | Peak RSS [MiB] |"
     echo "|:---|---:|"
-    for label_cmd in "vault get, agent|$bin/vault --vault $work/1.db get entry-0" \
+    for label_cmd in "vault get, agent|$bin/vault get entry-0" \
                      "git-credential-vault get, agent|printf 'protocol=https\\nhost=host-0.example.com\\n\\n' | $bin/git-credential-vault get" \
                      "git credential-cache get|git credential-cache get" \
                      "vault get, TOKENVAULT_PASSPHRASE, moderate|env TOKENVAULT_PASSPHRASE=bench $bin/vault --vault $work/default.db get entry-0"; do

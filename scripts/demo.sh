@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 swift build -c release --product vault 2>&1 | grep -v '^\[' || true
+swift build -c release --product tokenvault-cli 2>&1 | grep -v '^\[' || true
 vault="$(swift build -c release --show-bin-path)/vault"
 
 demo=$(mktemp -d)

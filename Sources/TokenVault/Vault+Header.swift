@@ -68,6 +68,8 @@ extension Vault {
         }
         let vault = try open(at: path)
         vault.state.withLock { $0.reset(keys: keys) }
+        // The vault's identity, at once (should this fail, it is made on first use).
+        _ = try? vault.identity()
         return vault
     }
 

@@ -37,6 +37,7 @@ public final class Vault: Sendable {
         var secret: SealingKey { SealingKey(backend: backend, purpose: .entrySecret) }
         var usage: SealingKey { SealingKey(backend: backend, purpose: .usage) }
         var events: SealingKey { SealingKey(backend: backend, purpose: .events) }
+        var identity: SealingKey { SealingKey(backend: backend, purpose: .identity) }
         var vaultKey: SymmetricKey? { backend.vaultKey }
 
         func lookup(_ name: String) throws(VaultError) -> [UInt8] { try backend.lookup(name) }

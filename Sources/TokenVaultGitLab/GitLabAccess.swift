@@ -89,4 +89,27 @@ extension Vault {
             throw wrap(error)
         }
     }
+    /// `record`, only while the entry still holds `token` (what GitLab was asked about): the
+    /// stored entry, or nil, writing nothing, when another process replaced the token meanwhile.
+    /// (`update` writes only if the entry is unchanged since it was read before `change`, so the
+    /// token compared in `change` is the one the write replaces.)
+    func recordIfHolding<Failure: Error>(_ name: String, token: Secret, action: EventAction, detail: String?,
+                                         wrap: (VaultError) -> Failure,
+                                         _ change: (inout Entry) -> Void) throws(Failure) -> Entry? {
+        var replaced = false
+        do throws(Failure) {
+            return try recordChecked(name, action: action, detail: detail, wrap: wrap) { (e: inout Entry) throws(Failure) in
+                let holding: Bool
+                do throws(VaultError) { holding = try holds(name, secret: token) } catch { throw wrap(error) }
+                guard holding else {
+                    replaced = true
+                    throw wrap(.database("the token was replaced"))
+                }
+                change(&e)
+            }
+        } catch {
+            if replaced { return nil }
+            throw error
+        }
+    }
 }

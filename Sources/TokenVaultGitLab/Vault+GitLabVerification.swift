@@ -103,13 +103,14 @@ extension Vault {
                                 : "the unfinished rotation did not happen: the token still works")
         }
         if dead != (entry.revoked != nil) || !changes.isEmpty {
-            let written = try recordIfHolding(name, token: token, detail: changes.isEmpty ? nil : changes.joined(separator: "; ")) { e in
+            let written = try recordIfHolding(name, token: token, action: "verify at GitLab", detail: changes.isEmpty ? nil : changes.joined(separator: "; "),
+                                              wrap: GitLabVerificationError.vault) { e in
                 e.scopes = info.scopes
                 e.expires = info.expires
                 e.rotationStarted = nil
                 e.revoked = dead && !expiredAtGitLab ? (e.revoked ?? .now()) : nil
             }
-            guard written else { return nil }
+            guard written != nil else { return nil }
         }
         let state: GitLabVerification.State = expiredAtGitLab ? .expired : dead ? .revoked : .active
         return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled)
@@ -122,42 +123,20 @@ extension Vault {
             var settled: GitLabVerification.SettledRotation?
             if let started = entry.rotationStarted {
                 settled = .moot(startedOn: started)
-                guard try recordIfHolding(entry.name, token: token, detail: "refused (expired)", { $0.rotationStarted = nil }) else { return nil }
+                guard try recordIfHolding(entry.name, token: token, action: "verify at GitLab", detail: "refused (expired)",
+                                          wrap: GitLabVerificationError.vault, { $0.rotationStarted = nil }) != nil else { return nil }
             }
             return GitLabVerification(entry: entry, state: .expired, info: nil, changes: [], settledRotation: settled)
         }
         var changes = ["refused (401): marked revoked"]
         let settled = entry.rotationStarted.map { GitLabVerification.SettledRotation.happened(startedOn: $0) }
         if settled != nil { changes.append("the unfinished rotation happened, and its new token was lost") }
-        let written = try recordIfHolding(entry.name, token: token, detail: changes.joined(separator: "; ")) { e in
+        let written = try recordIfHolding(entry.name, token: token, action: "verify at GitLab", detail: changes.joined(separator: "; "),
+                                          wrap: GitLabVerificationError.vault) { e in
             e.revoked = e.revoked ?? .now()
             e.rotationStarted = nil
         }
-        guard written else { return nil }
+        guard written != nil else { return nil }
         return GitLabVerification(entry: entry, state: .revoked, info: nil, changes: changes, settledRotation: settled)
-    }
-
-    /// Records what GitLab said of `token`, only if the entry still holds it; false when another
-    /// process replaced it meanwhile. (`update` writes only if the entry is unchanged since it was
-    /// read before `change`, so the token compared in `change` is the one the write replaces.)
-    private func recordIfHolding(_ name: String, token: Secret, detail: String?,
-                                 _ change: (inout Entry) -> Void) throws(GitLabVerificationError) -> Bool {
-        var replaced = false
-        do throws(GitLabVerificationError) {
-            try recordChecked(name, action: "verify at GitLab", detail: detail, wrap: GitLabVerificationError.vault) {
-                (e: inout Entry) throws(GitLabVerificationError) in
-                let holding: Bool
-                do throws(VaultError) { holding = try holds(name, secret: token) } catch { throw .vault(error) }
-                guard holding else {
-                    replaced = true
-                    throw .vault(.database("the token was replaced"))
-                }
-                change(&e)
-            }
-        } catch {
-            if replaced { return false }
-            throw error
-        }
-        return true
     }
 }

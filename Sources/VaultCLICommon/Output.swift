@@ -12,6 +12,7 @@ package enum ExitStatus: Int32, CaseIterable {
     case tampered = 5
     case unsafePermissions = 6
     case findings = 8
+    case bundleRefused = 9
     case usage = 64
 
     package var meaning: String {
@@ -24,6 +25,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .tampered: "the vault was tampered with or is corrupt"
         case .unsafePermissions: "the vault file or folder is open to other users"
         case .findings: "vault check found something to do (4 when a token has expired)"
+        case .bundleRefused: "a bundle was refused: tampered, truncated, unsigned, signed again, for another vault, or from an identity not trusted"
         case .usage: "usage error"
         }
     }
@@ -67,6 +69,11 @@ package enum Output {
         guard ok else { throw stdoutFailure() }
     }
 
+    /// Writes bytes to stdout as they are (a bundle).
+    package static func out(bytes: [UInt8]) throws(CLIError) {
+        guard bytes.withUnsafeBytes({ writeAll(1, $0) }) else { throw stdoutFailure() }
+    }
+
     /// Writes a secret to stdout straight from secure memory, then a newline.
     package static func out(secret: Secret) throws(CLIError) {
         guard secret.withUnsafeBytes({ writeAll(1, $0) }) else { throw stdoutFailure() }
@@ -87,6 +94,8 @@ package enum Output {
     package static func error(_ message: String) { err("vault: error: " + TerminalText.escape(message)) }
     package static func hint(_ message: String) { err("vault: hint: " + TerminalText.escape(message)) }
     package static func warning(_ message: String) { err("vault: warning: " + TerminalText.escape(message)) }
+    /// A warning the library rendered for the terminal already (escaped: `Entry.readWarnings`).
+    package static func warning(rendered line: String) { err("vault: warning: " + line) }
     package static func note(_ message: String) { err("vault: " + TerminalText.escape(message)) }
 
     /// Writes `line` and a newline to stderr as it is: for text this program wrote itself (a
@@ -116,6 +125,14 @@ package enum Output {
             self.error(error.description)
             if let hint = error.hint { self.hint(hint) }
             return status(for: error)
+        case let error as BundleError:
+            if case .vault(let inner) = error { return report(inner) }
+            self.error(error.description)
+            if let hint = error.hint { self.hint(hint) }
+            switch error {
+            case .wrongPassphrase, .needsPassphrase: return .locked
+            default: return .bundleRefused
+            }
         case let error as CLIError:
             switch error {
             case .failed(let message, let hint):

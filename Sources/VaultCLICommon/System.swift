@@ -6,7 +6,7 @@ import TokenVault
 /// are (not decoded as UTF-8, nothing stripped).
 package enum Environment {
     /// The variables whose values are secrets: absent from ``current``, read with ``secret(_:)``.
-    package static let secretNames = ["TOKENVAULT_PASSPHRASE", "TOKENVAULT_NEW_PASSPHRASE"]
+    package static let secretNames = ["TOKENVAULT_PASSPHRASE", "TOKENVAULT_NEW_PASSPHRASE", "TOKENVAULT_EXPORT_PASSPHRASE"]
 
     private static let snapshot: (values: [String: String], secrets: [String: Secret]) = {
         var values: [String: String] = [:]

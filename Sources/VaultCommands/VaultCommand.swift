@@ -26,7 +26,7 @@ struct VaultCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [Init.self, Add.self, Get.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
-                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, GitCredentialCommand.self, Unlock.self, Lock.self,
+                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self, GitCredentialCommand.self, Unlock.self, Lock.self,
                       Status.self, AgentCommand.self, Passwd.self, Completions.self]
     )
 
@@ -60,6 +60,8 @@ struct VaultCommand: ParsableCommand {
         } catch let error as VaultError {
             status = Output.report(error)
         } catch let error as CLIError {
+            status = Output.report(error)
+        } catch let error as BundleError {
             status = Output.report(error)
         } catch {
             status = reportParserError(error)

@@ -36,6 +36,7 @@
 
 #include <sodium.h>
 
+#include "agent_client.h"
 #include "agent_frames.h"
 #include "agent_protocol.h"
 
@@ -48,19 +49,8 @@
 // was already read (`consumed` bytes of it), a child process feeds it, then the rest of stdin,
 // to the helper.
 __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *consumed, size_t length, int more) {
-    static const char *const places[] = {"/../libexec/tokenvault/tokenvault-git-helper", "/tokenvault-git-helper"};
-    char self[PATH_MAX], helper[PATH_MAX + 64];
-    char *program = NULL;
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = 0;
-        char *slash = strrchr(self, '/');
-        if (slash) *slash = 0;
-        for (size_t i = 0; i < sizeof places / sizeof *places && !program; i++) {
-            snprintf(helper, sizeof helper, "%s%s", self, places[i]);
-            if (access(helper, X_OK) == 0) program = helper;
-        }
-    }
+    char helper[PATH_MAX];
+    char *program = find_swift_program("tokenvault-git-helper", helper, sizeof helper) ? helper : NULL;
     if (!program) {
         // Git goes on without this helper, as with a locked vault.
         fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n");
@@ -129,178 +119,30 @@ static size_t read_description(unsigned char *buffer, size_t capacity, int *comp
     }
 }
 
-// MARK: Where the vault and its agent are (the names and rules of agent_protocol.h)
-
-static int data_folder(char *out, size_t capacity) {
-    const char *value;
-    if ((value = getenv("XDG_DATA_HOME")) && value[0] == '/') {
-        return snprintf(out, capacity, "%s/" TV_DATA_FOLDER, value) < (int)capacity ? 0 : -1;
-    }
-    // Without HOME the Swift helper finds the home folder in the password database: this program
-    // is linked static, where glibc's getpwuid would need the system's NSS libraries at run time.
-    value = getenv("HOME");
-    if (!value || !*value) return -1;
-    return snprintf(out, capacity, "%s/" TV_DATA_FOLDER_UNDER_HOME, value) < (int)capacity ? 0 : -1;
-}
-
-static int vault_path(const char *option, char *out, size_t capacity) {
-    const char *value;
-    char folder[PATH_MAX];
-    if (option) return snprintf(out, capacity, "%s", option) < (int)capacity ? 0 : -1;
-    if ((value = getenv("TOKENVAULT_PATH")) && *value) return snprintf(out, capacity, "%s", value) < (int)capacity ? 0 : -1;
-    if (data_folder(folder, sizeof folder) != 0) return -1;
-    return snprintf(out, capacity, "%s/" TV_DEFAULT_VAULT_FILE, folder) < (int)capacity ? 0 : -1;
-}
-
-static int socket_path(const char *vault, char *out, size_t capacity) {
-    char folder[PATH_MAX];
-    const char *runtime = getenv("XDG_RUNTIME_DIR");
-    if (runtime && runtime[0] == '/') {
-        if (snprintf(folder, sizeof folder, "%s/" TV_AGENT_RUNTIME_FOLDER, runtime) >= (int)sizeof folder) return -1;
-    } else {
-        char data[PATH_MAX];
-        if (data_folder(data, sizeof data) != 0
-            || snprintf(folder, sizeof folder, "%s/" TV_AGENT_DATA_FOLDER, data) >= (int)sizeof folder) return -1;
-    }
-    struct stat info;
-    if (lstat(folder, &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 077) != 0) return -1;
-    char *real = realpath(vault, NULL);
-    const char *resolved = real ? real : vault;
-    unsigned char digest[TV_AGENT_SOCKET_HASH_BYTES];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)resolved, strlen(resolved), NULL, 0);
-    free(real);
-    char hex[2 * sizeof digest + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return snprintf(out, capacity, "%s/" TV_AGENT_SOCKET_PREFIX "%s" TV_AGENT_SOCKET_SUFFIX, folder, hex) < (int)capacity ? 0 : -1;
-}
-
-static int connect_agent(const char *path) {
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof address.sun_path) return -1;
-    strcpy(address.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    // A busy or stopped agent does not accept: connect() then waits at most this long.
-    struct timeval second = {.tv_sec = 1};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
-    struct ucred peer;
-    socklen_t size = sizeof peer;
-    // The agent must be one of the user's own processes.
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0
-        || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != geteuid()) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int write_all(int fd, const unsigned char *bytes, size_t length) {
-    while (length > 0) {
-        ssize_t n = write(fd, bytes, length);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return 0;
-        bytes += n;
-        length -= (size_t)n;
-    }
-    return 1;
-}
-
 // MARK: The agent's answer
-// A warning from the agent, escaped as TerminalText.escape escapes text for the terminal: a
-// backslash, a control character or any byte outside printable ASCII (the agent's warnings are
-// ASCII; anything else is hostile) never reaches the terminal as it is.
-static void print_warning(const unsigned char *text, size_t length) {
-    fputs(TV_MESSAGE_WARNING, stderr);
-    for (size_t i = 0; i < length; i++) {
-        unsigned char c = text[i];
-        if (c == '\\') fputs("\\\\", stderr);
-        else if (c == 0x1b) fputs("\\e", stderr);
-        else if (c == '\n') fputs("\\n", stderr);
-        else if (c == '\r') fputs("\\r", stderr);
-        else if (c == '\t') fputs("\\t", stderr);
-        else if (c < 0x20 || c > 0x7e) fprintf(stderr, "\\x%02X", c);
-        else fputc(c, stderr);
-    }
-    fputc('\n', stderr);
-}
-
 // Asks the agent; writes its answer and returns 1, or returns 0 having written nothing.
 static int ask_agent(const char *vault, const unsigned char *description, size_t length) {
     char path[PATH_MAX];
-    struct stat file, folder;
-    // A vault file or folder that others may read or write is the Swift helper's to report.
-    char *slash = strrchr(vault, '/');
-    if (slash) {
-        snprintf(path, sizeof path, "%.*s", slash == vault ? 1 : (int)(slash - vault), vault);
-    } else {
-        strcpy(path, ".");
-    }
-    if (stat(vault, &file) != 0 || stat(path, &folder) != 0 || file.st_uid != geteuid() || folder.st_uid != geteuid()
-        || (file.st_mode & 077) != 0 || (folder.st_mode & 077) != 0) return 0;
-    // SQLite's side files, when there are any, as the Swift helper checks them.
-    static const char *const sides[] = {"-wal", "-shm"};
-    for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
-        struct stat side;
-        snprintf(path, sizeof path, "%s%s", vault, sides[i]);
-        if (lstat(path, &side) == 0 && (!S_ISREG(side.st_mode) || side.st_uid != geteuid() || (side.st_mode & 077) != 0)) return 0;
-    }
-    // A path through a symbolic link is the Swift helper's (SQLite refuses links).
-    int direct = 1;
-    size_t size = strlen(vault);
-    if (size >= sizeof path) return 0;
-    for (size_t i = 1; i <= size && direct; i++) {
-        if (i < size && vault[i] != '/') continue;
-        struct stat part;
-        memcpy(path, vault, i);
-        path[i] = 0;
-        if (lstat(path, &part) != 0 || S_ISLNK(part.st_mode)) direct = 0;
-    }
-    if (!direct || socket_path(vault, path, sizeof path) != 0) return 0;
+    struct stat file;
+    if (!vault_is_private(vault, &file) || socket_path(vault, path, sizeof path) != 0) return 0;
     int fd = connect_agent(path);
     if (fd < 0) return 0;
 
-    // Who asks, for the activity log: this program and its parent.
-    char parent[64] = "";
-    char comm[64];
-    snprintf(comm, sizeof comm, "/proc/%d/comm", (int)getppid());
-    int commfd = open(comm, O_RDONLY | O_CLOEXEC);
-    if (commfd >= 0) {
-        ssize_t n = read(commfd, parent, sizeof parent - 1);
-        parent[n > 0 ? (size_t)n : 0] = 0;
-        parent[strcspn(parent, "\n")] = 0;
-        close(commfd);
-    }
     static const char actor[] = "git-credential-vault get";
-
     int ok = 0;
-    size_t capacity = 64 + sizeof actor + sizeof parent + length;
+    size_t capacity = 128 + sizeof actor + length;
     unsigned char *frame = sodium_malloc(capacity);
     unsigned char *response = NULL;
     size_t response_length = 0;
     if (!frame) goto done;
+    // Who asks, for the activity log: this program and its parent. An agent of another version
+    // answers a failure, and the Swift helper does the work.
     struct writer w = {frame, 4, capacity};
-    // An agent of another version answers a failure, and the Swift helper does the work.
-    unsigned char head[2] = {TV_AGENT_VERSION_BYTE, TV_AGENT_OP_GIT};
-    put(&w, head, 2);
-    put_u64(&w, (uint64_t)file.st_dev);
-    put_u64(&w, (uint64_t)file.st_ino);
-    put_chunk(&w, actor, strlen(actor));
-    put_u64(&w, (uint64_t)getppid());
-    put_chunk(&w, parent, strlen(parent));
+    put_request_head(&w, TV_AGENT_OP_GIT, &file, actor);
     put_u64(&w, (uint64_t)time(NULL));
     put_chunk(&w, description, length);
-    if (w.capacity == 0) goto done;
-    uint32_t body = (uint32_t)(w.length - 4);
-    for (int i = 0; i < 4; i++) frame[i] = (unsigned char)(body >> (8 * i));
-
-    int64_t deadline = now_ms() + TV_AGENT_DEADLINE_MS;
-    unsigned char header[4];
-    if (!send_all(fd, frame, w.length, deadline) || !receive_all(fd, header, 4, deadline)) goto done;
-    response_length = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
-    if (response_length == 0 || response_length > TV_AGENT_MAXIMUM_GIT_ANSWER) goto done;
-    response = sodium_malloc(response_length);
-    if (!response || !receive_all(fd, response, response_length, deadline)) goto done;
+    response = exchange(fd, &w, TV_AGENT_MAXIMUM_GIT_ANSWER, &response_length);
+    if (!response) goto done;
 
     // git list(u8(kind) chunk(text)) chunk(stdout): checked whole before anything is written.
     struct reader r = {response, response_length, 1};
@@ -330,17 +172,8 @@ done:
 }
 
 int main(int argc, char **argv) {
-    // A closed stdin, stdout or stderr gets /dev/null, so that no socket takes its number.
-    for (int fd = 0; fd <= 2; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-            if (null != fd) _exit(0);
-        }
-    }
-    // Before any secret is in memory.
-    struct rlimit none = {0, 0};
-    setrlimit(RLIMIT_CORE, &none);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!open_standard_descriptors(O_WRONLY)) _exit(0);  // Git goes on without this helper.
+    harden_process();
 
     // Only `[--vault PATH] get`: anything else is the Swift helper's.
     const char *option = NULL;

@@ -146,7 +146,7 @@ import CAgentProtocol
     }
     /// The agent's resident memory in KiB, from /proc.
     func residentKiB(_ cli: CLI) throws -> Int {
-        let pids = run(["/usr/bin/pgrep", "-f", "vault agent --vault \(cli.vaultPath)"], environment: [:]).out
+        let pids = run(["/usr/bin/pgrep", "-f", "tokenvault-cli agent --vault \(cli.vaultPath)"], environment: [:]).out
         let pid = try #require(pids.split(separator: "\n").first)
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })

@@ -16,7 +16,7 @@ import Testing
     let noPassphrase: [String: String?] = ["TOKENVAULT_PASSPHRASE": nil]
 
     func agentPID(_ cli: CLI) -> pid_t? {
-        let r = run(["/usr/bin/pgrep", "-f", "vault agent --vault \(cli.vaultPath)"], environment: [:])
+        let r = run(["/usr/bin/pgrep", "-f", "tokenvault-cli agent --vault \(cli.vaultPath)"], environment: [:])
         return r.out.split(separator: "\n").first.flatMap { pid_t($0) }
     }
 

@@ -5,8 +5,8 @@ import TokenVault
 import TokenVaultGitLab
 import TokenVaultHTTP
 
-/// `verifyAtGitLab` while another process changes the entry's token: GitLab's answer about the
-/// token it was asked about is never written onto another token.
+/// `verifyAtGitLab` and `revokeAtGitLab` while another process changes the entry's token:
+/// GitLab's answer about the token it was asked about is never written onto another token.
 @Suite struct GitLabVerifyRaceTests {
     func openVault(_ world: GitLabWorld) throws -> Vault {
         let vault = try Vault.open(at: world.cli.vaultPath)
@@ -53,6 +53,32 @@ import TokenVaultHTTP
         #expect(try verifying.secret(named: "ci").revealString() == other)
         #expect(entry.scopes == ["read_api"])
         #expect(entry.expires == Timestamp(date: "2098-06-30"))
+    }
+
+    /// The token is replaced while GitLab revokes the old one: the entry, holding a live token,
+    /// is neither marked revoked nor trashed, and the caller is told.
+    @Test func aTokenReplacedDuringRevokeIsNotMarkedRevoked() throws {
+        let other = "glpat-OtherStandInToken00"
+        let world = try GitLabWorld(tokens: [GitLabWorld.token: ["scopes": ["api"], "expires_at": "2099-01-31"],
+                                             other: ["scopes": ["api"], "expires_at": "2099-01-31"]])
+        world.addEntry()
+        let revoking = try openVault(world)
+        let editing = try openVault(world)
+        let transport = BeforeFirstRequest(CurlTransport(), after: true) {
+            _ = try? editing.update("ci", secret: Secret(other))
+        }
+        #expect(throws: GitLabRevocationError.replaced(name: "ci")) {
+            try revoking.revokeAtGitLab("ci", using: GitLabAccess(transport: transport, caFile: world.caFile, timeout: 10))
+        }
+
+        #expect(try world.tokens()[GitLabWorld.token]?["revoked"] as? Bool == true)
+        #expect(try world.tokens()[other]?["revoked"] as? Bool == false)
+        let entry = try revoking.entry(named: "ci")
+        #expect(entry.revoked == nil)
+        #expect(entry.deleted == nil)
+        #expect(try revoking.get("ci").secret.revealString() == other)
+        let events = try revoking.activityLog().events.filter { $0.entry == "ci" }
+        #expect(events.contains { $0.detail?.contains("had been replaced meanwhile") == true })
     }
 }
 

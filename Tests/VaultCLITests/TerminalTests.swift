@@ -108,3 +108,24 @@ import Testing
         #expect(try cli.library().entry(named: "keep").deleted == nil)
     }
 }
+
+/// `vault export --plain-json` never prints tokens on a terminal.
+@Suite struct PlainJSONTerminalTests {
+    @Test func plainJSONRefusesATerminal() throws {
+        let cli = CLI()
+        let token = "glpat-plain-json-never-on-a-tty"
+        cli.add("plain", token: token)
+        let p = PTYProcess([Binary.path("vault"), "export", "--plain-json"], environment: cli.environment)
+        #expect(p.wait() == 64)
+        #expect(p.text.contains("standard output is a terminal"), "\(p.text)")
+        #expect(!p.text.contains(token))
+        // Through a pipe it is the documented JSON, with a warning on stderr.
+        let r = cli.vault(["export", "--plain-json"])
+        #expect(r.status == 0)
+        #expect(r.out.hasPrefix("{\"format\":\"tokenvault-plain-export\",\"version\":1,"))
+        #expect(r.out.contains("\"secret\":\"\(token)\""))
+        #expect(r.err.contains("vault: warning: "))
+        #expect(cli.vault(["export", "--plain-json", "-o", cli.home + "/x.json"]).status == 64)
+        #expect(!FileManager.default.fileExists(atPath: cli.home + "/x.json"))
+    }
+}

@@ -2,7 +2,7 @@
 #define TOKENVAULT_AGENT_PROTOCOL_H
 
 // What the agent and its clients share, written once: the Swift library imports this header
-// (module CAgentProtocol) and the C front end of git-credential-vault includes it. The frames
+// (module CAgentProtocol) and the C front ends of git-credential-vault and vault include it. The frames
 // themselves are described in Sources/TokenVault/Agent/AgentMessages.swift.
 
 // Every request starts with this byte: the protocol's version, with the high bit set. Agents of
@@ -11,7 +11,8 @@
 // `unsupportedVersion`. Either way the client knows that the agent running is of another
 // version of TokenVault: it does the work itself or reports the vault as locked, with the hint
 // to run `vault lock` and unlock again. `lock` alone is understood by every version (below).
-#define TV_AGENT_PROTOCOL_VERSION 2
+// Version 3 added `token` (`vault get` answered with its warnings rendered).
+#define TV_AGENT_PROTOCOL_VERSION 3
 #define TV_AGENT_VERSION_BYTE (0x80 | TV_AGENT_PROTOCOL_VERSION)
 
 // `lock` as every version of the agent understands it: a frame whose body is this one byte (no
@@ -33,6 +34,7 @@
 #define TV_AGENT_OP_ENTRIES 12
 #define TV_AGENT_OP_REVIEW 13
 #define TV_AGENT_OP_LOG 14
+#define TV_AGENT_OP_TOKEN 15
 
 // The answers (their first byte).
 #define TV_AGENT_ANSWER_OK 0
@@ -47,12 +49,18 @@
 #define TV_AGENT_ANSWER_ENTRIES 9
 #define TV_AGENT_ANSWER_REVIEW 10
 #define TV_AGENT_ANSWER_LOG 11
+#define TV_AGENT_ANSWER_TOKEN 12
 
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1
 #define TV_AGENT_GIT_NOTE 2
 // The most messages one git reply carries.
 #define TV_AGENT_GIT_MAXIMUM_MESSAGES 64
+
+// `token`'s flag: hand out a revoked or expired token (`vault get --allow-expired`).
+#define TV_AGENT_TOKEN_ALLOW_EXPIRED 1
+// The most warnings one `token` answer carries (`Entry.readWarnings` writes at most three).
+#define TV_AGENT_TOKEN_MAXIMUM_WARNINGS 8
 
 // The largest frame a client reads (an opened manifest: about 240 KB at 10,000 entries).
 #define TV_AGENT_MAXIMUM_FRAME (64 << 20)

@@ -14,6 +14,15 @@ struct AgentBackend: VaultBackend {
     /// What the agent takes in one request.
     static var batchLimit: Int { AgentProtocol.maximumRequest - batchOverhead }
 
+    /// Refuses, before anything is sent, an item the agent would not take even alone (a record
+    /// larger than its request limit): the agent would drop the connection, and the vault would
+    /// look locked.
+    static func checkFits(_ bytes: Int, limit: Int = batchLimit) throws(VaultError) {
+        guard bytes > limit else { return }
+        let mib = (Double(bytes) / 1_048_576 * 10).rounded(.up) / 10
+        throw .io("a record of \(mib) MiB is larger than the agent takes in one request (\(AgentProtocol.maximumRequest >> 20) MiB): run 'vault lock' and use the vault with its passphrase")
+    }
+
     /// `items` in consecutive batches of at most `limit` bytes (by `size`), each sent with `send`.
     static func inBatches<Item, Result>(_ items: [Item], limit: Int = batchLimit, size: (Item) -> Int,
                                         _ send: ([Item]) throws(VaultError) -> [Result]) throws(VaultError) -> [Result] {
@@ -23,6 +32,7 @@ struct AgentBackend: VaultBackend {
         while start < items.count {
             var end = start
             var bytes = 0
+            try checkFits(size(items[start]), limit: limit)
             while end < items.count, end == start || bytes + size(items[end]) <= limit {
                 bytes += size(items[end])
                 end += 1
@@ -69,6 +79,7 @@ struct AgentBackend: VaultBackend {
     }
 
     func seal(_ purpose: KeyDerivation.Purpose, _ plaintext: UnsafeRawBufferPointer) throws(VaultError) -> [UInt8] {
+        try Self.checkFits(plaintext.count + 5)  // Its purpose and length.
         let copy = SecureBytes(count: plaintext.count, guarded: false) { $0.copyMemory(from: plaintext) }
         guard case .sealed(let box) = try ask(.seal(purpose, copy)) else { throw .locked }
         return box

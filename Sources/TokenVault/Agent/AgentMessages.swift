@@ -26,6 +26,8 @@ import Glibc
 ///   review     file origin                 -> review list(chunk(name) chunk(holder of the same
 ///                                             token)) list(chunk(name of a GitHub classic token))
 ///   log        file                        -> log list(event) u8(1: broken) [chunk(what broke)]
+///   token      file origin u8(1: allow expired or revoked) chunk(name)
+///                                          -> token list(chunk(warning)) chunk(token)
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
@@ -35,6 +37,9 @@ import Glibc
 /// last-used time) u64(that time). Purposes are the subkey ids of SECURITY.md (1 manifest,
 /// 3 metadata, 4 secret, 6 events, 8 usage). `git` is the git helper's whole `get` (the C front
 /// end and the Swift helper send it alike), answered with `GitReply`, the library's one renderer.
+/// `token` is `vault get NAME` for the C front end of `vault`: `read`, answered with the token
+/// and the warnings `Entry.readWarnings` renders (escaped lines, printed as they come), so that
+/// the front end parses no entry.
 ///
 /// Versions: see TV_AGENT_VERSION_BYTE. An agent of another version answers `unsupportedVersion`
 /// (or, from before the version byte, `badRequest`); the client then reports
@@ -58,6 +63,8 @@ enum AgentRequest {
     case review(FileIdentity, ActivityLog.Origin)
     /// The activity log, verified by the agent on its own open vault.
     case log(FileIdentity)
+    /// `read`, answered with the warnings rendered instead of the entry (`vault get`'s C front end).
+    case token(FileIdentity, ActivityLog.Origin, name: String, allowingExpired: Bool)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -74,6 +81,8 @@ enum AgentResponse {
     case entries([Entry])
     case review(Review.Tokens)
     case log(LogReport)
+    /// A token handed out, with the lines to print on stderr (`Entry.readWarnings`).
+    case token(warnings: [String], Secret)
     case failure(AgentFailure)
 }
 
@@ -157,6 +166,12 @@ extension AgentRequest {
         case .log(let file):
             out.u8(UInt8(TV_AGENT_OP_LOG))
             out.file(file)
+        case .token(let file, let origin, let name, let allowingExpired):
+            out.u8(UInt8(TV_AGENT_OP_TOKEN))
+            out.file(file)
+            out.origin(origin)
+            out.u8(allowingExpired ? UInt8(TV_AGENT_TOKEN_ALLOW_EXPIRED) : 0)
+            out.chunk(Array(name.utf8))
         }
     }
 }
@@ -219,6 +234,10 @@ extension AgentResponse {
             out.u8(UInt8(TV_AGENT_ANSWER_LOG))
             out.list(report.events) { $0.event($1) }
             out.optional(report.problem) { $0.chunk(Array($1.utf8)) }
+        case .token(let warnings, let secret):
+            out.u8(UInt8(TV_AGENT_ANSWER_TOKEN))
+            out.list(warnings) { $0.chunk(Array($1.utf8)) }
+            secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
         }
     }
 }
@@ -271,6 +290,9 @@ extension AgentRequest {
         case TV_AGENT_OP_ENTRIES: request = .entries(try r.file())
         case TV_AGENT_OP_REVIEW: request = .review(try r.file(), try r.origin())
         case TV_AGENT_OP_LOG: request = .log(try r.file())
+        case TV_AGENT_OP_TOKEN:
+            let (file, origin, flags) = (try r.file(), try r.origin(), try r.u8())
+            request = .token(file, origin, name: try r.string(), allowingExpired: flags & UInt8(TV_AGENT_TOKEN_ALLOW_EXPIRED) != 0)
         default: throw .unknownRequest(op)
         }
         try r.end()
@@ -344,6 +366,11 @@ extension AgentResponse {
             // An event is at least its fixed fields: 8 + 8 + 4 + 1 + 4 + 1 + 1 + 1 bytes.
             let events = try r.list(itemBytes: 28) { r throws(AgentCodecError) in try r.event() }
             response = .log(LogReport(events: events, problem: try r.u8() == 1 ? try r.string() : nil))
+        case TV_AGENT_ANSWER_TOKEN:
+            let warnings = try r.list(itemBytes: 4, maximum: Int(TV_AGENT_TOKEN_MAXIMUM_WARNINGS)) { r throws(AgentCodecError) in
+                try r.string()
+            }
+            response = .token(warnings: warnings, Secret(copying: try r.chunk()))
         default: throw .unknownAnswer(kind)
         }
         try r.end()

@@ -257,6 +257,7 @@ struct SealedBox: Sendable {
     let purpose: KeyDerivation.Purpose
     let bytes: [UInt8]
 
-    /// Tokens are opened into guarded memory; the rest into wiped buffers.
-    var guarded: Bool { purpose == .entrySecret }
+    /// Tokens and the identity's secret keys are opened into guarded memory; the rest into
+    /// wiped buffers.
+    var guarded: Bool { purpose == .entrySecret || purpose == .identity }
 }

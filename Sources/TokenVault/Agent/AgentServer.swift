@@ -182,6 +182,11 @@ package final class AgentServer {
                 defer { self.file = FileState(vaultPath) }  // After its own write.
                 let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
                 return .entry(entry, secret)
+            case .token(let file, let origin, let name, let allowingExpired):
+                let vault = try openVault(for: file)
+                defer { self.file = FileState(vaultPath) }
+                let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
+                return .token(warnings: entry.readWarnings(), secret)
             case .git(let file, let origin, let now, let description):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }

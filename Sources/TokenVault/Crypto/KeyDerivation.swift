@@ -125,6 +125,8 @@ enum KeyDerivation {
         case events = 6
         case eventChain = 7
         case usage = 8
+        /// The key ring: the vault's identity (its secret keys) and the trusted identities.
+        case identity = 9
     }
 
     static let context: [CChar] = Array("TokVault".utf8CString.dropLast())

@@ -52,7 +52,7 @@ extension VaultBackend {
 
 /// The purposes a vault seals and opens with (the others are reserved).
 extension KeyDerivation.Purpose {
-    static let sealing: [KeyDerivation.Purpose] = [.manifest, .entryMetadata, .entrySecret, .usage, .events]
+    static let sealing: [KeyDerivation.Purpose] = [.manifest, .entryMetadata, .entrySecret, .usage, .events, .identity]
 }
 
 /// The vault key and its subkeys, in this process's secure memory.

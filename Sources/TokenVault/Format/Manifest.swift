@@ -33,6 +33,8 @@ struct Manifest: Equatable {
     var settings = VaultSettings()
     /// Where the activity log's chain starts (after pruning) and where it stood at the last change.
     var log = LogAnchors()
+    /// The key ring's rows (the vault's identity, trusted identities): lookup and revision.
+    var keyring = KeyringListing()
     /// Fields of the tail that this version does not know (a later version's settings), kept
     /// as they were and written back, so that rewriting the manifest never resets them.
     var unknownFields: [UInt8] = []
@@ -133,6 +135,7 @@ struct Manifest: Equatable {
         w.raw(records)
         w.raw(settings.encoded())
         w.raw(log.encoded())
+        w.raw(keyring.encoded())
         w.raw(unknownFields)
         let length = w.bytes.count
         let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
@@ -147,7 +150,7 @@ struct Manifest: Equatable {
         var reader = ByteReader(tail)
         var unknown = ByteWriter()
         while let (tag, value) = try reader.field() {
-            if !VaultSettings.knows(tag) && !LogAnchors.knows(tag) { unknown.field(tag, value) }
+            if !VaultSettings.knows(tag) && !LogAnchors.knows(tag) && !KeyringListing.knows(tag) { unknown.field(tag, value) }
         }
         return unknown.bytes
     }
@@ -163,7 +166,8 @@ struct Manifest: Equatable {
                   let generation = r.u64(), let count = r.u32(),
                   r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
                   let tail = r.take(r.remaining), let settings = try? VaultSettings(decoding: tail),
-                  let log = try? LogAnchors(decoding: tail), let unknown = try? unknownFields(of: tail) else { return nil }
+                  let log = try? LogAnchors(decoding: tail), let keyring = try? KeyringListing(decoding: tail),
+                  let unknown = try? unknownFields(of: tail) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
                 kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
@@ -171,6 +175,7 @@ struct Manifest: Equatable {
             manifest.records = records
             manifest.settings = settings
             manifest.log = log
+            manifest.keyring = keyring
             manifest.unknownFields = unknown
             return manifest
         }
@@ -238,6 +243,49 @@ public struct VaultSettings: Sendable, Equatable {
             case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
             case nil: continue
+            }
+        }
+    }
+}
+
+/// The key ring's rows in the manifest (tag 18 of its tail, once): each row's full lookup
+/// (32 bytes) and the revision it was last written at, so that a key-ring row deleted, added,
+/// swapped or rolled back is detected as an entry's is.
+struct KeyringListing: Equatable {
+    private(set) var revisions: [[UInt8]: UInt64] = [:]
+    private static let tag: UInt8 = 18
+
+    init() {}
+
+    static func knows(_ tag: UInt8) -> Bool { tag == Self.tag }
+
+    subscript(lookup: [UInt8]) -> UInt64? {
+        get { revisions[lookup] }
+        set { revisions[lookup] = newValue }
+    }
+
+    var count: Int { revisions.count }
+
+    func encoded() -> [UInt8] {
+        guard !revisions.isEmpty else { return [] }
+        var value = ByteWriter()
+        for (lookup, revision) in revisions.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            value.raw(lookup)
+            value.u64(revision)
+        }
+        var w = ByteWriter()
+        w.field(Self.tag, value.bytes)
+        return w.bytes
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(VaultError) {
+        var reader = ByteReader(bytes)
+        while let (tag, value) = try reader.field() {
+            guard tag == Self.tag else { continue }
+            var r = ByteReader(value)
+            while r.remaining > 0 {
+                guard let lookup = r.array(KeyedHash.bytes), let revision = r.u64() else { throw .corrupt("the key ring's listing") }
+                revisions[lookup] = revision
             }
         }
     }

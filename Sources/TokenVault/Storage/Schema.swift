@@ -42,6 +42,14 @@ enum Schema {
             mac    BLOB NOT NULL
         );
         """,
+        // 4: the key ring: the vault's identity (its secret keys) and the identities it trusts,
+        // one sealed record a row, listed in the manifest as the entries are.
+        """
+        CREATE TABLE keyring (
+            lookup BLOB PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        """,
     ]
 
     /// The indexes SQLite makes by itself for each migration's UNIQUE and non-integer PRIMARY
@@ -50,6 +58,7 @@ enum Schema {
         [("sqlite_autoindex_entries_1", "entries")],
         [("sqlite_autoindex_usage_1", "usage")],
         [],
+        [("sqlite_autoindex_keyring_1", "keyring")],
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -82,26 +82,12 @@ extension VaultCommand {
     }
 }
 
-/// The warnings `get` prints on stderr with a token the library handed out: it expires soon,
-/// or it expired, is revoked or was refused by git's server and is printed all the same.
+/// What `get` says on stderr with a token the library handed out: the library's lines
+/// (`Entry.readWarnings`), the same the agent sends to the C front end of `vault`.
 enum ExpiryPolicy {
-    static let warningDays = 7
+    static let warningDays = Entry.expiryWarningDays
 
     static func warn(_ entry: Entry, now: Timestamp = .now()) {
-        let name = Redaction.redact(entry.name)
-        if let revoked = entry.revoked {
-            Output.warning(VaultError.revoked(name: entry.name, on: revoked).description)
-        }
-        if let expires = entry.expires {
-            if expires <= now {
-                Output.warning(VaultError.expired(name: entry.name, on: expires).description)
-            } else if expires <= now.adding(days: warningDays) {
-                Output.warning("the token '\(name)' expires \(RelativeTime.describe(expires, now: now)) (\(expires.dateString))")
-            }
-        }
-        if let rejected = entry.rejected {
-            // Printed all the same (a script may know better), but not silently.
-            Output.warning("git's server refused the token '\(name)' on \(rejected.iso8601) (\(RelativeTime.describe(rejected))): git no longer gets it ('vault restore \(name)' gives it back)")
-        }
+        for line in entry.readWarnings(now: now) { Output.warning(rendered: line) }
     }
 }

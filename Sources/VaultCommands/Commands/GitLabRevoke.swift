@@ -49,6 +49,7 @@ extension VaultCommand.GitLabCommand {
                 case .access(let error): throw error.cliError
                 case .refused: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name) marks it; vault rm \(name) moves it to the trash")
                 case .failed: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name)")
+                case .replaced: throw CLIError.failed(error.description, hint: "vault gitlab revoke \(name) revokes the new token")
                 }
             }
             let days = (try? vault.settings().trashRetention.wholeDays) ?? 30

@@ -6,7 +6,7 @@ import Glibc
 extension VaultCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move credentials from a plain-text file into the vault.",
+            abstract: "Move credentials from a plain-text file, or entries from a bundle, into the vault.",
             discussion: """
                 git-credentials reads ~/.git-credentials and $XDG_CONFIG_HOME/git/credentials (as \
                 git credential-store writes them); netrc reads ~/.netrc. Each credential becomes an \
@@ -14,20 +14,33 @@ extension VaultCommand {
                 file is overwritten and removed once the import has committed (and only if every \
                 line was understood). Malformed lines are reported by number, never shown.
 
+                bundle reads a bundle made by 'vault export' (sealed to this vault's identity, or \
+                under an export passphrase: asked on the terminal, or read from \
+                --export-passphrase-fd, --export-passphrase-file or TOKENVAULT_EXPORT_PASSPHRASE), \
+                says who signed it, and merges it in one transaction: a new name is added; the same \
+                token changes nothing; a different token becomes current only if the bundle's is \
+                newer, and the other one is kept in the history. A bundle sealed to this vault's \
+                identity and signed by an identity it does not trust ('vault id trust') is imported \
+                only when you say yes on the terminal; without a terminal it is refused. A bundle \
+                that is tampered with, truncated, signed again or for another vault is refused \
+                (exit code 9), and nothing changes.
+
                 Examples:
                   vault import git-credentials --dry-run
                   vault import git-credentials --remove
                   vault import netrc ~/old/.netrc
+                  vault import bundle gitlab-ci.tvb --dry-run
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case gitCredentials = "git-credentials"
             case netrc
+            case bundle
         }
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "git-credentials or netrc.")
+        @Argument(help: "git-credentials, netrc or bundle.")
         var format: Format
 
         @Argument(help: "The file (default: the usual places for the format).")
@@ -39,11 +52,22 @@ extension VaultCommand {
         @Flag(help: "Overwrite and remove the plain-text file after a complete import.")
         var remove = false
 
+        @Option(name: .customLong("export-passphrase-fd"), help: ArgumentHelp("bundle: read the export passphrase from this file descriptor.", valueName: "n"))
+        var exportFD: Int32?
+
+        @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("bundle: read the export passphrase from this private file.", valueName: "path"))
+        var exportFile: String?
+
         func validate() throws {
             if dryRun && remove { throw ValidationError("--dry-run and --remove exclude each other") }
+            if format == .bundle {
+                if remove { throw ValidationError("--remove is for plain-text files: a bundle holds its tokens sealed") }
+                if file == nil { throw ValidationError("name the bundle: vault import bundle FILE") }
+            }
         }
 
         func run() throws {
+            if format == .bundle, let file { return try importBundle(file) }
             let files = file.map { [$0] } ?? defaultFiles()
             guard !files.isEmpty else {
                 throw CLIError.failed("no \(format.rawValue) file found", hint: "name the file: vault import \(format.rawValue) PATH")
@@ -60,6 +84,8 @@ extension VaultCommand {
                 [home + "/.git-credentials", (env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config") + "/git/credentials"]
             case .netrc:
                 [home + "/.netrc"]
+            case .bundle:
+                []
             }
             return candidates.filter(VaultLocation.exists)
         }

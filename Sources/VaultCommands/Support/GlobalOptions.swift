@@ -17,6 +17,8 @@ struct GlobalOptions: ParsableArguments {
 
         /// The options that take a value (`--vault PATH`), as typed.
         static let withValue: Set<String> = ["--" + vault, "--" + passphraseFD, "--" + passphraseFile]
+        /// Commands whose subcommands take the global options (`vault --vault PATH id trust ...`).
+        static let nested: [String: Set<String>] = ["id": ["show", "trust", "list", "untrust"]]
         /// The flags, as typed.
         static let flags: Set<String> = ["-" + String(verboseShort), "--" + verbose, "--" + allowCostlyKDF]
     }
@@ -66,6 +68,10 @@ struct GlobalOptions: ParsableArguments {
             index += 1
         }
         guard !globals.isEmpty, index < arguments.count else { return arguments }
+        // A command with subcommands of its own (`vault id trust`): after the subcommand.
+        if let nested = Names.nested[arguments[index]], index + 1 < arguments.count, nested.contains(arguments[index + 1]) {
+            return Array(arguments[index...(index + 1)]) + globals + arguments[(index + 2)...]
+        }
         return [arguments[index]] + globals + arguments[(index + 1)...]
     }
 

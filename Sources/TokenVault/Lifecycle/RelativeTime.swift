@@ -1,8 +1,8 @@
-import TokenVault
-
-enum RelativeTime {
+/// How far a time is from now, in words, for a person: `vault get`'s warnings (rendered here,
+/// by the library, for the CLI and the agent alike), `vault list` and `vault show`.
+package enum RelativeTime {
     /// "in 12 days", "3 days ago", "in 5 hours", "in 4 months", "2 years ago".
-    static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
+    package static func describe(_ date: Timestamp, now: Timestamp = .now()) -> String {
         // Both within the years a date can be written for (a time from the file or the agent
         // may be anything): the difference then cannot overflow.
         func clamped(_ t: Timestamp) -> Int64 { min(max(t.secondsSince1970, Timestamp.earliest), Timestamp.latest) }
@@ -21,7 +21,7 @@ enum RelativeTime {
     }
 
     /// "in 12 days" or "expired 3 days ago".
-    static func expiry(_ date: Timestamp, now: Timestamp = .now()) -> String {
+    package static func expiry(_ date: Timestamp, now: Timestamp = .now()) -> String {
         date <= now ? "expired " + describe(date, now: now) : describe(date, now: now)
     }
 }

@@ -1,4 +1,0 @@
-// vault: the command line (Sources/VaultCommands).
-import VaultCommands
-
-VaultCLI.start()
