@@ -60,8 +60,9 @@ extension Vault {
 
     /// `openRows` a chunk of at most `chunkSize` rows at a time (one batch each), for passes
     /// over every token: a chunk's tokens are held in one ``SecretArena``'s guarded regions, and
-    /// released together after `body`.
-    static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, chunkSize: Int,
+    /// released together after `body`. Without `urls`, the entries' URLs are left nil, not
+    /// parsed (a pass that reads only names and the trash, such as the review of every token).
+    static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, urls: Bool = true, chunkSize: Int,
                                    _ body: ([(lookup: [UInt8], entry: Entry, secret: SecretRecord?)]) throws(VaultError) -> Void) throws(VaultError) {
         let statement = try db.prepare(secrets ? EntrySQL.everyRowWithSecret : EntrySQL.everyRow)
         var seen = Set<[UInt8]>()
@@ -85,8 +86,7 @@ extension Vault {
             var entries: [Entry] = []
             entries.reserveCapacity(rows.count)
             for (index, row) in rows.enumerated() {
-                // A pass over the tokens reads only names and the trash (no URL parsed).
-                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision, url: !secrets))
+                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision, url: urls))
             }
             // A record opened in a batch is bound to its row, not to its kind: from an agent that
             // answered a row's token in place of its metadata, the token would read as the name.
@@ -148,7 +148,8 @@ extension Vault {
     static func forEverySecret(_ db: SQLite, keys: Keys, manifest: Manifest, chunkSize: Int = 1024,
                                _ body: (String, SecretRecord) throws(VaultError) -> Void) throws(VaultError) {
         var count = 0
-        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: chunkSize) { rows throws(VaultError) in
+        // `body` reads only names: no URL parsed.
+        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, urls: false, chunkSize: chunkSize) { rows throws(VaultError) in
             count += rows.count
             for row in rows {
                 guard let secret = row.secret else { throw .tampered("the secret of '\(Redaction.redact(row.entry.name))'") }
