@@ -72,4 +72,22 @@ import Testing
         #expect(during - before < parsed.credentials.count / 5, "\(during - before) mappings for \(parsed.credentials.count) tokens")
         #expect(parsed.credentials.last?.secret.revealString() == "glpat-import-24999-abcdefghij")
     }
+
+    @Test func anEntrysLongHistoryReadsIntoAFewMappingsNotOneEach() throws {
+        // A bundle may bring an entry tens of thousands of previous tokens; reading the entry
+        // back (`vault history`, the next merge) opened each into an allocation of its own.
+        let arena = SecretArena()
+        let previous = (0..<25_000).map { SecretVersion(replaced: Timestamp(secondsSince1970: Int64($0)),
+                                                         secret: Array("glpat-old-\($0)".utf8).withUnsafeBytes { Secret(copying: $0, in: arena) }) }
+        let record = SecretRecord(current: Secret("glpat-current"), previous: previous)
+        var body = [UInt8](repeating: 0, count: record.bodyCount)
+        body.withUnsafeMutableBytes { record.fill($0) }
+        let before = Self.mappings()
+        let decoded = try body.withUnsafeBytes { try SecretRecord.decode($0) }
+        let during = Self.mappings()
+        #expect(during - before < previous.count / 5, "\(during - before) mappings for \(previous.count) tokens")
+        #expect(decoded.previous.count == 25_000)
+        #expect(decoded.previous.last?.secret.revealString() == "glpat-old-24999")
+        #expect(decoded.current.revealString() == "glpat-current")
+    }
 }

@@ -35,8 +35,8 @@ extension Vault {
         return tokens
     }
 
-/// At most as many tokens as a bundle may hold (``BundlePayload/maximumTokens``): each is held
-    /// in a guarded allocation of its own, and a process has only so many.
+/// At most as many tokens as a bundle may hold (``BundlePayload/maximumTokens``), so that
+    /// what one vault exports another imports.
     private static func checkTokenCount(_ tokens: [ExportedToken]) throws(VaultError) {
         let count = tokens.reduce(0) { $0 + 1 + $1.history.count }
         guard count <= BundlePayload.maximumTokens else {

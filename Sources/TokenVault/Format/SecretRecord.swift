@@ -58,12 +58,12 @@ struct SecretRecord {
         precondition(offset == bodyCount)
     }
 
-    /// The record in `body`, its tokens copied into guarded memory (slices of `arena` when one
-    /// is given: a pass over many records).
+    /// The record in `body`, its tokens copied into guarded memory: slices of `arena` (a pass
+    /// over many records), or of one of the record's own, so that a long history (tens of
+    /// thousands of tokens, from a bundle) is a few mappings, not a guarded allocation each.
     static func decode(_ body: UnsafeRawBufferPointer, arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
-        func copy(_ bytes: UnsafeRawBufferPointer) -> Secret {
-            arena.map { Secret(copying: bytes, in: $0) } ?? Secret(copying: bytes)
-        }
+        let arena = arena ?? SecretArena()
+        func copy(_ bytes: UnsafeRawBufferPointer) -> Secret { Secret(copying: bytes, in: arena) }
         var reader = ByteReader(body)
         var current: Secret?
         var previous: [SecretVersion] = []
