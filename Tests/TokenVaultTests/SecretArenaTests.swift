@@ -90,4 +90,17 @@ import Testing
         #expect(decoded.previous.last?.secret.revealString() == "glpat-old-24999")
         #expect(decoded.current.revealString() == "glpat-current")
     }
+
+    @Test func aTokenTooLargeForARegionGetsItsOwnAndTheSmallOnesAfterItShareTheRegionBefore() {
+        // A large token took a region of its own and left the one being filled: each small
+        // token after it then began a new region, so lines alternating a large token and a small
+        // one (a hostile import file) mapped and locked a whole region for every small token.
+        let arena = SecretArena()
+        let first = arena.allocate(16).region
+        for _ in 0..<4 {
+            let large = arena.allocate(SecretArena.largestRegionBytes + 1).region
+            #expect(large !== first)
+            #expect(arena.allocate(16).region === first)
+        }
+    }
 }

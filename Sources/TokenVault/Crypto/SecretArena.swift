@@ -7,7 +7,8 @@ import CSodium
 /// (`vm.max_map_count`, 65,530 by default).
 ///
 /// An arena hands out slices of a few `sodium_malloc`'d regions instead (guard pages around
-/// each region, locked, canary-checked), each new region twice the last up to 256 KiB. A
+/// each region, locked, canary-checked), each new region twice the last up to 256 KiB (a slice
+/// larger than the next region would be gets a region of its own). A
 /// ``SecureBytes`` in a slice wipes its own bytes when it is released; the region is freed by
 /// `sodium_free` (which wipes it again) when the last slice in it goes. So mappings grow with
 /// the bytes held, a region per 256 KiB, not with the number of secrets.
@@ -31,6 +32,12 @@ final class SecretArena {
         if let region, region.capacity - used >= size {
             defer { used += size }
             return (region, region.base.advanced(by: used))
+        }
+        // Larger than a new region would be: a region of its own, and the one being filled stays
+        // (else each small slice after a large one would begin a region, mapped and locked).
+        if size > nextRegionBytes {
+            let own = GuardedRegion(capacity: size)
+            return (own, own.base)
         }
         let fresh = GuardedRegion(capacity: Swift.max(size, nextRegionBytes))
         nextRegionBytes = Swift.min(nextRegionBytes * 2, Self.largestRegionBytes)
