@@ -212,9 +212,12 @@ extension Vault {
         }
     }
 
-    static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> SecretRecord {
+    /// The row's secret record; its tokens in `arena` when one is given (one per pass over many
+    /// rows), else in one of the record's own.
+    static func openSecret(_ row: Row, keys: Keys, arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
         let what = "the secret of '\(Redaction.redact(row.entry.name))'"
-        return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision, what: what)
+        return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision,
+                                what: what, arena: arena)
     }
 
     static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String,

@@ -17,4 +17,18 @@ import Testing
         #expect(try vault.exportTokens(named: nil, withHistory: false, detail: "to a test").map(\.entry.url) == wanted)
         #expect(try vault.exportTokens(named: ["a", "b"], withHistory: false, detail: "to a test").map(\.entry.url) == wanted)
     }
+
+    @Test func anExportByNameHoldsItsTokensInAFewMappingsNotOneEach() throws {
+        // A bundle may now hold 100,000 tokens; an export by name opened each entry's token into
+        // a guarded allocation of its own, and some 21,000 names ran out of memory mappings.
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        let names = (0..<5_000).map { "entry-\($0)" }
+        try vault.add(names.map { Token(entry: Entry(name: $0), secret: Secret("glpat-\($0)-abcdefghij")) })
+        let before = SecretArenaTests.mappings()
+        let tokens = try vault.exportTokens(named: names, withHistory: false, detail: "to a test")
+        let during = SecretArenaTests.mappings()
+        #expect(during - before < names.count / 5, "\(during - before) mappings for \(names.count) tokens")
+        #expect(tokens.last?.secret.revealString() == "glpat-entry-4999-abcdefghij")
+    }
 }
