@@ -60,6 +60,14 @@ for c in "${commands[@]}"; do
         -n "$c, agent, 10,000 entries" "$bin/vault --vault $work/a10k.db $c"
 done
 
+# The targets' pairs again, interleaved (the machine's noise falls on both sides alike): check
+# and log at 10,000 entries through the agent against the same without it.
+for c in check log; do
+    PAIRWISE_EXIT_CODES=0,8 python3 bench/pairwise.py 30 "vault $c at 10,000 entries through the agent against without it, interleaved" \
+        "$c, agent, 10,000 entries" /dev/null "$bin/vault" --vault "$work/a10k.db" $c -- \
+        "$c, no agent, 10,000 entries" /dev/null "$bin/vault" --vault "$work/b10k.db" $c >> "$out"
+done
+
 # Round trips: socket writes of one `vault list` and one `vault check` through the agent.
 if command -v strace >/dev/null; then
     {

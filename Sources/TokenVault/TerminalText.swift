@@ -36,7 +36,9 @@ package enum TerminalText {
     /// categories Cc (C0 controls, DEL, C1 controls), Cf (format: U+202A–U+202E, U+2066–U+2069,
     /// zero-width and invisible characters), Zl and Zp (U+2028, U+2029).
     package static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
+        // ASCII's only such scalars are its controls (Cc): answered without Unicode's tables.
+        if scalar.isASCII { return scalar.value < 0x20 || scalar.value == 0x7F }
+        return switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
         }

@@ -59,9 +59,10 @@ extension Vault {
     }
 
     /// `openRows` a chunk of at most `chunkSize` rows at a time (one batch each), for passes
-    /// over every token: a token is opened into guarded memory, a few mappings each, and a
-    /// vault of tens of thousands of them would exhaust the process's mappings at once.
-    static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, chunkSize: Int,
+    /// over every token: a chunk's tokens are held in one ``SecretArena``'s guarded regions, and
+    /// released together after `body`. Without `urls`, the entries' URLs are left nil, not
+    /// parsed (a pass that reads only names and the trash, such as the review of every token).
+    static func forEachChunkOfRows(_ db: SQLite, keys: Keys, manifest: Manifest, secrets: Bool, urls: Bool = true, chunkSize: Int,
                                    _ body: ([(lookup: [UInt8], entry: Entry, secret: SecretRecord?)]) throws(VaultError) -> Void) throws(VaultError) {
         let statement = try db.prepare(secrets ? EntrySQL.everyRowWithSecret : EntrySQL.everyRow)
         var seen = Set<[UInt8]>()
@@ -85,7 +86,7 @@ extension Vault {
             var entries: [Entry] = []
             entries.reserveCapacity(rows.count)
             for (index, row) in rows.enumerated() {
-                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision))
+                entries.append(try decodeMetadata(opened[index * stride], lookup: row.lookup, revision: row.revision, url: urls))
             }
             // A record opened in a batch is bound to its row, not to its kind: from an agent that
             // answered a row's token in place of its metadata, the token would read as the name.
@@ -96,16 +97,22 @@ extension Vault {
             }
             var result: [(lookup: [UInt8], entry: Entry, secret: SecretRecord?)] = []
             result.reserveCapacity(rows.count)
+            // The chunk's tokens in a few guarded regions, not an allocation (and mappings) each.
+            let arena = SecretArena()
             for (index, (row, entry)) in zip(rows, entries).enumerated() {
                 var secret: SecretRecord?
                 if secrets {
-                    let what = "the secret of '\(Redaction.redact(entry.name))'"
                     // The row's other record is its metadata: the same bytes again are not its token.
                     let (metadata, plaintext) = (opened[index * 2], opened[index * 2 + 1])
-                    if let metadata, let plaintext, metadata.withUnsafeBytes({ m in plaintext.withUnsafeBytes { Sodium.constantTimeEqual(m, $0) } }) {
-                        throw .tampered(what)
+                    do throws(VaultError) {
+                        if let metadata, let plaintext, metadata.withUnsafeBytes({ m in plaintext.withUnsafeBytes { Sodium.constantTimeEqual(m, $0) } }) {
+                            throw .tampered("")
+                        }
+                        secret = try decodeSecret(plaintext, lookup: row.lookup, revision: row.revision, what: "", arena: arena)
+                    } catch .tampered {
+                        // Named only when it is wrong: redacting every name took a tenth of a pass.
+                        throw .tampered("the secret of '\(Redaction.redact(entry.name))'")
                     }
-                    secret = try decodeSecret(plaintext, lookup: row.lookup, revision: row.revision, what: what)
                 }
                 result.append((row.lookup, entry, secret))
             }
@@ -141,7 +148,8 @@ extension Vault {
     static func forEverySecret(_ db: SQLite, keys: Keys, manifest: Manifest, chunkSize: Int = 1024,
                                _ body: (String, SecretRecord) throws(VaultError) -> Void) throws(VaultError) {
         var count = 0
-        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, chunkSize: chunkSize) { rows throws(VaultError) in
+        // `body` reads only names: no URL parsed.
+        try forEachChunkOfRows(db, keys: keys, manifest: manifest, secrets: true, urls: false, chunkSize: chunkSize) { rows throws(VaultError) in
             count += rows.count
             for row in rows {
                 guard let secret = row.secret else { throw .tampered("the secret of '\(Redaction.redact(row.entry.name))'") }
@@ -196,24 +204,28 @@ extension Vault {
     }
 
     static func decodeMetadata(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64,
-                               what: String = "an entry's metadata") throws(VaultError) -> Entry {
+                               what: String = "an entry's metadata", url: Bool = true) throws(VaultError) -> Entry {
         guard let plaintext else { throw .tampered(what) }
         let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
-            try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+            try Records.decode(UnsafeRawBufferPointer(rebasing: bytes[body]), url: url)
         }
     }
 
-    static func openSecret(_ row: Row, keys: Keys) throws(VaultError) -> SecretRecord {
+    /// The row's secret record; its tokens in `arena` when one is given (one per pass over many
+    /// rows), else in one of the record's own.
+    static func openSecret(_ row: Row, keys: Keys, arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
         let what = "the secret of '\(Redaction.redact(row.entry.name))'"
-        return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision, what: what)
+        return try decodeSecret(try keys.secret.open(row.sealedSecret, what: what), lookup: row.lookup, revision: row.revision,
+                                what: what, arena: arena)
     }
 
-    static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String) throws(VaultError) -> SecretRecord {
+    static func decodeSecret(_ plaintext: SecureBytes?, lookup: [UInt8], revision: UInt64, what: String,
+                             arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
         guard let plaintext else { throw .tampered(what) }
         let body = try Records.body(of: plaintext, lookup: lookup, revision: revision, what: what)
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) in
-            try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]))
+            try SecretRecord.decode(UnsafeRawBufferPointer(rebasing: bytes[body]), arena: arena)
         }
     }
 

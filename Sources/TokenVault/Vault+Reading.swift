@@ -161,10 +161,11 @@ extension Vault {
             // Each token is filed under a keyed digest, not compared with every other one; the
             // tokens are opened a chunk at a time (through the agent, a request a chunk).
             var seen = SecretIndex<String>()
+            let classicPrefix = Array("ghp_".utf8)
             try Self.forEverySecret(db, keys: keys, manifest: manifest) { name, record throws(VaultError) in
                 let secret = record.current
                 seen.insert(name, holding: secret)
-                if secret.withUnsafeBytes({ $0.starts(with: Array("ghp_".utf8)) }) { classic.insert(name) }
+                if secret.withUnsafeBytes({ $0.starts(with: classicPrefix) }) { classic.insert(name) }
             }
             // Each holder names the first by name; the first names the second.
             for holders in seen.repeated {
@@ -174,7 +175,9 @@ extension Vault {
             }
             return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }
-        try write(origin: origin) { _, _, _, events throws(VaultError) in events.append(PendingEvent(action: "review", entry: nil)) }
+        try write(origin: origin, eventsOnly: true) { _, _, _, events throws(VaultError) in
+            events.append(PendingEvent(action: "review", entry: nil))
+        }
         return result
     }
 
@@ -187,7 +190,7 @@ extension Vault {
 
     /// `activityLog` read and verified here.
     func activityLogHere() throws(VaultError) -> LogReport {
-        try read { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
+        try readLog { db, keys, manifest throws(VaultError) in try ActivityLog.verify(db, keys: keys, manifest: manifest) }
     }
 
     /// Every entry's metadata, sorted by name. Verifies every row against the manifest, so a

@@ -24,6 +24,9 @@ extension Vault {
         /// among all of them at every request; at 10,000 entries, opening them all takes tens of
         /// milliseconds; with the entries filed by host, a request costs only its host's.)
         var entriesCache: (version: Int64, commits: Int, entries: [Entry], hosts: GitMatching.HostPositions)?
+        /// The activity log as last verified, with the connection's data_version and commit
+        /// count then (the agent answers `vault log` from it while neither changed).
+        var logCache: (version: Int64, commits: Int, report: LogReport)?
         /// The schema cookie and data_version under which `checkSchema` last verified the schema.
         var verifiedSchema: (cookie: Int64, dataVersion: Int64)?
 
@@ -37,6 +40,7 @@ extension Vault {
         mutating func reset(keys: Keys?, verified: Verified? = nil) {
             self.keys = keys
             entriesCache = nil
+            logCache = nil
             manifestCache = verified.map { ($0.sealed, $0.manifest) }
             cacheVersion = verified?.version
         }
@@ -157,21 +161,43 @@ extension Vault {
         }
     }
 
+    /// The activity log verified by `verify` in a read transaction (from the cache while the
+    /// file has not changed).
+    func readLog(_ verify: (SQLite, Keys, Manifest) throws(VaultError) -> LogReport) throws(VaultError) -> LogReport {
+        try state.withLock { state throws(VaultError) -> LogReport in
+            guard let keys = state.keys else { throw VaultError.locked }
+            let db = try state.db
+            return try db.transaction(write: false) { () throws(VaultError) -> LogReport in
+                let manifest = try state.currentManifest(keys: keys)
+                let version = try db.dataVersion()
+                if let cache = state.logCache, cache.version == version, cache.commits == db.commits { return cache.report }
+                let report = try verify(db, keys, manifest)
+                state.logCache = (version, db.commits, report)
+                return report
+            }
+        }
+    }
+
     /// Runs `body` in one write transaction; the manifest it changes is sealed and stored
-    /// before the commit.
+    /// before the commit. `eventsOnly`: `body` changes no entry (it only records events), so
+    /// the entries cache, when it was the file's as the write began, stays.
     /// Every change it makes is recorded in the activity log, in the same transaction; the
     /// manifest then keeps the log's head.
     /// `origin`: who the events are recorded as (the agent's client); else this vault's own.
-    func write<R>(origin: ActivityLog.Origin? = nil,
+    func write<R>(origin: ActivityLog.Origin? = nil, eventsOnly: Bool = false,
                   _ body: (SQLite, Keys, inout Manifest, inout [PendingEvent]) throws(VaultError) -> R) throws(VaultError) -> R {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
             let origin = origin ?? state.origin
             var written: ([UInt8], Manifest)?
+            var cacheIsCurrent = false
             let result = try db.transaction(write: true) { () throws(VaultError) -> R in
                 try state.checkSchema()
                 var manifest = try state.currentManifest(keys: keys)
+                if eventsOnly, let cache = state.entriesCache {
+                    cacheIsCurrent = try cache.version == db.dataVersion() && cache.commits == db.commits
+                }
                 var events: [PendingEvent] = []
                 let result = try body(db, keys, &manifest, &events)
                 for event in events {
@@ -184,6 +210,7 @@ extension Vault {
             }
             // Committed: the cache follows this connection's own write.
             if let (sealed, manifest) = written { state.wrote(sealed, manifest) }
+            if cacheIsCurrent { state.entriesCache?.commits = db.commits }
             VaultLocation.tightenSideFiles(of: path)
             return result
         }

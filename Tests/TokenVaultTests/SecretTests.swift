@@ -86,6 +86,27 @@ import Testing
         #expect(throws: VaultError.self) { try CredentialURL.parse("https://") }
     }
 
+    /// The URLs of stored entries are parsed over their bytes when they are ASCII: that path
+    /// gives what the character-by-character one gives, or leaves the URL to it.
+    @Test func anASCIIURLParsesOverItsBytesAsItDoesCharacterByCharacter() {
+        let pieces = ["https", "HTTP", "git+ssh", "s3", "1a", "-", "", "h t", "a\r\nb", ":", "://", "/", "//", "?", "#",
+                      "@", "a@b", "a:b@", "%41", "host", "Host.Example", ":443", ":0", ":65535", ":65536", ":+80", ":x",
+                      "[::1]", "[::1]:8443", "path", "/p/", "?q=1", "#f", " ", "\t", "]"]
+        var cases: [String] = ["", "gitlab.com", "https://alice@GitLab.Example.com:8443/group/repo.git/"]
+        for a in pieces { for b in pieces { for c in ["", "://", "@"] { cases.append(a + c + b) } } }
+        for a in pieces { for b in pieces { cases.append("https://" + a + b + "/x/") } }
+        var viaBytes = 0
+        for text in cases {
+            let slow = try? CredentialURL.parseAnyText(text)
+            if let fast = CredentialURL.parseASCII(text) {
+                viaBytes += 1
+                #expect(fast == slow, "\(text.debugDescription)")
+            }
+            #expect((try? CredentialURL.parse(text)) == slow, "\(text.debugDescription)")
+        }
+        #expect(viaBytes > cases.count / 4)
+    }
+
     @Test func dates() {
         #expect(Timestamp(date: "1970-01-01")?.secondsSince1970 == 0)
         #expect(Timestamp(date: "2027-03-01")?.dateString == "2027-03-01")

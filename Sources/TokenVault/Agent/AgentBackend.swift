@@ -69,10 +69,11 @@ struct AgentBackend: VaultBackend {
     func open(_ boxes: [SealedBox]) throws(VaultError) -> [SecureBytes?] {
         try Self.inBatches(boxes, size: { $0.bytes.count + 5 }) { batch throws(VaultError) in
             guard case .opened(let opened) = try ask(.open(batch)) else { throw VaultError.locked }
-            // Tokens in guarded memory, as when opened here.
+            // Tokens in guarded memory, as when opened here (a batch's in one arena).
+            let arena = SecretArena()
             return zip(batch, opened).map { box, plaintext in
                 guard box.guarded, let plaintext else { return plaintext }
-                return plaintext.withUnsafeBytes { SecureBytes(copying: $0) }
+                return plaintext.withUnsafeBytes { SecureBytes(copying: $0, arena: arena) }
             }
         }
     }

@@ -22,10 +22,11 @@ public struct ExportedToken: Sendable {
 enum BundlePayload {
     static let magic = Array("TVP1".utf8)
     static let maximumEntries = 100_000
-    /// The most tokens (current and previous together) a bundle may hold: each is opened into a
-    /// guarded allocation of its own (an mmap with guard pages), which a process has only some
-    /// tens of thousands of; beyond this a bundle is refused, never a trap.
-    static let maximumTokens = 10_000
+    /// The most tokens (current and previous together) a bundle may hold. They are held in a few
+    /// shared guarded regions (``SecretArena``), not a guarded allocation each (of which a
+    /// process has only some tens of thousands); the cap bounds the memory and the merge's work
+    /// a hostile bundle can ask for: beyond it a bundle is refused, never a trap.
+    static let maximumTokens = 100_000
     private static let metadataTag: UInt8 = 1, tokenTag: UInt8 = 2, previousTag: UInt8 = 3
 
     static func recipientBytes(_ sealing: BundleEnvelope.Sealing) -> [UInt8] {
@@ -73,6 +74,8 @@ enum BundlePayload {
             var tokens: [ExportedToken] = []
             var pending: (entry: Entry, secret: Secret?, history: [SecretVersion])?
             var secrets = 0
+            // Every token is held until the merge commits: in a few guarded regions, not a mapping each.
+            let arena = SecretArena()
             func count() throws(BundleError) {
                 secrets += 1
                 guard secrets <= maximumTokens else { throw .malformed("it holds more than \(maximumTokens) tokens") }
@@ -95,14 +98,14 @@ enum BundlePayload {
                     case tokenTag:
                         guard pending != nil, pending?.secret == nil else { throw BundleError.malformed("a token belongs to no entry") }
                         try count()
-                        pending?.secret = Secret(copying: value)
+                        pending?.secret = Secret(copying: value, in: arena)
                     case previousTag:
                         guard pending != nil, value.count >= 8, let replaced = UnsafeRawBufferPointer(rebasing: value[0..<8]).int64 else {
                             throw BundleError.malformed("a previous token belongs to no entry, or is truncated")
                         }
                         try count()
                         pending?.history.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
-                                                              secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
+                                                              secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]), in: arena)))
                     default:
                         throw BundleError.malformed("a field this version does not know")
                     }

@@ -9,9 +9,11 @@ extension Vault {
             var tokens: [ExportedToken] = []
             if let names {
                 var seen = Set<String>()
+                // Every token is held until the bundle is sealed: in a few guarded regions, not a mapping each.
+                let arena = SecretArena()
                 for name in names where seen.insert(name).inserted {
                     let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
-                    let record = try Self.openSecret(row, keys: keys)
+                    let record = try Self.openSecret(row, keys: keys, arena: arena)
                     tokens.append(Self.exported(row.entry, record, withHistory: withHistory))
                     try Self.checkTokenCount(tokens)
                 }
@@ -35,8 +37,8 @@ extension Vault {
         return tokens
     }
 
-/// At most as many tokens as a bundle may hold (``BundlePayload/maximumTokens``): each is held
-    /// in a guarded allocation of its own, and a process has only so many.
+/// At most as many tokens as a bundle may hold (``BundlePayload/maximumTokens``), so that
+    /// what one vault exports another imports.
     private static func checkTokenCount(_ tokens: [ExportedToken]) throws(VaultError) {
         let count = tokens.reduce(0) { $0 + 1 + $1.history.count }
         guard count <= BundlePayload.maximumTokens else {

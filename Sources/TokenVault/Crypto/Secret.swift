@@ -30,6 +30,18 @@ public struct Secret: Sendable {
         storage = SecureBytes(copying: bytes)
     }
 
+    /// Copies `bytes` into a slice of `arena`'s guarded memory (for passes over thousands of
+    /// tokens); wiping the source is the caller's job.
+    init(copying bytes: UnsafeRawBufferPointer, in arena: SecretArena) {
+        storage = SecureBytes(copying: bytes, arena: arena)
+    }
+
+    /// Copies `bytes` into a slice of `arena`'s guarded memory and wipes the array it was given.
+    init(consuming bytes: inout [UInt8], in arena: SecretArena) {
+        storage = bytes.withUnsafeBytes { SecureBytes(copying: $0, arena: arena) }
+        Sodium.wipe(&bytes)
+    }
+
     /// A secret read straight into secure memory: `fill` gets a zeroed secure buffer of
     /// `maxCount` bytes and returns how many it wrote; those bytes are kept and the buffer is
     /// wiped.

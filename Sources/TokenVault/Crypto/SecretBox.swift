@@ -30,12 +30,14 @@ enum SecretBox {
 
     /// Opens a sealed box into secure memory, or throws `.tampered` when the box was not sealed
     /// by this key (any modified byte, a box from elsewhere, or a wrong key).
-    static func open(_ box: [UInt8], using key: SymmetricKey, what: String, guarded: Bool = true) throws(VaultError) -> SecureBytes {
+    /// `arena`: where a guarded plaintext goes (its own allocation without one).
+    static func open(_ box: [UInt8], using key: SymmetricKey, what: String, guarded: Bool = true,
+                     arena: SecretArena? = nil) throws(VaultError) -> SecureBytes {
         Sodium.initialize()
         guard box.count >= overhead else { throw .tampered(what) }
         var ok = false
         let plaintext = box.withUnsafeBytes { input in
-            SecureBytes(count: box.count - overhead, guarded: guarded) { out in
+            SecureBytes(count: box.count - overhead, guarded: guarded, arena: arena) { out in
                 let nonce = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 let cipher = nonce.advanced(by: nonceBytes)
                 ok = key.withUnsafeBytes { k in

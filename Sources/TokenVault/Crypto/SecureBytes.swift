@@ -8,45 +8,70 @@ import CSodium
 /// opened by the thousand in `vault list`, where a guarded allocation (an mmap, two guard pages
 /// and an mlock each) would dominate the time.
 ///
+/// With an `arena`, the bytes are a slice of one of its guarded regions (see ``SecretArena``),
+/// for passes that hold thousands of tokens: wiped when released, the region freed with its
+/// last slice.
+///
 /// The buffer is written only while it is being built, before it is shared; after that it is
 /// read-only, which is what makes the `Sendable` conformance sound.
 final class SecureBytes: @unchecked Sendable {
     let count: Int
     private let base: UnsafeMutableRawPointer
-    private let guarded: Bool
+    private let storage: Storage
 
-    /// A zeroed buffer of `count` bytes.
-    init(count: Int, guarded: Bool = true) {
-        Sodium.initialize()
-        let size = Swift.max(count, 1)
-        guard let pointer = guarded ? sodium_malloc(size) : malloc(size) else {
-            fatalError("out of memory")
-        }
-        sodium_memzero(pointer, size)
-        self.base = pointer
-        self.count = count
-        self.guarded = guarded
+    /// Where the bytes live, and so how they are released.
+    private enum Storage {
+        /// Its own `sodium_malloc`'d allocation.
+        case guarded
+        /// `malloc`'d, wiped before `free`.
+        case heap
+        /// A slice of an arena's region, wiped; the region goes with its last slice.
+        case region(GuardedRegion)
     }
 
-    convenience init(copying bytes: UnsafeRawBufferPointer) {
-        self.init(count: bytes.count)
+    /// A zeroed buffer of `count` bytes: guarded, in `arena` when one is given, or from `malloc`
+    /// when not `guarded`.
+    init(count: Int, guarded: Bool = true, arena: SecretArena? = nil) {
+        Sodium.initialize()
+        let size = Swift.max(count, 1)
+        if guarded, let arena {
+            let (region, pointer) = arena.allocate(size)
+            self.base = pointer
+            self.storage = .region(region)
+        } else {
+            guard let pointer = guarded ? sodium_malloc(size) : malloc(size) else {
+                fatalError("out of memory")
+            }
+            sodium_memzero(pointer, size)
+            self.base = pointer
+            self.storage = guarded ? .guarded : .heap
+        }
+        self.count = count
+    }
+
+    convenience init(copying bytes: UnsafeRawBufferPointer, arena: SecretArena? = nil) {
+        self.init(count: bytes.count, arena: arena)
         if let source = bytes.baseAddress, bytes.count > 0 {
             base.copyMemory(from: source, byteCount: bytes.count)
         }
     }
 
     /// A buffer filled by `body`, which is handed the writable bytes exactly once.
-    convenience init(count: Int, guarded: Bool = true, filling body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
-        self.init(count: count, guarded: guarded)
+    convenience init(count: Int, guarded: Bool = true, arena: SecretArena? = nil,
+                     filling body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        self.init(count: count, guarded: guarded, arena: arena)
         try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
     deinit {
-        if guarded {
+        switch storage {
+        case .guarded:
             sodium_free(base)
-        } else {
+        case .heap:
             sodium_memzero(base, Swift.max(count, 1))
             free(base)
+        case .region:
+            sodium_memzero(base, Swift.max(count, 1))
         }
     }
 

@@ -94,12 +94,15 @@ struct LocalBackend: VaultBackend {
 
     /// `open`, tokens into guarded memory only when `guarding` (the agent does without: what it
     /// opens for a client is copied into the answer's wiped buffer at once, and a guarded
-    /// allocation costs several system calls a token).
+    /// allocation costs several system calls a token). The tokens of a batch share the guarded
+    /// regions of one ``SecretArena``; a lone box gets its own allocation.
     func open(_ boxes: [SealedBox], guarding: Bool) throws(VaultError) -> [SecureBytes?] {
         var opened: [SecureBytes?] = []
         opened.reserveCapacity(boxes.count)
+        let arena = boxes.count > 1 ? SecretArena() : nil
         for box in boxes {
-            opened.append(try? SecretBox.open(box.bytes, using: try key(box.purpose), what: "", guarded: guarding && box.guarded))
+            opened.append(try? SecretBox.open(box.bytes, using: try key(box.purpose), what: "",
+                                              guarded: guarding && box.guarded, arena: arena))
         }
         return opened
     }

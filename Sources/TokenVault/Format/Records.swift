@@ -85,14 +85,16 @@ enum Records {
 
     /// Decodes metadata. Unknown tags are kept aside and written back as they were, so later
     /// versions can add fields without a format break, and an edit here never drops them.
-    static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> Entry {
+    /// Without `url` the URL is left nil, not parsed (a pass that wants only names, such as the
+    /// review of every token: a URL that does not parse is nil anyway, never an error).
+    static func decode(_ body: UnsafeRawBufferPointer, url: Bool = true) throws(VaultError) -> Entry {
         var reader = ByteReader(body)
         var entry = Entry(name: "")
         var sawName = false
         while let (tag, value) = try reader.field() {
             switch Tag(rawValue: tag) {
             case .name: entry.name = value.utf8String; sawName = true
-            case .url: entry.url = try? CredentialURL.parse(value.utf8String).url
+            case .url: if url { entry.url = try? CredentialURL.parse(value.utf8String).url }
             case .username: entry.username = value.utf8String
             case .kind: entry.kind = TokenKind(rawValue: value.utf8String) ?? .generic
             case .scope: entry.scopes.append(value.utf8String)

@@ -58,7 +58,12 @@ struct SecretRecord {
         precondition(offset == bodyCount)
     }
 
-    static func decode(_ body: UnsafeRawBufferPointer) throws(VaultError) -> SecretRecord {
+    /// The record in `body`, its tokens copied into guarded memory: slices of `arena` (a pass
+    /// over many records), or of one of the record's own, so that a long history (tens of
+    /// thousands of tokens, from a bundle) is a few mappings, not a guarded allocation each.
+    static func decode(_ body: UnsafeRawBufferPointer, arena: SecretArena? = nil) throws(VaultError) -> SecretRecord {
+        let arena = arena ?? SecretArena()
+        func copy(_ bytes: UnsafeRawBufferPointer) -> Secret { Secret(copying: bytes, in: arena) }
         var reader = ByteReader(body)
         var current: Secret?
         var previous: [SecretVersion] = []
@@ -66,15 +71,15 @@ struct SecretRecord {
         while let (tag, value) = try reader.field() {
             switch tag {
             case currentTag:
-                current = Secret(copying: value)
+                current = copy(value)
             case previousTag:
                 guard value.count >= 8, let replaced = UnsafeRawBufferPointer(rebasing: value[0..<8]).int64 else {
                     throw .corrupt("a previous version of a token is truncated")
                 }
                 previous.append(SecretVersion(replaced: Timestamp(secondsSince1970: replaced),
-                                              secret: Secret(copying: UnsafeRawBufferPointer(rebasing: value[8...]))))
+                                              secret: copy(UnsafeRawBufferPointer(rebasing: value[8...]))))
             case refreshTag:
-                refreshToken = Secret(copying: value)
+                refreshToken = copy(value)
             default:
                 continue
             }

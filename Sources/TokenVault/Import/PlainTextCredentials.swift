@@ -25,6 +25,8 @@ package enum PlainTextCredentials {
     /// `scheme://user:password@host[:port][/path]` per line, user and password percent-encoded.
     package static func parseGitCredentials(_ bytes: UnsafeRawBufferPointer) -> Result {
         var result = Result()
+        // Every token is held until the import commits: in a few guarded regions, not a mapping each.
+        let arena = SecretArena()
         var lineNumber = 0
         forEachLine(bytes) { line in
             lineNumber += 1
@@ -61,7 +63,7 @@ package enum PlainTextCredentials {
             let path = rest.drop(while: { $0 == "/" }).removingPercentEncoding()
             result.credentials.append(ImportedCredential(
                 url: CredentialURL(scheme: scheme, host: String(host), path: path.isEmpty ? nil : path),
-                username: username.isEmpty ? nil : username, secret: Secret(consuming: &password), line: lineNumber))
+                username: username.isEmpty ? nil : username, secret: Secret(consuming: &password, in: arena), line: lineNumber))
         }
         return result
     }
@@ -72,6 +74,8 @@ package enum PlainTextCredentials {
     /// out of place drops the machine it is in and is reported, so nothing is imported wrong.
     package static func parseNetrc(_ bytes: UnsafeRawBufferPointer) -> Result {
         var result = Result()
+        // Every token is held until the import commits: in a few guarded regions, not a mapping each.
+        let arena = SecretArena()
         var tokens: [(text: String, line: Int)] = []
         var lineNumber = 0
         var inMacro = false
@@ -132,7 +136,7 @@ package enum PlainTextCredentials {
             }
             result.credentials.append(ImportedCredential(
                 url: CredentialURL(scheme: "https", host: m.host), username: login,
-                secret: Secret(consuming: &secret), line: m.line))
+                secret: Secret(consuming: &secret, in: arena), line: m.line))
         }
         func value() -> String? {
             guard index + 1 < tokens.count, !keywords.contains(tokens[index + 1].text) else { return nil }
