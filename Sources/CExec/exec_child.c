@@ -31,14 +31,16 @@ int tv_exec_check(const char *path) {
     return 0;
 }
 
-int tv_exec_child(const char *path, char *const argv[], char *const envp[], int *spawn_error) {
+static struct sigaction saved[forwarded_count];
+
+int tv_exec_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pid) {
     sigset_t blocked, previous;
     sigemptyset(&blocked);
     for (int i = 0; i < forwarded_count; i++) sigaddset(&blocked, forwarded[i]);
     // Held back until the child's ID is known, so that none is lost in between.
     pthread_sigmask(SIG_BLOCK, &blocked, &previous);
 
-    struct sigaction action, saved[forwarded_count];
+    struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = forward;
     action.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -53,18 +55,18 @@ int tv_exec_child(const char *path, char *const argv[], char *const envp[], int 
     posix_spawnattr_setsigdefault(&attributes, &blocked);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    pid_t pid = 0;
-    int error = posix_spawn(&pid, path, NULL, &attributes, argv, envp);
+    int error = posix_spawn(pid, path, NULL, &attributes, argv, envp);
     posix_spawnattr_destroy(&attributes);
     if (error != 0) {
         for (int i = 0; i < forwarded_count; i++) sigaction(forwarded[i], &saved[i], NULL);
-        pthread_sigmask(SIG_SETMASK, &previous, NULL);
-        *spawn_error = error;
-        return -1;
+    } else {
+        child_pid = *pid;
     }
-    child_pid = pid;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return error;
+}
 
+int tv_exec_wait(pid_t pid) {
     int status = 0;
     for (;;) {
         pid_t done = waitpid(pid, &status, 0);

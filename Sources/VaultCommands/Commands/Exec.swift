@@ -31,7 +31,7 @@ extension VaultCommand {
 
                 Examples:
                   vault exec gitlab-ci -- glab mr list
-                  vault exec --env GITLAB_TOKEN=gitlab-ci --env GITLAB_USER=gitlab-ci:username \\
+                  vault exec --env GL_TOKEN=gitlab-ci --env GL_USER=gitlab-ci:username \\
                       -- ./deploy.sh
                 """)
 
@@ -56,10 +56,16 @@ extension VaultCommand {
         }
 
         func run() throws {
+            // Everything that held a token (the values, their environment block, the vault) is
+            // gone once the program has started: this process then only waits for it.
+            let pid = try start()
+            Glibc.exit(tv_exec_wait(pid))
+        }
+
+        private func start() throws -> pid_t {
             var bindings = try variables.map(ExecBinding.parse)
             let program = try ExecProgram.locate(command[0])
-            let session = global.session
-            let vault = try session.unlockedVault()
+            let vault = try global.session.unlockedVault()
             vault.actor = "vault exec " + ExecProgram.shortName(command[0])
             if let entry {
                 let kind = try withSuggestion(vault) { try vault.entry(named: entry) }.kind
@@ -74,9 +80,8 @@ extension VaultCommand {
             // The keys go now: the program gets no more of the vault than its variables (the
             // file and the agent's socket are close-on-exec).
             vault.lock()
-            let status = try ExecEnvironment.run(program: program, arguments: command,
-                                                 variables: zip(bindings, values).map { ($0.variable, $1.value) })
-            Glibc.exit(status)
+            return try ExecEnvironment.start(program: program, arguments: command,
+                                             variables: zip(bindings, values).map { ($0.variable, $1.value) })
         }
     }
 }

@@ -98,11 +98,12 @@ enum ExecProgram {
 
 /// The child's environment and its run.
 enum ExecEnvironment {
-    /// Runs `program` with `arguments` (the first is its name) in this process's environment
-    /// with `variables` set, and returns the status to exit with. The `NAME=value` strings of
-    /// the variables are built in one block of secure memory (wiped when this returns); the
-    /// kernel copies them into the child.
-    static func run(program: String, arguments: [String], variables: [(String, Secret)]) throws -> Int32 {
+    /// Starts `program` with `arguments` (the first is its name) in this process's environment
+    /// with `variables` set, and returns its process ID (see `tv_exec_wait`). The `NAME=value`
+    /// strings of the variables are built in one block of secure memory, wiped when this
+    /// returns; the kernel has copied them into the child. Exits 127 or 126 when the program
+    /// cannot start.
+    static func start(program: String, arguments: [String], variables: [(String, Secret)]) throws -> pid_t {
         for (name, value) in variables where value.withUnsafeBytes({ $0.contains(0) }) {
             throw CLIError.failed("the value for \(name) holds a NUL byte, which an environment variable cannot")
         }
@@ -131,20 +132,19 @@ enum ExecEnvironment {
         }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
-        var spawnError: Int32 = 0
-        let status = block.withUnsafeBytes { bytes -> Int32 in
-            guard let base = bytes.baseAddress else { return -1 }
+        var pid: pid_t = 0
+        let spawnError = block.withUnsafeBytes { bytes -> Int32 in
+            guard let base = bytes.baseAddress else { return EINVAL }
             let own = offsets.map { UnsafeMutablePointer(mutating: (base + $0).assumingMemoryBound(to: CChar.self)) as UnsafeMutablePointer<CChar>? }
             let envp = inherited + own + [nil]
             return argv.withUnsafeBufferPointer { argvBuffer in
                 envp.withUnsafeBufferPointer { envpBuffer in
-                    tv_exec_child(program, argvBuffer.baseAddress, envpBuffer.baseAddress, &spawnError)
+                    tv_exec_spawn(program, argvBuffer.baseAddress, envpBuffer.baseAddress, &pid)
                 }
             }
         }
-        if status >= 0 { return status }
-        let reason = String(cString: strerror(spawnError))
-        Output.error("\(arguments.first ?? program): \(reason)")
-        return spawnError == ENOENT ? ExecProgram.notFound : ExecProgram.notExecutable
+        if spawnError == 0 { return pid }
+        ExecProgram.fail(spawnError == ENOENT ? ExecProgram.notFound : ExecProgram.notExecutable,
+                         "\(arguments.first ?? program): \(String(cString: strerror(spawnError)))")
     }
 }
