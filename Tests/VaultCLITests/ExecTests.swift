@@ -163,6 +163,21 @@ import Testing
         #expect(allowed.status == 0, "\(allowed.err)")
     }
 
+    @Test func aTokenGitsServerRefusedIsPassedWithGetsWarning() throws {
+        let cli = fixture()
+        let erase = run([Binary.path("git-credential-vault"), "erase"], environment: cli.environment,
+                        stdin: .data("protocol=https\nhost=gitlab.example.com\nusername=ci-bot\npassword=\(Self.token)\n\n"))
+        #expect(erase.status == 0)
+        let when = try #require(try cli.library().entry(named: "gl").rejected)
+        let get = cli.vault(["get", "gl"])
+        let r = cli.vault(["exec", "--env", "A=gl", "--env", "B=gl", "--", "sh", "-c", "test \"$A\" = \"$B\" && echo same"])
+        #expect(r.status == 0 && r.out == "same\n")
+        // The same one line as get's, once for the entry.
+        #expect(r.err == get.err && r.err.contains("git's server refused the token 'gl' on \(when.iso8601)"), "\(r.err)")
+        let injected = cli.vault(["inject"], stdin: .data("{{ vault \"gl\" }}"))
+        #expect(injected.out == Self.token && injected.err == get.err)
+    }
+
     @Test func aProgramThatCannotStartGives127Or126AndReadsNothing() throws {
         let cli = fixture()
         let missing = cli.vault(["exec", "gl", "--", "no-such-program-here"])
