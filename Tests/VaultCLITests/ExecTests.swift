@@ -88,8 +88,8 @@ import Testing
             #expect(!cmdline.isEmpty && !cmdline.contains(bytes: Self.token), "\(pid)")
         }
         // What vault (tokenvault-cli, exec'd by the front end) is sent, the program gets.
-        let cli0 = try String(contentsOfFile: "/proc/\(child.pid)/cmdline", encoding: .utf8)
-        #expect(cli0.contains("tokenvault-cli") || cli0.contains("tokenvault"), "\(cli0)")
+        let program = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/exe")
+        #expect(program.hasSuffix("/tokenvault-cli"), "\(program)")
         kill(child.pid, SIGTERM)
         var status: Int32 = 0
         waitpid(child.pid, &status, 0)
