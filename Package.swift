@@ -46,6 +46,8 @@ let package = Package(
         // include it, with agent_client.h and agent_frames.h, the C they share.
         .target(name: "CAgentProtocol"),
         .target(name: "CTerminal"),
+        // `vault exec`'s child: posix_spawn and the forwarding of signals, in C.
+        .target(name: "CExec"),
 
         // The library: crypto in Crypto/, storage in Storage/, the vault on top.
         .target(
@@ -87,6 +89,7 @@ let package = Package(
                 "TokenVaultGitLab",
                 "VaultCLICommon",
                 "VaultGitHelper",
+                "CExec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -70,14 +70,7 @@ extension VaultCommand {
         }
 
         static func value(of field: Field, in entry: Entry) -> String {
-            switch field {
-            case .username: entry.username ?? ""
-            case .url: entry.url?.description ?? ""
-            case .host: entry.host ?? ""
-            case .scopes: entry.scopes.joined(separator: ",")
-            case .expires: entry.expires?.dateString ?? ""
-            case .kind: entry.kind.rawValue
-            }
+            EntryField(rawValue: field.rawValue)?.value(in: entry) ?? ""
         }
     }
 }
