@@ -67,10 +67,10 @@ extension VaultCommand {
             let findings = Review.findings(entries, now: at, withinDays: within.days, rotateEvery: settings.rotateEvery,
                                            tokens: try vault.reviewTokens()) + unverified
             if json {
-                try Output.out(JSON.encode(.array(findings.map { finding in
+                try Output.json(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),
                              ("severity", .string(finding.severity.rawValue)), ("message", .string(finding.message))])
-                })) + "\n")
+                }))
             } else {
                 for finding in findings {
                     let severity = finding.severity.rawValue
