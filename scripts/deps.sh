@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages TokenVault builds and tests with, when they are missing, and
-# checks that a Swift 6 toolchain is on PATH. Debian 12 / Ubuntu 22.04 or later; run as root
-# or with sudo.
+# checks that a Swift 6 toolchain is on PATH. Debian 12 / Ubuntu 22.04 or later. Run it as
+# yourself or as root, never under sudo: only installing a missing package needs root, and then
+# it runs apt-get directly as root, else through sudo (a fresh container has no sudo).
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl)
@@ -10,15 +11,19 @@ for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if ((${#missing[@]})); then
+    as_root=()
     if [ "$(id -u)" -ne 0 ]; then
-        echo "scripts/deps.sh: installing ${missing[*]} needs root: run it with sudo" >&2
-        exit 1
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "scripts/deps.sh: installing ${missing[*]} needs root, and there is no sudo: run it as root" >&2
+            exit 1
+        fi
+        echo "scripts/deps.sh: installing ${missing[*]} with sudo" >&2
+        as_root=(sudo)
     fi
-    export DEBIAN_FRONTEND=noninteractive
     # A new machine may have empty package lists.
-    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
-        apt-get update -qq
-        apt-get install -y -qq "${missing[@]}"
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+        "${as_root[@]}" apt-get update -qq
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     }
 fi
 

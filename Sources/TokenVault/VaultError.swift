@@ -21,7 +21,7 @@ public enum VaultError: Error, Sendable, Equatable {
     case tampered(String)
     /// The file is not a readable TokenVault database.
     case corrupt(String)
-    /// The vault file or its folder can be read or written by other users.
+    /// The vault file can be read or written by other users, or its folder written to.
     case unsafePermissions(path: String, mode: UInt32, isDirectory: Bool)
     /// The vault file or its folder belongs to another user.
     case wrongOwner(path: String)
@@ -73,7 +73,7 @@ extension VaultError: CustomStringConvertible {
         case .corrupt(let what):
             "the vault is corrupt: \(what)"
         case .unsafePermissions(let path, let mode, let isDirectory):
-            "permissions \(String(mode & 0o7777, radix: 8)) for \(isDirectory ? "folder" : "file") '\(path)' are too open: other users can read or write it"
+            "permissions \(String(mode & 0o7777, radix: 8)) for \(isDirectory ? "folder" : "file") '\(path)' are too open: other users can \(isDirectory ? "write to" : "read or write") it"
         case .wrongOwner(let path):
             "'\(path)' belongs to another user"
         case .noVault(let path):
@@ -111,7 +111,7 @@ extension VaultError: CustomStringConvertible {
         case .revoked:
             "create a new token, or pass --allow-expired to print the old one anyway"
         case .unsafePermissions(let path, _, let isDirectory):
-            "chmod \(isDirectory ? "700" : "600") '\(path)'"
+            isDirectory ? "chmod go-w '\(path)'" : "chmod 600 '\(path)'"
         case .noVault:
             "create one with 'vault init', or point --vault or TOKENVAULT_PATH at an existing vault"
         case .tampered, .corrupt:

@@ -21,7 +21,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .other: "any other failure"
         case .notFound: "no such entry, or no vault"
         case .locked: "locked: wrong passphrase, or no passphrase source"
-        case .expired: "the token has expired"
+        case .expired: "the token has expired, or GitLab revoked it"
         case .tampered: "the vault was tampered with or is corrupt (vault verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
         case .findings: "vault check found something to do (4 when a token has expired)"
@@ -67,6 +67,11 @@ package enum Output {
         var text = text
         let ok = text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
         guard ok else { throw stdoutFailure() }
+    }
+
+    /// Writes what a `--json` flag prints: `value` with ``JSON/versioned(_:)``, and a newline.
+    package static func json(_ value: JSON.Value) throws(CLIError) {
+        try out(JSON.encode(JSON.versioned(value)) + "\n")
     }
 
     /// Writes bytes to stdout as they are (a bundle).
@@ -184,6 +189,21 @@ package struct JSON {
         case array([Value])
         case object([(String, Value)])
         case null
+    }
+
+    /// The version of the shapes `--json` prints (SECURITY.md): every object printed, or every
+    /// object of an array printed, carries it first as `schema_version`. Fields may be added
+    /// within a version; one removed or changing meaning makes a new version.
+    package static let schemaVersion: Int64 = 1
+
+    /// `value` as a `--json` flag prints it: an object, or each object of an array, with
+    /// `schema_version` first.
+    package static func versioned(_ value: Value) -> Value {
+        switch value {
+        case .object(let fields): .object([("schema_version", .number(schemaVersion))] + fields)
+        case .array(let items): .array(items.map { item in if case .object = item { versioned(item) } else { item } })
+        default: value
+        }
     }
 
     package static func encode(_ value: Value) -> String {

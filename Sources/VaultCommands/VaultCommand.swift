@@ -56,7 +56,9 @@ struct VaultCommand: ParsableCommand {
                 Session.closeVaults()
                 Glibc.exit(ExitStatus.success.rawValue)
             }
-            var command = try parseAsRoot(GlobalOptions.hoisted(arguments))
+            let hoisted = GlobalOptions.hoisted(arguments)
+            try CommandPath.refuseUnknown(hoisted)
+            var command = try parseAsRoot(hoisted)
             try command.run()
             status = .success
         } catch let error as VaultError {
@@ -99,7 +101,7 @@ struct VaultCommand: ParsableCommand {
         if sawToken {
             Output.hint("pipe it on standard input instead (printf %s \"$TOKEN\" | vault add NAME), or type it at the prompt")
         } else if code.rawValue == ExitStatus.usage.rawValue {
-            Output.hint("see 'vault help'")
+            Output.hint("see '\(CommandPath.helpCommand(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()))))'")
         }
         return code.rawValue == ExitStatus.usage.rawValue ? .usage : (ExitStatus(rawValue: code.rawValue) ?? .other)
     }

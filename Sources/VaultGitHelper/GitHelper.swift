@@ -63,33 +63,39 @@ package enum GitHelper {
     }
 
     package static let usage = """
-        usage: git-credential-vault [--vault PATH] [--on-erase reject|delete] [--verbose] get|store|erase
+        usage: git-credential-vault [--vault PATH] [--on-erase reject|delete]
+                                    [--verbose] get|store|erase
                (or: vault git-credential ...)
 
-        Git's credential helper on the vault: git runs it, and reads tokens from the vault.
+        Git's credential helper on the vault: git runs it, and reads tokens from the
+        vault.
 
-          get    answers with the entry for the protocol, host, user name and path git asks for
-                 (never a rejected, revoked, expired or trashed one)
-          store  keeps what you typed at git's prompt: 'vault list' marks it "(new from git)"
-                 until you rename or edit it; the same again changes nothing, a new password
-                 replaces the old one (kept: 'vault history NAME')
-          erase  marks the entry holding the token git says failed as rejected ('vault restore
-                 NAME' gives it back), or removes it with --on-erase delete; without a password
-                 it marks the matching entries and never removes
+          get    answers with the entry for the protocol, host, user name and path git
+                 asks for (never a rejected, revoked, expired or trashed one)
+          store  keeps what you typed at git's prompt: 'vault list' marks it "(new from
+                 git)" until you rename or edit it; the same again changes nothing, a
+                 new password replaces the old one (kept: 'vault history NAME')
+          erase  marks the entry holding the token git says failed as rejected ('vault
+                 restore NAME' gives it back), or removes it with --on-erase delete;
+                 without a password it marks the matching entries and never removes
 
-        On success it prints nothing (--verbose says what it did on stderr). A passphrase typed at
-        a terminal starts the agent, so one git operation asks once ('vault config agent-autostart
-        off' turns that off; 'vault unlock' unlocks on purpose).
+        On success it prints nothing (--verbose says what it did on stderr). A
+        passphrase typed at a terminal starts the agent, so one git operation asks once
+        ('vault config agent-autostart off' turns that off; 'vault unlock' unlocks on
+        purpose).
 
         Options:
-          --vault PATH               the vault (default: $TOKENVAULT_PATH, else the default vault)
-          --on-erase reject|delete   what erase does (default: reject)
-          --verbose                  say on stderr what it did
+          --vault PATH              the vault (default: $TOKENVAULT_PATH, else the
+                                    default vault)
+          --on-erase reject|delete  what erase does (default: reject)
+          --verbose                 say on stderr what it did
 
         Examples:
           git config --global credential.helper "$(command -v git-credential-vault)"
-          git config --global credential.https://gitlab.example.com.helper "$(command -v git-credential-vault)"
-          git config --global credential.helper "$(command -v git-credential-vault) --on-erase delete"
+          git config --global credential.https://gitlab.example.com.helper \\
+              "$(command -v git-credential-vault)"
+          git config --global credential.helper \\
+              "$(command -v git-credential-vault) --on-erase delete"
           printf 'protocol=https\\nhost=gitlab.com\\n\\n' | git-credential-vault get
         """
 

@@ -52,14 +52,22 @@ import Testing
         chmod(folder.vaultPath, 0o620)
         #expect(throws: VaultError.self) { try Vault.open(at: folder.vaultPath) }
         chmod(folder.vaultPath, 0o600)
-        chmod(folder.path, 0o755)
+        chmod(folder.path, 0o775)
+        #expect(throws: VaultError.unsafePermissions(path: folder.path, mode: 0o40775, isDirectory: true)) {
+            try Vault.open(at: folder.vaultPath)
+        }
+        chmod(folder.path, 0o702)
         #expect(throws: VaultError.self) { try Vault.open(at: folder.vaultPath) }
-        chmod(folder.path, 0o711)
-        _ = try Vault.open(at: folder.vaultPath)
+        // A folder others may only read or enter, as ssh allows.
+        for mode: mode_t in [0o711, 0o750, 0o755] {
+            chmod(folder.path, mode)
+            _ = try Vault.open(at: folder.vaultPath)
+        }
         chmod(folder.path, 0o700)
         let error = VaultError.unsafePermissions(path: "/x/vault.db", mode: 0o100644, isDirectory: false)
         #expect(error.description.contains("644"))
         #expect(error.hint == "chmod 600 '/x/vault.db'")
+        #expect(VaultError.unsafePermissions(path: "/x", mode: 0o40775, isDirectory: true).hint == "chmod go-w '/x'")
     }
 
     @Test func aFileThatIsNotAVaultIsRefused() throws {

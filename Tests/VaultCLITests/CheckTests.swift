@@ -49,9 +49,10 @@ import Testing
         #expect(r.out == expected)
         #expect(!r.out.contains("glpat-"))
 
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.vault(["check", "--now", "2030-01-01", "--json"]).stdout)) as? [[String: String]])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.vault(["check", "--now", "2030-01-01", "--json"]).stdout)) as? [[String: Any]])
         #expect(json.count == 10)
-        #expect(json.first == ["name": "expired", "finding": "expired", "severity": "error", "message": "expired on 2029-12-01 (31 days ago)"])
+        #expect(json.allSatisfy { $0["schema_version"] as? Int == 1 })
+        #expect(json.first?.compactMapValues { $0 as? String } == ["name": "expired", "finding": "expired", "severity": "error", "message": "expired on 2029-12-01 (31 days ago)"])
 
         // Without the expired token: warnings only.
         #expect(cli.vault(["rm", "expired", "--yes"]).status == 0)

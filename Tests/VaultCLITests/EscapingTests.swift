@@ -190,7 +190,7 @@ import Testing
         let cli = CLI()
         let r = cli.vault(["list", "--expiring", "99999999999999999999d"])
         #expect(r.status == 64)
-        #expect(r.err == "vault: error: The value '99999999999999999999d' is invalid for '--expiring <span>'\nvault: hint: see 'vault help'\n")
+        #expect(r.err == "vault: error: The value '99999999999999999999d' is invalid for '--expiring <span>'\nvault: hint: see 'vault help list'\n")
     }
 }
 

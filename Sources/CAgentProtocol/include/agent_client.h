@@ -120,7 +120,8 @@ static inline int socket_path(const char *vault, char *out, size_t capacity) {
 }
 
 // 1 when the vault at `vault` may be read through the agent by a C front end: the file and its
-// folder the user's own and closed to others, SQLite's side files (when there are any) too, and
+// folder the user's own, the file closed to others and the folder closed to their writes (the
+// library's rule, VaultLocation.checkPrivate), SQLite's side files (when there are any) too, and
 // no symbolic link on the way (SQLite refuses links). Anything else is the Swift program's to
 // report. Fills *file with the vault file's stat.
 static inline int vault_is_private(const char *vault, struct stat *file) {
@@ -135,7 +136,7 @@ static inline int vault_is_private(const char *vault, struct stat *file) {
         strcpy(path, ".");
     }
     if (stat(vault, file) != 0 || stat(path, &folder) != 0 || file->st_uid != geteuid() || folder.st_uid != geteuid()
-        || (file->st_mode & 077) != 0 || (folder.st_mode & 077) != 0) return 0;
+        || (file->st_mode & 077) != 0 || (folder.st_mode & 022) != 0) return 0;
     static const char *const sides[] = {"-wal", "-shm"};
     for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
         struct stat side;

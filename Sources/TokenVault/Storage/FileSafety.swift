@@ -25,8 +25,10 @@ public enum VaultLocation {
         return folder.isEmpty ? "/" : folder
     }
 
-    /// Refuses a file that other users can read or write, or a folder that other users can
-    /// read or write, or either one owned by another user (as ssh does for its keys).
+    /// Refuses a file that other users (group or world) can read, write or run, a folder that
+    /// they can write to, or either one owned by another user, as ssh does for its keys: a
+    /// folder others may only read or enter (a home at 0750, a checkout at 0755) is fine, since
+    /// the file itself is closed to them. The C front ends' `vault_is_private` keeps this rule.
     static func checkPrivate(_ path: String, isDirectory: Bool) throws(VaultError) {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -35,7 +37,7 @@ public enum VaultLocation {
         }
         guard info.st_uid == geteuid() else { throw .wrongOwner(path: path) }
         let mode = UInt32(info.st_mode)
-        let tooOpen: UInt32 = isDirectory ? 0o066 : 0o077
+        let tooOpen: UInt32 = isDirectory ? 0o022 : 0o077
         if mode & tooOpen != 0 {
             throw .unsafePermissions(path: path, mode: mode, isDirectory: isDirectory)
         }

@@ -11,9 +11,9 @@ extension VaultCommand {
                 a prompt that does not echo. It is never accepted as an argument.
 
                 Examples:
-                  printf %s "$TOKEN" | vault add gitlab-ci --url https://gitlab.com --username oauth2 \\
-                      --scopes read_api,read_repository --expires 2027-03-01
-                  vault add github-cli --url https://github.com      # asks for the token
+                  printf %s "$TOKEN" | vault add gitlab-ci --url https://gitlab.com \\
+                      --username oauth2 --scopes read_api,read_repository --expires 2027-03-01
+                  vault add github-cli      # asks; a GitHub token gets https://github.com
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -42,9 +42,19 @@ extension VaultCommand {
             if fields.kind == nil {
                 entry.kind = TokenKind.recognise(secret) ?? TokenKind.guess(host: entry.host)
             }
+            let defaultURL = entry.url == nil && entry.kind == .github ? AddDefaults.url(for: secret) : nil
+            if let defaultURL { entry.url = defaultURL }
             try vault.add(entry, secret: secret)
-            Output.note("added '\(name)'")
+            Output.note("added '\(name)'" + (defaultURL.map { " for \($0) (a GitHub token; --url to say otherwise)" } ?? ""))
             ScopeCheck.warn(entry)
+            for notice in AddDefaults.notices(entry) {
+                switch notice {
+                case .gitLabWithoutURL:
+                    Output.hint("git will not use '\(name)' until it has a URL: vault edit \(name) --url https://gitlab.example.com")
+                case .expiredAlready(let date):
+                    Output.warning("'\(name)' expired on \(date.dateString): it is never handed out (vault edit \(name) --expires DATE)")
+                }
+            }
         }
     }
 }

@@ -17,14 +17,15 @@ extension VaultCommand {
 
                 Examples:
                   vault check
-                  vault check --within 30 --json
+                  vault check --within 30d --json
                   vault check --online
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: ArgumentHelp("Report tokens that expire within this many days.", valueName: "days"))
-        var within: Int = 14
+        @Option(help: ArgumentHelp("Report tokens that expire within this span (e.g. 30d, 2w; a bare number is days).",
+                                   valueName: "span"))
+        var within = DaySpan(days: 14)
 
         @Flag(help: "Print a JSON array of findings.")
         var json = false
@@ -39,7 +40,6 @@ extension VaultCommand {
         var now: String?
 
         func validate() throws {
-            if !(0...36_500).contains(within) { throw ValidationError("--within takes a number of days from 0 to 36500") }
             if let now, Timestamp(date: now) == nil && Int64(now) == nil {
                 throw ValidationError("--now takes YYYY-MM-DD or seconds since 1970")
             }
@@ -64,13 +64,13 @@ extension VaultCommand {
             let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.
-            let findings = Review.findings(entries, now: at, withinDays: within, rotateEvery: settings.rotateEvery,
+            let findings = Review.findings(entries, now: at, withinDays: within.days, rotateEvery: settings.rotateEvery,
                                            tokens: try vault.reviewTokens()) + unverified
             if json {
-                try Output.out(JSON.encode(.array(findings.map { finding in
+                try Output.json(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),
                              ("severity", .string(finding.severity.rawValue)), ("message", .string(finding.message))])
-                })) + "\n")
+                }))
             } else {
                 for finding in findings {
                     let severity = finding.severity.rawValue

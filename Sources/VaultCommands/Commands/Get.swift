@@ -15,7 +15,8 @@ extension VaultCommand {
 
                 Examples:
                   TOKEN=$(vault get gitlab-ci)
-                  curl -H "PRIVATE-TOKEN: $(vault get gitlab-ci)" https://gitlab.com/api/v4/user
+                  curl -H "PRIVATE-TOKEN: $(vault get gitlab-ci)" \\
+                      https://gitlab.com/api/v4/user
                   vault get gitlab-ci --field username
                   vault get gitlab-ci --json | jq -r .secret
                 """)
@@ -63,7 +64,7 @@ extension VaultCommand {
             let entry = token.entry, secret = token.secret
             ExpiryPolicy.warn(entry)
             if json {
-                try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
+                try Output.json(EntryJSON.metadata(entry, secret: secret))
             } else {
                 try Output.out(secret: secret)
             }

@@ -12,7 +12,8 @@ extension VaultCommand {
                 Git reads tokens from the vault with one line of configuration:
                   git config --global credential.helper "$(command -v git-credential-vault)"
                 or, for one host:
-                  git config --global credential.https://gitlab.example.com.helper "$(command -v git-credential-vault)"
+                  git config --global credential.https://gitlab.example.com.helper \\
+                      "$(command -v git-credential-vault)"
                 (`credential.helper vault` works too, but makes git start a second git each time.)
 
                 When git reports a token as failing (a 401), the token is kept but marked \

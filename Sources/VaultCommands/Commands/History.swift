@@ -49,7 +49,7 @@ extension VaultCommand {
                     if reveal { fields.append(("secret", .string(version.secret.revealString()))) }
                     return .object(fields)
                 }
-                try Output.out(JSON.encode(.array(items)) + "\n")
+                try Output.json(.array(items))
                 return
             }
             guard !versions.isEmpty else {

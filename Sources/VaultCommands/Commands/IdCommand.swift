@@ -63,9 +63,9 @@ extension VaultCommand {
             func run() throws {
                 let trusted = try global.unlockedVault().trustedIdentities()
                 if json {
-                    try Output.out(JSON.encode(.array(trusted.map {
+                    try Output.json(.array(trusted.map {
                         .object([("name", .string($0.name)), ("identity", .string($0.identity.text)), ("added", .string($0.added.iso8601))])
-                    })) + "\n")
+                    }))
                     return
                 }
                 if trusted.isEmpty {

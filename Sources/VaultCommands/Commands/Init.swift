@@ -39,6 +39,7 @@ extension VaultCommand {
             let path = global.path
             if VaultLocation.exists(path) { throw VaultError.vaultExists(path: path) }
             let passphrase = try global.passphrase.read(prompt: "New passphrase for \(path): ", confirm: true)
+            ShortPassphrase.warn(passphrase, typed: global.passphrase.isTerminalPrompt)
             _ = try Vault.create(at: path, passphrase: passphrase, kdf: parameters)
             Output.note("created \(path) (Argon2id, \(kdf))")
         }

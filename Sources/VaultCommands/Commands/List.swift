@@ -62,7 +62,7 @@ extension VaultCommand {
                 return true
             }
             if json {
-                try Output.out(JSON.encode(.array(entries.map { EntryJSON.metadata($0) })) + "\n")
+                try Output.json(.array(entries.map { EntryJSON.metadata($0) }))
                 return
             }
             if entries.isEmpty {

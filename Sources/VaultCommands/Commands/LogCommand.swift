@@ -38,7 +38,7 @@ extension VaultCommand {
                 return true
             }
             if json {
-                try Output.out(JSON.encode(.object([
+                try Output.json(.object([
                     ("verified", .bool(report.verified)),
                     ("problem", report.problem.map { .string($0) } ?? .null),
                     ("events", .array(events.map { e in
@@ -48,7 +48,7 @@ extension VaultCommand {
                                  ("parent", e.parentName.map { .string($0) } ?? .null),
                                  ("detail", e.detail.map { .string($0) } ?? .null)])
                     })),
-                ])) + "\n")
+                ]))
             } else {
                 let rows = events.map { e -> [Table.Cell] in
                     [Table.Cell(e.time.iso8601), Table.Cell(e.action.text), Table.Cell(e.entry ?? "-"),

@@ -40,6 +40,7 @@ extension VaultCommand {
             let vault = try global.unlockedVault(useAgent: false)
             let source = CLIPassphrase(fd: newFD, file: newFile, variable: "TOKENVAULT_NEW_PASSPHRASE", askpass: false)
             let passphrase = try source.read(prompt: "New passphrase for \(global.path): ", confirm: true)
+            ShortPassphrase.warn(passphrase, typed: source.isTerminalPrompt)
             try vault.changePassphrase(to: passphrase, kdf: kdf.flatMap(KDFParameters.preset(named:)))
             Output.note("passphrase changed")
         }

@@ -39,7 +39,7 @@ extension VaultCommand {
                 entry = try withSuggestion(vault) { try vault.entry(named: name) }
             }
             if json {
-                try Output.out(JSON.encode(EntryJSON.metadata(entry, secret: secret)) + "\n")
+                try Output.json(EntryJSON.metadata(entry, secret: secret))
                 return
             }
             let now = Timestamp.now()

@@ -21,11 +21,11 @@ extension VaultCommand {
             let status = AgentClient.connect(vaultPath: global.path, environment: Environment.current).flatMap { try? $0.status() }
             let unlocked = status?.unlocked ?? false
             if json {
-                try Output.out(JSON.encode(.object([
+                try Output.json(.object([
                     ("vault", .string(global.path)), ("unlocked", .bool(unlocked)),
                     ("locks_at", status?.locksAt.map { .string($0.iso8601) } ?? .null),
                     ("idle_timeout_seconds", unlocked ? .number(status!.idleTimeout.components.seconds) : .null),
-                ])) + "\n")
+                ]))
             } else if unlocked, let status {
                 try Output.out("\(TerminalText.escape(global.path)): unlocked until \(status.locksAt?.iso8601 ?? "?") (idle timeout \(status.idleTimeout.components.seconds) s)\n")
             } else {

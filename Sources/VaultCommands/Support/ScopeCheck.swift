@@ -9,3 +9,12 @@ enum ScopeCheck {
         }
     }
 }
+
+/// A new passphrase typed at the terminal that is short enough to guess gets a warning (one
+/// from a file, a descriptor or the environment is a script's choice, and stays quiet).
+enum ShortPassphrase {
+    static func warn(_ passphrase: Secret, typed: Bool) {
+        guard typed, AddDefaults.isShort(passphrase) else { return }
+        Output.warning("the passphrase is shorter than \(AddDefaults.shortPassphrase) characters: anyone who gets the vault file can guess it offline")
+    }
+}

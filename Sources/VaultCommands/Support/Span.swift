@@ -32,6 +32,21 @@ struct Span: ExpressibleByArgument, Sendable {
     }
 }
 
+/// A span that also takes a bare number of days (`check --within 30`, as it always has), or a
+/// span as `list --expiring` takes it (`30d`, `2w`); counted in whole days, rounded up.
+struct DaySpan: ExpressibleByArgument, Sendable {
+    var days: Int
+
+    init(days: Int) { self.days = days }
+
+    var defaultValueDescription: String { "\(days)d" }
+
+    init?(argument: String) {
+        guard let span = Int64(argument) != nil ? Span(argument: argument + "d") : Span(argument: argument) else { return nil }
+        days = Int((span.seconds + 86_399) / 86_400)
+    }
+}
+
 /// The library's durations as the CLI shows them: whole days, or whole seconds for `Span`.
 extension Duration {
     /// Whole seconds, rounded down (the vault keeps whole seconds or whole days).

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// scripts/deps.sh, which both of the README's quick-start commands run: as root it installs
+/// what is missing itself (a fresh container has no sudo), as a user through sudo. apt-get,
+/// dpkg-query, id and sudo are stand-ins on PATH that record how they were called.
+@Suite struct ScriptTests {
+    func runDeps(uid: Int, sudo: Bool) -> (result: RunResult, log: String) {
+        let cli = CLI(initialise: false)
+        let bin = cli.home + "/bin"
+        try? FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let log = cli.home + "/calls.log"
+        for tool in ["env", "grep", "cat"] { try? FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: "/usr/bin/" + tool) }
+        _ = cli.script("bin/dpkg-query", "#!/bin/bash\nexit 1\n")
+        _ = cli.script("bin/id", "#!/bin/bash\necho \(uid)\n")
+        _ = cli.script("bin/apt-get", "#!/bin/bash\necho \"apt-get $* as $(id -u)\" >> '\(log)'\n")
+        _ = cli.script("bin/swift", "#!/bin/bash\nexit 0\n")
+        if sudo { _ = cli.script("bin/sudo", "#!/bin/bash\necho sudo >> '\(log)'\nexec \"$@\"\n") }
+        let result = run(["/bin/bash", ReadmeTests.root + "/scripts/deps.sh"], environment: ["PATH": bin, "HOME": cli.home])
+        return (result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test func asRootWithoutSudoItInstallsItself() {
+        let (r, log) = runDeps(uid: 0, sudo: false)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(log.hasPrefix("apt-get install -y -qq libsodium-dev"), "\(log)")
+        #expect(!log.contains("sudo"))
+    }
+
+    @Test func asAUserItInstallsThroughSudo() {
+        let (r, log) = runDeps(uid: 1000, sudo: true)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(log.hasPrefix("sudo\napt-get install -y -qq libsodium-dev"), "\(log)")
+        #expect(r.err.contains("with sudo"))
+    }
+
+    @Test func asAUserWithoutSudoItSaysSo() {
+        let (r, log) = runDeps(uid: 1000, sudo: false)
+        #expect(r.status == 1)
+        #expect(r.err.contains("needs root, and there is no sudo: run it as root"), "\(r.err)")
+        #expect(log.isEmpty)
+    }
+}
