@@ -95,11 +95,17 @@ import Testing
         #expect(cli.vault(["log", "--json"]).out == before)
         #expect(try Self.names(cli) == ["a"])
 
-        // A folder open to others: the copy could not be opened from there.
+        // A folder others can write (they could replace the copy): refused, as a vault's folder
+        // would be; nothing is left there.
         let open = cli.home + "/shared"
-        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o775])
         #expect(cli.vault(["backup", open + "/vault.db"]).status == 6)
         #expect(try FileManager.default.contentsOfDirectory(atPath: open).isEmpty)
+        // One others may only read or enter (a home at 0755), as ssh accepts: the copy is 0600.
+        let readable = cli.home + "/readable"
+        try FileManager.default.createDirectory(atPath: readable, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        #expect(cli.vault(["backup", readable + "/vault.db"]).status == 0)
+        #expect(cli.vault(["verify", readable + "/vault.db"]).status == 0)
     }
 
     @Test func aForcedBackupNeverPairsTheNewCopyWithALogLeftBesideTheOldOne() throws {

@@ -62,8 +62,8 @@ extension Vault {
     /// verified (``verify()``, with this vault's keys: the vault must be unlocked), flushed to
     /// disk and only then given its name (the folder flushed too): a copy that is not whole and
     /// good never stands at `destination`. Refuses a destination that exists unless
-    /// `replacing`, this vault's own file always, and a folder open to other users (the copy
-    /// could not be opened from there). Returns the copy's verification.
+    /// `replacing`, this vault's own file always, and a folder other users can write (the rule
+    /// for a vault's folder: the copy could not be opened from there). Returns the copy's verification.
     @discardableResult
     public func backup(to destination: String, replacing: Bool = false) throws(VaultError) -> VerificationReport {
         guard let keys = state.withLock({ $0.keys }) else { throw .locked }

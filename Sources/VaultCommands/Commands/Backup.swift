@@ -11,7 +11,7 @@ extension VaultCommand {
                 vault; it is as encrypted as the vault, opens with the same passphrase \
                 (vault --vault FILE list), and is verified before it is given its name (so the key \
                 is needed: from the agent, or the passphrase). It is written with mode 600 under a \
-                temporary name in FILE's folder, which must be private to you, flushed to disk and \
+                temporary name in FILE's folder, which others must not be able to write, flushed to disk and \
                 then renamed. An existing FILE is replaced only with --force; the vault's own file \
                 never. A log beside FILE (FILE-wal, left by a read from it) is folded into the old \
                 file and removed first; while another program has FILE open, it is refused. A copy that does not verify is not kept (exit code 5).
