@@ -34,8 +34,10 @@ int tv_exec_check(const char *path) {
 static struct sigaction saved[forwarded_count];
 
 int tv_exec_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pid) {
-    sigset_t blocked, previous;
+    sigset_t blocked, previous, defaults, none;
     sigemptyset(&blocked);
+    sigemptyset(&defaults);
+    sigemptyset(&none);
     for (int i = 0; i < forwarded_count; i++) sigaddset(&blocked, forwarded[i]);
     // Held back until the child's ID is known, so that none is lost in between.
     pthread_sigmask(SIG_BLOCK, &blocked, &previous);
@@ -45,14 +47,27 @@ int tv_exec_spawn(const char *path, char *const argv[], char *const envp[], pid_
     action.sa_sigaction = forward;
     action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&action.sa_mask);
-    for (int i = 0; i < forwarded_count; i++) sigaction(forwarded[i], &action, &saved[i]);
+    for (int i = 0; i < forwarded_count; i++) {
+        sigaction(forwarded[i], NULL, &saved[i]);
+        // One ignored when vault started (nohup's HUP) stays ignored, here and in the child.
+        if (saved[i].sa_handler == SIG_IGN) continue;
+        sigaction(forwarded[i], &action, NULL);
+        sigaddset(&defaults, forwarded[i]);
+    }
+    // CHLD ignored by whoever started vault would have the kernel reap the child, and waitpid
+    // lose its status: back to the default, here and in the child.
+    struct sigaction reap;
+    memset(&reap, 0, sizeof reap);
+    reap.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &reap, NULL);
+    sigaddset(&defaults, SIGCHLD);
 
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
-    // The child starts with the signal mask this process had, and the forwarded signals at
-    // their default action.
-    posix_spawnattr_setsigmask(&attributes, &previous);
-    posix_spawnattr_setsigdefault(&attributes, &blocked);
+    // The child starts with no signal blocked (whatever vault's own mask was), and the
+    // forwarded signals and CHLD at their default action.
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     int error = posix_spawn(pid, path, NULL, &attributes, argv, envp);

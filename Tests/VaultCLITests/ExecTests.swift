@@ -134,6 +134,33 @@ import Testing
         #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 128 + SIGTERM)
     }
 
+    @Test func theProgramStartsWithNoSignalBlockedAndKeepsOnlyWhatNohupIgnores() throws {
+        let cli = fixture()
+        // Started with TERM and USR1 blocked, HUP ignored (nohup) and CHLD ignored (which has the
+        // kernel reap children): the program (grep, as sh would clear its mask itself) blocks
+        // nothing, still ignores HUP, not CHLD, and vault still gets its exit status.
+        let starter = """
+            import os, signal, sys
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        let r = run(["/usr/bin/python3", "-c", starter, Binary.path("vault"), "exec", "gl", "--",
+                     "grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"], environment: cli.environment)
+        #expect(r.status == 0, "\(r.err)")
+        var masks: [String: UInt64] = [:]
+        for line in r.out.split(separator: "\n") {
+            let parts = line.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 { masks[parts[0]] = UInt64(parts[1], radix: 16) }
+        }
+        let bit = { (signal: Int32) -> UInt64 in 1 << UInt64(signal - 1) }
+        #expect(masks["SigBlk"] == 0, "\(r.out)")
+        let ignored = try #require(masks["SigIgn"], "\(r.out)")
+        #expect(ignored & bit(SIGHUP) != 0 && ignored & bit(SIGCHLD) == 0, "\(r.out)")
+    }
+
     @Test func refusedReferencesRunNothingAndRecordNothing() throws {
         let cli = fixture()
         cli.add("old", token: "glpat-Expired00000000000", ["--expires", "2020-01-01"])

@@ -6,7 +6,9 @@
 /// Starts `path` with `argv` and the environment `envp` (posix_spawn: safe in a process with
 /// threads) and from then on forwards the signals a supervisor should (HUP INT QUIT TERM USR1
 /// USR2 WINCH ALRM) when another process sent them (a terminal sends its own to the whole
-/// foreground group, the child included, so those are not sent twice).
+/// foreground group, the child included, so those are not sent twice). One of those ignored
+/// when this process started (nohup's HUP) stays ignored and is not forwarded; CHLD is set to its
+/// default (else the kernel would reap the child); the child starts with no signal blocked.
 ///
 /// Returns 0 and the child's ID in `*pid`, or the errno when it could not be started (then
 /// nothing is forwarded).

@@ -25,7 +25,8 @@ extension VaultCommand {
 
                 The program gets stdin, stdout and stderr as they are, and the signals HUP, \
                 INT, QUIT, TERM, USR1, USR2, WINCH and ALRM sent to vault (one that a terminal \
-                sends to both is not sent twice). vault exits with the program's status, or \
+                sends to both is not sent twice; one ignored when vault started, as under nohup, \
+                stays ignored), and starts with no signal blocked. vault exits with the program's status, or \
                 128+N when signal N ended it; 127 when the program is not found, 126 when it \
                 cannot be run (as env(1) and shells do).
 
