@@ -52,6 +52,19 @@ import Testing
         }
     }
 
+    @Test func aTemplateOfTensOfThousandsOfReferencesIsFilledWithoutRunningOutOfMemory() throws {
+        let cli = fixture()
+        // 800 KB of field references (each once an allocation of its own, with guard pages:
+        // the process ran out of mappings and trapped) and of token references.
+        for (reference, value) in [("{{vault\"gl\"\"kind\"}}", "gitlab"), ("{{vault\"gl\"}}", Self.token)] {
+            let count = 800_000 / reference.utf8.count
+            let r = cli.vault(["inject"], stdin: .data(String(repeating: reference, count: count)))
+            #expect(r.status == 0, "\(r.err.prefix(200))")
+            #expect(r.out == String(repeating: value, count: count))
+        }
+        #expect(try reads(cli) == ["gl vault inject"])
+    }
+
     @Test func anUnknownOrMalformedReferenceNamesItsLineAndWritesNothing() throws {
         let cli = fixture()
         let output = cli.home + "/out.conf"

@@ -67,17 +67,24 @@ extension Vault {
                 throw .inTrash(name: entry.name)
             }
         }
-        var tokens: [String: Token] = [:]
+        // One value for each distinct reference, shared by its repeats: a template may repeat
+        // one tens of thousands of times, and each value is an allocation with guard pages.
+        var resolved: [SecretReference: ResolvedReference] = [:]
         var values: [ResolvedReference] = []
         for reference in references {
-            if let field = reference.field, let entry = entries[reference.entry] {
-                values.append(ResolvedReference(entry: entry, value: Secret(field.value(in: entry))))
+            if let known = resolved[reference] {
+                values.append(known)
                 continue
             }
-            let token: Token
-            if let known = tokens[reference.entry] { token = known } else { token = try get(reference.entry, allowingExpired: allowingExpired) }
-            tokens[reference.entry] = token
-            values.append(ResolvedReference(entry: token.entry, value: token.secret))
+            let value: ResolvedReference
+            if let field = reference.field, let entry = entries[reference.entry] {
+                value = ResolvedReference(entry: entry, value: Secret(field.value(in: entry)))
+            } else {
+                let token = try get(reference.entry, allowingExpired: allowingExpired)
+                value = ResolvedReference(entry: token.entry, value: token.secret)
+            }
+            resolved[reference] = value
+            values.append(value)
         }
         return values
     }
