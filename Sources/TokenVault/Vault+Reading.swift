@@ -117,11 +117,18 @@ extension Vault {
     /// The tokens an entry held before its current one, newest first, with when each was
     /// replaced.
     public func history(of name: String) throws(VaultError) -> [SecretVersion] {
+        let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
+        guard let keys else { throw .locked }
+        return try keys.backend.history(of: name, origin: origin, in: self)
+    }
+
+    /// `history` done here, recorded as asked for by `origin` (the agent's, for a client).
+    func historyHere(of name: String, for origin: ActivityLog.Origin) throws(VaultError) -> [SecretVersion] {
         let (versions, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (try Self.openSecret(row, keys: keys).previous, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: "read history", origin: state.withLock { $0.origin })
+        try recordRead(name, lookup: lookup, action: "read history", origin: origin)
         return versions
     }
 

@@ -20,6 +20,7 @@ import Testing
             .git(file, origin, now: Timestamp(secondsSince1970: 1_800_000_000), description: Secret("protocol=https\nhost=h\n\n").storage),
             .entries(file), .review(file, origin), .log(file),
             .token(file, origin, name: "gitlab-ci", allowingExpired: true), .token(file, origin, name: "x", allowingExpired: false),
+            .history(file, origin, name: "gitlab-ci"),
         ]
     }
 
@@ -40,6 +41,8 @@ import Testing
                                           parentPID: nil, parentName: nil, detail: "d")], problem: nil)),
             .log(LogReport(events: [], problem: "event 3 is missing")),
             .token(warnings: ["the token 'e' expired on 2020-01-01", "refused"], Secret("token")), .token(warnings: [], Secret("t")),
+            .history([SecretVersion(replaced: Timestamp(secondsSince1970: 1_800_000_000), secret: Secret("older")),
+                      SecretVersion(replaced: Timestamp(secondsSince1970: -5), secret: Secret(""))]), .history([]),
             .failure(.expired(Timestamp(secondsSince1970: 5))), .failure(.unsupportedVersion(2)),
         ]
     }
@@ -124,7 +127,7 @@ import Testing
     @Test func aRequestOfAnotherVersionIsToldApartAndReportedAsSuch() {
         // The first version's status request: no version byte.
         #expect(throws: AgentCodecError.otherVersion(1)) { try decodeRequest([1]).get() }
-        #expect(throws: AgentCodecError.otherVersion(0x84)) { try decodeRequest([0x84, 1]).get() }
+        #expect(throws: AgentCodecError.otherVersion(0x85)) { try decodeRequest([0x85, 1]).get() }
         // `lock` as every version sends it.
         guard case .success(.lock) = decodeRequest([UInt8(TV_AGENT_LOCK_ANY_VERSION)]) else { Issue.record("lock"); return }
         // What a client makes of an agent of another version: newer, or older (badRequest).

@@ -30,4 +30,37 @@ import Testing
         #expect(few == many, "\(arguments.joined(separator: " ")): \(few) requests at 1 entry, \(many) at 200")
         #expect(many < 20, "\(many) requests")
     }
+    /// `vault history NAME` through the agent is the agent's own read of the entry, in one
+    /// request, with the same answer as without the agent (it used to have the agent open the
+    /// whole manifest, then the entry's records, then chain the read's event: nine requests).
+    @Test func theHistoryOfAnEntryIsOneRequestWithTheSameAnswer() throws {
+        let cli = CLI()
+        let vault = try cli.library()
+        try vault.add(Entry(name: "e"), secret: Secret("token-one-0123456789"))
+        try vault.update("e", secret: Secret("token-two-0123456789"))
+        try vault.update("e", secret: Secret("token-three-0123456789"))
+        let local = cli.vault(["history", "e", "--reveal"])
+        #expect(local.status == 0, "\(local.err)")
+        #expect(local.out.contains("token-two-0123456789") && local.out.contains("token-one-0123456789"))
+
+        #expect(cli.vault(["unlock", "--timeout", "5m"]).status == 0)
+        defer { cli.vault(["lock"]) }
+        let agent = try #require(AgentClient.connect(vaultPath: cli.vaultPath, environment: cli.environment))
+        // As many requests as `vault list`, which asks the agent once (its entries), the
+        // status that reports the count included.
+        var before = try agent.status().requests
+        #expect(cli.vault(["list"], env: ["TOKENVAULT_PASSPHRASE": nil]).status == 0)
+        let listing = try agent.status().requests - before
+        before = try agent.status().requests
+        let through = cli.vault(["history", "e", "--reveal"], env: ["TOKENVAULT_PASSPHRASE": nil])
+        let requests = try agent.status().requests - before
+        #expect(requests == listing, "history: \(requests) requests, list: \(listing)")
+        #expect(through.status == 0, "\(through.err)")
+        #expect(through.out == local.out)
+        // Recorded by the agent, as a read of the history by this command.
+        let reads = try vault.activityLog().events.filter { $0.entry == "e" && $0.action.description == "read history" }
+        #expect(reads.count == 2)
+        let missing = cli.vault(["history", "f"], env: ["TOKENVAULT_PASSPHRASE": nil])
+        #expect(missing.status == 2 && missing.err.contains("no entry"), "\(missing.err)")
+    }
 }

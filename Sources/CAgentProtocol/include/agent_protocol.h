@@ -11,8 +11,9 @@
 // `unsupportedVersion`. Either way the client knows that the agent running is of another
 // version of TokenVault: it does the work itself or reports the vault as locked, with the hint
 // to run `vault lock` and unlock again. `lock` alone is understood by every version (below).
-// Version 3 added `token` (`vault get` answered with its warnings rendered).
-#define TV_AGENT_PROTOCOL_VERSION 3
+// Version 3 added `token` (`vault get` answered with its warnings rendered), version 4 `history`
+// (an entry's earlier tokens read by the agent on its own open vault).
+#define TV_AGENT_PROTOCOL_VERSION 4
 #define TV_AGENT_VERSION_BYTE (0x80 | TV_AGENT_PROTOCOL_VERSION)
 
 // `lock` as every version of the agent understands it: a frame whose body is this one byte (no
@@ -35,6 +36,7 @@
 #define TV_AGENT_OP_REVIEW 13
 #define TV_AGENT_OP_LOG 14
 #define TV_AGENT_OP_TOKEN 15
+#define TV_AGENT_OP_HISTORY 16
 
 // The answers (their first byte).
 #define TV_AGENT_ANSWER_OK 0
@@ -50,6 +52,7 @@
 #define TV_AGENT_ANSWER_REVIEW 10
 #define TV_AGENT_ANSWER_LOG 11
 #define TV_AGENT_ANSWER_TOKEN 12
+#define TV_AGENT_ANSWER_HISTORY 13
 
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1

@@ -127,6 +127,15 @@ struct AgentBackend: VaultBackend {
         }
     }
 
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion] {
+        switch try client.send(.history(FileIdentity(path: path), origin, name: name)) {
+        case .history(let versions): return versions
+        case .failure(.busy): return try vault.historyHere(of: name, for: origin)
+        case .failure(let failure): throw failure.vaultError(name: name)
+        default: throw .locked
+        }
+    }
+
     func activityLog(in vault: Vault) throws(VaultError) -> LogReport {
         switch try client.send(.log(FileIdentity(path: path))) {
         case .log(let report):

@@ -28,10 +28,11 @@ import Glibc
 ///   log        file                        -> log list(event) u8(1: broken) [chunk(what broke)]
 ///   token      file origin u8(1: allow expired or revoked) chunk(name)
 ///                                          -> token list(chunk(warning)) chunk(token)
+///   history    file origin chunk(name)     -> history list(u64(replaced) chunk(token)), newest first
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
-/// `read`, `git`, `entries`, `review`, `log`) only for the file it unlocked, still at its path, whose manifest its key
+/// `read`, `git`, `entries`, `review`, `log`, `token`, `history`) only for the file it unlocked, still at its path, whose manifest its key
 /// still opens; otherwise it fails with `locked`. `origin` is chunk(actor) u64(parent pid)
 /// chunk(parent's name), for the activity log. An entry is chunk(its metadata record) u8(has a
 /// last-used time) u64(that time). Purposes are the subkey ids of SECURITY.md (1 manifest,
@@ -65,6 +66,8 @@ enum AgentRequest {
     case log(FileIdentity)
     /// `read`, answered with the warnings rendered instead of the entry (`vault get`'s C front end).
     case token(FileIdentity, ActivityLog.Origin, name: String, allowingExpired: Bool)
+    /// `Vault.history(of:)` on the agent's own open vault (its manifest already opened).
+    case history(FileIdentity, ActivityLog.Origin, name: String)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -83,6 +86,7 @@ enum AgentResponse {
     case log(LogReport)
     /// A token handed out, with the lines to print on stderr (`Entry.readWarnings`).
     case token(warnings: [String], Secret)
+    case history([SecretVersion])
     case failure(AgentFailure)
 }
 
@@ -166,6 +170,11 @@ extension AgentRequest {
         case .log(let file):
             out.u8(UInt8(TV_AGENT_OP_LOG))
             out.file(file)
+        case .history(let file, let origin, let name):
+            out.u8(UInt8(TV_AGENT_OP_HISTORY))
+            out.file(file)
+            out.origin(origin)
+            out.chunk(Array(name.utf8))
         case .token(let file, let origin, let name, let allowingExpired):
             out.u8(UInt8(TV_AGENT_OP_TOKEN))
             out.file(file)
@@ -238,6 +247,12 @@ extension AgentResponse {
             out.u8(UInt8(TV_AGENT_ANSWER_TOKEN))
             out.list(warnings) { $0.chunk(Array($1.utf8)) }
             secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+        case .history(let versions):
+            out.u8(UInt8(TV_AGENT_ANSWER_HISTORY))
+            out.list(versions) { out, version in
+                out.u64(UInt64(bitPattern: version.replaced.secondsSince1970))
+                version.secret.withUnsafeBytes { out.chunk(secure: $0, owner: version.secret.storage) }
+            }
         }
     }
 }
@@ -293,6 +308,7 @@ extension AgentRequest {
         case TV_AGENT_OP_TOKEN:
             let (file, origin, flags) = (try r.file(), try r.origin(), try r.u8())
             request = .token(file, origin, name: try r.string(), allowingExpired: flags & UInt8(TV_AGENT_TOKEN_ALLOW_EXPIRED) != 0)
+        case TV_AGENT_OP_HISTORY: request = .history(try r.file(), try r.origin(), name: try r.string())
         default: throw .unknownRequest(op)
         }
         try r.end()
@@ -371,6 +387,13 @@ extension AgentResponse {
                 try r.string()
             }
             response = .token(warnings: warnings, Secret(copying: try r.chunk()))
+        case TV_AGENT_ANSWER_HISTORY:
+            // The tokens share the guarded regions of one arena (a history may be long).
+            let arena = SecretArena()
+            response = .history(try r.list(itemBytes: 12) { r throws(AgentCodecError) in
+                let replaced = Timestamp(secondsSince1970: Int64(bitPattern: try r.u64()))
+                return SecretVersion(replaced: replaced, secret: Secret(storage: SecureBytes(copying: try r.chunk(), arena: arena)))
+            })
         default: throw .unknownAnswer(kind)
         }
         try r.end()

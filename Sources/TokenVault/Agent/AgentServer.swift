@@ -191,6 +191,10 @@ package final class AgentServer {
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
                 return .git(try vault.composeGitReply(toDescription: Secret(storage: description), now: now, origin: origin))
+            case .history(let file, let origin, let name):
+                let vault = try openVault(for: file)
+                defer { self.file = FileState(vaultPath) }  // After its own write (the read's event).
+                return .history(try vault.historyHere(of: name, for: origin))
             case .entries(let file):
                 return .entries(try openVault(for: file).entriesHere())
             case .log(let file):

@@ -24,6 +24,9 @@ protocol VaultBackend: Sendable {
                   in vault: Vault) throws(VaultError) -> GitReply
     /// `Vault.entries` of `vault` (the agent: from the entries it keeps opened, one request).
     func entries(in vault: Vault) throws(VaultError) -> [Entry]
+    /// `Vault.history(of:)` of `vault`, recorded as asked for by `origin` (the agent: one
+    /// request, against the manifest it keeps opened).
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion]
     /// `Vault.reviewTokens` of `vault`, recorded as asked for by `origin` (the agent: no token
     /// leaves it).
     func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens
@@ -119,6 +122,10 @@ struct LocalBackend: VaultBackend {
 
     func entries(in vault: Vault) throws(VaultError) -> [Entry] {
         try vault.entriesHere()
+    }
+
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion] {
+        try vault.historyHere(of: name, for: origin)
     }
 
     func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
