@@ -14,26 +14,23 @@ enum PublicKeyCrypto {
 
     /// A new X25519 key pair: the public key, and the secret key in guarded memory.
     static func boxKeyPair() -> (publicKey: [UInt8], secretKey: SecureBytes) {
-        Sodium.initialize()
-        var publicKey = [UInt8](repeating: 0, count: boxPublicKeyBytes)
-        let secretKey = SecureBytes(count: boxSecretKeyBytes) { sk in
-            let result = publicKey.withUnsafeMutableBytes { pk in
-                crypto_box_keypair(pk.baseAddress!.assumingMemoryBound(to: UInt8.self), sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
-            precondition(result == 0, "crypto_box_keypair failed")
-        }
-        return (publicKey, secretKey)
+        keyPair(publicBytes: boxPublicKeyBytes, secretBytes: boxSecretKeyBytes, crypto_box_keypair)
     }
 
     /// A new Ed25519 key pair: the public key, and the secret key in guarded memory.
     static func signKeyPair() -> (publicKey: [UInt8], secretKey: SecureBytes) {
+        keyPair(publicBytes: signPublicKeyBytes, secretBytes: signSecretKeyBytes, crypto_sign_keypair)
+    }
+
+    private static func keyPair(publicBytes: Int, secretBytes: Int,
+                                _ generate: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Int32) -> (publicKey: [UInt8], secretKey: SecureBytes) {
         Sodium.initialize()
-        var publicKey = [UInt8](repeating: 0, count: signPublicKeyBytes)
-        let secretKey = SecureBytes(count: signSecretKeyBytes) { sk in
+        var publicKey = [UInt8](repeating: 0, count: publicBytes)
+        let secretKey = SecureBytes(count: secretBytes) { sk in
             let result = publicKey.withUnsafeMutableBytes { pk in
-                crypto_sign_keypair(pk.baseAddress!.assumingMemoryBound(to: UInt8.self), sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                generate(pk.baseAddress!.assumingMemoryBound(to: UInt8.self), sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
-            precondition(result == 0, "crypto_sign_keypair failed")
+            precondition(result == 0, "libsodium could not make a key pair")
         }
         return (publicKey, secretKey)
     }

@@ -94,29 +94,44 @@ public enum VaultLocation {
             chmod(path + suffix, 0o600)
         }
     }
-    /// Writes `bytes` to a new file at `path`, mode 0600, whole or not at all: under a
+
+    /// Writes `bytes` to a new file at `path`, mode 0600, whole or not at all: under a hidden
     /// temporary name beside it (created exclusively, never through a symbolic link), flushed to
-    /// disk, then linked to `path`, which fails if anything is there by then (`vaultExists`),
-    /// and the folder flushed.
-    package static func publishPrivateFile(_ bytes: [UInt8], at path: String) throws(VaultError) {
-        let temporary = path + ".tmp-\(getpid())"
+    /// disk, then linked to `path`, which fails if anything is there by then (`vaultExists`), or
+    /// renamed over it when `replacing`; the folder flushed.
+    package static func publishPrivateFile(_ bytes: UnsafeRawBufferPointer, at path: String, replacing: Bool = false) throws(VaultError) {
+        let slash = path.lastIndex(of: "/")
+        let prefix = slash.map { String(path[...$0]) } ?? ""
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = prefix + "." + base + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw .io("cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
-        defer { _ = unlink(temporary) }
+        guard fd >= 0 else { throw .io("cannot create a file in \(prefix.isEmpty ? "." : prefix): \(String(cString: strerror(errno)))") }
+        defer { _ = unlink(temporary) }  // Gone already once renamed.
         var failure: Int32 = fchmod(fd, 0o600) == 0 ? 0 : errno
         var offset = 0
-        while failure == 0 && offset < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, buffer.count - offset)
-            }
+        while failure == 0 && offset < bytes.count, let start = bytes.baseAddress {
+            let n = Glibc.write(fd, start + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { failure = n < 0 ? errno : EIO } else { offset += n }
         }
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
-        guard failure == 0 else { throw .io("cannot write '\(path)': \(String(cString: strerror(failure)))") }
-        try link(temporary, to: path)
+        guard failure == 0 else { throw .io("cannot write \(path): \(String(cString: strerror(failure)))") }
+        if replacing {
+            guard rename(temporary, path) == 0 else { throw .io("cannot replace \(path): \(String(cString: strerror(errno)))") }
+        } else {
+            try link(temporary, to: path)
+        }
         try sync(folder(of: path))
+    }
+
+    /// `publishPrivateFile` of an array's bytes.
+    package static func publishPrivateFile(_ bytes: [UInt8], at path: String) throws(VaultError) {
+        // (Array's withUnsafeBytes rethrows untyped.)
+        var failure: VaultError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(VaultError) { try publishPrivateFile(buffer, at: path) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 }

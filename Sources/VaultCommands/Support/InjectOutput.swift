@@ -46,33 +46,14 @@ enum InjectOutput {
     /// Writes `secret` to a new file (mode 600) beside `path` and puts it in place: linked,
     /// which fails if `path` exists, or renamed over it when `replacing`.
     static func write(_ secret: Secret, to path: String, replacing: Bool) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = folder + "." + base + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError.failed("cannot create a file in \(folder.isEmpty ? "." : folder): \(String(cString: strerror(errno)))") }
-        var failure: String?
-        let written = secret.withUnsafeBytes { bytes -> Bool in
-            var offset = 0
-            while offset < bytes.count, let base = bytes.baseAddress {
-                let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
+        do {
+            try secret.withUnsafeBytes { bytes throws(VaultError) in
+                try VaultLocation.publishPrivateFile(bytes, at: path, replacing: replacing)
             }
-            return true
+        } catch .vaultExists {
+            throw CLIError.failed("\(path) exists", hint: "add --force to replace it")
+        } catch .io(let message) {
+            throw CLIError.failed(message)
         }
-        if !written || fsync(fd) != 0 { failure = "cannot write \(path): \(String(cString: strerror(errno)))" }
-        close(fd)
-        if failure == nil {
-            if replacing {
-                if rename(temporary, path) != 0 { failure = "cannot replace \(path): \(String(cString: strerror(errno)))" }
-            } else if link(temporary, path) != 0 {
-                failure = errno == EEXIST ? "\(path) exists" : "cannot create \(path): \(String(cString: strerror(errno)))"
-            }
-        }
-        if failure != nil || !replacing { unlink(temporary) }
-        if let failure { throw CLIError.failed(failure, hint: failure.hasSuffix("exists") ? "add --force to replace it" : nil) }
     }
 }
