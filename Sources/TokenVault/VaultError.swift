@@ -105,7 +105,7 @@ extension VaultError: CustomStringConvertible {
         case .notFound(_, let suggestion?):
             "did you mean \(suggestion)?"
         case .inTrash(let name):
-            "vault restore \(Redaction.redact(name))"
+            "\(ProgramName.current) restore \(Redaction.redact(name))"
         case .expired:
             "renew it, or pass --allow-expired to print it anyway"
         case .revoked:
@@ -113,13 +113,13 @@ extension VaultError: CustomStringConvertible {
         case .unsafePermissions(let path, _, let isDirectory):
             isDirectory ? "chmod go-w '\(path)'" : "chmod 600 '\(path)'"
         case .noVault:
-            "create one with 'vault init', or point --vault or TOKENVAULT_PATH at an existing vault"
+            "create one with '\(ProgramName.current) init', or point --vault or TOKENVAULT_PATH at an existing vault"
         case .tampered, .corrupt:
             "restore the vault from a backup; do not trust entries read from this file"
         case .otherAgentVersion:
-            "run 'vault lock' to stop it, then 'vault unlock' to start an agent of this version"
+            "run '\(ProgramName.current) lock' to stop it, then '\(ProgramName.current) unlock' to start an agent of this version"
         case .costlyKeyDerivation:
-            "if you gave the vault this cost yourself, pass --allow-costly-kdf to vault (for git: 'vault unlock --allow-costly-kdf'); otherwise the file was changed: restore it from a backup"
+            "if you gave the vault this cost yourself, pass --allow-costly-kdf to \(ProgramName.current) (for git: '\(ProgramName.current) unlock --allow-costly-kdf'); otherwise the file was changed: restore it from a backup"
         default:
             nil
         }

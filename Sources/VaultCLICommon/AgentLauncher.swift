@@ -44,7 +44,7 @@ package enum AgentLauncher {
             if let agent = AgentClient.connect(vaultPath: vaultPath, environment: Environment.current) { return agent }
             usleep(10_000)
         }
-        throw CLIError.failed("the agent did not start", hint: "run 'vault agent --verbose' to see why")
+        throw CLIError.failed("the agent did not start", hint: "run '\(ProgramName.current) agent --verbose' to see why")
     }
 
     /// The vault path of `agent --vault PATH`, exactly these three arguments: how

@@ -22,9 +22,9 @@ package enum ExitStatus: Int32, CaseIterable {
         case .notFound: "no such entry, or no vault"
         case .locked: "locked: wrong passphrase, or no passphrase source"
         case .expired: "the token has expired, or GitLab revoked it"
-        case .tampered: "the vault was tampered with or is corrupt (vault verify: something does not verify)"
+        case .tampered: "the vault was tampered with or is corrupt (\(ProgramName.current) verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
-        case .findings: "vault check found something to do (4 when a token has expired)"
+        case .findings: "\(ProgramName.current) check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
         case .usage: "usage error"
         }
@@ -59,7 +59,8 @@ package enum CLIError: Error, CustomStringConvertible {
     }
 }
 
-/// stdout carries only the data asked for; every message goes to stderr as `vault: ...`.
+/// stdout carries only the data asked for; every message goes to stderr as `vault: ...`, under the
+/// name the program was invoked as (`tokenvault: ...`, ``ProgramName``).
 package enum Output {
     /// Writes data to stdout; a failed write (a closed pipe, a full disk) is an error, so a
     /// script never gets an empty token with success.
@@ -96,12 +97,15 @@ package enum Output {
 
     /// Messages for a person, one line each: whatever they quote (a name, a URL, a path, a
     /// process name) is shown through `TerminalText.escape`, so none can drive the terminal.
-    package static func error(_ message: String) { err("vault: error: " + TerminalText.escape(message)) }
-    package static func hint(_ message: String) { err("vault: hint: " + TerminalText.escape(message)) }
-    package static func warning(_ message: String) { err("vault: warning: " + TerminalText.escape(message)) }
+    package static func error(_ message: String) { err(prefix + "error: " + TerminalText.escape(message)) }
+    package static func hint(_ message: String) { err(prefix + "hint: " + TerminalText.escape(message)) }
+    package static func warning(_ message: String) { err(prefix + "warning: " + TerminalText.escape(message)) }
     /// A warning the library rendered for the terminal already (escaped: `Entry.readWarnings`).
-    package static func warning(rendered line: String) { err("vault: warning: " + line) }
-    package static func note(_ message: String) { err("vault: " + TerminalText.escape(message)) }
+    package static func warning(rendered line: String) { err(prefix + "warning: " + line) }
+    package static func note(_ message: String) { err(prefix + TerminalText.escape(message)) }
+
+    /// `vault: ` or `tokenvault: `: one of two fixed names, never argv[0] as it came.
+    private static var prefix: String { ProgramName.current + ": " }
 
     /// Writes `line` and a newline to stderr as it is: for text this program wrote itself (a
     /// usage text); anything else goes through ``error(_:)``, ``hint(_:)``, ``warning(_:)`` or

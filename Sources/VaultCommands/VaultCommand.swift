@@ -8,18 +8,20 @@ import Glibc
 struct VaultCommand: ParsableCommand {
     static let version = "0.1.0"
 
+    /// Built at its first use, after `start()` took the program's name (``ProgramName``): the
+    /// usage line and the examples say `tokenvault` when that is how the program was invoked.
     static let configuration = CommandConfiguration(
-        commandName: "vault",
+        commandName: ProgramName.current,
         abstract: "Keep personal access tokens in an encrypted vault instead of plain-text files.",
         discussion: """
             Every token and all of its metadata are encrypted at rest (libsodium secretbox under a key \
             derived from your passphrase with Argon2id).
 
             Examples:
-              vault init
-              printf %s "$TOKEN" | vault add gitlab-ci --url https://gitlab.com
-              TOKEN=$(vault get gitlab-ci)
-              vault list
+              \(ProgramName.current) init
+              printf %s "$TOKEN" | \(ProgramName.current) add gitlab-ci --url https://gitlab.com
+              TOKEN=$(\(ProgramName.current) get gitlab-ci)
+              \(ProgramName.current) list
 
             Exit codes:
             \(ExitStatus.table)
@@ -33,6 +35,8 @@ struct VaultCommand: ParsableCommand {
 
     /// Runs the command line of this process and exits.
     static func start() {
+        // First: every message, hint and help text says the name the program was invoked as.
+        ProgramName.adopt(invokedAs: CommandLine.arguments.first ?? "")
         if !ProcessHardening.apply() {
             Output.warning("could not disable core dumps")
         }
@@ -99,7 +103,7 @@ struct VaultCommand: ParsableCommand {
         let sawToken = message != raw || CommandLine.arguments.dropFirst().contains { Redaction.redact($0) != $0 }
         if !message.isEmpty { Output.error(message) }
         if sawToken {
-            Output.hint("pipe it on standard input instead (printf %s \"$TOKEN\" | vault add NAME), or type it at the prompt")
+            Output.hint("pipe it on standard input instead (printf %s \"$TOKEN\" | \(ProgramName.current) add NAME), or type it at the prompt")
         } else if code.rawValue == ExitStatus.usage.rawValue {
             Output.hint("see '\(CommandPath.helpCommand(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()))))'")
         }

@@ -121,7 +121,7 @@ package enum GitHelper {
         let environment = Environment.current
         let path = options.vaultPath ?? VaultLocation.defaultPath(environment: environment)
         guard VaultLocation.exists(path) else {
-            if action == "store" { Output.hint("no vault at \(path): git's credential was not stored (create one with 'vault init')") }
+            if action == "store" { Output.hint("no vault at \(path): git's credential was not stored (create one with '\(ProgramName.current) init')") }
             else { Log.verbose("git: no vault at \(path)") }
             return 0
         }
@@ -209,8 +209,8 @@ package enum GitHelper {
         case .unchanged(let name): Log.verbose("git store: '\(name)' already holds this credential")
         case .confirmed(let name): Log.verbose("git store: '\(name)' worked for git: no longer marked rejected")
         case .updated(let name): Log.verbose("git store: '\(name)' has a new expiry or refresh token")
-        case .replaced(let name): Log.verbose("git store: a new token for '\(name)'; the previous one is kept ('vault history \(name)')")
-        case .added(let name): Log.verbose("git store: stored as '\(name)' (vault list marks it until you rename or edit it)")
+        case .replaced(let name): Log.verbose("git store: a new token for '\(name)'; the previous one is kept ('\(ProgramName.current) history \(name)')")
+        case .added(let name): Log.verbose("git store: stored as '\(name)' (\(ProgramName.current) list marks it until you rename or edit it)")
         }
     }
 
@@ -219,7 +219,7 @@ package enum GitHelper {
     static func erase(_ request: GitCredential, vault: Vault, options: Options) throws {
         for outcome in try vault.gitErase(request, deleting: options.eraseDeletes) {
             switch outcome {
-            case .rejected(let name): Log.verbose("git erase: '\(name)' marked rejected ('vault restore \(name)' brings it back)")
+            case .rejected(let name): Log.verbose("git erase: '\(name)' marked rejected ('\(ProgramName.current) restore \(name)' brings it back)")
             case .removed(let name): Log.verbose("git erase: '\(name)' removed (--on-erase delete)")
             }
         }

@@ -57,7 +57,7 @@ extension GitHelper {
             // The whole key derivation, every time: a retry is no cheaper to guess with.
             guard try opens(vault, with: passphrase) else {
                 if attempt < attempts {
-                    Terminal.show("vault: error: wrong passphrase, try again")
+                    Terminal.show("\(ProgramName.current): error: wrong passphrase, try again")
                     continue
                 }
                 Output.error("wrong passphrase, \(attempts) times: git goes on without the vault")
@@ -89,7 +89,7 @@ extension GitHelper {
             let agent = try AgentLauncher.connectOrStart(vaultPath: path)
             try vault.lendKey(to: agent, idleTimeout: .seconds(AgentLauncher.defaultIdleTimeout),
                               maximumLifetime: .seconds(AgentLauncher.defaultMaximumLifetime))
-            Log.verbose("git: the agent holds the key now ('vault lock' forgets it)")
+            Log.verbose("git: the agent holds the key now ('\(ProgramName.current) lock' forgets it)")
         } catch {
             Output.warning("the agent did not start (\(error)): git's next call asks for the passphrase again")
         }
@@ -98,7 +98,7 @@ extension GitHelper {
     /// What git's user reads when the vault stays locked and nothing can ask for the passphrase.
     static func lockedHint(agentSilent: Bool) -> String {
         (agentSilent ? "the vault is locked (its agent did not answer)" : "the vault is locked")
-            + " and there is no passphrase source: git goes on without it (run 'vault unlock', set TOKENVAULT_ASKPASS, or run git from a terminal)"
+            + " and there is no passphrase source: git goes on without it (run '\(ProgramName.current) unlock', set TOKENVAULT_ASKPASS, or run git from a terminal)"
     }
 
     /// The passphrase, or nil when there is no source (no prompt where git may not prompt).

@@ -53,7 +53,8 @@ __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *cons
     char *program = find_swift_program("tokenvault-git-helper", helper, sizeof helper) ? helper : NULL;
     if (!program) {
         // Git goes on without this helper, as with a locked vault.
-        fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n");
+        fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot find tokenvault-git-helper (reinstall TokenVault)\n",
+                TV_PROGRAM_CANONICAL);
         if (consumed) sodium_memzero(consumed, length);
         _exit(0);
     }
@@ -92,7 +93,7 @@ __attribute__((noreturn)) static void fall_back(char **argv, unsigned char *cons
     }
     argv[0] = program;
     execv(program, argv);
-    fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot run '%s': %s\n", program, strerror(errno));
+    fprintf(stderr, TV_MESSAGE_ERROR "git-credential-vault cannot run '%s': %s\n", TV_PROGRAM_CANONICAL, program, strerror(errno));
     _exit(0);
 }
 
@@ -159,7 +160,7 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     if (!get_chunk(&r, &out, &out_length) || r.offset != r.length) goto done;
     // Notes are for --verbose, which the Swift helper serves.
     for (size_t i = 0; i < count; i++) {
-        if (kinds[i] == TV_AGENT_GIT_WARNING) print_warning(texts[i], text_lengths[i]);
+        if (kinds[i] == TV_AGENT_GIT_WARNING) print_warning(TV_PROGRAM_CANONICAL, texts[i], text_lengths[i]);
     }
     // Written; a failed write is git's problem to report (git then has no credential).
     write_all(1, out, out_length);

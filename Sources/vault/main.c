@@ -19,6 +19,9 @@
 // mid-frame) is "the vault is locked", exit 3, as the Swift command line says when its agent
 // breaks off, never a second read.
 //
+// Its messages start with the name it was invoked as, `vault` or `tokenvault` (program_name), and
+// the Swift command line gets argv[0] as it came, to name itself the same way.
+//
 // The token stays in memory that is wiped when released (sodium_malloc), is written to stdout
 // only, and every byte from the socket is checked against the bytes it came in.
 
@@ -38,17 +41,21 @@
 #include "agent_frames.h"
 #include "agent_protocol.h"
 
+// `vault` or `tokenvault`: the name this program was invoked as, for its messages.
+static const char *invoked = TV_PROGRAM_CANONICAL;
+
 // MARK: Handing over to the Swift command line
 
 __attribute__((noreturn)) static void run_swift(char **argv) {
     char program[PATH_MAX];
     if (!find_swift_program("tokenvault-cli", program, sizeof program)) {
-        fprintf(stderr, TV_MESSAGE_ERROR "vault cannot find tokenvault-cli (reinstall TokenVault)\n");
+        fprintf(stderr, TV_MESSAGE_ERROR "%s cannot find tokenvault-cli (reinstall TokenVault)\n", invoked, invoked);
         _exit(1);
     }
-    // argv as it came, argv[0] included: the command line sees what was typed.
+    // argv as it came, argv[0] included: the command line sees what was typed, and names itself
+    // after it (ProgramName.adopt).
     execv(program, argv);
-    fprintf(stderr, TV_MESSAGE_ERROR "vault cannot run '%s': %s\n", program, strerror(errno));
+    fprintf(stderr, TV_MESSAGE_ERROR "%s cannot run '%s': %s\n", invoked, invoked, program, strerror(errno));
     _exit(1);
 }
 
@@ -104,12 +111,12 @@ static enum outcome ask_agent(const char *vault, const char *name, int allow_exp
     if (!get_chunk(&r, &token, &token_length) || r.offset != r.length) goto done;
     // Answered: from here on, nothing is asked again, whatever happens.
     result = ANSWERED;
-    for (size_t i = 0; i < count; i++) print_rendered_warning(texts[i], text_lengths[i]);
+    for (size_t i = 0; i < count; i++) print_rendered_warning(invoked, texts[i], text_lengths[i]);
     fflush(stderr);
     static const unsigned char newline = '\n';
     if (!write_all(1, token, token_length) || !write_all(1, &newline, 1)) {
         // As the Swift command line says it (Output.out).
-        fprintf(stderr, TV_MESSAGE_ERROR "cannot write to standard output: %s\n", strerror(errno));
+        fprintf(stderr, TV_MESSAGE_ERROR "cannot write to standard output: %s\n", invoked, strerror(errno));
         result = WRITE_FAILED;
     }
 done:
@@ -123,6 +130,7 @@ done:
 }
 
 int main(int argc, char **argv) {
+    invoked = program_name(argc > 0 ? argv[0] : NULL);
     // Only `vault get NAME` and `vault get NAME --allow-expired`, with the default vault (as
     // `fastGet` in VaultCommand.swift reads them): anything else is the Swift command line's.
     int plain = (argc == 3 || (argc == 4 && strcmp(argv[3], "--allow-expired") == 0))
@@ -140,7 +148,7 @@ int main(int argc, char **argv) {
     case WRITE_FAILED: return 1;  // ExitStatus.other, as the Swift command line.
     case BROKE_OFF:
         // VaultError.locked, as the Swift command line reports an agent that breaks off.
-        fputs(TV_MESSAGE_ERROR "the vault is locked\n", stderr);
+        fprintf(stderr, TV_MESSAGE_ERROR "the vault is locked\n", invoked);
         return 3;  // ExitStatus.locked
     case NOT_ANSWERED: break;
     }

@@ -246,11 +246,21 @@ static inline int write_all(int fd, const unsigned char *bytes, size_t length) {
 
 // MARK: Text from the agent, for the terminal
 
+// `vault` or `tokenvault` for a program invoked as `argument0` (as ProgramName.name(invokedAs:)):
+// its last path component when that is TV_PROGRAM_ALTERNATIVE, else TV_PROGRAM_CANONICAL. The name
+// it was invoked as is input from outside: it only chooses between the two, and is never printed.
+static inline const char *program_name(const char *argument0) {
+    const char *slash = argument0 ? strrchr(argument0, '/') : NULL;
+    const char *base = slash ? slash + 1 : argument0;
+    return base && strcmp(base, TV_PROGRAM_ALTERNATIVE) == 0 ? TV_PROGRAM_ALTERNATIVE : TV_PROGRAM_CANONICAL;
+}
+
 // A warning from the agent, escaped as TerminalText.escape escapes text for the terminal: a
 // backslash, a control character or any byte outside printable ASCII never reaches the terminal
-// as it is. For text nobody escaped yet (git's reply), and for hostile text.
-static inline void print_warning(const unsigned char *text, size_t length) {
-    fputs(TV_MESSAGE_WARNING, stderr);
+// as it is. For text nobody escaped yet (git's reply), and for hostile text. `program` is
+// program_name's.
+static inline void print_warning(const char *program, const unsigned char *text, size_t length) {
+    fprintf(stderr, TV_MESSAGE_WARNING, program);
     for (size_t i = 0; i < length; i++) {
         unsigned char c = text[i];
         if (c == '\\') fputs("\\\\", stderr);
@@ -307,11 +317,23 @@ static inline int text_is_printable(const unsigned char *text, size_t length) {
 }
 
 // A warning line the library rendered (escaped) for the terminal: printed as it came, unless
-// it could drive the terminal (then it is hostile, and escaped here all the same).
-static inline void print_rendered_warning(const unsigned char *text, size_t length) {
-    if (!text_is_printable(text, length)) { print_warning(text, length); return; }
-    fputs(TV_MESSAGE_WARNING, stderr);
-    fwrite(text, 1, length, stderr);
+// it could drive the terminal (then it is hostile, and escaped here all the same). The agent
+// quotes a command as 'vault ...' (Entry.readWarnings): under `program`'s name here.
+static inline void print_rendered_warning(const char *program, const unsigned char *text, size_t length) {
+    if (!text_is_printable(text, length)) { print_warning(program, text, length); return; }
+    fprintf(stderr, TV_MESSAGE_WARNING, program);
+    static const char quoted[] = "'" TV_PROGRAM_CANONICAL " ";
+    const size_t quoted_length = sizeof quoted - 1;
+    int renamed = strcmp(program, TV_PROGRAM_CANONICAL) != 0;
+    size_t start = 0;
+    for (size_t i = 0; renamed && i + quoted_length <= length; i++) {
+        if (memcmp(text + i, quoted, quoted_length) != 0) continue;
+        fwrite(text + start, 1, i - start, stderr);
+        fprintf(stderr, "'%s ", program);
+        start = i + quoted_length;
+        i = start - 1;
+    }
+    fwrite(text + start, 1, length - start, stderr);
     fputc('\n', stderr);
 }
 

@@ -88,8 +88,13 @@
 #define TV_AGENT_SOCKET_HASH_BYTES 8
 #define TV_AGENT_SOCKET_SUFFIX ".sock"
 
-// The prefixes of what the helpers say on stderr.
-#define TV_MESSAGE_ERROR "vault: error: "
-#define TV_MESSAGE_WARNING "vault: warning: "
+// The command line's two installed names (ProgramName.swift): what it says on stderr starts
+// with the name it was invoked as, `tokenvault: error: ` when that is TV_PROGRAM_ALTERNATIVE,
+// else `vault: error: ` (the git helper, the agent, any other name: never printed as it came).
+#define TV_PROGRAM_CANONICAL "vault"
+#define TV_PROGRAM_ALTERNATIVE "tokenvault"
+// What the front ends say on stderr: "%s: error: " with the program's name.
+#define TV_MESSAGE_ERROR "%s: error: "
+#define TV_MESSAGE_WARNING "%s: warning: "
 
 #endif

@@ -20,7 +20,7 @@ struct AgentBackend: VaultBackend {
     static func checkFits(_ bytes: Int, limit: Int = batchLimit) throws(VaultError) {
         guard bytes > limit else { return }
         let mib = (Double(bytes) / 1_048_576 * 10).rounded(.up) / 10
-        throw .io("a record of \(mib) MiB is larger than the agent takes in one request (\(AgentProtocol.maximumRequest >> 20) MiB): run 'vault lock' and use the vault with its passphrase")
+        throw .io("a record of \(mib) MiB is larger than the agent takes in one request (\(AgentProtocol.maximumRequest >> 20) MiB): run '\(ProgramName.current) lock' and use the vault with its passphrase")
     }
 
     /// `items` in consecutive batches of at most `limit` bytes (by `size`), each sent with `send`.

@@ -186,7 +186,8 @@ package final class AgentServer {
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
                 let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
-                return .token(warnings: entry.readWarnings(), secret)
+                // With the canonical name whoever started the agent: the front end renames.
+                return .token(warnings: entry.readWarnings(program: ProgramName.canonical), secret)
             case .git(let file, let origin, let now, let description):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }

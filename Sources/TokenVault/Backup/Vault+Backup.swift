@@ -106,7 +106,7 @@ extension Vault {
                 report = try copy.verify()
             }
             guard report.isIntact else {
-                throw VaultError.tampered("the copy did not verify (\(report.firstProblem ?? "")); the vault itself may be damaged: run 'vault verify'")
+                throw VaultError.tampered("the copy did not verify (\(report.firstProblem ?? "")); the vault itself may be damaged: run '\(ProgramName.current) verify'")
             }
             try VaultLocation.sync(temporary)
             if replacing {

@@ -50,11 +50,11 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A next step, where there is one.
     public var hint: String? {
         switch self {
-        case .notForThisVault: "ask the sender to export again with --to and the identity 'vault id' prints here"
+        case .notForThisVault: "ask the sender to export again with --to and the identity '\(ProgramName.current) id' prints here"
         case .badSignature, .truncated, .resigned: "ask the sender for the bundle again, over another channel if you can"
         case .unsupportedVersion: "upgrade TokenVault"
         case .untrustedSigner(let signer):
-            "if that identity is your teammate's (check it with them over another channel), save it: vault id trust NAME \(signer.text), then import again"
+            "if that identity is your teammate's (check it with them over another channel), save it: \(ProgramName.current) id trust NAME \(signer.text), then import again"
         case .vault(let error): error.hint
         default: nil
         }

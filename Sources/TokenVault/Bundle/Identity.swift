@@ -46,7 +46,7 @@ public struct VaultIdentity: Sendable, Hashable, CustomStringConvertible {
     public init(text: String) throws(VaultError) {
         let trimmed = text.trimmingSpaces().lowercased()
         guard trimmed.hasPrefix(Self.prefix) else {
-            throw .invalidInput("not a TokenVault identity: an identity starts with '\(Self.prefix)' (see 'vault id')")
+            throw .invalidInput("not a TokenVault identity: an identity starts with '\(Self.prefix)' (see '\(ProgramName.current) id')")
         }
         guard let decoded = Base32.decode(trimmed.dropFirst(Self.prefix.count)), decoded.count == Self.keyBytes + Self.checksumBytes else {
             throw .invalidInput("not a TokenVault identity: it is cut short, too long, or holds a character base32 does not use")

@@ -11,9 +11,9 @@ extension VaultCommand {
                 a prompt that does not echo. It is never accepted as an argument.
 
                 Examples:
-                  printf %s "$TOKEN" | vault add gitlab-ci --url https://gitlab.com \\
+                  printf %s "$TOKEN" | \(ProgramName.current) add gitlab-ci --url https://gitlab.com \\
                       --username oauth2 --scopes read_api,read_repository --expires 2027-03-01
-                  vault add github-cli      # asks; a GitHub token gets https://github.com
+                  \(ProgramName.current) add github-cli      # asks; a GitHub token gets https://github.com
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -50,9 +50,9 @@ extension VaultCommand {
             for notice in AddDefaults.notices(entry) {
                 switch notice {
                 case .gitLabWithoutURL:
-                    Output.hint("git will not use '\(name)' until it has a URL: vault edit \(name) --url https://gitlab.example.com")
+                    Output.hint("git will not use '\(name)' until it has a URL: \(ProgramName.current) edit \(name) --url https://gitlab.example.com")
                 case .expiredAlready(let date):
-                    Output.warning("'\(name)' expired on \(date.dateString): it is never handed out (vault edit \(name) --expires DATE)")
+                    Output.warning("'\(name)' expired on \(date.dateString): it is never handed out (\(ProgramName.current) edit \(name) --expires DATE)")
                 }
             }
         }

@@ -8,13 +8,13 @@ extension VaultCommand {
             commandName: "agent",
             abstract: "Run the vault's agent in the foreground (for a systemd user unit, or debugging).",
             discussion: """
-                `vault unlock` starts the agent by itself; run it yourself only to supervise it. \
+                `\(ProgramName.current) unlock` starts the agent by itself; run it yourself only to supervise it. \
                 It listens on $XDG_RUNTIME_DIR/tokenvault/ (without XDG_RUNTIME_DIR, on \
                 ~/.local/share/tokenvault/agents/, or $XDG_DATA_HOME/tokenvault/agents/) and waits \
-                for `vault unlock`.
+                for `\(ProgramName.current) unlock`.
 
                 Examples:
-                  vault agent --verbose
+                  \(ProgramName.current) agent --verbose
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -17,8 +17,8 @@ extension VaultCommand {
                 file and removed first; while another program has FILE open, it is refused. A copy that does not verify is not kept (exit code 5).
 
                 Examples:
-                  vault backup ~/backup/vault-$(date +%F).db
-                  vault backup --force ~/backup/vault.db
+                  \(ProgramName.current) backup ~/backup/vault-$(date +%F).db
+                  \(ProgramName.current) backup --force ~/backup/vault.db
                 """)
 
         @OptionGroup var global: GlobalOptions

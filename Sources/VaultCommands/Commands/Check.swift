@@ -11,14 +11,14 @@ extension VaultCommand {
                 One line per finding on stdout, worst first. Exit code 0: nothing to do; 8: \
                 something to do; 4: something has expired. For cron and CI jobs.
 
-                --online first asks GitLab about every GitLab token (as 'vault gitlab verify \
+                --online first asks GitLab about every GitLab token (as '\(ProgramName.current) gitlab verify \
                 --all' does, updating scopes, expiry and revoked tokens); a token GitLab could \
                 not be asked about is a finding too.
 
                 Examples:
-                  vault check
-                  vault check --within 30d --json
-                  vault check --online
+                  \(ProgramName.current) check
+                  \(ProgramName.current) check --within 30d --json
+                  \(ProgramName.current) check --online
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -8,7 +8,7 @@ extension VaultCommand {
             abstract: "Show or change the vault's settings.",
             discussion: """
                 Settings: rotate-every (how often tokens should be replaced when an entry names no \
-                period; default 90d), trash-days (how long `vault rm` keeps an entry; default 30), \
+                period; default 90d), trash-days (how long `\(ProgramName.current) rm` keeps an entry; default 30), \
                 log-events and log-days (how much of the activity log is kept; default 10000 \
                 events and 365 days), agent-autostart (on: after a passphrase typed at the \
                 terminal, git's helper starts the agent with the default idle timeout, so that one \
@@ -16,11 +16,11 @@ extension VaultCommand {
                 unlock` starts the agent; default on). They are stored encrypted in the vault.
 
                 Examples:
-                  vault config
-                  vault config rotate-every 60d
-                  vault config trash-days 14
-                  vault config log-days 90
-                  vault config agent-autostart off
+                  \(ProgramName.current) config
+                  \(ProgramName.current) config rotate-every 60d
+                  \(ProgramName.current) config trash-days 14
+                  \(ProgramName.current) config log-days 90
+                  \(ProgramName.current) config agent-autostart off
                 """)
 
         @OptionGroup var global: GlobalOptions

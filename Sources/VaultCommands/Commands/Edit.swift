@@ -7,16 +7,16 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change an entry's metadata, or its token with --secret.",
             discussion: """
-                Only the fields given change. With --secret the new token is read like `vault add` \
+                Only the fields given change. With --secret the new token is read like `\(ProgramName.current) add` \
                 reads one: from standard input when that is not a terminal, else from a prompt \
                 that does not echo.
 
                 Examples:
-                  vault edit gitlab-ci --scopes read_api --expires 2027-06-30
-                  vault edit gitlab-ci --no-expiry
-                  vault edit work-gitlab --git-default
-                  vault edit gitlab-ci --rotate-every 30d
-                  printf %s "$NEW_TOKEN" | vault edit gitlab-ci --secret
+                  \(ProgramName.current) edit gitlab-ci --scopes read_api --expires 2027-06-30
+                  \(ProgramName.current) edit gitlab-ci --no-expiry
+                  \(ProgramName.current) edit work-gitlab --git-default
+                  \(ProgramName.current) edit gitlab-ci --rotate-every 30d
+                  printf %s "$NEW_TOKEN" | \(ProgramName.current) edit gitlab-ci --secret
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -34,7 +34,7 @@ extension VaultCommand {
         @Flag(inversion: .prefixedNo, help: "Whether git's helper prefers this entry among several for its host.")
         var gitDefault: Bool?
 
-        @Option(help: ArgumentHelp("How often the token should be replaced (e.g. 90d); vault check reports it when due.",
+        @Option(help: ArgumentHelp("How often the token should be replaced (e.g. 90d); \(ProgramName.current) check reports it when due.",
                                    valueName: "span"))
         var rotateEvery: Span?
 

@@ -9,10 +9,10 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a program with tokens in its environment.",
             discussion: """
-                Every reference is read (under `vault get`'s rules: a token in the trash, revoked \
+                Every reference is read (under `\(ProgramName.current) get`'s rules: a token in the trash, revoked \
                 or expired is refused, with get's exit codes) before the program starts; when one \
                 is refused nothing runs. Each read is recorded in the activity log as \
-                `vault exec PROGRAM`. The token is never in any command line: it is passed in \
+                `\(ProgramName.current) exec PROGRAM`. The token is never in any command line: it is passed in \
                 the program's environment only (which the program, and processes of your user, \
                 can read: see SECURITY.md). Variables already set are overwritten; the rest of \
                 the environment is passed on.
@@ -31,8 +31,8 @@ extension VaultCommand {
                 cannot be run (as env(1) and shells do).
 
                 Examples:
-                  vault exec gitlab-ci -- glab mr list
-                  vault exec --env GL_TOKEN=gitlab-ci --env GL_USER=gitlab-ci:username \\
+                  \(ProgramName.current) exec gitlab-ci -- glab mr list
+                  \(ProgramName.current) exec --env GL_TOKEN=gitlab-ci --env GL_USER=gitlab-ci:username \\
                       -- ./deploy.sh
                 """)
 
@@ -52,7 +52,7 @@ extension VaultCommand {
         var command: [String] = []
 
         func validate() throws {
-            if command.isEmpty { throw ValidationError("no program to run: vault exec [--env NAME=ENTRY]... [ENTRY] -- COMMAND [ARG]...") }
+            if command.isEmpty { throw ValidationError("no program to run: \(ProgramName.current) exec [--env NAME=ENTRY]... [ENTRY] -- COMMAND [ARG]...") }
             if entry == nil && variables.isEmpty { throw ValidationError("nothing to pass: give --env NAME=ENTRY or an entry's name") }
         }
 

@@ -8,21 +8,21 @@ extension VaultCommand {
             abstract: "Seal entries in a signed bundle for another vault, or for yourself under a passphrase.",
             discussion: """
                 --to IDENTITY seals the named entries (token and metadata; with --with-history the \
-                tokens they replaced too) for that vault's identity (a name saved with 'vault id \
-                trust', or the tvid1-... line 'vault id' prints there). --passphrase seals every \
+                tokens they replaced too) for that vault's identity (a name saved with '\(ProgramName.current) id \
+                trust', or the tvid1-... line '\(ProgramName.current) id' prints there). --passphrase seals every \
                 entry with its history under a new export passphrase (asked twice on the terminal, \
                 or read from --export-passphrase-fd, --export-passphrase-file or \
                 TOKENVAULT_EXPORT_PASSPHRASE). Either way the bundle is signed by this vault's \
                 identity, written 0600 to -o FILE, or to standard output when that is not a \
-                terminal. Import it with 'vault import bundle FILE'.
+                terminal. Import it with '\(ProgramName.current) import bundle FILE'.
 
                 --plain-json prints the entries and their tokens as JSON (schema in SECURITY.md), \
                 to hand them to another tool through a pipe: never to a terminal, never to a file.
 
                 Examples:
-                  vault export gitlab-ci --to alice -o gitlab-ci.tvb
-                  vault export --passphrase -o ~/usb/vault.tvb
-                  vault export --plain-json | other-tool import
+                  \(ProgramName.current) export gitlab-ci --to alice -o gitlab-ci.tvb
+                  \(ProgramName.current) export --passphrase -o ~/usb/vault.tvb
+                  \(ProgramName.current) export --plain-json | other-tool import
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -58,7 +58,7 @@ extension VaultCommand {
         func validate() throws {
             let modes = [to != nil, passphrase, plainJSON].filter { $0 }.count
             guard modes == 1 else { throw ValidationError("give exactly one of --to IDENTITY, --passphrase and --plain-json") }
-            if to != nil, names.isEmpty { throw ValidationError("name the entries to export: vault export NAME... --to IDENTITY") }
+            if to != nil, names.isEmpty { throw ValidationError("name the entries to export: \(ProgramName.current) export NAME... --to IDENTITY") }
             if passphrase, !names.isEmpty { throw ValidationError("--passphrase exports every entry: leave out the names") }
             if passphrase, withHistory { throw ValidationError("--passphrase always includes the history") }
             if plainJSON, output != nil {
@@ -97,7 +97,7 @@ extension VaultCommand {
             if text.lowercased().hasPrefix("tvid") { return try VaultIdentity(text: text) }
             guard let found = try vault.trustedIdentities().first(where: { $0.name == text }) else {
                 throw CLIError.failed("no trusted identity named '\(text)'",
-                                      hint: "save it first: vault id trust \(text) tvid1-... (the line 'vault id' prints in their vault)")
+                                      hint: "save it first: \(ProgramName.current) id trust \(text) tvid1-... (the line '\(ProgramName.current) id' prints in their vault)")
             }
             return found.identity
         }
@@ -105,7 +105,7 @@ extension VaultCommand {
         private func exportPlainJSON() throws {
             guard !Terminal.isTerminal(1) else {
                 throw CLIError.usage("--plain-json prints every token in clear and standard output is a terminal",
-                                     hint: "pipe it to the tool that reads it: vault export --plain-json | TOOL")
+                                     hint: "pipe it to the tool that reads it: \(ProgramName.current) export --plain-json | TOOL")
             }
             Output.warning("--plain-json hands the tokens over in clear text: keep them out of files and logs")
             let vault = try global.unlockedVault()

@@ -10,15 +10,15 @@ extension VaultCommand {
                 Nothing else is printed on stdout, so the command fits in $( ). An expired or \
                 revoked token is not printed (exit code 4) unless --allow-expired, nor one in the \
                 trash (exit code 2); a refused read is not recorded as a use. A token that expires \
-                within 7 days, or that git's server refused (see `vault restore`), is printed with \
+                within 7 days, or that git's server refused (see `\(ProgramName.current) restore`), is printed with \
                 a warning on stderr.
 
                 Examples:
-                  TOKEN=$(vault get gitlab-ci)
-                  curl -H "PRIVATE-TOKEN: $(vault get gitlab-ci)" \\
+                  TOKEN=$(\(ProgramName.current) get gitlab-ci)
+                  curl -H "PRIVATE-TOKEN: $(\(ProgramName.current) get gitlab-ci)" \\
                       https://gitlab.com/api/v4/user
-                  vault get gitlab-ci --field username
-                  vault get gitlab-ci --json | jq -r .secret
+                  \(ProgramName.current) get gitlab-ci --field username
+                  \(ProgramName.current) get gitlab-ci --json | jq -r .secret
                 """)
 
         enum Field: String, ExpressibleByArgument, CaseIterable {

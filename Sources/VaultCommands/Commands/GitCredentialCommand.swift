@@ -17,12 +17,12 @@ extension VaultCommand {
                 (`credential.helper vault` works too, but makes git start a second git each time.)
 
                 When git reports a token as failing (a 401), the token is kept but marked \
-                rejected: `vault restore NAME` brings it back. To delete instead, as git \
+                rejected: `\(ProgramName.current) restore NAME` brings it back. To delete instead, as git \
                 credential-store does, configure the helper as "git-credential-vault --on-erase delete" (with its path).
 
                 Examples:
-                  printf 'protocol=https\\nhost=gitlab.com\\n\\n' | vault git-credential get
-                  git config --global credential.helper '!vault git-credential --verbose'
+                  printf 'protocol=https\\nhost=gitlab.com\\n\\n' | \(ProgramName.current) git-credential get
+                  git config --global credential.helper '!\(ProgramName.current) git-credential --verbose'
                 """)
 
         @Argument(parsing: .captureForPassthrough, help: "[--on-erase reject|delete] [--verbose] get|store|erase")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenVault
 
 extension VaultCommand {
     struct GitLabCommand: ParsableCommand {
@@ -11,10 +12,10 @@ extension VaultCommand {
                 a GitLab behind a private certificate authority needs --ca-file.
 
                 Examples:
-                  vault gitlab verify gitlab-ci
-                  vault gitlab verify --all
-                  vault gitlab rotate gitlab-ci --expires-in 90d
-                  vault gitlab revoke old-token
+                  \(ProgramName.current) gitlab verify gitlab-ci
+                  \(ProgramName.current) gitlab verify --all
+                  \(ProgramName.current) gitlab rotate gitlab-ci --expires-in 90d
+                  \(ProgramName.current) gitlab revoke old-token
                 """,
             subcommands: [Verify.self, Rotate.self, Revoke.self])
     }

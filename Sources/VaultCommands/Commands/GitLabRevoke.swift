@@ -10,11 +10,11 @@ extension VaultCommand.GitLabCommand {
             discussion: """
                 The token stops working everywhere at once. Asks for confirmation on a terminal; \
                 without a terminal, --yes is required. The entry stays in the trash for the \
-                vault's trash period ('vault rm --purge NAME' destroys it now).
+                vault's trash period ('\(ProgramName.current) rm --purge NAME' destroys it now).
 
                 Examples:
-                  vault gitlab revoke old-token
-                  vault gitlab revoke old-token --yes
+                  \(ProgramName.current) gitlab revoke old-token
+                  \(ProgramName.current) gitlab revoke old-token --yes
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -47,9 +47,9 @@ extension VaultCommand.GitLabCommand {
                 switch error {
                 case .vault(let error): throw error
                 case .access(let error): throw error.cliError
-                case .refused: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name) marks it; vault rm \(name) moves it to the trash")
-                case .failed: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name)")
-                case .replaced: throw CLIError.failed(error.description, hint: "vault gitlab revoke \(name) revokes the new token")
+                case .refused: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab verify \(name) marks it; \(ProgramName.current) rm \(name) moves it to the trash")
+                case .failed: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab verify \(name)")
+                case .replaced: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab revoke \(name) revokes the new token")
                 }
             }
             let days = (try? vault.settings().trashRetention.wholeDays) ?? 30

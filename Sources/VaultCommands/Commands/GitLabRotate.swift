@@ -13,15 +13,15 @@ extension VaultCommand.GitLabCommand {
                 the moment GitLab's answer arrives. A rotation is never retried: rotating a token \
                 that is already revoked revokes its successor too. If no answer comes after the \
                 request was sent, the vault keeps the old token, marks the rotation unfinished, \
-                and 'vault gitlab verify NAME' finds out what happened.
+                and '\(ProgramName.current) gitlab verify NAME' finds out what happened.
 
                 The new token expires after --expires-in or on --expires; by default after the \
-                entry's rotation period (vault config rotate-every), at most 365 days.
+                entry's rotation period (\(ProgramName.current) config rotate-every), at most 365 days.
 
                 Examples:
-                  vault gitlab rotate gitlab-ci
-                  vault gitlab rotate gitlab-ci --expires-in 30d
-                  vault gitlab rotate gitlab-ci --expires 2027-03-01
+                  \(ProgramName.current) gitlab rotate gitlab-ci
+                  \(ProgramName.current) gitlab rotate gitlab-ci --expires-in 30d
+                  \(ProgramName.current) gitlab rotate gitlab-ci --expires 2027-03-01
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -54,7 +54,7 @@ extension VaultCommand.GitLabCommand {
             let status = StopSignals.held { () -> ExitStatus in
                 do {
                     let rotation = try withSuggestion(vault) { try rotate(vault, access: access, expiry: expiry) }
-                    Output.note("rotated '\(name)' at GitLab: the new token expires on \(rotation.info.expires?.dateString ?? "?"); the old one is revoked, and kept in 'vault history \(name)'")
+                    Output.note("rotated '\(name)' at GitLab: the new token expires on \(rotation.info.expires?.dateString ?? "?"); the old one is revoked, and kept in '\(ProgramName.current) history \(name)'")
                     return ExitStatus.success
                 } catch {
                     return Output.report(error)
@@ -73,8 +73,8 @@ extension VaultCommand.GitLabCommand {
 
         /// The CLI's words for a rotation that stored no new token, with the command that helps.
         private func report(_ error: GitLabRotationError) throws -> Error {
-            let verify = "vault gitlab verify \(name)"
-            let store = "vault edit \(name) --secret"
+            let verify = "\(ProgramName.current) gitlab verify \(name)"
+            let store = "\(ProgramName.current) edit \(name) --secret"
             switch error {
             case .vault(let error): return error
             case .access(let error): return error.cliError

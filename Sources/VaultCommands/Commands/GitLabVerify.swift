@@ -12,8 +12,8 @@ extension VaultCommand.GitLabCommand {
                 expired; 1: GitLab could not be asked about one.
 
                 Examples:
-                  vault gitlab verify gitlab-ci
-                  vault gitlab verify --all --ca-file /etc/ssl/private-ca.pem
+                  \(ProgramName.current) gitlab verify gitlab-ci
+                  \(ProgramName.current) gitlab verify --all --ca-file /etc/ssl/private-ca.pem
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -38,7 +38,7 @@ extension VaultCommand.GitLabCommand {
                 names = [try withSuggestion(vault) { try vault.entry(named: name) }.name]
             } else {
                 names = try vault.gitLabEntries().map(\.name)
-                if names.isEmpty { Output.note("no GitLab entries (vault list --kind gitlab)") }
+                if names.isEmpty { Output.note("no GitLab entries (\(ProgramName.current) list --kind gitlab)") }
             }
             var worst = ExitStatus.success
             for name in names {

@@ -7,13 +7,13 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the tokens an entry held before, or make one current again.",
             discussion: """
-                Replacing a token (vault edit --secret, git storing a changed password) keeps the \
+                Replacing a token (\(ProgramName.current) edit --secret, git storing a changed password) keeps the \
                 previous one, encrypted. Versions are numbered from 1, the most recently replaced.
 
                 Examples:
-                  vault history gitlab-ci
-                  vault history gitlab-ci --reveal
-                  vault history gitlab-ci --restore 1
+                  \(ProgramName.current) history gitlab-ci
+                  \(ProgramName.current) history gitlab-ci --reveal
+                  \(ProgramName.current) history gitlab-ci --restore 1
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -8,16 +8,16 @@ extension VaultCommand {
             commandName: "id",
             abstract: "This vault's identity, and the teammates' identities it trusts.",
             discussion: """
-                'vault id' prints this vault's public identity, one line (tvid1-...): give it to a \
-                teammate, who exports bundles to it with 'vault export NAME --to tvid1-...'. Save a \
-                teammate's identity under a name with 'vault id trust NAME IDENTITY': bundles they \
+                '\(ProgramName.current) id' prints this vault's public identity, one line (tvid1-...): give it to a \
+                teammate, who exports bundles to it with '\(ProgramName.current) export NAME --to tvid1-...'. Save a \
+                teammate's identity under a name with '\(ProgramName.current) id trust NAME IDENTITY': bundles they \
                 sign are then shown with that name, and --to takes the name.
 
                 Examples:
-                  vault id
-                  vault id trust alice tvid1-...
-                  vault id list
-                  vault id untrust alice
+                  \(ProgramName.current) id
+                  \(ProgramName.current) id trust alice tvid1-...
+                  \(ProgramName.current) id list
+                  \(ProgramName.current) id untrust alice
                 """,
             subcommands: [Show.self, Trust.self, List.self, Untrust.self],
             defaultSubcommand: Show.self)
@@ -40,7 +40,7 @@ extension VaultCommand {
             @Argument(help: "The name to save it under.")
             var name: String
 
-            @Argument(help: "The identity, as 'vault id' prints it in their vault (tvid1-...).")
+            @Argument(help: "The identity, as '\(ProgramName.current) id' prints it in their vault (tvid1-...).")
             var identity: String
 
             func run() throws {
@@ -70,7 +70,7 @@ extension VaultCommand {
                 }
                 if trusted.isEmpty {
                     Output.note("no trusted identities")
-                    Output.hint("vault id trust NAME tvid1-...")
+                    Output.hint("\(ProgramName.current) id trust NAME tvid1-...")
                     return
                 }
                 for entry in trusted {
@@ -91,7 +91,7 @@ extension VaultCommand {
                 do {
                     try global.unlockedVault().untrust(name)
                 } catch VaultError.notFound(_, _) {
-                    throw CLIError.failed("no trusted identity named '\(name)'", hint: "vault id list")
+                    throw CLIError.failed("no trusted identity named '\(name)'", hint: "\(ProgramName.current) id list")
                 }
                 Output.note("'\(name)' is no longer trusted")
             }

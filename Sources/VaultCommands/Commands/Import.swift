@@ -14,22 +14,22 @@ extension VaultCommand {
                 file is overwritten and removed once the import has committed (and only if every \
                 line was understood). Malformed lines are reported by number, never shown.
 
-                bundle reads a bundle made by 'vault export' (sealed to this vault's identity, or \
+                bundle reads a bundle made by '\(ProgramName.current) export' (sealed to this vault's identity, or \
                 under an export passphrase: asked on the terminal, or read from \
                 --export-passphrase-fd, --export-passphrase-file or TOKENVAULT_EXPORT_PASSPHRASE), \
                 says who signed it, and merges it in one transaction: a new name is added; the same \
                 token changes nothing; a different token becomes current only if the bundle's is \
                 newer, and the other one is kept in the history. A bundle sealed to this vault's \
-                identity and signed by an identity it does not trust ('vault id trust') is imported \
+                identity and signed by an identity it does not trust ('\(ProgramName.current) id trust') is imported \
                 only when you say yes on the terminal; without a terminal it is refused. A bundle \
                 that is tampered with, truncated, signed again or for another vault is refused \
                 (exit code 9), and nothing changes.
 
                 Examples:
-                  vault import git-credentials --dry-run
-                  vault import git-credentials --remove
-                  vault import netrc ~/old/.netrc
-                  vault import bundle gitlab-ci.tvb --dry-run
+                  \(ProgramName.current) import git-credentials --dry-run
+                  \(ProgramName.current) import git-credentials --remove
+                  \(ProgramName.current) import netrc ~/old/.netrc
+                  \(ProgramName.current) import bundle gitlab-ci.tvb --dry-run
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -62,7 +62,7 @@ extension VaultCommand {
             if dryRun && remove { throw ValidationError("--dry-run and --remove exclude each other") }
             if format == .bundle {
                 if remove { throw ValidationError("--remove is for plain-text files: a bundle holds its tokens sealed") }
-                if file == nil { throw ValidationError("name the bundle: vault import bundle FILE") }
+                if file == nil { throw ValidationError("name the bundle: \(ProgramName.current) import bundle FILE") }
             }
         }
 
@@ -70,7 +70,7 @@ extension VaultCommand {
             if format == .bundle, let file { return try importBundle(file) }
             let files = file.map { [$0] } ?? defaultFiles()
             guard !files.isEmpty else {
-                throw CLIError.failed("no \(format.rawValue) file found", hint: "name the file: vault import \(format.rawValue) PATH")
+                throw CLIError.failed("no \(format.rawValue) file found", hint: "name the file: \(ProgramName.current) import \(format.rawValue) PATH")
             }
             let vault = try global.unlockedVault()
             for path in files { try importFile(path, into: vault) }
@@ -151,7 +151,7 @@ extension VaultCommand {
             try vault.add(batch)
             Output.note("\(path): imported \(batch.count), in one transaction")
             guard remove else {
-                Output.hint("check 'vault list', then remove the plain-text file: vault import \(format.rawValue) \(path) --remove")
+                Output.hint("check '\(ProgramName.current) list', then remove the plain-text file: \(ProgramName.current) import \(format.rawValue) \(path) --remove")
                 return
             }
             guard parsed.problems.isEmpty else {
@@ -163,7 +163,7 @@ extension VaultCommand {
             if format == .gitCredentials {
                 Output.hint("make git use the vault: git config --global --unset-all credential.helper; git config --global credential.helper \"$(command -v git-credential-vault)\"")
             } else {
-                Output.hint("programs that read ~/.netrc (curl -n, ftp) no longer find these credentials; give them $(vault get NAME)")
+                Output.hint("programs that read ~/.netrc (curl -n, ftp) no longer find these credentials; give them $(\(ProgramName.current) get NAME)")
             }
         }
 

@@ -14,8 +14,8 @@ extension VaultCommand {
                 exactly as it is, nothing removed.
 
                 Examples:
-                  vault init
-                  vault init --kdf sensitive --vault ~/secure/work.db
+                  \(ProgramName.current) init
+                  \(ProgramName.current) init --kdf sensitive --vault ~/secure/work.db
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -10,23 +10,23 @@ extension VaultCommand {
             discussion: """
                 Reads the template (a file, or standard input when there is none or it is -), \
                 replaces each reference with its value, and writes the result to standard output \
-                (a terminal too, as `vault get` does) or to the file given with -o.
+                (a terminal too, as `\(ProgramName.current) get` does) or to the file given with -o.
 
                 A reference is {{ vault "ENTRY" }} (the token) or {{ vault "ENTRY" "FIELD" }} \
                 (username, url, host, scopes, expires or kind), on one line, with any spaces or \
                 tabs around its parts or none; inside the quotes, \\" is a quote and \\\\ a \
                 backslash. A {{ not followed by the word vault (and then a space, " or }) is \
                 text and stays as it is. A malformed reference, or one to an entry that does \
-                not exist or that `vault get` refuses (in the trash, revoked or expired: exit \
+                not exist or that `\(ProgramName.current) get` refuses (in the trash, revoked or expired: exit \
                 codes as get's), is an error naming its line, and nothing is written. Each token \
-                is read once, recorded in the activity log as `vault inject`.
+                is read once, recorded in the activity log as `\(ProgramName.current) inject`.
 
                 With -o, the file is written under a temporary name (mode 600) in the same \
                 folder and put in place when whole; an existing file is kept unless --force.
 
                 Examples:
-                  vault inject config.tmpl -o config.toml
-                  echo 'token = "{{ vault "gitlab-ci" }}"' | vault inject
+                  \(ProgramName.current) inject config.tmpl -o config.toml
+                  echo 'token = "{{ vault "gitlab-ci" }}"' | \(ProgramName.current) inject
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -9,14 +9,14 @@ extension VaultCommand {
             abstract: "List entries (never their tokens), sorted by name.",
             discussion: """
                 A name may be followed by (revoked): GitLab revoked the token; (rejected): git's \
-                server refused it, and git no longer gets it ('vault restore NAME'); or (new from \
+                server refused it, and git no longer gets it ('\(ProgramName.current) restore NAME'); or (new from \
                 git): git's helper stored it from git's prompt and nobody has looked at it yet \
-                ('vault rename NAME NEW-NAME', or 'vault edit NAME --reviewed').
+                ('\(ProgramName.current) rename NAME NEW-NAME', or '\(ProgramName.current) edit NAME --reviewed').
 
                 Examples:
-                  vault list
-                  vault list --host gitlab.com --expiring 30d
-                  vault list --json | jq -r '.[].name'
+                  \(ProgramName.current) list
+                  \(ProgramName.current) list --host gitlab.com --expiring 30d
+                  \(ProgramName.current) list --json | jq -r '.[].name'
                 """)
 
         @OptionGroup var global: GlobalOptions

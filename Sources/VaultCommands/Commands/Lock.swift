@@ -8,8 +8,8 @@ extension VaultCommand {
             abstract: "Lock the vault now: its agent wipes the key and exits.",
             discussion: """
                 Examples:
-                  vault lock
-                  vault lock --all       # every vault of yours
+                  \(ProgramName.current) lock
+                  \(ProgramName.current) lock --all       # every vault of yours
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -12,9 +12,9 @@ extension VaultCommand {
                 reported (exit code 5). The log keeps 10,000 events or 365 days.
 
                 Examples:
-                  vault log
-                  vault log gitlab-ci --since 7d
-                  vault log --json | jq -r '.events[] | select(.action == "read") | .entry'
+                  \(ProgramName.current) log
+                  \(ProgramName.current) log gitlab-ci --since 7d
+                  \(ProgramName.current) log --json | jq -r '.events[] | select(.action == "read") | .entry'
                 """)
 
         @OptionGroup var global: GlobalOptions

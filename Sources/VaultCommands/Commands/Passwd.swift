@@ -13,8 +13,8 @@ extension VaultCommand {
                 transaction; no token is re-encrypted.
 
                 Examples:
-                  vault passwd
-                  vault passwd --kdf sensitive
+                  \(ProgramName.current) passwd
+                  \(ProgramName.current) passwd --kdf sensitive
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -8,15 +8,15 @@ extension VaultCommand {
             commandName: "rm",
             abstract: "Move an entry to the trash (kept 30 days), or destroy it with --purge.",
             discussion: """
-                An entry in the trash is given to nobody; `vault restore NAME` brings it back, and \
-                it is destroyed once it has been there longer than `vault config trash-days`. \
+                An entry in the trash is given to nobody; `\(ProgramName.current) restore NAME` brings it back, and \
+                it is destroyed once it has been there longer than `\(ProgramName.current) config trash-days`. \
                 --purge destroys it now. Asks for confirmation on a terminal; without a terminal, \
                 --yes is required.
 
                 Examples:
-                  vault rm old-ci-token
-                  vault rm old-ci-token --yes
-                  vault rm --purge old-ci-token
+                  \(ProgramName.current) rm old-ci-token
+                  \(ProgramName.current) rm old-ci-token --yes
+                  \(ProgramName.current) rm --purge old-ci-token
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -35,7 +35,7 @@ extension VaultCommand {
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             if entry.deleted != nil && !purge {
                 Output.note("'\(name)' is already in the trash")
-                Output.hint("vault restore \(name), or vault rm --purge \(name) to destroy it")
+                Output.hint("\(ProgramName.current) restore \(name), or \(ProgramName.current) rm --purge \(name) to destroy it")
                 return
             }
             if !yes {
@@ -54,7 +54,7 @@ extension VaultCommand {
             } else {
                 try vault.update(name) { $0.deleted = .now() }
                 let days = try vault.settings().trashRetention.wholeDays
-                Output.note("moved '\(name)' to the trash for \(days) days ('vault restore \(name)' brings it back)")
+                Output.note("moved '\(name)' to the trash for \(days) days ('\(ProgramName.current) restore \(name)' brings it back)")
             }
             for destroyed in try vault.emptyTrash() where destroyed != name {
                 Output.note("destroyed '\(destroyed)', in the trash for longer than \(try vault.settings().trashRetention.wholeDays) days")

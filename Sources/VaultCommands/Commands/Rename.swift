@@ -8,7 +8,7 @@ extension VaultCommand {
             abstract: "Rename an entry.",
             discussion: """
                 Examples:
-                  vault rename gitlab.com gitlab-personal
+                  \(ProgramName.current) rename gitlab.com gitlab-personal
                 """)
 
         @OptionGroup var global: GlobalOptions

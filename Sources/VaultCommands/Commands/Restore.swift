@@ -7,12 +7,12 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bring back an entry from the trash, or one that git reported as failing.",
             discussion: """
-                `vault rm` moves an entry to the trash; after a 401, git asks its helpers to \
+                `\(ProgramName.current) rm` moves an entry to the trash; after a 401, git asks its helpers to \
                 erase the credential, and the vault marks it rejected instead. Either way the \
                 token is kept; restore gives it back to git and scripts.
 
                 Examples:
-                  vault restore gitlab.com
+                  \(ProgramName.current) restore gitlab.com
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -8,11 +8,11 @@ extension VaultCommand {
             abstract: "Show every field of one entry (the token hidden unless --reveal).",
             discussion: """
                 --reveal shows an expired or revoked token too; a token in the trash is not \
-                shown ('vault restore' it first).
+                shown ('\(ProgramName.current) restore' it first).
 
                 Examples:
-                  vault show gitlab-ci
-                  vault show gitlab-ci --json | jq -r .expires
+                  \(ProgramName.current) show gitlab-ci
+                  \(ProgramName.current) show gitlab-ci --json | jq -r .expires
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -56,12 +56,12 @@ extension VaultCommand {
                 ("updated", entry.updated.iso8601),
                 ("last used", entry.lastUsed.map(\.iso8601) ?? "never"),
             ]
-            if let rejected = entry.rejected { rows.append(("rejected", "\(rejected.iso8601) (by git; 'vault restore' brings it back)")) }
+            if let rejected = entry.rejected { rows.append(("rejected", "\(rejected.iso8601) (by git; '\(ProgramName.current) restore' brings it back)")) }
             if let revoked = entry.revoked { rows.append(("revoked", "\(revoked.iso8601) (at GitLab)")) }
-            if let started = entry.rotationStarted { rows.append(("rotation", "started \(started.iso8601), outcome unknown: 'vault gitlab verify \(entry.name)'")) }
+            if let started = entry.rotationStarted { rows.append(("rotation", "started \(started.iso8601), outcome unknown: '\(ProgramName.current) gitlab verify \(entry.name)'")) }
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
             if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate.wholeDays) days")) }
-            if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('vault restore' brings it back)")) }
+            if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('\(ProgramName.current) restore' brings it back)")) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {

@@ -8,8 +8,8 @@ extension VaultCommand {
             abstract: "Say whether the vault is unlocked, and until when (exit code 3 when locked).",
             discussion: """
                 Examples:
-                  vault status
-                  vault status --json
+                  \(ProgramName.current) status
+                  \(ProgramName.current) status --json
                 """)
 
         @OptionGroup var global: GlobalOptions

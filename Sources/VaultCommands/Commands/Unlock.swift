@@ -10,11 +10,11 @@ extension VaultCommand {
                 Asks for the passphrase (from the usual sources) and starts the vault's agent if \
                 none runs. The key stays in the agent's locked memory, never on disk and never in \
                 another process, until it has not been used for the timeout, reaches its maximum \
-                lifetime, or `vault lock`.
+                lifetime, or `\(ProgramName.current) lock`.
 
                 Examples:
-                  vault unlock
-                  vault unlock --timeout 1h --max-lifetime 8h
+                  \(ProgramName.current) unlock
+                  \(ProgramName.current) unlock --timeout 1h --max-lifetime 8h
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -26,8 +26,8 @@ extension VaultCommand {
                 or key-derivation cost reads the same as a wrong passphrase).
 
                 Examples:
-                  vault verify
-                  vault verify ~/backup/vault-2026-12-01.db
+                  \(ProgramName.current) verify
+                  \(ProgramName.current) verify ~/backup/vault-2026-12-01.db
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -52,7 +52,7 @@ extension VaultCommand {
             try Output.out(lines.joined(separator: "\n") + "\n")
             guard report.isIntact else {
                 Output.error("\(vault.path) does not verify: \(report.firstProblem ?? "")")
-                Output.hint("restore it from a backup that verifies (see 'vault help backup')")
+                Output.hint("restore it from a backup that verifies (see '\(ProgramName.current) help backup')")
                 throw CLIError.exit(.tampered)
             }
             Output.note("\(vault.path) verifies")

@@ -22,7 +22,7 @@ extension VaultCommand.Import {
         } else if !bundle.needsSignerConsent {
             // Under an export passphrase: the passphrase authenticates it (a vault moving to a new machine).
             Output.warning("signed by an identity this vault does not trust: \(signer), \(envelope.created.iso8601)")
-            Output.hint("if that is your teammate's or your old vault's, save it: vault id trust NAME \(signer)")
+            Output.hint("if that is your teammate's or your old vault's, save it: \(ProgramName.current) id trust NAME \(signer)")
         } else {
             Output.note("signed by an identity this vault does not trust: \(signer), \(envelope.created.iso8601)")
         }
@@ -53,7 +53,7 @@ extension VaultCommand.Import {
         }
         if dryRun, bundle.needsSignerConsent {
             Output.hint("the import asks before it takes entries from an identity this vault does not trust (without a terminal, it refuses): "
-                + "vault id trust NAME \(signer) first, if it is your teammate's")
+                + "\(ProgramName.current) id trust NAME \(signer) first, if it is your teammate's")
         }
         if !dryRun {
             let changed = merges.filter { $0.outcome != .unchanged }.count

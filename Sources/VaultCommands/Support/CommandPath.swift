@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenVault
 import VaultCLICommon
 
 /// Which subcommand a command line names, read before the parser: for a help hint that names
@@ -28,14 +29,14 @@ enum CommandPath {
     static func refuseUnknown(_ arguments: [String]) throws(CLIError) {
         let (path, unknown) = read(arguments)
         guard let unknown else { return }
-        let command = (["vault"] + path).joined(separator: " ")
+        let command = ([ProgramName.current] + path).joined(separator: " ")
         let hint = Suggestion.closest(to: unknown.word, in: unknown.choices).map { "did you mean '\($0)'?" }
-            ?? "see '\((["vault", "help"] + path).joined(separator: " "))'"
+            ?? "see '\(([ProgramName.current, "help"] + path).joined(separator: " "))'"
         throw .usage("unknown command '\(unknown.word)'" + (path.isEmpty ? "" : " for '\(command)'"), hint: hint)
     }
 
     /// `vault help` followed by the subcommands named: where the help for a usage error is.
     static func helpCommand(_ arguments: [String]) -> String {
-        (["vault", "help"] + read(arguments).path).joined(separator: " ")
+        ([ProgramName.current, "help"] + read(arguments).path).joined(separator: " ")
     }
 }

@@ -7,17 +7,17 @@ extension Review.Finding {
         let date = self.date?.dateString ?? "?"
         switch kind {
         case .revoked:
-            return "revoked at GitLab (found on \(date)): create a new token, or 'vault rm \(name)'"
+            return "revoked at GitLab (found on \(date)): create a new token, or '\(ProgramName.current) rm \(name)'"
         case .rotationInterrupted:
-            return "a rotation started on \(date) did not finish: the old token may be revoked already; 'vault gitlab verify \(name)' finds out"
+            return "a rotation started on \(date) did not finish: the old token may be revoked already; '\(ProgramName.current) gitlab verify \(name)' finds out"
         case .expired:
             return "expired on \(date) (\(Self.days(age)) ago)"
         case .expiresSoon:
             return "expires on \(date) (in \(Self.days(age)))"
         case .noExpiry:
-            return "has no expiry date: set the one the token has, with 'vault edit \(name) --expires YYYY-MM-DD'"
+            return "has no expiry date: set the one the token has, with '\(ProgramName.current) edit \(name) --expires YYYY-MM-DD'"
         case .rejected:
-            return "rejected by git on \(date): renew it, or 'vault restore \(name)' if it works again"
+            return "rejected by git on \(date): renew it, or '\(ProgramName.current) restore \(name)' if it works again"
         case .rotationDue:
             return "the token is \(Self.days(age)) old; rotate every \(Self.days(period))"
         case .broadScopes where scopes.isEmpty:
@@ -28,7 +28,7 @@ extension Review.Finding {
         case .duplicate:
             return "holds the same token as '\(otherEntry ?? "?")': one token per tool"
         case .storedByGit:
-            return "stored by git's credential helper on \(date) and not reviewed yet: check it, then 'vault rename \(name) NEW-NAME' or 'vault edit \(name)'"
+            return "stored by git's credential helper on \(date) and not reviewed yet: check it, then '\(ProgramName.current) rename \(name) NEW-NAME' or '\(ProgramName.current) edit \(name)'"
         case .unused:
             return "unused for \(Self.days(age)): revoke it if nothing needs it"
         case .unverified:

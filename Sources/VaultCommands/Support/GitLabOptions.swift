@@ -21,7 +21,7 @@ struct GitLabOptions: ParsableArguments {
     /// GitLab's API as these options reach it: only from `tokenvault-gitlab`, which has a transport.
     func access() throws -> GitLabAccess {
         guard let transport = Online.transport else {
-            throw CLIError.failed("GitLab's commands run in tokenvault-gitlab", hint: "run them as 'vault gitlab ...'")
+            throw CLIError.failed("GitLab's commands run in tokenvault-gitlab", hint: "run them as '\(ProgramName.current) gitlab ...'")
         }
         return GitLabAccess(transport: transport, caFile: caFile, timeout: timeout)
     }
@@ -33,9 +33,9 @@ extension GitLabAccessError {
     var cliError: CLIError {
         switch self {
         case .notGitLab(let name, let kind):
-            .usage("'\(name)' is not a GitLab token (its kind is \(kind.rawValue))", hint: "if it is one: vault edit \(name) --kind gitlab")
+            .usage("'\(name)' is not a GitLab token (its kind is \(kind.rawValue))", hint: "if it is one: \(ProgramName.current) edit \(name) --kind gitlab")
         case .noURL(let name):
-            .usage("'\(name)' has no URL, so its GitLab is unknown", hint: "vault edit \(name) --url https://gitlab.example.com")
+            .usage("'\(name)' has no URL, so its GitLab is unknown", hint: "\(ProgramName.current) edit \(name) --url https://gitlab.example.com")
         case .gitlab(let error):
             .failed(error.description)
         }
@@ -67,7 +67,7 @@ struct Verification {
             }
             var lost = ""
             if case .happened(let started)? = found.settledRotation {
-                lost = " The rotation started on \(started.dateString) did happen: its new token never reached the vault. Create a new token in GitLab and store it with 'vault edit \(name) --secret'."
+                lost = " The rotation started on \(started.dateString) did happen: its new token never reached the vault. Create a new token in GitLab and store it with '\(ProgramName.current) edit \(name) --secret'."
             }
             (state, report) = (.revoked, "\(name): REVOKED: GitLab refuses the token (401: revoked, expired or invalid); marked revoked.\(lost)")
             return

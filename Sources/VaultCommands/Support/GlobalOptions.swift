@@ -41,7 +41,7 @@ struct GlobalOptions: ParsableArguments {
     var verbose = false
 
     @Flag(name: .customLong(Names.allowCostlyKDF), help: ArgumentHelp(
-        "Unlock even when the vault asks for a key derivation costlier than 'sensitive' (4 passes, 1 GiB), which 'vault init' never writes."))
+        "Unlock even when the vault asks for a key derivation costlier than 'sensitive' (4 passes, 1 GiB), which '\(ProgramName.current) init' never writes."))
     var allowCostlyKDF = false
 
     /// Global options may also come before the subcommand (`vault --vault PATH list`): they

@@ -26,8 +26,8 @@ enum Online {
         return false
     }
 
-    /// Replaces this process with `tokenvault-gitlab` and the same arguments, in the environment
-    /// this process started with. Returns only when that program cannot be run.
+    /// Replaces this process with `tokenvault-gitlab` and the same arguments, argv[0] included (it
+    /// names itself after it, as this one did), in the environment this process started with. Returns only when that program cannot be run.
     static func handOff(_ arguments: [String]) -> CLIError {
         var candidates: [String] = []
         if let exe = ThisProgram.path {
@@ -38,7 +38,7 @@ enum Online {
             return .failed("GitLab's commands need \(program), which is not installed beside vault",
                            hint: "reinstall TokenVault (make install puts it in PREFIX/libexec/tokenvault)")
         }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let argv = ([CommandLine.arguments.first ?? path] + arguments).map { strdup($0) } + [nil]
         // The environment as it is, byte for byte (a passphrase is never decoded).
         execve(path, argv, environ)
         return .failed("cannot run \(path): \(String(cString: strerror(errno)))")

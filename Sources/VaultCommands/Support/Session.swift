@@ -41,7 +41,7 @@ struct Session {
         }
         for vault in vaults where vault.hasChangesOnlyInLog {
             Output.warning("the change is saved, but only in \(vault.path)-wal for now: another program held the vault open for reading too long to fold it into the file")
-            Output.hint("a copy of the vault file alone would miss it: make copies with 'vault backup FILE'; the next change or the last program to close the vault folds it in")
+            Output.hint("a copy of the vault file alone would miss it: make copies with '\(ProgramName.current) backup FILE'; the next change or the last program to close the vault folds it in")
         }
     }
 

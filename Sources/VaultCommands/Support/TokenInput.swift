@@ -17,7 +17,7 @@ enum TokenInput {
             throw CLIError.failed("no token: standard input is a terminal but there is no terminal to prompt on")
         }
         guard !secret.isEmpty else {
-            throw CLIError.failed("the token is empty", hint: "pipe it on standard input: printf %s \"$TOKEN\" | vault add NAME")
+            throw CLIError.failed("the token is empty", hint: "pipe it on standard input: printf %s \"$TOKEN\" | \(ProgramName.current) add NAME")
         }
         return secret
     }
