@@ -3,6 +3,7 @@
 #                                          Swift programs they run: tokenvault-cli,
 #                                          tokenvault-git-helper, tokenvault-gitlab
 # make install PREFIX=~/.local NAMES=tokenvault   only the name tokenvault (if HashiCorp's vault is installed)
+#                                          installs man pages (PREFIX/share/man/man1) for each name too
 PREFIX ?= /usr/local
 NAMES ?= vault tokenvault
 SWIFT_BUILD = swift build -c release --static-swift-stdlib
@@ -21,12 +22,20 @@ VAULT_FRONT_END = .build/cc/vault
 # a tenth of `git credential fill`'s time through the agent.
 FRONT_END_FLAGS = -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -static-pie -Wl,-z,relro,-z,now
 
-.PHONY: build front-end install uninstall test demo bench
+# Man pages: vault(1) and one page per subcommand (vault-get(1), ...) for each name of NAMES,
+# written at install by swift-argument-parser's generate-manual from the built command line's
+# help (scripts/install-man.sh). The test suite runs `make install-man` with its debug build.
+MAN_FOLDER = $(DESTDIR)$(PREFIX)/share/man/man1
+MAN_CLI = $$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli
+GENERATE_MANUAL = $$($(SWIFT_BUILD) --show-bin-path)/generate-manual
+
+.PHONY: build front-end install install-man uninstall test demo bench
 
 build: front-end
 	$(SWIFT_STATIC) --product tokenvault-cli
 	$(SWIFT_STATIC) --product tokenvault-git-helper
 	$(SWIFT_BUILD) --product tokenvault-gitlab
+	$(SWIFT_BUILD) --product generate-manual
 
 front-end:
 	mkdir -p $(dir $(FRONT_END))
@@ -35,10 +44,14 @@ front-end:
 	$(CC) $(FRONT_END_FLAGS) -I Sources/CAgentProtocol/include -o $(VAULT_FRONT_END) Sources/vault/main.c \
 		$$(pkg-config --cflags libsodium) "$$(pkg-config --variable=libdir libsodium)/libsodium.a"
 
+install-man:
+	bash scripts/install-man.sh "$(MAN_CLI)" "$(GENERATE_MANUAL)" $(MAN_FOLDER) $(NAMES)
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	for name in $(NAMES); do install -m 755 $(VAULT_FRONT_END) $(DESTDIR)$(PREFIX)/bin/$$name; done
 	install -m 755 $(FRONT_END) $(DESTDIR)$(PREFIX)/bin/git-credential-vault
+	$(MAKE) --no-print-directory install-man
 	install -d $(DESTDIR)$(PREFIX)/libexec/tokenvault
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
@@ -49,6 +62,7 @@ install: build
 	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
 
 uninstall:
+	for name in $(NAMES); do rm -f $(MAN_FOLDER)/$$name.1 $(MAN_FOLDER)/$$name-*.1; done
 	for name in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$name; done
 	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/tokenvault 2>/dev/null

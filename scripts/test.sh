@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 swift build --build-tests
+# swift-argument-parser's man page generator, which `make install` runs and ManPageTests run as
+# it does: SwiftPM builds another package's executable only when asked for it by name.
+swift build --product generate-manual
 # The documentation first, so that the test runner's summary is the last thing printed.
 swift package generate-documentation --target TokenVault --warnings-as-errors
 swift test --skip-build
