@@ -60,6 +60,7 @@ extension VaultCommand {
             // Everything that held a token (the values, their environment block, the vault) is
             // gone once the program has started: this process then only waits for it.
             let pid = try start()
+            Session.closeVaults()
             Glibc.exit(tv_exec_wait(pid))
         }
 

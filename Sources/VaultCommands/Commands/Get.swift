@@ -11,7 +11,8 @@ extension VaultCommand {
                 revoked token is not printed (exit code 4) unless --allow-expired, nor one in the \
                 trash (exit code 2); a refused read is not recorded as a use. A token that expires \
                 within 7 days, or that git's server refused (see `vault restore`), is printed with \
-                a warning on stderr.
+                a warning on stderr. So is a token read from a read-only vault or on a full \
+                disk: the read is not recorded, and the warning says so.
 
                 Examples:
                   TOKEN=$(vault get gitlab-ci)
