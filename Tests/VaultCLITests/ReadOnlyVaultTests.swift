@@ -112,6 +112,37 @@ import Testing
         #expect(try Self.actions(cli) == before)
     }
 
+    @Test func aVaultOfMode0400InAFolderOf0500IsReadByItsOwnerWhoIsNotRoot() throws {
+        let cli = try Self.vault()
+        let before = try Self.actions(cli)
+        let folder = (cli.vaultPath as NSString).deletingLastPathComponent
+        // Root ignores file permissions: the owner is then another user (nobody), and the
+        // commands run as that user.
+        let nobody: uid_t = 65534
+        let asOwner = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"] : []
+        if getuid() == 0 {
+            try #require(run(["/bin/chown", "-R", "\(nobody):\(nobody)", cli.home], environment: [:]).status == 0)
+        }
+        try #require(chmod(cli.vaultPath, 0o400) == 0 && chmod(folder, 0o500) == 0)
+        func restore() {
+            chmod(folder, 0o700)
+            chmod(cli.vaultPath, 0o600)
+            if getuid() == 0 { _ = run(["/bin/chown", "-R", "0:0", cli.home], environment: [:]) }
+        }
+        defer { restore() }
+        let get = run(asOwner + [Binary.path("vault"), "get", "gitlab-ci"], environment: cli.environment)
+        #expect(get.status == 0 && get.out == "glpat-readonly-token-1\n", "\(get.err)")
+        #expect(get.err == Self.readOnlyWarning)
+        let add = run(asOwner + [Binary.path("vault"), "add", "other"], environment: cli.environment, stdin: .data("glpat-another-token-22"))
+        #expect(add.status == 7 && add.err.contains("is read-only: nothing was changed"), "\(add.err)")
+        // Others still may not read it: the permission checks stay.
+        chmod(cli.vaultPath, 0o440)
+        let open = run(asOwner + [Binary.path("vault"), "get", "gitlab-ci"], environment: cli.environment)
+        #expect(open.status == 6 && open.out.isEmpty)
+        restore()
+        #expect(try Self.actions(cli) == before)
+    }
+
     @Test func aReadOnlyVaultWhoseLogHoldsChangesButHasNoSharedIndexIsRefusedClearly() throws {
         let cli = try Self.vault()
         // The log of the read is there, its shared index (-shm) is not: the file alone would
