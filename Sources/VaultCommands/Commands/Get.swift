@@ -28,7 +28,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Option(help: "Print this field instead of the token: username, url, host, scopes, expires or kind.")

@@ -20,7 +20,7 @@ extension VaultCommand.GitLabCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Flag(name: [.short, .long], help: "Do not ask for confirmation.")

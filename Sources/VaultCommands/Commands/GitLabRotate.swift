@@ -27,7 +27,7 @@ extension VaultCommand.GitLabCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Option(name: .customLong("expires-in"), help: ArgumentHelp("The new token's lifetime (e.g. 90d).", valueName: "span"))

@@ -19,7 +19,7 @@ extension VaultCommand.GitLabCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String?
 
         @Flag(help: "Every GitLab entry not in the trash.")
