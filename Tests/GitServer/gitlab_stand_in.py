@@ -27,6 +27,17 @@ STATE.answered (the test then kills the client); "404" as a GitLab older than 16
 Mode "self": "empty" answers GET self with an empty object (not GitLab's answer); "delay" answers
 it after STATE's "delay" seconds.
 
+Use, as GitLab records it: a token's "last_used_at" and "last_used_ips" (from STATE, else none)
+are in its description. Every API request a token authenticates counts as a use, as in GitLab
+(PersonalAccessTokens::LastUsedService): last_used_at moves to now when it is more than 10
+minutes old, and the caller's address joins last_used_ips (the last five distinct). Mode
+"uses": "uncounted" leaves both as STATE has them (GitLab's record as it stood before the
+request: what a question that does not count would read).
+Mode "prefix" (e.g. "/gitlab") installs GitLab under that path, as GitLab's
+relative_url_root: the API and git are served under it, and nothing at the root (404, HTML).
+Mode "proxy": "html" or "empty" puts a proxy with its own sign-in in front: every API request
+is answered 401 with an HTML page or no body (not GitLab's JSON), and never reaches GitLab.
+
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
 import base64
@@ -71,8 +82,22 @@ def active(info):
 
 def public(info):
     return {"id": info["id"], "name": info["name"], "revoked": info["revoked"],
-            "created_at": "2026-01-01T00:00:00.000Z", "scopes": info["scopes"], "user_id": 1,
-            "last_used_at": None, "active": active(info), "expires_at": info.get("expires_at")}
+            "created_at": info.get("created_at", "2026-01-01T00:00:00.000Z"), "scopes": info["scopes"], "user_id": 1,
+            "last_used_at": info.get("last_used_at"), "last_used_ips": info.get("last_used_ips", []),
+            "active": active(info), "expires_at": info.get("expires_at")}
+
+
+def count_use(info, address):
+    """GitLab's LastUsedService: the time when more than 10 minutes old, the address always."""
+    if state["mode"].get("uses") == "uncounted":
+        return
+    now = datetime.datetime.now(datetime.timezone.utc)
+    last = info.get("last_used_at")
+    if last is None or datetime.datetime.fromisoformat(last.replace("Z", "+00:00")) < now - datetime.timedelta(minutes=10):
+        info["last_used_at"] = now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
+    ips = [ip for ip in info.get("last_used_ips", []) if ip != address] + [address]
+    info["last_used_ips"] = ips[-5:]
+    save()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -90,9 +115,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, status, payload=None, headers=()):
         data = b"" if payload is None else json.dumps(payload).encode()
+        self.page(status, data, headers, "application/json")
+
+    def page(self, status, data, headers=(), content_type="text/html"):
         self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
+        if data:
+            self.send_header("Content-Type", content_type)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
@@ -108,13 +136,24 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         self.record(body)
         path, _, query = self.path.partition("?")
+        prefix = state["mode"].get("prefix", "")
+        if prefix:
+            if not path.startswith(prefix + "/"):
+                return self.page(404, b"<html><body>Not Found</body></html>")
+            path = path[len(prefix):]
         if not path.startswith("/api/"):
             return self.git(path, query, body)
+        proxy = state["mode"].get("proxy")
+        if proxy:
+            page = b"<html><head><title>401 Authorization Required</title></head><body>proxy sign-in</body></html>"
+            return self.page(401, page if proxy == "html" else b"", [("WWW-Authenticate", 'Basic realm="proxy"')])
         token = self.headers.get("PRIVATE-TOKEN", "")
         if path == "/api/v4/personal_access_tokens/self" and self.command == "GET" and state["mode"].get("self") == "delay":
             time.sleep(state.get("delay", 3))
         with lock:
             info = state["tokens"].get(token)
+            if info is not None and active(info):
+                count_use(info, self.client_address[0])
             if path == "/api/v4/personal_access_tokens/self" and self.command == "GET":
                 if state["mode"].get("self") == "empty":
                     return self.answer(200, {})

@@ -199,6 +199,10 @@ public struct VaultSettings: Sendable, Equatable {
     /// Whether the git helper starts the agent after a passphrase typed at the terminal, so that
     /// one git operation asks at most once (default on; `vault config agent-autostart off`).
     public var agentAutostart = true
+    /// The GitLab API URL to use for each host's tokens (`vault config gitlab-api-url.HOST URL`),
+    /// for a GitLab installed under a path: host (with `:port`) → `https://host/path/api/v4`.
+    /// Checked by `TokenVaultGitLab` when used; none by default.
+    public var gitLabAPIURLs: [String: String] = [:]
 
     /// The defaults: 90-day rotation, 30 days in the trash, a log of at most 10,000 events over
     /// 365 days, agent autostart on.
@@ -206,7 +210,7 @@ public struct VaultSettings: Sendable, Equatable {
 
     /// A reader skips a tag it does not know, so a new setting gets a new tag and an older
     /// version still opens the vault (and keeps the default for it).
-    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5 }
+    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5, gitLabAPIURL = 8 }
 
     static func knows(_ tag: UInt8) -> Bool { Tag(rawValue: tag) != nil }
 
@@ -230,6 +234,10 @@ public struct VaultSettings: Sendable, Equatable {
         w.field(Tag.logMaxEvents.rawValue, int: logMaxEvents)
         w.field(Tag.logDays.rawValue, int: logRetention.days())
         w.field(Tag.agentAutostart.rawValue, int: agentAutostart ? 1 : 0)
+        // One field per host, `host NUL url`, in a stable order.
+        for (host, url) in gitLabAPIURLs.sorted(by: { $0.key < $1.key }) {
+            w.field(Tag.gitLabAPIURL.rawValue, Array(host.utf8) + [0] + Array(url.utf8))
+        }
         return w.bytes
     }
 
@@ -242,6 +250,11 @@ public struct VaultSettings: Sendable, Equatable {
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
             case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
+            case .gitLabAPIURL:
+                if let nul = value.firstIndex(of: 0) {
+                    let host = UnsafeRawBufferPointer(rebasing: value[..<nul]).utf8String
+                    gitLabAPIURLs[host] = UnsafeRawBufferPointer(rebasing: value[(nul + 1)...]).utf8String
+                }
             case nil: continue
             }
         }

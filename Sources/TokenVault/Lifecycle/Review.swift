@@ -28,10 +28,16 @@ public enum Review {
             case broadScopes = "broad-scopes"
             /// Another entry holds the same token.
             case duplicate = "duplicate-token"
+            /// GitLab saw the token used recently, although the vault did not hand it out in that
+            /// time and knows no other place it lives (`vault check --online`).
+            case usedElsewhere = "used-elsewhere"
             /// The entry has no expiry date.
             case noExpiry = "no-expiry"
             /// The token was last used longer ago than ``Review/unusedAfter``.
             case unused
+            /// GitLab saw no use of the token for longer than `vault check --online --unused`
+            /// (90 days unless given): a candidate for revocation.
+            case unusedAtGitLab = "unused-at-gitlab"
             /// `vault check --online` could not ask GitLab.
             case unverified
             /// git's `store` made the entry and nobody has looked at it since.
@@ -54,10 +60,11 @@ public enum Review {
         /// The date the finding is about: when GitLab was found to have revoked the token
         /// (`revoked`), when the interrupted rotation started (`rotationInterrupted`), the
         /// expiry date (`expired`, `expiresSoon`), when git rejected the token (`rejected`), or
-        /// when git stored it (`storedByGit`).
+        /// when git stored it (`storedByGit`), GitLab's last use (`usedElsewhere`,
+        /// `unusedAtGitLab`).
         public var date: Timestamp?
         /// How long: since the expiry date (`expired`), until it (`expiresSoon`), the token's age
-        /// (`rotationDue`), or since its last use (`unused`).
+        /// (`rotationDue`), or since its last use (`unused`, `unusedAtGitLab`, `usedElsewhere`).
         public var age: Duration?
         /// The rotation period the token is older than (`rotationDue`).
         public var period: Duration?
@@ -82,12 +89,13 @@ public enum Review {
             self.detail = detail
         }
 
-        /// `error` for expired and revoked tokens; `notice` for no expiry, unused and stored by git;
+        /// `error` for expired and revoked tokens; `notice` for no expiry, unused (here or at
+        /// GitLab) and stored by git;
         /// `warning` for the rest.
         public var severity: Severity {
             switch kind {
             case .expired, .revoked: .error
-            case .noExpiry, .unused, .storedByGit: .notice
+            case .noExpiry, .unused, .unusedAtGitLab, .storedByGit: .notice
             default: .warning
             }
         }

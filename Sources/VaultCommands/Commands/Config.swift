@@ -13,7 +13,9 @@ extension VaultCommand {
                 events and 365 days), agent-autostart (on: after a passphrase typed at the \
                 terminal, git's helper starts the agent with the default idle timeout, so that one \
                 git operation asks once; off: it asks at each of git's calls, and only `vault \
-                unlock` starts the agent; default on). They are stored encrypted in the vault.
+                unlock` starts the agent; default on), gitlab-api-url.HOST (the API URL of a \
+                GitLab on HOST installed under a path, such as https://HOST/gitlab/api/v4, for \
+                the gitlab commands; none removes it). They are stored encrypted in the vault.
 
                 Examples:
                   vault config
@@ -21,11 +23,12 @@ extension VaultCommand {
                   vault config trash-days 14
                   vault config log-days 90
                   vault config agent-autostart off
+                  vault config gitlab-api-url.example.com https://example.com/gitlab/api/v4
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events, log-days or agent-autostart.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart or gitlab-api-url.HOST.")
         var key: String?
 
         @Argument(help: "The new value.")
@@ -34,6 +37,10 @@ extension VaultCommand {
         static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
         func validate() throws {
+            if let key, GitLabAPIConfig.isKey(key) {
+                if let value { try GitLabAPIConfig.validate(key: key, value: value) }
+                return
+            }
             if let key, !Self.keys.contains(key) {
                 throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events, log-days or agent-autostart")
             }
@@ -54,6 +61,12 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let key, GitLabAPIConfig.isKey(key) {
+                guard let value else { return try Output.out(GitLabAPIConfig.shown(try vault.settings(), key: key) + "\n") }
+                let old = GitLabAPIConfig.shown(try vault.settings(), key: key)
+                try vault.updateSettings(detail: "\(key) \(old) → \(value)") { GitLabAPIConfig.change(&$0, key: key, value: value) }
+                return Output.note("\(key) set to \(value)")
+            }
             if let key, let value {
                 let before = try vault.settings()
                 let old = switch key {
@@ -78,7 +91,7 @@ extension VaultCommand {
             let settings = try vault.settings()
             let all = [("rotate-every", "\(settings.rotateEvery.wholeDays)d"), ("trash-days", "\(settings.trashRetention.wholeDays)"),
                        ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logRetention.wholeDays)"),
-                       ("agent-autostart", Self.shown(settings.agentAutostart))]
+                       ("agent-autostart", Self.shown(settings.agentAutostart))] + GitLabAPIConfig.all(settings)
             for (name, shown) in all where key == nil || key == name {
                 try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
             }

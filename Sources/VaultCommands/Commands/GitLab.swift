@@ -6,8 +6,9 @@ extension VaultCommand {
             commandName: "gitlab",
             abstract: "Verify, rotate and revoke GitLab personal access tokens through GitLab's API.",
             discussion: """
-                The token talks to GitLab about itself, over HTTPS at its entry's URL, in the \
-                PRIVATE-TOKEN header only. Proxies come from https_proxy, all_proxy and no_proxy; \
+                The token talks to GitLab about itself, over HTTPS at its entry's URL (a \
+                GitLab installed under a path: https://host/gitlab; or --api-url, or 'vault \
+                config gitlab-api-url.HOST'), in the PRIVATE-TOKEN header only. Proxies come from https_proxy, all_proxy and no_proxy; \
                 a GitLab behind a private certificate authority needs --ca-file.
 
                 Examples:

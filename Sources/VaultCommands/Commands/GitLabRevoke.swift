@@ -28,7 +28,7 @@ extension VaultCommand.GitLabCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
-            let access = try gitlab.access()
+            let access = try gitlab.access(vault: vault)
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             let api: GitLab
             do { api = try access.gitlab(for: entry) } catch { throw error.cliError }
@@ -48,7 +48,7 @@ extension VaultCommand.GitLabCommand {
                 case .vault(let error): throw error
                 case .access(let error): throw error.cliError
                 case .refused: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name) marks it; vault rm \(name) moves it to the trash")
-                case .failed: throw CLIError.failed(error.description, hint: "vault gitlab verify \(name)")
+                case .failed(let cause): throw CLIError.failed(error.description, hint: cause.hint ?? "vault gitlab verify \(name)")
                 case .replaced: throw CLIError.failed(error.description, hint: "vault gitlab revoke \(name) revokes the new token")
                 }
             }

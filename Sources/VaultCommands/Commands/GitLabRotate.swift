@@ -44,7 +44,7 @@ extension VaultCommand.GitLabCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
-            let access = try gitlab.access()
+            let access = try gitlab.access(vault: vault)
             var expiry = GitLabRotation.Expiry.rotationPeriod
             if let expires, let date = Timestamp(date: expires) { expiry = .on(date) }
             if let expiresIn { expiry = .after(.seconds(expiresIn.seconds)) }
@@ -86,7 +86,8 @@ extension VaultCommand.GitLabCommand {
             case .refused: return CLIError.failed(error.description, hint: "\(verify) marks it; then create a new token in GitLab")
             case .inactive: return CLIError.failed(error.description, hint: verify)
             case .missingScope: return CLIError.failed(error.description, hint: "create a new token in GitLab instead, and store it with: \(store)")
-            case .notChecked, .notRotated, .stopped: return CLIError.failed(error.description)
+            case .notChecked(let cause), .notRotated(let cause): return CLIError.failed(error.description, hint: cause.hint)
+            case .stopped: return CLIError.failed(error.description)
             case .refusedRotation:
                 return CLIError.failed(error.description + " (marked so), and if it had been rotated elsewhere before, GitLab has now revoked that successor too",
                                        hint: "create a new token in GitLab and store it with '\(store)'")

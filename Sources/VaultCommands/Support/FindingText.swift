@@ -31,6 +31,12 @@ extension Review.Finding {
             return "stored by git's credential helper on \(date) and not reviewed yet: check it, then 'vault rename \(name) NEW-NAME' or 'vault edit \(name)'"
         case .unused:
             return "unused for \(Self.days(age)): revoke it if nothing needs it"
+        case .usedElsewhere:
+            return "GitLab saw it used on \(self.date?.iso8601 ?? "?"), but the vault did not hand it out in that time and knows no other place it lives: find the user, or revoke it ('vault gitlab revoke \(name)') if it leaked"
+        case .unusedAtGitLab where self.date == nil:
+            return "never used at GitLab in \(Self.days(age)): revoke it if nothing needs it ('vault gitlab revoke \(name)')"
+        case .unusedAtGitLab:
+            return "unused at GitLab for \(Self.days(age)) (last used \(date)): revoke it if nothing needs it ('vault gitlab revoke \(name)')"
         case .unverified:
             return "could not be verified at GitLab: \(detail ?? "")"
         }
