@@ -5,7 +5,7 @@
 # it runs apt-get directly as root, else through sudo (a fresh container has no sudo).
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl)
+packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl xvfb xclip)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

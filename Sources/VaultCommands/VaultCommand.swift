@@ -39,6 +39,11 @@ struct VaultCommand: ParsableCommand {
         // Read the environment once, then keep the passphrase out of any program we start.
         _ = Environment.current
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // `vault get --clip`'s clearer, started by it with its instructions on a pipe.
+        if arguments == [ClipboardClearer.argument] && !Terminal.isTerminal(0) {
+            Environment.forgetSecrets()
+            ClipboardClearer.run()
+        }
         // GitLab's commands run in tokenvault-gitlab, which has an HTTP stack (this passes on
         // the environment as it came, passphrase included, as a shell would).
         if Online.transport == nil && Online.needed(arguments) {
