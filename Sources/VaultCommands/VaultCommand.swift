@@ -45,6 +45,11 @@ struct VaultCommand: ParsableCommand {
             Environment.forgetSecrets()
             Glibc.exit(NameCompletion.respond(to: arguments))
         }
+        // `vault get --clip`'s clearer, started by it with its instructions on a pipe.
+        if arguments == [ClipboardClearer.argument] && !Terminal.isTerminal(0) {
+            Environment.forgetSecrets()
+            ClipboardClearer.run()
+        }
         // GitLab's commands run in tokenvault-gitlab, which has an HTTP stack (this passes on
         // the environment as it came, passphrase included, as a shell would).
         if Online.transport == nil && Online.needed(arguments) {
