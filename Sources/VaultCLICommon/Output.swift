@@ -11,6 +11,7 @@ package enum ExitStatus: Int32, CaseIterable {
     case expired = 4
     case tampered = 5
     case unsafePermissions = 6
+    case partial = 7
     case findings = 8
     case bundleRefused = 9
     case usage = 64
@@ -24,6 +25,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .expired: "the token has expired, or GitLab revoked it"
         case .tampered: "the vault was tampered with or is corrupt (vault verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
+        case .partial: "a linked CI/CD variable was not updated (the token is stored)"
         case .findings: "vault check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
         case .usage: "usage error"

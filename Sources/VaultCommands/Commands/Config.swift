@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultGitLab
 import VaultCLICommon
 
 extension VaultCommand {
@@ -13,7 +14,9 @@ extension VaultCommand {
                 events and 365 days), agent-autostart (on: after a passphrase typed at the \
                 terminal, git's helper starts the agent with the default idle timeout, so that one \
                 git operation asks once; off: it asks at each of git's calls, and only `vault \
-                unlock` starts the agent; default on). They are stored encrypted in the vault.
+                unlock` starts the agent; default on), gitlab-admin.HOST (the entry whose token \
+                'vault gitlab push' authenticates with at HOST; none removes it). They are \
+                stored encrypted in the vault.
 
                 Examples:
                   vault config
@@ -21,11 +24,12 @@ extension VaultCommand {
                   vault config trash-days 14
                   vault config log-days 90
                   vault config agent-autostart off
+                  vault config gitlab-admin.gitlab.example.com gitlab-admin
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events, log-days or agent-autostart.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart or gitlab-admin.HOST.")
         var key: String?
 
         @Argument(help: "The new value.")
@@ -33,7 +37,14 @@ extension VaultCommand {
 
         static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
+        /// `gitlab-admin.HOST`: the host, or nil for another key.
+        static func adminHost(_ key: String?) -> String? {
+            guard let key, key.hasPrefix("gitlab-admin."), key.count > "gitlab-admin.".count else { return nil }
+            return String(key.dropFirst("gitlab-admin.".count))
+        }
+
         func validate() throws {
+            if Self.adminHost(key) != nil { return }
             if let key, !Self.keys.contains(key) {
                 throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events, log-days or agent-autostart")
             }
@@ -54,6 +65,10 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let host = Self.adminHost(key) {
+                try gitlabAdmin(vault, host: host)
+                return
+            }
             if let key, let value {
                 let before = try vault.settings()
                 let old = switch key {
@@ -82,6 +97,25 @@ extension VaultCommand {
             for (name, shown) in all where key == nil || key == name {
                 try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
             }
+            if key == nil {
+                for (host, entry) in settings.gitlabAdmin.sorted(by: { $0.key < $1.key }) {
+                    try Output.out(TerminalText.escape("gitlab-admin.\(host) \(entry)") + "\n")
+                }
+            }
+        }
+
+        /// Shows or sets the admin token for a GitLab host.
+        private func gitlabAdmin(_ vault: Vault, host: String) throws {
+            guard let value else {
+                try Output.out(TerminalText.escape(try vault.settings().gitlabAdmin[host.lowercased()] ?? "none") + "\n")
+                return
+            }
+            do throws(GitLabLinkError) {
+                try vault.setGitLabAdmin(host: host, entry: value == "none" ? nil : value)
+            } catch {
+                throw error.cliError
+            }
+            Output.note("gitlab-admin.\(host) set to \(value)")
         }
 
         /// The words a switch takes.
