@@ -49,6 +49,11 @@ extension Vault {
             throw .vault(error)
         }
 
+        // Marked first: a process stopped during the push leaves every link it did not finish
+        // pending, for `vault check` to report and the next push to retry.
+        try record(name, action: "push to GitLab: started", detail: "\(entry.gitlabLinks.count) variables", wrap: GitLabPushError.vault) {
+            $0.markLinksPending(because: "a push started and did not finish")
+        }
         var history: [SecretVersion]?
         var results: [GitLabPush.Result] = []
         for link in entry.gitlabLinks {
@@ -149,5 +154,15 @@ extension Vault {
             else { nil }
         if let reason { throw .adminUnusable(name: name, reason: reason) }
         return admin
+    }
+}
+
+extension Entry {
+    /// Marks every link not pending yet as waiting for the current token since now.
+    mutating func markLinksPending(because reason: String) {
+        let now = Timestamp.now()
+        for i in gitlabLinks.indices where gitlabLinks[i].pending == nil {
+            (gitlabLinks[i].pending, gitlabLinks[i].pendingReason) = (now, reason)
+        }
     }
 }

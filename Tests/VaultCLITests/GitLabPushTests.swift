@@ -155,6 +155,43 @@ extension GitLabWorld {
         #expect(world.current == new)
     }
 
+    /// Killed while a variable does not answer: the new token is stored, and every link it
+    /// did not finish is pending.
+    @Test func killedDuringThePushAfterARotationLeavesTheLinksPending() throws {
+        let world = try GitLabWorld.forPush()
+        world.link(["--project", "team/app", "--variable", "CI_TOKEN"])
+        try world.patch(["variable_mode": ["project:team/app:CI_TOKEN": "hang"]])
+        let rotate = BackgroundProcess(["/bin/sh", "-c", "echo started; exec \"$0\" gitlab rotate ci --ca-file \"$1\"",
+                                        Binary.path("vault"), world.caFile], environment: world.cli.environment)
+        #expect(rotate.firstLine == "started")
+        func asked() -> Bool { ((try? world.requests()) ?? []).contains { ($0["path"] as? String ?? "").contains("/variables/") } }
+        for _ in 0..<1000 where !asked() { usleep(10_000) }
+        #expect(asked())
+        kill(rotate.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(rotate.pid, &status, 0)
+        #expect(world.current != GitLabWorld.token)
+        #expect(try world.links().first?["pending"] is String)
+        #expect(world.cli.vault(["check", "--json"]).out.contains("push-pending"))
+        try world.patch(["variable_mode": [String: String]()])
+        #expect(world.gitlab(["push", "ci"]).status == 0)
+        #expect(try world.variables("project:team/app")["CI_TOKEN"]?["value"] as? String == world.current)
+    }
+
+    @Test func theAdminTokenOfAHostIsASettingThatNamesATokenOfThatHost() throws {
+        let world = try GitLabWorld.forPush()
+        let key = "gitlab-admin.127.0.0.1:\(world.port)"
+        #expect(world.cli.vault(["config"]).out.contains("\(key) admin\n"))
+        #expect(world.cli.vault(["config", key]).out == "admin\n")
+        #expect(world.cli.add("elsewhere", token: "glpat-ElsewhereToken000000", ["--url", "https://gitlab.example.com", "--kind", "gitlab"]).status == 0)
+        let other = world.cli.vault(["config", key, "elsewhere"])
+        #expect(other.status == 64)
+        #expect(other.err.contains("an admin token goes only to its own host"))
+        #expect(world.cli.vault(["config", key, "none"]).status == 0)
+        #expect(world.cli.vault(["config", key]).out == "none\n")
+        #expect(!world.cli.vault(["config"]).out.contains("gitlab-admin"))
+    }
+
     @Test func aVariableChangedAtGitLabIsReportedAndOverwrittenOnlyWithForce() throws {
         let world = try GitLabWorld.forPush()
         world.link(["--project", "team/app", "--variable", "CI_TOKEN"])

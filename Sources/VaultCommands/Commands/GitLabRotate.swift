@@ -68,18 +68,21 @@ extension VaultCommand.GitLabCommand {
                 do {
                     let rotation = try withSuggestion(vault) { try rotate(vault, access: access, expiry: expiry) }
                     Output.note("rotated '\(name)' at GitLab: the new token expires on \(rotation.info.expires?.dateString ?? "?"); the old one is revoked, and kept in 'vault history \(name)'")
-                    guard linked else { return ExitStatus.success }
-                    // Stored already: a push that fails leaves the token as it is.
-                    do {
-                        return try GitLabLinkText.report(vault.pushToGitLab(name, using: access, auth: push.auth, force: push.force), name: name)
-                    } catch let error as GitLabPushError {
-                        throw error.cliError(name)
-                    }
+                    return ExitStatus.success
                 } catch {
                     return Output.report(error)
                 }
             }
             if status != .success { throw CLIError.exit(status) }
+            guard linked else { return }
+            // The new token is stored, its links marked pending with it: a push that fails, or
+            // a stop signal now, leaves them pending for 'vault gitlab push'.
+            let pushed: GitLabPush
+            do throws(GitLabPushError) { pushed = try vault.pushToGitLab(name, using: access, auth: push.auth, force: push.force) } catch {
+                throw error.cliError(name)
+            }
+            let pushStatus = try GitLabLinkText.report(pushed, name: name)
+            if pushStatus != .success { throw CLIError.exit(pushStatus) }
         }
 
         private func rotate(_ vault: Vault, access: GitLabAccess, expiry: GitLabRotation.Expiry) throws -> GitLabRotation {
