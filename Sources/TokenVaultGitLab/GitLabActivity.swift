@@ -53,11 +53,10 @@ public struct GitLabActivity: Sendable, Equatable {
         return used.secondsSince1970 >= asked.secondsSince1970 - Self.ownRequestMargin.components.seconds
     }
 
-    /// Whether the vault knows where the entry's token lives besides itself (links to GitLab
-    /// CI/CD variables, `vault gitlab link`). Entries hold no links yet: every entry has none
-    /// until links are recorded in the entry's metadata.
+    /// Whether the vault knows where the entry's token lives besides itself: links to GitLab
+    /// CI/CD variables (`vault gitlab link`).
     public static func hasLinks(_ entry: Entry) -> Bool {
-        false
+        !entry.gitlabLinks.isEmpty
     }
 
     /// What GitLab's record tells of `entry`'s token at `now`, with `window` as the span both

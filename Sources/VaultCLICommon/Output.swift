@@ -14,6 +14,7 @@ package enum ExitStatus: Int32, CaseIterable {
     case cannotWrite = 7
     case findings = 8
     case bundleRefused = 9
+    case partial = 10
     case usage = 64
 
     package var meaning: String {
@@ -28,6 +29,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .cannotWrite: "the vault cannot be changed: it is read-only, or its disk is full"
         case .findings: "vault check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
+        case .partial: "a linked CI/CD variable was not updated (the token is stored)"
         case .usage: "usage error"
         }
     }

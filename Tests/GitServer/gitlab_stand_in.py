@@ -38,6 +38,25 @@ relative_url_root: the API and git are served under it, and nothing at the root 
 Mode "proxy": "html" or "empty" puts a proxy with its own sign-in in front: every API request
 is answered 401 with an HTML page or no body (not GitLab's JSON), and never reaches GitLab.
 
+CI/CD variables, as GitLab's REST API documents them (project_level_variables,
+group_level_variables), for the projects and groups STATE names:
+  {"projects": {"team/app": 11}, "groups": {"team": 5},
+   "variables": {"project:team/app": [{"key": "K", "value": "v", "environment_scope": "*",
+                                       "masked": true, "hidden": false, "protected": false}]}}
+  GET  /api/v4/projects/:id/variables/:key[?filter[environment_scope]=S]  200; 404 when none;
+       a hidden variable's value is null
+  POST /api/v4/projects/:id/variables                                    201 (masked_and_hidden
+       hides it); 400 when the key is taken at that scope or a masked value is too short
+  PUT  /api/v4/projects/:id/variables/:key[?filter[environment_scope]=S]  200; 400 when masked
+       is sent for a hidden variable
+  and the same under /api/v4/groups/:id. :id is the numeric id or the URL-encoded path (without
+  "projects" or "groups" in STATE, every path exists, as itself). The
+  token in PRIVATE-TOKEN must be active (else 401); writing needs the api scope (else 403).
+STATE's "variable_mode" makes one variable ("project:team/app:KEY") answer "403", "500", or
+"hang" (no answer for 20 s). A test changes the server's state while it runs by writing
+STATE.patch (read and removed before the next request): {"variable_mode": {...}} replaces the
+modes, {"set": [["project:team/app", "KEY", "*", "value"]]} changes values behind the client.
+
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
 import base64
@@ -78,6 +97,30 @@ def active(info):
         return False
     expires = info.get("expires_at")
     return expires is None or datetime.date.fromisoformat(expires) > today()
+
+
+def apply_patch():
+    """Applies and removes STATE.patch, a test's change to the server's state (under lock)."""
+    try:
+        with open(STATE + ".patch") as f:
+            patch = json.load(f)
+    except FileNotFoundError:
+        return
+    os.remove(STATE + ".patch")
+    if "variable_mode" in patch:
+        state["variable_mode"] = patch["variable_mode"]
+    for owner, key, scope, value in patch.get("set", []):
+        for variable in state.setdefault("variables", {}).setdefault(owner, []):
+            if variable["key"] == key and variable["environment_scope"] == scope:
+                variable["value"] = value
+    save()
+
+
+def public_variable(variable):
+    shown = dict({"variable_type": "env_var", "raw": False, "description": None}, **variable)
+    if variable.get("hidden"):
+        shown["value"] = None
+    return shown
 
 
 def public(info):
@@ -148,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
             page = b"<html><head><title>401 Authorization Required</title></head><body>proxy sign-in</body></html>"
             return self.page(401, page if proxy == "html" else b"", [("WWW-Authenticate", 'Basic realm="proxy"')])
         token = self.headers.get("PRIVATE-TOKEN", "")
+        parts = path.split("/")
+        if len(parts) in (6, 7) and parts[3] in ("projects", "groups") and parts[5] == "variables":
+            return self.variables(parts, query, body, token)
         if path == "/api/v4/personal_access_tokens/self" and self.command == "GET" and state["mode"].get("self") == "delay":
             time.sleep(state.get("delay", 3))
         with lock:
@@ -225,6 +271,77 @@ class Handler(BaseHTTPRequestHandler):
             open(STATE + ".answered", "w").close()
             time.sleep(30)
 
+    def variables(self, parts, query, body, token):
+        kind = parts[3][:-1]
+        ident = urllib.parse.unquote(parts[4])
+        key = urllib.parse.unquote(parts[6]) if len(parts) == 7 else None
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            fields = json.loads(body or b"{}")
+        else:
+            fields = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        if key is None:
+            key = fields.get("key", "")
+        scope = urllib.parse.parse_qs(query).get("filter[environment_scope]", [None])[0]
+        with lock:
+            apply_patch()
+            mode = state.get("variable_mode", {})
+            owners = state.get(kind + "s")
+            if owners is None:
+                path = ident  # No list in STATE: every project or group exists.
+            else:
+                path = next((p for p, i in owners.items() if p == ident or str(i) == ident), None)
+            variable_mode = mode.get("%s:%s:%s" % (kind, path, key)) if path else None
+        if variable_mode == "hang":
+            time.sleep(20)
+            return
+        with lock:
+            info = state["tokens"].get(token)
+            if info is None or not active(info):
+                return self.answer(401, {"message": "401 Unauthorized"})
+            if "api" not in info["scopes"] and not (self.command == "GET" and "read_api" in info["scopes"]):
+                return self.answer(403, {"error": "insufficient_scope"})
+            if path is None:
+                return self.answer(404, {"message": "404 %s Not Found" % kind.capitalize()})
+            if variable_mode == "403":
+                return self.answer(403, {"message": "403 Forbidden"})
+            if variable_mode == "500":
+                return self.answer(500, {"message": "500 Internal Server Error"})
+            listed = state.setdefault("variables", {}).setdefault(kind + ":" + path, [])
+            matches = [v for v in listed if v["key"] == key and (scope is None or v["environment_scope"] == scope)]
+            if self.command == "POST" and len(parts) == 6:
+                scope = fields.get("environment_scope", "*")
+                if any(v["key"] == key and v["environment_scope"] == scope for v in listed):
+                    return self.answer(400, {"message": {"key": ["(%s) has already been taken" % key]}})
+                hidden = fields.get("masked_and_hidden") in (True, "true")
+                masked = hidden or fields.get("masked") in (True, "true")
+                value = fields.get("value", "")
+                if masked and len(value) < 8:
+                    return self.answer(400, {"message": {"value": ["is invalid"]}})
+                created = {"key": key, "value": value, "environment_scope": scope, "masked": masked,
+                           "hidden": hidden, "protected": fields.get("protected") in (True, "true")}
+                listed.append(created)
+                save()
+                return self.answer(201, public_variable(created))
+            if len(matches) > 1:
+                return self.answer(409, {"message": "There are multiple variables with provided parameters. Please use 'filter[environment_scope]'"})
+            if not matches:
+                return self.answer(404, {"message": "404 Variable Not Found"})
+            variable = matches[0]
+            if self.command == "GET":
+                return self.answer(200, public_variable(variable))
+            if self.command == "PUT":
+                if variable.get("hidden") and "masked" in fields:
+                    return self.answer(400, {"message": "The visibility setting cannot be changed for masked and hidden variables."})
+                if "value" in fields:
+                    variable["value"] = fields["value"]
+                if "protected" in fields:
+                    variable["protected"] = fields["protected"] in (True, "true")
+                if "masked" in fields:
+                    variable["masked"] = fields["masked"] in (True, "true")
+                save()
+                return self.answer(200, public_variable(variable))
+            return self.answer(405, {"message": "405 Method Not Allowed"})
+
     def git(self, path, query, body):
         header = self.headers.get("Authorization", "")
         password = ""
@@ -244,6 +361,7 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = handle_any
     do_POST = handle_any
     do_DELETE = handle_any
+    do_PUT = handle_any
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

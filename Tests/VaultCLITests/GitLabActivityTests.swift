@@ -83,7 +83,7 @@ import Testing
     }
 
     /// The rule itself: GitLab's time as it writes it, the margin for the vault's own request,
-    /// and no links known yet for any entry.
+    /// and a token with links (used where the vault knows) is not "used elsewhere".
     @Test func theRuleReadsGitLabsTimesAndLeavesOutTheVaultsOwnRequest() throws {
         #expect(GitLabActivity.instant("2026-11-20T08:00:00.123Z")?.iso8601 == "2026-11-20T08:00:00Z")
         #expect(GitLabActivity.instant("2026-11-20T08:00:00-02:30")?.iso8601 == "2026-11-20T10:30:00Z")
@@ -100,5 +100,10 @@ import Testing
         let window = Duration.seconds(90 * 86_400)
         #expect(own.findings(for: entry, now: asked, window: window).isEmpty)
         #expect(before.findings(for: entry, now: asked, window: window).map(\.kind) == [.usedElsewhere])
+        // A token the vault knows lives in a CI/CD variable is expected to be used there.
+        var linked = entry
+        linked.gitlabLinks = [GitLabVariableLink(owner: .project("team/app"), key: "GITLAB_TOKEN")]
+        #expect(GitLabActivity.hasLinks(linked))
+        #expect(before.findings(for: linked, now: asked, window: window).isEmpty)
     }
 }

@@ -18,6 +18,9 @@ public enum Review {
             case expired
             /// A rotation was started and its outcome never learnt: the old token may be revoked.
             case rotationInterrupted = "rotation-interrupted"
+            /// A GitLab CI/CD variable linked to the entry does not hold its current token: a
+            /// push failed or found the variable changed (`vault gitlab push` retries).
+            case pushPending = "push-pending"
             /// git reported the token as failing (its `erase`).
             case rejected
             /// The token expires within the days the caller gives (14 unless given).
@@ -61,7 +64,7 @@ public enum Review {
         /// (`revoked`), when the interrupted rotation started (`rotationInterrupted`), the
         /// expiry date (`expired`, `expiresSoon`), when git rejected the token (`rejected`), or
         /// when git stored it (`storedByGit`), GitLab's last use (`usedElsewhere`,
-        /// `unusedAtGitLab`).
+        /// `unusedAtGitLab`), since when a variable waits for the token (`pushPending`).
         public var date: Timestamp?
         /// How long: since the expiry date (`expired`), until it (`expiresSoon`), the token's age
         /// (`rotationDue`), or since its last use (`unused`, `unusedAtGitLab`, `usedElsewhere`).
@@ -73,7 +76,8 @@ public enum Review {
         public var scopes: [String] = []
         /// The other entry that holds the same token (`duplicate`).
         public var otherEntry: String?
-        /// Why the token could not be verified (`unverified`), as the caller reports it.
+        /// Why the token could not be verified (`unverified`), as the caller reports it; the
+        /// variable and why its push did not succeed (`pushPending`).
         public var detail: String?
 
         /// A finding from its parts; the facts that go with its kind are set afterwards.
@@ -169,6 +173,11 @@ public enum Review {
             }
             if let started = entry.rotationStarted {
                 add(Finding(kind: .rotationInterrupted, name: name, date: started))
+            }
+            for link in entry.gitlabLinks {
+                guard let pending = link.pending else { continue }
+                add(Finding(kind: .pushPending, name: name, date: pending,
+                            detail: link.description + (link.pendingReason.map { ": \($0)" } ?? "")))
             }
             if let expires = entry.expires {
                 if expires <= now {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultGitLab
 import VaultCLICommon
 
 extension VaultCommand {
@@ -15,7 +16,9 @@ extension VaultCommand {
                 git operation asks once; off: it asks at each of git's calls, and only `vault \
                 unlock` starts the agent; default on), gitlab-api-url.HOST (the API URL of a \
                 GitLab on HOST installed under a path, such as https://HOST/gitlab/api/v4, for \
-                the gitlab commands; none removes it). They are stored encrypted in the vault.
+                the gitlab commands; none removes it), gitlab-admin.HOST (the entry whose token \
+                'vault gitlab push' authenticates with at HOST; none removes it). They are \
+                stored encrypted in the vault.
 
                 Examples:
                   vault config
@@ -24,11 +27,12 @@ extension VaultCommand {
                   vault config log-days 90
                   vault config agent-autostart off
                   vault config gitlab-api-url.example.com https://example.com/gitlab/api/v4
+                  vault config gitlab-admin.gitlab.example.com gitlab-admin
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart or gitlab-api-url.HOST.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart, gitlab-api-url.HOST or gitlab-admin.HOST.")
         var key: String?
 
         @Argument(help: "The new value.")
@@ -36,11 +40,18 @@ extension VaultCommand {
 
         static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
+        /// `gitlab-admin.HOST`: the host, or nil for another key.
+        static func adminHost(_ key: String?) -> String? {
+            guard let key, key.hasPrefix("gitlab-admin."), key.count > "gitlab-admin.".count else { return nil }
+            return String(key.dropFirst("gitlab-admin.".count))
+        }
+
         func validate() throws {
             if let key, GitLabAPIConfig.isKey(key) {
                 if let value { try GitLabAPIConfig.validate(key: key, value: value) }
                 return
             }
+            if Self.adminHost(key) != nil { return }
             if let key, !Self.keys.contains(key) {
                 throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events, log-days or agent-autostart")
             }
@@ -66,6 +77,10 @@ extension VaultCommand {
                 let old = GitLabAPIConfig.shown(try vault.settings(), key: key)
                 try vault.updateSettings(detail: "\(key) \(old) → \(value)") { GitLabAPIConfig.change(&$0, key: key, value: value) }
                 return Output.note("\(key) set to \(value)")
+            }
+            if let host = Self.adminHost(key) {
+                try gitlabAdmin(vault, host: host)
+                return
             }
             if let key, let value {
                 let before = try vault.settings()
@@ -93,8 +108,27 @@ extension VaultCommand {
                        ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logRetention.wholeDays)"),
                        ("agent-autostart", Self.shown(settings.agentAutostart))] + GitLabAPIConfig.all(settings)
             for (name, shown) in all where key == nil || key == name {
-                try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
+                try Output.out(TerminalText.escape(key == nil ? "\(name) \(shown)" : shown) + "\n")
             }
+            if key == nil {
+                for (host, entry) in settings.gitlabAdmin.sorted(by: { $0.key < $1.key }) {
+                    try Output.out(TerminalText.escape("gitlab-admin.\(host) \(entry)") + "\n")
+                }
+            }
+        }
+
+        /// Shows or sets the admin token for a GitLab host.
+        private func gitlabAdmin(_ vault: Vault, host: String) throws {
+            guard let value else {
+                try Output.out(TerminalText.escape(try vault.settings().gitlabAdmin[host.lowercased()] ?? "none") + "\n")
+                return
+            }
+            do throws(GitLabLinkError) {
+                try vault.setGitLabAdmin(host: host, entry: value == "none" ? nil : value)
+            } catch {
+                throw error.cliError
+            }
+            Output.note("gitlab-admin.\(host) set to \(value)")
         }
 
         /// The words a switch takes.

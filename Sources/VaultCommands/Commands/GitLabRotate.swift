@@ -18,6 +18,11 @@ extension VaultCommand.GitLabCommand {
                 The new token expires after --expires-in or on --expires; by default after the \
                 entry's rotation period (vault config rotate-every), at most 365 days.
 
+                A token linked to CI/CD variables ('vault gitlab link') is then pushed to each, \
+                as 'vault gitlab push' does (one line per variable on stdout); the admin token \
+                is checked before anything is rotated. A variable not updated stays pending \
+                for 'vault gitlab push NAME', and the exit code is 10.
+
                 Examples:
                   vault gitlab rotate gitlab-ci
                   vault gitlab rotate gitlab-ci --expires-in 30d
@@ -26,6 +31,7 @@ extension VaultCommand.GitLabCommand {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
+        @OptionGroup var push: GitLabPushOptions
 
         @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
@@ -49,6 +55,13 @@ extension VaultCommand.GitLabCommand {
             if let expires, let date = Timestamp(date: expires) { expiry = .on(date) }
             if let expiresIn { expiry = .after(.seconds(expiresIn.seconds)) }
 
+            // Linked variables get the new token: the admin token that will push it must be
+            // usable before the old token is revoked.
+            let linked = try withSuggestion(vault) { try vault.entry(named: name) }.gitlabLinks.isEmpty == false
+            if linked {
+                do throws(GitLabPushError) { _ = try vault.gitLabAdmin(for: name, auth: push.auth) } catch { throw error.cliError(name) }
+            }
+
             // The library holds Ctrl-C, kill and a closed terminal while the new token is only
             // in memory; held here as well, they also wait until the outcome is said.
             let status = StopSignals.held { () -> ExitStatus in
@@ -61,6 +74,15 @@ extension VaultCommand.GitLabCommand {
                 }
             }
             if status != .success { throw CLIError.exit(status) }
+            guard linked else { return }
+            // The new token is stored, its links marked pending with it: a push that fails, or
+            // a stop signal now, leaves them pending for 'vault gitlab push'.
+            let pushed: GitLabPush
+            do throws(GitLabPushError) { pushed = try vault.pushToGitLab(name, using: access, auth: push.auth, force: push.force) } catch {
+                throw error.cliError(name)
+            }
+            let pushStatus = try GitLabLinkText.report(pushed, name: name)
+            if pushStatus != .success { throw CLIError.exit(pushStatus) }
         }
 
         private func rotate(_ vault: Vault, access: GitLabAccess, expiry: GitLabRotation.Expiry) throws -> GitLabRotation {

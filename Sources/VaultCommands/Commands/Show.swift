@@ -62,6 +62,7 @@ extension VaultCommand {
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
             if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate.wholeDays) days")) }
             if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('vault restore' brings it back)")) }
+            for link in entry.gitlabLinks { rows.append(("link", GitLabLinkText.shown(link))) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {

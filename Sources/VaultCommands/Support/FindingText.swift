@@ -10,6 +10,8 @@ extension Review.Finding {
             return "revoked at GitLab (found on \(date)): create a new token, or 'vault rm \(name)'"
         case .rotationInterrupted:
             return "a rotation started on \(date) did not finish: the old token may be revoked already; 'vault gitlab verify \(name)' finds out"
+        case .pushPending:
+            return "the token is not in GitLab's \(detail ?? "variable") (pending since \(date)): 'vault gitlab push \(name)' retries"
         case .expired:
             return "expired on \(date) (\(Self.days(age)) ago)"
         case .expiresSoon:
