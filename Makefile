@@ -29,7 +29,7 @@ MAN_FOLDER = $(DESTDIR)$(PREFIX)/share/man/man1
 MAN_CLI = $$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli
 GENERATE_MANUAL = $$($(SWIFT_BUILD) --show-bin-path)/generate-manual
 
-.PHONY: build front-end install install-man uninstall test demo bench
+.PHONY: build front-end install install-completions install-man uninstall test demo bench
 
 build: front-end
 	$(SWIFT_STATIC) --product tokenvault-cli
@@ -56,17 +56,30 @@ install: build
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
 	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-gitlab" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault
-	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault
-	"$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
+	$(MAKE) install-completions
+
+# A completion script for each installed name, registered for that name alone (never `vault`
+# when NAMES=tokenvault: HashiCorp's Vault is also `vault`). COMPLETION_CLI: the Swift command
+# line that writes them (the release build's, or another, as the tests do).
+COMPLETION_CLI ?= $$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli
+BASH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+
+install-completions:
+	install -d $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
+	cli="$(COMPLETION_CLI)" && for name in $(NAMES); do \
+		"$$cli" completions bash --name $$name > $(BASH_COMPLETIONS)/$$name && \
+		"$$cli" completions zsh --name $$name > $(ZSH_COMPLETIONS)/_$$name && \
+		"$$cli" completions fish --name $$name > $(FISH_COMPLETIONS)/$$name.fish || exit 1; \
+	done
 
 uninstall:
 	for name in $(NAMES); do rm -f $(MAN_FOLDER)/$$name.1 $(MAN_FOLDER)/$$name-*.1; done
 	for name in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$name; done
 	rm -f $(DESTDIR)$(PREFIX)/bin/git-credential-vault $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/tokenvault 2>/dev/null
-	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vault $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vault $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vault.fish
+	for name in $(NAMES); do rm -f $(BASH_COMPLETIONS)/$$name $(ZSH_COMPLETIONS)/_$$name $(FISH_COMPLETIONS)/$$name.fish; done
 
 test:
 	bash scripts/test.sh

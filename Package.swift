@@ -46,7 +46,8 @@ let package = Package(
         // include it, with agent_client.h and agent_frames.h, the C they share.
         .target(name: "CAgentProtocol"),
         .target(name: "CTerminal"),
-        // `vault exec`'s child: posix_spawn and the forwarding of signals, in C.
+        // `vault exec`'s child (posix_spawn and the forwarding of signals) and `vault get --clip`'s
+        // clipboard programs and clearer (spawned in a session of their own), in C.
         .target(name: "CExec"),
 
         // The library: crypto in Crypto/, storage in Storage/, the vault on top.

@@ -6,6 +6,10 @@
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl)
+# The completion scripts' tests run each shell on a terminal, and `make install-completions`.
+packages+=(make zsh fish)
+# The clipboard's tests copy and clear under Xvfb with xclip.
+packages+=(xvfb xclip)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -240,6 +240,9 @@ public struct Entry: Sendable, Equatable, Codable {
     /// Set when git's `store` created the entry and nobody has reviewed it since (`vault edit`
     /// or `vault rename` clears it): `vault list` marks it, `vault check` mentions it.
     public var storedByGit: Bool = false
+    /// The GitLab CI/CD variables that hold this token too (`vault gitlab link`), and what the
+    /// last push to each did.
+    public var gitlabLinks: [GitLabVariableLink] = []
     /// Metadata fields of a later version, kept as they were and written back, so that this
     /// version's edit never drops what a later one stored (a restriction such as tag 18 among
     /// them).

@@ -5,10 +5,13 @@ public struct Token: Sendable {
     public var entry: Entry
     /// The token itself.
     public var secret: Secret
+    /// Whether reading it was recorded in the activity log (``Vault/get(_:allowingExpired:)``).
+    public var recording: ReadRecording
 
     /// A token from its parts.
-    public init(entry: Entry, secret: Secret) {
+    public init(entry: Entry, secret: Secret, recording: ReadRecording = .recorded) {
         self.entry = entry
         self.secret = secret
+        self.recording = recording
     }
 }

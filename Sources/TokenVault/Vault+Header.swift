@@ -78,7 +78,7 @@ extension Vault {
     }
 
     /// Opens an existing vault, locked. Refuses a file or folder that other users can read or
-    /// write.
+    /// write. A file that cannot be written here is opened to be read (``isReadOnly``).
     public static func open(at path: String) throws(VaultError) -> Vault {
         try open(at: path, checkingNow: true)
     }
@@ -93,7 +93,10 @@ extension Vault {
         for suffix in ["-wal", "-shm"] {
             try VaultLocation.checkPrivate(path + suffix, isDirectory: false)
         }
-        let vault = Vault(path: path, db: try SQLite(path: path, mode: .readWrite))
+        // A file this process cannot write is read all the same (`Vault+ReadOnly.swift`).
+        let readOnly = try readOnlyMode(path)
+        let vault = Vault(path: path, db: try SQLite(path: path, mode: readOnly ?? .readWrite))
+        if readOnly != nil { vault.state.withLock { ($0.readOnly, $0.unwritable) = (true, .readOnly) } }
         if checkingNow { try vault.state.withLock { state throws(VaultError) in _ = try state.db } }
         return vault
     }

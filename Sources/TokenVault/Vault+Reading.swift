@@ -17,29 +17,34 @@ extension Vault {
     /// Every read of a token is recorded in the activity log, with the last-used time. A token
     /// in the trash is refused (`.inTrash`), and so are a revoked and an expired one (`.revoked`,
     /// `.expired`) unless `allowingExpired`: checked in the transaction that reads the token, so
-    /// a refused read is neither recorded nor a use.
+    /// a refused read is neither recorded nor a use. A read that cannot be recorded (the vault is
+    /// read-only, or its disk full) hands out the token all the same: ``Token/recording`` says so.
     public func get(_ name: String, allowingExpired: Bool = false) throws(VaultError) -> Token {
         let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
         guard let keys else { throw .locked }
         let answer = try keys.backend.get(name, allowingExpired: allowingExpired, origin: origin, in: self)
-        return Token(entry: answer.entry, secret: answer.secret)
+        return Token(entry: answer.entry, secret: answer.secret, recording: note(answer.recording))
     }
 
     /// `get` done here, recorded as asked for by `origin` (the agent's, for a client).
-    func readToken(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> (entry: Entry, secret: Secret) {
+    func readToken(_ name: String, allowingExpired: Bool, for origin: ActivityLog.Origin) throws(VaultError) -> TokenRead {
         let (entry, secret, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             if let refusal = row.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
             return (row.entry, try Self.openSecret(row, keys: keys).current, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: "read", origin: origin)
-        return (entry, secret)
+        let recording = try recordRead(name, lookup: lookup, action: "read", origin: origin)
+        return (entry, secret, recording)
     }
+
+    /// A token read, and whether the read was recorded.
+    typealias TokenRead = (entry: Entry, secret: Secret, recording: ReadRecording)
 
     /// The entry that answers git's `get` for `request`, with its token (read as by `get`),
     /// and the expired entries that would have answered.
     package func gitCredential(for request: GitCredential, now: Timestamp = .now()) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
-        try gitCredential(for: request, now: now, origin: state.withLock { $0.origin })
+        let (selection, secret, _) = try gitCredential(for: request, now: now, origin: state.withLock { $0.origin })
+        return (selection, secret)
     }
 
     /// The git helper's whole `get`: git's `description` (as git wrote it) answered with the
@@ -51,7 +56,10 @@ extension Vault {
         return try keys.backend.gitReply(toDescription: description, now: now, origin: origin, in: self)
     }
 
-    /// `gitReply` done here, recorded as asked for by `origin`.
+    /// `gitReply` done here, recorded as asked for by `origin`. A read not recorded is said in
+    /// the reply: a full disk as a warning (something to fix, which git shows the user), a
+    /// read-only vault as a note for `--verbose` (a setup chosen once, which git would otherwise
+    /// show amid its own output at every fetch).
     func composeGitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> GitReply {
         let request: GitCredential
         do {
@@ -62,13 +70,20 @@ extension Vault {
         guard request.protocolName != nil, request.host != nil else {
             return GitReply(request: request, selection: GitMatching.Selection(candidates: [], expired: []), secret: nil, now: now)
         }
-        let (selection, secret) = try gitCredential(for: request, now: now, origin: origin)
-        return GitReply(request: request, selection: selection, secret: secret, now: now)
+        let (selection, secret, recording) = try gitCredential(for: request, now: now, origin: origin)
+        var reply = GitReply(request: request, selection: selection, secret: secret, now: now)
+        switch recording.reason {
+        case .diskFull?: reply.messages.append(.warning(ReadRecording.Reason.diskFull.warning))
+        case .readOnly?: reply.messages.append(.note(ReadRecording.Reason.readOnly.warning))
+        case nil: break
+        }
+        return reply
     }
 
     /// `gitCredential(for:now:)`, recorded as asked for by `origin`. The entry is chosen and its
     /// token read in one transaction: what git gets is the entry that matched.
-    func gitCredential(for request: GitCredential, now: Timestamp, origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?) {
+    func gitCredential(for request: GitCredential, now: Timestamp,
+                       origin: ActivityLog.Origin) throws(VaultError) -> (GitMatching.Selection, GitSecrets?, ReadRecording) {
         let (selection, secret, lookup) = try readEntries { db, keys, manifest, entries, hosts throws(VaultError) -> (GitMatching.Selection, GitSecrets?, [UInt8]?) in
             // Among the entries of the request's host only (filed once, with the cached entries).
             let ofHost = hosts.positions(sameHostAs: request).map { entries[$0] }
@@ -92,12 +107,13 @@ extension Vault {
             let record = try Self.openSecret(row, keys: keys)
             return (selection, GitSecrets(token: record.current, refreshToken: record.refreshToken), row.lookup)
         }
+        var recording = ReadRecording.recorded
         if let lookup, let chosen = selection.chosen {
-            try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin)
+            recording = try recordRead(chosen.name, lookup: lookup, action: "read", origin: origin)
         } else if let lookup, let expired = selection.expired.first(where: { $0.authType == nil }) {
-            try recordRead(expired.name, lookup: lookup, action: "read refresh token", origin: origin)
+            recording = try recordRead(expired.name, lookup: lookup, action: "read refresh token", origin: origin)
         }
-        return (selection, secret)
+        return (selection, secret, recording)
     }
 
     /// The token, read for `purpose` (for example "read for gitlab verify"): recorded in the
@@ -119,17 +135,18 @@ extension Vault {
     public func history(of name: String) throws(VaultError) -> [SecretVersion] {
         let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
         guard let keys else { throw .locked }
-        return try keys.backend.history(of: name, origin: origin, in: self)
+        let (versions, recording) = try keys.backend.history(of: name, origin: origin, in: self)
+        note(recording)
+        return versions
     }
 
     /// `history` done here, recorded as asked for by `origin` (the agent's, for a client).
-    func historyHere(of name: String, for origin: ActivityLog.Origin) throws(VaultError) -> [SecretVersion] {
+    func historyHere(of name: String, for origin: ActivityLog.Origin) throws(VaultError) -> ([SecretVersion], ReadRecording) {
         let (versions, lookup) = try read { db, keys, manifest throws(VaultError) in
             let row = try Self.loadRow(db, name: name, keys: keys, manifest: manifest)
             return (try Self.openSecret(row, keys: keys).previous, row.lookup)
         }
-        try recordRead(name, lookup: lookup, action: "read history", origin: origin)
-        return versions
+        return (versions, try recordRead(name, lookup: lookup, action: "read history", origin: origin))
     }
 
     /// Whether the entry holds exactly `secret` (compared in constant time). The token does not
@@ -156,12 +173,14 @@ extension Vault {
     public func reviewTokens() throws(VaultError) -> Review.Tokens {
         let (keys, origin) = state.withLock { ($0.keys, $0.origin) }
         guard let keys else { throw .locked }
-        return try keys.backend.reviewTokens(origin: origin, in: self)
+        let (tokens, recording) = try keys.backend.reviewTokens(origin: origin, in: self)
+        note(recording)
+        return tokens
     }
 
     /// `reviewTokens` done here (the agent's, for a client: no token leaves the agent),
     /// recorded as asked for by `origin`.
-    func reviewTokensHere(origin: ActivityLog.Origin) throws(VaultError) -> Review.Tokens {
+    func reviewTokensHere(origin: ActivityLog.Origin) throws(VaultError) -> (Review.Tokens, ReadRecording) {
         let result = try read { db, keys, manifest throws(VaultError) -> Review.Tokens in
             var duplicates: [String: String] = [:]
             var classic: Set<String> = []
@@ -182,10 +201,7 @@ extension Vault {
             }
             return Review.Tokens(duplicates: duplicates, classicGitHub: classic)
         }
-        try write(origin: origin, eventsOnly: true) { _, _, _, events throws(VaultError) in
-            events.append(PendingEvent(action: "review", entry: nil))
-        }
-        return result
+        return (result, try recordEvents([PendingEvent(action: "review", entry: nil)], origin: origin))
     }
 
     /// The activity log, verified: every event, and whether the chain holds.

@@ -2,11 +2,16 @@
 /// transactions every read and write runs in.
 extension Vault {
     struct State {
-        let connection: SQLite
+        var connection: SQLite
         let path: String
-        /// Whether the file is opened to be read only (`vault verify`): never migrated, and its
-        /// schema checked by `verify` alone.
+        /// Whether the file is opened to be read only (`vault verify`, or a file that cannot be
+        /// written here): never migrated.
         var readOnly = false
+        /// Why the file cannot be written here (`Vault+ReadOnly.swift`), when it cannot: every
+        /// write is refused at once, and reads are not recorded.
+        var unwritable: ReadRecording.Reason?
+        /// Why a read this `Vault` made was not recorded, when one was not.
+        var unrecorded: ReadRecording.Reason?
         /// Whether the file's schema and format were checked (on first use: a client that the
         /// agent reads for never touches the file).
         var checked = false
@@ -51,7 +56,14 @@ extension Vault {
                 if !checked {
                     // A file opened to be verified is never migrated; its schema is checked
                     // before anything else in it is read (`verify` reports what this throws).
-                    try Vault.check(connection, path: path, migrating: !readOnly)
+                    do {
+                        try Vault.check(connection, path: path, migrating: !readOnly)
+                    } catch .diskFull where unwritable == nil {
+                        // No room for the log's shared index: the file is read alone, unwritable.
+                        connection = try Vault.connectionOnFullDisk(path)
+                        (readOnly, unwritable) = (true, .diskFull)
+                        try Vault.check(connection, path: path, migrating: false)
+                    }
                     checked = true
                 }
                 return connection
@@ -189,6 +201,7 @@ extension Vault {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
+            if let reason = state.unwritable { throw reason.writeError(path: path) }
             let origin = origin ?? state.origin
             var written: ([UInt8], Manifest)?
             var cacheIsCurrent = false

@@ -14,8 +14,9 @@
 /// Its parts, one concern a file: the connection and its caches (`Vault+State.swift`), the
 /// header (`Vault+Header.swift`: creating, opening, the header's SQL), locking
 /// (`Vault+Locking.swift`), reads (`Vault+Reading.swift`), writes (`Vault+Writing.swift`), the
-/// entry rows (`Vault+Entries.swift`: their SQL and sealing), and the activity log's record of
-/// reads (`Lifecycle/Vault+Recording.swift`).
+/// entry rows (`Vault+Entries.swift`: their SQL and sealing), the activity log's record of
+/// reads (`Lifecycle/Vault+Recording.swift`), and a vault that cannot be written here
+/// (`Vault+ReadOnly.swift`: read-only, or its disk full).
 public final class Vault: Sendable {
     /// The file format version written in the header.
     public static let formatVersion: UInt32 = 1

@@ -47,6 +47,12 @@ public enum VaultError: Error, Sendable, Equatable {
     /// The agent running for this vault is of another version of TokenVault (its protocol is
     /// not this one): it is not used.
     case otherAgentVersion
+    /// A change was refused: the vault file at this path cannot be written here (mode 0400, a
+    /// folder the user cannot write, a read-only mount). Nothing was changed; reads still work.
+    case readOnly(path: String)
+    /// A change was refused: the disk (or quota) holding the vault at this path is full. Nothing
+    /// was changed.
+    case diskFull(path: String)
 }
 
 extension VaultError: CustomStringConvertible {
@@ -94,6 +100,10 @@ extension VaultError: CustomStringConvertible {
             "out of memory while deriving the key (the vault's KDF memory cost is larger than this machine can give)"
         case .otherAgentVersion:
             "the agent running for this vault is of another version of TokenVault"
+        case .readOnly(let path):
+            "the vault file '\(path)' is read-only: nothing was changed"
+        case .diskFull(let path):
+            "the disk holding the vault file '\(path)' is full: nothing was changed"
         case .costlyKeyDerivation(let ops, let mem):
             "the vault header asks for a key derivation of \(ops) passes over \(mem >> 20) MiB, costlier than TokenVault writes (at most 4 passes over 1024 MiB, 'sensitive'): refused before any work"
         }
@@ -118,6 +128,10 @@ extension VaultError: CustomStringConvertible {
             "restore the vault from a backup; do not trust entries read from this file"
         case .otherAgentVersion:
             "run '\(ProgramName.current) lock' to stop it, then '\(ProgramName.current) unlock' to start an agent of this version"
+        case .readOnly:
+            "reads still work; to change the vault, make its file and folder writable for you (chmod u+w), or mount it read-write"
+        case .diskFull:
+            "free some space on that disk and try again; reads still work"
         case .costlyKeyDerivation:
             "if you gave the vault this cost yourself, pass --allow-costly-kdf to \(ProgramName.current) (for git: '\(ProgramName.current) unlock --allow-costly-kdf'); otherwise the file was changed: restore it from a backup"
         default:

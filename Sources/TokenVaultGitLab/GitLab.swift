@@ -9,21 +9,32 @@ import TokenVault
 ///   token that was already revoked revokes its whole family, so a rotation is never retried.
 /// - `DELETE /api/v4/personal_access_tokens/self`: revokes the token (204).
 ///
-/// The token travels in the `PRIVATE-TOKEN` header only, over HTTPS only.
+/// The token travels in the `PRIVATE-TOKEN` header only, over HTTPS only. The API is at
+/// ``api`` (`https://host/api/v4`, or `https://host/gitlab/api/v4` for a GitLab installed under
+/// `/gitlab`).
 public struct GitLab: Sendable {
     /// What carries the requests (`TokenVaultHTTP`'s `CurlTransport`, or a test's own).
     public let transport: any HTTPTransport
-    /// `https://host[:port]`
+    /// `https://host[:port][/path]`: the instance's root, which the API's paths (`/api/v4/...`)
+    /// follow.
     public let base: String
+    /// Where the API is (the host the token goes to, and the path GitLab is installed under).
+    public let api: GitLabAPIURL
     /// Trust only the certificate authorities in this PEM file; nil: the system's.
     public var caFile: String?
     /// Seconds GitLab is given to answer each request.
     public var timeout: Int
 
-    /// The GitLab instance at `url`'s host (GitLab serves its API from the root of the host).
+    /// The GitLab instance at `url`: its host, installed under its path
+    /// (``GitLabAPIURL/init(entryURL:)``: a repository's path means the root of the host).
     public init(url: CredentialURL, transport: any HTTPTransport, caFile: String? = nil, timeout: Int = 30) throws(GitLabError) {
-        guard url.scheme == "https" else { throw .notHTTPS(url.description) }
-        self.base = "https://" + url.host
+        self.init(api: try GitLabAPIURL(entryURL: url), transport: transport, caFile: caFile, timeout: timeout)
+    }
+
+    /// The GitLab instance whose API is at `api`.
+    public init(api: GitLabAPIURL, transport: any HTTPTransport, caFile: String? = nil, timeout: Int = 30) {
+        self.api = api
+        self.base = api.root
         self.transport = transport
         self.caFile = caFile
         self.timeout = timeout
@@ -45,6 +56,14 @@ public struct GitLab: Sendable {
         public var revoked: Bool
         /// When GitLab last saw it used, as GitLab wrote it, fit to print.
         public var lastUsed: String?
+        /// ``lastUsed`` as an instant; nil when GitLab never saw it used, or wrote no time
+        /// this reads (`2026-12-01T10:00:00.000Z`).
+        public var lastUsedAt: Timestamp?
+        /// The addresses GitLab last saw it used from (`last_used_ips`, GitLab 17.9 and later):
+        /// only text shaped like an IPv4 or IPv6 address is kept, at most ten.
+        public var lastUsedIPs: [String] = []
+        /// When GitLab created it.
+        public var created: Timestamp?
     }
 
     /// A rotation's answer: the successor token, and what GitLab says of it.
@@ -110,11 +129,15 @@ public struct GitLab: Sendable {
         do {
             response = try transport.send(request)
         } catch {
-            throw GitLabError(error, host: String(base.dropFirst(8)))
+            throw GitLabError(error, host: api.host)
         }
         switch response.status {
         case 200...299:
             return response
+        case 401 where !response.body.withUnsafeBytes(Self.isGitLabsRefusal):
+            // Not GitLab's words: a proxy or gateway in front of it asked for its own sign-in.
+            // The token was not judged, so nothing is concluded of it.
+            throw GitLabError.proxyUnauthorized(host: api.host)
         default:
             let message = response.body.withUnsafeBytes { Self.message(in: $0) }
             throw GitLabError(status: response.status, message: message, retryAfter: response.retryAfter, operation: operation)
@@ -134,10 +157,25 @@ public struct GitLab: Sendable {
         }
         var revoked = false
         if case .bool(let b)? = json["revoked"] { revoked = b }
+        let lastUsed = json["last_used_at"]?.string(in: bytes)
+        var ips: [String] = []
+        if case .array(let items)? = json["last_used_ips"] {
+            ips = Array(items.compactMap { $0.string(in: bytes) }.filter(GitLabActivity.isAddress).prefix(10))
+        }
         return TokenInfo(id: id, name: json["name"]?.string(in: bytes).map(Self.printable), scopes: scopes,
                          expires: json["expires_at"]?.string(in: bytes).flatMap { Timestamp(date: String($0.prefix(10))) },
                          active: active, revoked: revoked,
-                         lastUsed: json["last_used_at"]?.string(in: bytes).map(Self.printable))
+                         lastUsed: lastUsed.map { Self.printable(String($0.prefix(64))) },
+                         lastUsedAt: lastUsed.flatMap(GitLabActivity.instant), lastUsedIPs: ips,
+                         created: json["created_at"]?.string(in: bytes).flatMap(GitLabActivity.instant))
+    }
+
+    /// Whether a 401's body is GitLab's: a JSON object with a `message` (`{"message":"401
+    /// Unauthorized"}`) or an `error` (`{"error":"invalid_token",...}`, for a revoked or
+    /// expired token) that is a string.
+    static func isGitLabsRefusal(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let json = try? JSONValue.parse(bytes), case .object = json else { return false }
+        return json["message"]?.string(in: bytes) != nil || json["error"]?.string(in: bytes) != nil
     }
 
     /// GitLab's own words from an error answer (`message` or `error`), cut short and with
@@ -180,8 +218,11 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(host: String, sent: Bool)
     /// The connection broke; `sent`: the request may have reached GitLab.
     case broken(host: String, detail: String, sent: Bool)
-    /// 401: the token is invalid, expired or revoked.
+    /// 401 in GitLab's words: the token is invalid, expired or revoked.
     case unauthorized
+    /// 401 without GitLab's JSON error body: a proxy or gateway in front of GitLab refused the
+    /// request (its own sign-in), so nothing is known of the token and nothing is marked.
+    case proxyUnauthorized(host: String)
     /// 403: the token lacks a scope (rotation needs `api` or `self_rotate`).
     case forbidden(String?, rotation: Bool)
     /// 404 or 405: not a personal access token, or a GitLab older than the endpoint.
@@ -244,6 +285,8 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
             "the connection to \(host) broke (\(detail))" + (sent ? " after the request was sent" : " before the request was sent")
         case .unauthorized:
             "GitLab refused the token (401): it is invalid, expired or revoked"
+        case .proxyUnauthorized(let host):
+            "authentication failed at a proxy: a 401 for \(host) came without GitLab's answer (a proxy or sign-in gateway in front of GitLab refused the request); nothing is known of the token, and nothing was marked"
         case .forbidden(let message, let rotation):
             "GitLab refused the request (403" + (message.map { ": \($0)" } ?? "") + ")"
                 + (rotation ? ": a token rotates itself only with the api or self_rotate scope" : ": the token lacks a scope this needs")

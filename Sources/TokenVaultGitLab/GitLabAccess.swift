@@ -11,6 +11,10 @@ public struct GitLabAccess: Sendable {
     public var caFile: String?
     /// Seconds GitLab is given to answer each request.
     public var timeout: Int
+    /// The API to use for every entry (`--api-url`), which must be on the entry's host.
+    public var apiURL: GitLabAPIURL?
+    /// The API to use for the entries of a host (`vault config gitlab-api-url.HOST`), by host.
+    public var apiURLDefaults: [String: GitLabAPIURL] = [:]
 
     /// Access over `transport`, trusting `caFile` (nil: the system's authorities).
     public init(transport: any HTTPTransport, caFile: String? = nil, timeout: Int = 30) {
@@ -19,11 +23,22 @@ public struct GitLabAccess: Sendable {
         self.timeout = timeout
     }
 
-    /// The GitLab instance that issued the entry's token: the host of its URL. A token of
-    /// another kind is never sent (a GitHub token would reach a host that does not expect it).
+    /// The GitLab instance that issued the entry's token, on the host of its URL: at
+    /// ``apiURL`` when given (on another host, the token is not sent), else at the host's
+    /// default in ``apiURLDefaults``, else at the entry's URL (its path kept, as the path
+    /// GitLab is installed under: ``GitLabAPIURL/init(entryURL:)``). A token of another kind is
+    /// never sent (a GitHub token would reach a host that does not expect it).
     public func gitlab(for entry: Entry) throws(GitLabAccessError) -> GitLab {
         guard entry.kind == .gitlab else { throw .notGitLab(name: entry.name, kind: entry.kind) }
         guard let url = entry.url else { throw .noURL(name: entry.name) }
+        guard url.scheme == "https" else { throw .gitlab(.notHTTPS(url.description)) }
+        if let apiURL {
+            guard apiURL.host == url.host else { throw .apiURLOnOtherHost(name: entry.name, apiHost: apiURL.host, entryHost: url.host) }
+            return GitLab(api: apiURL, transport: transport, caFile: caFile, timeout: timeout)
+        }
+        if let api = apiURLDefaults[url.host] {
+            return GitLab(api: api, transport: transport, caFile: caFile, timeout: timeout)
+        }
         do {
             return try GitLab(url: url, transport: transport, caFile: caFile, timeout: timeout)
         } catch {
@@ -40,6 +55,8 @@ public enum GitLabAccessError: Error, Sendable, Equatable, CustomStringConvertib
     case noURL(name: String)
     /// The entry's URL is unusable (not https).
     case gitlab(GitLabError)
+    /// The API URL given is on another host than the entry's: its token goes only to its own.
+    case apiURLOnOtherHost(name: String, apiHost: String, entryHost: String)
 
     /// One line for a person; a name shaped like a token is redacted.
     public var description: String {
@@ -47,6 +64,8 @@ public enum GitLabAccessError: Error, Sendable, Equatable, CustomStringConvertib
         case .notGitLab(let name, let kind): "'\(Redaction.redact(name))' is not a GitLab token (its kind is \(kind.rawValue))"
         case .noURL(let name): "'\(Redaction.redact(name))' has no URL, so its GitLab is unknown"
         case .gitlab(let error): error.description
+        case .apiURLOnOtherHost(let name, let apiHost, let entryHost):
+            "the API URL is on \(apiHost), but the token of '\(Redaction.redact(name))' is for \(entryHost): a token is sent only to its own host"
         }
     }
 }

@@ -4,8 +4,8 @@ import TokenVault
 /// transport; `TokenVaultHTTP` provides one on libcurl, so that this module links no HTTP stack
 /// (and tests can bring their own).
 public struct HTTPRequest: Sendable {
-    /// The HTTP methods GitLab's token endpoints use.
-    public enum Method: String, Sendable { case get = "GET", post = "POST", delete = "DELETE" }
+    /// The HTTP methods GitLab's token and CI/CD variable endpoints use.
+    public enum Method: String, Sendable { case get = "GET", post = "POST", delete = "DELETE", put = "PUT" }
 
     /// The method.
 
@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable {
     public var token: Secret
     /// A JSON body (never a secret), sent with `Content-Type: application/json`.
     public var body: [UInt8]?
+    /// A JSON body that holds a secret (a CI/CD variable's value), in wiped memory: sent in
+    /// place of `body`, read where it lies (never copied by the transport).
+    public var secretBody: Secret?
     /// Trust only the certificate authorities in this PEM file (a self-hosted GitLab behind a
     /// private CA); nil: the system's.
     public var caFile: String?

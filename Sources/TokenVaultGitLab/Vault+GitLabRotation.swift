@@ -33,7 +33,9 @@ extension Vault {
     ///    token exists only in memory until it is stored. A stop signal already pending (held
     ///    by the caller since before) cancels it instead (``GitLabRotationError/stopped(name:)``).
     /// 4. The new token is stored the moment it arrives, in one transaction with its expiry and
-    ///    scopes, the mark cleared; the old token stays in the entry's history.
+    ///    scopes, the mark cleared; the old token stays in the entry's history. Its CI/CD
+    ///    variable links are marked pending in the same transaction, until
+    ///    ``pushToGitLab(_:using:auth:force:)`` writes the new token there.
     ///
     /// When no usable answer came although GitLab may have rotated, the vault keeps the old
     /// token and the mark (``GitLabRotationError/outcomeUnknown(_:)``); a later
@@ -134,6 +136,7 @@ extension Vault {
                     if !rotated.info.scopes.isEmpty { e.scopes = rotated.info.scopes }
                     e.rotationStarted = nil
                     e.revoked = nil
+                    e.markLinksPending(because: "the token was rotated")
                 }
                 return GitLabRotation(entry: entry, info: rotated.info)
             } catch {

@@ -35,6 +35,9 @@ public struct GitLabVerification: Sendable {
     public var changes: [String]
     /// The unfinished rotation this verification settled, if the entry had one.
     public var settledRotation: SettledRotation?
+    /// When GitLab was asked (just before the request was sent): GitLab counts the request
+    /// as a use of the token (``GitLabActivity``).
+    public var asked: Timestamp = .now()
 }
 
 /// Why `Vault.verifyAtGitLab` could not find out. The entry is unchanged.
@@ -60,8 +63,9 @@ extension Vault {
     /// Asks GitLab which token it accepts and brings the entry up to date: scopes, expiry,
     /// revoked or not, and the outcome of an unfinished rotation (its mark is cleared). The
     /// token is read for this purpose, which is not a use (LAST USED stays as it was). A token
-    /// GitLab refuses (401) is marked revoked unless it has expired; nothing is written when
-    /// nothing differs.
+    /// GitLab refuses (401) is marked revoked unless it has expired; a 401 without GitLab's
+    /// answer (a proxy's, ``GitLabError/proxyUnauthorized(host:)``) marks nothing and is thrown;
+    /// nothing is written when nothing differs.
     ///
     /// GitLab's answer is written only while the entry still holds the token it was about: when
     /// another process replaced the token meanwhile (a rotation, an edit), the new one is asked
@@ -82,8 +86,9 @@ extension Vault {
         let token: Secret
         do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
         let info: GitLab.TokenInfo
+        let asked = Timestamp.now()
         do { info = try gitlab.verify(token) } catch {
-            if case .unauthorized = error { return try refused(entry, token: token) }
+            if case .unauthorized = error { return try refused(entry, token: token, asked: asked) }
             throw .gitlab(error)
         }
 
@@ -113,12 +118,12 @@ extension Vault {
             guard written != nil else { return nil }
         }
         let state: GitLabVerification.State = expiredAtGitLab ? .expired : dead ? .revoked : .active
-        return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled)
+        return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled, asked: asked)
     }
 
     /// GitLab refuses the token (401): revoked, expired or never valid. It stays in the vault,
     /// marked revoked (an expired one is only reported).
-    private func refused(_ entry: Entry, token: Secret) throws(GitLabVerificationError) -> GitLabVerification? {
+    private func refused(_ entry: Entry, token: Secret, asked: Timestamp) throws(GitLabVerificationError) -> GitLabVerification? {
         if entry.isExpired() {
             var settled: GitLabVerification.SettledRotation?
             if let started = entry.rotationStarted {
@@ -126,7 +131,7 @@ extension Vault {
                 guard try recordIfHolding(entry.name, token: token, action: "verify at GitLab", detail: "refused (expired)",
                                           wrap: GitLabVerificationError.vault, { $0.rotationStarted = nil }) != nil else { return nil }
             }
-            return GitLabVerification(entry: entry, state: .expired, info: nil, changes: [], settledRotation: settled)
+            return GitLabVerification(entry: entry, state: .expired, info: nil, changes: [], settledRotation: settled, asked: asked)
         }
         var changes = ["refused (401): marked revoked"]
         let settled = entry.rotationStarted.map { GitLabVerification.SettledRotation.happened(startedOn: $0) }
@@ -137,6 +142,6 @@ extension Vault {
             e.rotationStarted = nil
         }
         guard written != nil else { return nil }
-        return GitLabVerification(entry: entry, state: .revoked, info: nil, changes: changes, settledRotation: settled)
+        return GitLabVerification(entry: entry, state: .revoked, info: nil, changes: changes, settledRotation: settled, asked: asked)
     }
 }

@@ -82,7 +82,7 @@ public struct CurlTransport: HTTPTransport {
         }
         return header.withUnsafeBytes { headerBytes in
             var fixed = ["Accept: application/json", "User-Agent: TokenVault"]
-            if request.body != nil { fixed.append("Content-Type: application/json") }
+            if request.body != nil || request.secretBody != nil { fixed.append("Content-Type: application/json") }
             let cStrings = fixed.map { strdup($0) }
             defer { cStrings.forEach { free($0) } }
             var nodes = [curl_slist](repeating: curl_slist(data: nil, next: nil), count: cStrings.count + 1)
@@ -94,7 +94,8 @@ public struct CurlTransport: HTTPTransport {
                 }
                 list[cStrings.count].next = nil
                 var body = request.body ?? []
-                return body.withUnsafeMutableBytes { bodyBytes -> CURLcode in
+                let secret = request.secretBody ?? Secret("")
+                return body.withUnsafeMutableBytes { bodyBytes -> CURLcode in secret.withUnsafeBytes { secretBody -> CURLcode in
                     _ = ccurl_setopt_pointer(curl, CURLOPT_URL, request.url)
                     _ = ccurl_setopt_pointer(curl, CURLOPT_PROTOCOLS_STR, "https")
                     _ = ccurl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
@@ -117,7 +118,13 @@ public struct CurlTransport: HTTPTransport {
                     _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
                     _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, list.baseAddress)
                     _ = ccurl_setopt_pointer(curl, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
-                    if request.method == .post {
+                    if request.secretBody != nil {
+                        // Read in place from wiped memory, never copied by libcurl (the method
+                        // stays the one asked for: CUSTOMREQUEST above).
+                        _ = ccurl_setopt_long(curl, CURLOPT_POST, 1)
+                        _ = ccurl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, secretBody.count)
+                        _ = ccurl_setopt_pointer(curl, CURLOPT_POSTFIELDS, secretBody.baseAddress)
+                    } else if request.method == .post || request.method == .put {
                         _ = ccurl_setopt_long(curl, CURLOPT_POST, 1)
                         _ = ccurl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
                         // Copied by libcurl (the body is never a secret).
@@ -154,7 +161,7 @@ public struct CurlTransport: HTTPTransport {
                     // libcurl's own copies are not ours to wipe; the list and the header are.
                     _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, nil)
                     return result
-                }
+                } }
             }
         }
     }

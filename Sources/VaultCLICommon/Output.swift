@@ -11,8 +11,10 @@ package enum ExitStatus: Int32, CaseIterable {
     case expired = 4
     case tampered = 5
     case unsafePermissions = 6
+    case cannotWrite = 7
     case findings = 8
     case bundleRefused = 9
+    case partial = 10
     case usage = 64
 
     package var meaning: String {
@@ -24,8 +26,10 @@ package enum ExitStatus: Int32, CaseIterable {
         case .expired: "the token has expired, or GitLab revoked it"
         case .tampered: "the vault was tampered with or is corrupt (\(ProgramName.current) verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
+        case .cannotWrite: "the vault cannot be changed: it is read-only, or its disk is full"
         case .findings: "\(ProgramName.current) check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
+        case .partial: "a linked CI/CD variable was not updated (the token is stored)"
         case .usage: "usage error"
         }
     }
@@ -178,6 +182,7 @@ package enum Output {
         case .wrongPassphrase, .locked, .otherAgentVersion: .locked
         case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions
+        case .readOnly, .diskFull: .cannotWrite
         case .invalidInput: .usage
         default: .other
         }

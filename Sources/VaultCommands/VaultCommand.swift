@@ -43,6 +43,17 @@ struct VaultCommand: ParsableCommand {
         // Read the environment once, then keep the passphrase out of any program we start.
         _ = Environment.current
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // A completion script asking for names at a TAB (GitLab's commands included: no
+        // hand-off, no HTTP): the candidates on stdout, never a prompt or a word on stderr.
+        if arguments.first == NameCompletion.request {
+            Environment.forgetSecrets()
+            Glibc.exit(NameCompletion.respond(to: arguments))
+        }
+        // `vault get --clip`'s clearer, started by it with its instructions on a pipe.
+        if arguments == [ClipboardClearer.argument] && !Terminal.isTerminal(0) {
+            Environment.forgetSecrets()
+            ClipboardClearer.run()
+        }
         // GitLab's commands run in tokenvault-gitlab, which has an HTTP stack (this passes on
         // the environment as it came, passphrase included, as a shell would).
         if Online.transport == nil && Online.needed(arguments) {

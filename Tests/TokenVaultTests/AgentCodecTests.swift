@@ -32,9 +32,10 @@ import Testing
             .done, .status(AgentClient.Status(unlocked: true, locksAt: .now(), idleTimeout: .seconds(60), requests: 3)),
             .lookups([[UInt8](repeating: 1, count: KeyedHash.bytes)]), .sealed([9, 9]),
             .opened([Secret("x").storage, nil]), .macs([[UInt8](repeating: 2, count: KeyedHash.bytes)]),
-            .entry(Entry(name: "e"), Secret("token")), .git(reply),
+            .entry(Entry(name: "e"), Secret("token"), .recorded), .entry(Entry(name: "e"), Secret("t"), .notRecorded(.diskFull)),
+            .git(reply),
             .entries([Entry(name: "a"), Entry(name: "b", notes: "n")]), .entries([]),
-            .review(Review.Tokens(duplicates: ["a": "b", "b": "a"], classicGitHub: ["c"])),
+            .review(Review.Tokens(duplicates: ["a": "b", "b": "a"], classicGitHub: ["c"]), .notRecorded(.readOnly)),
             .log(LogReport(events: [Event(sequence: 1, time: .now(), action: .read, entry: "e", actor: "vault get",
                                           parentPID: 7, parentName: "sh", detail: nil),
                                     Event(sequence: 2, time: .now(), action: .other("new"), entry: nil, actor: "x",
@@ -42,7 +43,8 @@ import Testing
             .log(LogReport(events: [], problem: "event 3 is missing")),
             .token(warnings: ["the token 'e' expired on 2020-01-01", "refused"], Secret("token")), .token(warnings: [], Secret("t")),
             .history([SecretVersion(replaced: Timestamp(secondsSince1970: 1_800_000_000), secret: Secret("older")),
-                      SecretVersion(replaced: Timestamp(secondsSince1970: -5), secret: Secret(""))]), .history([]),
+                      SecretVersion(replaced: Timestamp(secondsSince1970: -5), secret: Secret(""))], .recorded),
+            .history([], .notRecorded(.diskFull)),
             .failure(.expired(Timestamp(secondsSince1970: 5))), .failure(.unsupportedVersion(2)),
         ]
     }
@@ -124,10 +126,29 @@ import Testing
         #expect(throws: AgentCodecError.invalid("a list of 100 items")) { try decodeResponse(many + [0, 0, 0, 0]).get() }
     }
 
+    @Test func whetherAReadWasRecordedIsOneOfTheOutcomesTheProtocolKnows() throws {
+        let responses: [AgentResponse] = [.history([], .recorded), .entry(Entry(name: "e"), Secret("t"), .recorded),
+                                          .review(Review.Tokens(duplicates: [:], classicGitHub: []), .recorded)]
+        for response in responses {
+            let bytes = Self.body { response.encode(into: &$0) }
+            #expect(bytes.last == 0, "\(response)")
+            for outcome: UInt8 in [3, 0xFF] {
+                #expect(throws: AgentCodecError.invalid("whether a read was recorded")) {
+                    try decodeResponse(Array(bytes.dropLast()) + [outcome]).get()
+                }
+            }
+        }
+        let history = Self.body { AgentResponse.history([], .recorded).encode(into: &$0) }
+        guard case .history(_, .notRecorded(.readOnly)) = try decodeResponse(Array(history.dropLast()) + [1]).get() else {
+            Issue.record("1 is not read-only")
+            return
+        }
+    }
+
     @Test func aRequestOfAnotherVersionIsToldApartAndReportedAsSuch() {
         // The first version's status request: no version byte.
         #expect(throws: AgentCodecError.otherVersion(1)) { try decodeRequest([1]).get() }
-        #expect(throws: AgentCodecError.otherVersion(0x85)) { try decodeRequest([0x85, 1]).get() }
+        #expect(throws: AgentCodecError.otherVersion(0x84)) { try decodeRequest([0x84, 1]).get() }
         // `lock` as every version sends it.
         guard case .success(.lock) = decodeRequest([UInt8(TV_AGENT_LOCK_ANY_VERSION)]) else { Issue.record("lock"); return }
         // What a client makes of an agent of another version: newer, or older (badRequest).

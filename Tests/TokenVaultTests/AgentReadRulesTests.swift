@@ -29,7 +29,7 @@ import Testing
                     let request = try? body.withUnsafeBytes { bytes throws(AgentCodecError) in try AgentRequest.decode(bytes) }
                     var out = AgentProtocol.Builder()
                     if case .read = request {
-                        AgentResponse.entry(entry, Secret(token)).encode(into: &out)
+                        AgentResponse.entry(entry, Secret(token), .recorded).encode(into: &out)
                     } else {
                         AgentResponse.done.encode(into: &out)
                     }

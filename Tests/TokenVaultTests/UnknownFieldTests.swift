@@ -34,3 +34,46 @@ import Testing
         #expect(read.notes == "edited by an older version")
     }
 }
+
+/// An entry's CI/CD variable links (tag 20) are stored with it, and what a later version adds
+/// to a link, or a link this version cannot read, is written back as it was.
+@Suite struct GitLabLinkFieldTests {
+    @Test func linksRoundTripWithTheirUnknownFieldsAndAnUnreadableLinkIsKept() throws {
+        var link = GitLabVariableLink(owner: .group("team/sub"), key: "CI_TOKEN", environmentScope: "review/*",
+                                      protected: true, visibility: .hidden)
+        link.pushed = Timestamp(secondsSince1970: 1_800_000_000)
+        link.pending = Timestamp(secondsSince1970: 1_800_000_100)
+        link.pendingReason = "GitLab failed (500)"
+        link.unknownFields = [Entry.UnknownField(tag: 99, value: [7, 7])]
+        var entry = Entry(name: "linked", kind: .gitlab)
+        entry.gitlabLinks = [link, GitLabVariableLink(owner: .project("42"), key: "OTHER")]
+        // A link without a key: this version cannot read it, and keeps it.
+        var broken = ByteWriter()
+        broken.field(1, "team/app")
+        entry.unknownFields = [Entry.UnknownField(tag: 20, value: broken.bytes)]
+        let encoded = Records.encode(entry)
+        let decoded = try encoded.withUnsafeBytes { try Records.decode($0) }
+        #expect(decoded.gitlabLinks == entry.gitlabLinks)
+        #expect(decoded.gitlabLinks.first?.unknownFields == link.unknownFields)
+        #expect(decoded.unknownFields == entry.unknownFields)
+        #expect(Records.encode(decoded) == encoded)
+    }
+
+    @Test func aLinkSurvivesAnEditThroughTheVault() throws {
+        let folder = TempFolder()
+        let vault = try makeVault(in: folder)
+        var entry = Entry(name: "ci", url: try CredentialURL.parse("https://gitlab.example.com").url, kind: .gitlab)
+        entry.gitlabLinks = [GitLabVariableLink(owner: .project("team/app"), key: "DEPLOY_TOKEN")]
+        try vault.add(entry, secret: Secret("glpat-LinkedToken0000000"))
+        try vault.update("ci") { $0.notes = "edited" }
+        #expect(try vault.entry(named: "ci").gitlabLinks == entry.gitlabLinks)
+    }
+
+    @Test func aLinkIsCheckedBeforeItIsStored() {
+        let bad = [GitLabVariableLink(owner: .project("../etc"), key: "K"), GitLabVariableLink(owner: .project("team/app"), key: "BAD-KEY"),
+                   GitLabVariableLink(owner: .group(""), key: "K"), GitLabVariableLink(owner: .project("a"), key: "K", environmentScope: "a b"),
+                   GitLabVariableLink(owner: .project("a\u{1B}[2J"), key: "K")]
+        for link in bad { #expect(throws: VaultError.self) { try link.validate() } }
+        #expect(throws: Never.self) { try GitLabVariableLink(owner: .project("team/sub.group/app-1"), key: "CI_TOKEN_2").validate() }
+    }
+}

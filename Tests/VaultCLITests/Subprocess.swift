@@ -246,12 +246,14 @@ final class PTYProcess {
 }
 
 /// A long-running child (a test server): its first line of output is read, and it is killed
-/// when the object goes away.
+/// when the object goes away (with `stopSignal`, then after 5 seconds with SIGKILL).
 final class BackgroundProcess: @unchecked Sendable {
     let pid: pid_t
     let firstLine: String
+    let stopSignal: Int32
 
-    init(_ arguments: [String], environment: [String: String]) {
+    init(_ arguments: [String], environment: [String: String], stopSignal: Int32 = SIGKILL) {
+        self.stopSignal = stopSignal
         var out: [Int32] = [0, 0]
         tvt_pipe_cloexec(&out)
         var actions = posix_spawn_file_actions_t()
@@ -270,8 +272,14 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit {
-        kill(pid, SIGKILL)
+        kill(pid, stopSignal)
         var status: Int32 = 0
+        var waited = 0
+        while stopSignal != SIGKILL && waitpid(pid, &status, WNOHANG) == 0 {
+            if waited == 100 { kill(pid, SIGKILL); break }
+            usleep(50_000)
+            waited += 1
+        }
         waitpid(pid, &status, 0)
     }
 }

@@ -12,8 +12,9 @@
 // version of TokenVault: it does the work itself or reports the vault as locked, with the hint
 // to run `vault lock` and unlock again. `lock` alone is understood by every version (below).
 // Version 3 added `token` (`vault get` answered with its warnings rendered), version 4 `history`
-// (an entry's earlier tokens read by the agent on its own open vault).
-#define TV_AGENT_PROTOCOL_VERSION 4
+// (an entry's earlier tokens read by the agent on its own open vault), version 5 whether a read
+// was recorded (a read-only vault, a full disk) at the end of `entry`, `review` and `history`.
+#define TV_AGENT_PROTOCOL_VERSION 5
 #define TV_AGENT_VERSION_BYTE (0x80 | TV_AGENT_PROTOCOL_VERSION)
 
 // `lock` as every version of the agent understands it: a frame whose body is this one byte (no
@@ -62,7 +63,8 @@
 
 // `token`'s flag: hand out a revoked or expired token (`vault get --allow-expired`).
 #define TV_AGENT_TOKEN_ALLOW_EXPIRED 1
-// The most warnings one `token` answer carries (`Entry.readWarnings` writes at most three).
+// The most warnings one `token` answer carries (`Entry.readWarnings` writes at most three, and
+// a read not recorded one more).
 #define TV_AGENT_TOKEN_MAXIMUM_WARNINGS 8
 
 // The largest frame a client reads (an opened manifest: about 240 KB at 10,000 entries).

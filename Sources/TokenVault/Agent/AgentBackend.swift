@@ -86,13 +86,13 @@ struct AgentBackend: VaultBackend {
     }
 
     func get(_ name: String, allowingExpired: Bool, origin: ActivityLog.Origin,
-             in vault: Vault) throws(VaultError) -> (entry: Entry, secret: Secret) {
+             in vault: Vault) throws(VaultError) -> Vault.TokenRead {
         switch try client.send(.read(FileIdentity(path: path), origin, name: name, allowingExpired: allowingExpired)) {
-        case .entry(let entry, let secret) where entry.name == name:
+        case .entry(let entry, let secret, let recording) where entry.name == name:
             // The entry asked for, under the rules again: an agent that did not apply them
             // hands out nothing.
             if let refusal = entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
-            return (entry, secret)
+            return (entry, secret, recording)
         case .failure(.busy):
             return try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
         case .failure(let failure):
@@ -127,9 +127,9 @@ struct AgentBackend: VaultBackend {
         }
     }
 
-    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion] {
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> ([SecretVersion], ReadRecording) {
         switch try client.send(.history(FileIdentity(path: path), origin, name: name)) {
-        case .history(let versions): return versions
+        case .history(let versions, let recording): return (versions, recording)
         case .failure(.busy): return try vault.historyHere(of: name, for: origin)
         case .failure(let failure): throw failure.vaultError(name: name)
         default: throw .locked
@@ -156,9 +156,9 @@ struct AgentBackend: VaultBackend {
         }
     }
 
-    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> (Review.Tokens, ReadRecording) {
         switch try client.send(.review(FileIdentity(path: path), origin)) {
-        case .review(let tokens): return tokens
+        case .review(let tokens, let recording): return (tokens, recording)
         case .failure(.busy): return try vault.reviewTokensHere(origin: origin)
         case .failure(let failure): throw failure.vaultError(name: nil)
         default: throw .locked

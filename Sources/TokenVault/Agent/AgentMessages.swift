@@ -20,15 +20,18 @@ import Glibc
 ///   mac        list(chunk(data))           -> macs list(chunk(the event chain's MAC))
 ///   attach     file                        -> done
 ///   read       file origin u8(1: allow expired or revoked) chunk(name) -> entry entry chunk(token)
+///                                             u8(recorded)
 ///   git        file origin u64(now) chunk(git's description, as git wrote it)
 ///                                          -> git list(u8(1 warning, 2 note) chunk(text)) chunk(stdout)
 ///   entries    file                        -> entries list(entry), sorted by name
 ///   review     file origin                 -> review list(chunk(name) chunk(holder of the same
 ///                                             token)) list(chunk(name of a GitHub classic token))
+///                                             u8(recorded)
 ///   log        file                        -> log list(event) u8(1: broken) [chunk(what broke)]
 ///   token      file origin u8(1: allow expired or revoked) chunk(name)
 ///                                          -> token list(chunk(warning)) chunk(token)
 ///   history    file origin chunk(name)     -> history list(u64(replaced) chunk(token)), newest first
+///                                             u8(recorded)
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
@@ -40,7 +43,10 @@ import Glibc
 /// end and the Swift helper send it alike), answered with `GitReply`, the library's one renderer.
 /// `token` is `vault get NAME` for the C front end of `vault`: `read`, answered with the token
 /// and the warnings `Entry.readWarnings` renders (escaped lines, printed as they come), so that
-/// the front end parses no entry.
+/// the front end parses no entry; a read the agent could not record adds its warning last
+/// (`ReadRecording.Reason.warning`), as `git` adds it to the reply's messages.
+/// `u8(recorded)` says whether the agent recorded the read: 0 yes, 1 no (the vault is read-only),
+/// 2 no (the disk is full); `ReadRecording`.
 ///
 /// Versions: see TV_AGENT_VERSION_BYTE. An agent of another version answers `unsupportedVersion`
 /// (or, from before the version byte, `badRequest`); the client then reports
@@ -79,14 +85,15 @@ enum AgentResponse {
     /// Each box's plaintext, in order; nil for one that did not authenticate.
     case opened([SecureBytes?])
     case macs([[UInt8]])
-    case entry(Entry, Secret)
+    /// A token read, and whether the agent recorded the read.
+    case entry(Entry, Secret, ReadRecording)
     case git(GitReply)
     case entries([Entry])
-    case review(Review.Tokens)
+    case review(Review.Tokens, ReadRecording)
     case log(LogReport)
     /// A token handed out, with the lines to print on stderr (`Entry.readWarnings`).
     case token(warnings: [String], Secret)
-    case history([SecretVersion])
+    case history([SecretVersion], ReadRecording)
     case failure(AgentFailure)
 }
 
@@ -215,10 +222,11 @@ extension AgentResponse {
         case .macs(let macs):
             out.u8(UInt8(TV_AGENT_ANSWER_MACS))
             out.list(macs) { $0.chunk($1) }
-        case .entry(let entry, let secret):
+        case .entry(let entry, let secret, let recording):
             out.u8(UInt8(TV_AGENT_ANSWER_ENTRY))
             out.entry(entry)
             secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+            out.u8(recording.wire)
         case .git(let reply):
             out.u8(UInt8(TV_AGENT_ANSWER_GIT))
             out.list(reply.messages) { out, message in
@@ -232,13 +240,14 @@ extension AgentResponse {
         case .entries(let entries):
             out.u8(UInt8(TV_AGENT_ANSWER_ENTRIES))
             out.list(entries) { $0.entry($1) }
-        case .review(let tokens):
+        case .review(let tokens, let recording):
             out.u8(UInt8(TV_AGENT_ANSWER_REVIEW))
             out.list(tokens.duplicates.sorted { $0.key < $1.key }) { out, pair in
                 out.chunk(Array(pair.key.utf8))
                 out.chunk(Array(pair.value.utf8))
             }
             out.list(tokens.classicGitHub.sorted()) { $0.chunk(Array($1.utf8)) }
+            out.u8(recording.wire)
         case .log(let report):
             out.u8(UInt8(TV_AGENT_ANSWER_LOG))
             out.list(report.events) { $0.event($1) }
@@ -247,12 +256,13 @@ extension AgentResponse {
             out.u8(UInt8(TV_AGENT_ANSWER_TOKEN))
             out.list(warnings) { $0.chunk(Array($1.utf8)) }
             secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
-        case .history(let versions):
+        case .history(let versions, let recording):
             out.u8(UInt8(TV_AGENT_ANSWER_HISTORY))
             out.list(versions) { out, version in
                 out.u64(UInt64(bitPattern: version.replaced.secondsSince1970))
                 version.secret.withUnsafeBytes { out.chunk(secure: $0, owner: version.secret.storage) }
             }
+            out.u8(recording.wire)
         }
     }
 }
@@ -354,7 +364,8 @@ extension AgentResponse {
             })
         case TV_AGENT_ANSWER_ENTRY:
             let entry = try r.entry()
-            response = .entry(entry, Secret(copying: try r.chunk()))
+            let secret = Secret(copying: try r.chunk())
+            response = .entry(entry, secret, try ReadRecording(wire: try r.u8()))
         case TV_AGENT_ANSWER_GIT:
             var reply = GitReply()
             reply.messages = try r.list(itemBytes: 5, maximum: Int(TV_AGENT_GIT_MAXIMUM_MESSAGES)) { r throws(AgentCodecError) in
@@ -377,7 +388,7 @@ extension AgentResponse {
                 guard duplicates.updateValue(other, forKey: name) == nil else { throw .invalid("a name twice") }
             }
             let classic = try r.list(itemBytes: 4) { r throws(AgentCodecError) in try r.string() }
-            response = .review(Review.Tokens(duplicates: duplicates, classicGitHub: Set(classic)))
+            response = .review(Review.Tokens(duplicates: duplicates, classicGitHub: Set(classic)), try ReadRecording(wire: try r.u8()))
         case TV_AGENT_ANSWER_LOG:
             // An event is at least its fixed fields: 8 + 8 + 4 + 1 + 4 + 1 + 1 + 1 bytes.
             let events = try r.list(itemBytes: 28) { r throws(AgentCodecError) in try r.event() }
@@ -390,10 +401,11 @@ extension AgentResponse {
         case TV_AGENT_ANSWER_HISTORY:
             // The tokens share the guarded regions of one arena (a history may be long).
             let arena = SecretArena()
-            response = .history(try r.list(itemBytes: 12) { r throws(AgentCodecError) in
+            let versions = try r.list(itemBytes: 12) { r throws(AgentCodecError) in
                 let replaced = Timestamp(secondsSince1970: Int64(bitPattern: try r.u64()))
                 return SecretVersion(replaced: replaced, secret: Secret(storage: SecureBytes(copying: try r.chunk(), arena: arena)))
-            })
+            }
+            response = .history(versions, try ReadRecording(wire: try r.u8()))
         default: throw .unknownAnswer(kind)
         }
         try r.end()

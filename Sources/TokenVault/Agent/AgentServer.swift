@@ -180,14 +180,16 @@ package final class AgentServer {
             case .read(let file, let origin, let name, let allowingExpired):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }  // After its own write.
-                let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
-                return .entry(entry, secret)
+                let read = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
+                return .entry(read.entry, read.secret, read.recording)
             case .token(let file, let origin, let name, let allowingExpired):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
-                let (entry, secret) = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
-                // With the canonical name whoever started the agent: the front end renames.
-                return .token(warnings: entry.readWarnings(program: ProgramName.canonical), secret)
+                let read = try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
+                // The front end prints them as they come: a read not recorded is said last, as
+                // the Swift command says it when it closes the vault. With the canonical name
+                // whoever started the agent: the front end renames.
+                return .token(warnings: read.entry.readWarnings(program: ProgramName.canonical) + (read.recording.reason.map { [$0.warning] } ?? []), read.secret)
             case .git(let file, let origin, let now, let description):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
@@ -195,7 +197,8 @@ package final class AgentServer {
             case .history(let file, let origin, let name):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }  // After its own write (the read's event).
-                return .history(try vault.historyHere(of: name, for: origin))
+                let (versions, recording) = try vault.historyHere(of: name, for: origin)
+                return .history(versions, recording)
             case .entries(let file):
                 return .entries(try openVault(for: file).entriesHere())
             case .log(let file):
@@ -203,7 +206,8 @@ package final class AgentServer {
             case .review(let file, let origin):
                 let vault = try openVault(for: file)
                 defer { self.file = FileState(vaultPath) }
-                return .review(try vault.reviewTokensHere(origin: origin))
+                let (tokens, recording) = try vault.reviewTokensHere(origin: origin)
+                return .review(tokens, recording)
             }
         } catch {
             return .failure(AgentFailure(error))

@@ -8,21 +8,16 @@ extension Vault {
     /// does (SQLite's locks and write-ahead log: another process may start writing it at any
     /// moment, also when none has it open now), its side files removed again when it is
     /// closed. Any other (a file of mode 0400, in a read-only folder or on a read-only medium)
-    /// is read as a file that nothing changes, the main file alone, without creating a lock or
-    /// side file beside it.
+    /// is read as ``open(at:)`` reads it: as a file that nothing changes, the main file alone,
+    /// without creating a lock or side file beside it (or, when its write-ahead log holds
+    /// changes, with the log and its existing shared index).
     /// Refuses a file or folder that other users can read or write, as ``open(at:)`` does.
     public static func openReadOnly(at path: String) throws(VaultError) -> Vault {
         guard VaultLocation.exists(path) else { throw .noVault(path: path) }
-        let folder = VaultLocation.folder(of: path)
-        try VaultLocation.checkPrivate(folder, isDirectory: true)
+        try VaultLocation.checkPrivate(VaultLocation.folder(of: path), isDirectory: true)
         try VaultLocation.checkPrivate(path, isDirectory: false)
         for suffix in ["-wal", "-shm"] { try VaultLocation.checkPrivate(path + suffix, isDirectory: false) }
-        var log = stat()
-        let writable = access(path, W_OK) == 0 && access(folder, W_OK) == 0
-        if !writable && stat(path + "-wal", &log) == 0 && log.st_size > 0 {
-            throw .invalidInput("'\(path)' has changes in its write-ahead log ('\(path)-wal'), which cannot be read where the file is read only: copy both to a folder you can write")
-        }
-        let vault = Vault(path: path, db: try SQLite(path: path, mode: writable ? .readOnly : .immutable))
+        let vault = Vault(path: path, db: try SQLite(path: path, mode: try readOnlyMode(path) ?? .readOnly))
         vault.state.withLock { $0.readOnly = true }
         return vault
     }

@@ -3,7 +3,8 @@
 extension Vault {
     /// Entries with their tokens (and, `withHistory`, the tokens they replaced), to hand to
     /// another vault or tool; `names` nil means every entry, the trash's included. Recorded in
-    /// the activity log as one `export` event, `detail` saying where to.
+    /// the activity log as one `export` event, `detail` saying where to (when it can be: see
+    /// ``readRecording``).
     public func exportTokens(named names: [String]?, withHistory: Bool, detail: String) throws(VaultError) -> [ExportedToken] {
         let tokens = try read { db, keys, manifest throws(VaultError) -> [ExportedToken] in
             var tokens: [ExportedToken] = []
@@ -30,10 +31,9 @@ extension Vault {
             }
             return tokens
         }
-        try write { _, _, _, events throws(VaultError) in
-            events.append(PendingEvent(action: "export", entry: tokens.count == 1 ? tokens.first?.entry.name : nil,
-                                       detail: "\(tokens.count) \(tokens.count == 1 ? "entry" : "entries") \(detail)"))
-        }
+        // An export that cannot be recorded (a read-only vault, a full disk) goes on: ``readRecording`` says so.
+        _ = try recordEvents([PendingEvent(action: "export", entry: tokens.count == 1 ? tokens.first?.entry.name : nil,
+                                       detail: "\(tokens.count) \(tokens.count == 1 ? "entry" : "entries") \(detail)")])
         return tokens
     }
 

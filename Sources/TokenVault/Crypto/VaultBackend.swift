@@ -16,9 +16,9 @@ protocol VaultBackend: Sendable {
     func chainMACs(_ data: [[UInt8]]) throws(VaultError) -> [[UInt8]]
     /// The vault key itself, only where it is held locally (to re-wrap it for a new passphrase).
     var vaultKey: SymmetricKey? { get }
-    /// `Vault.get` of `vault`, recorded as asked for by `origin`.
+    /// `Vault.get` of `vault`, recorded as asked for by `origin` (or not, as it says).
     func get(_ name: String, allowingExpired: Bool, origin: ActivityLog.Origin,
-             in vault: Vault) throws(VaultError) -> (entry: Entry, secret: Secret)
+             in vault: Vault) throws(VaultError) -> Vault.TokenRead
     /// `Vault.gitReply` of `vault`: git's `get` answered from `description`, as git wrote it.
     func gitReply(toDescription description: Secret, now: Timestamp, origin: ActivityLog.Origin,
                   in vault: Vault) throws(VaultError) -> GitReply
@@ -26,10 +26,10 @@ protocol VaultBackend: Sendable {
     func entries(in vault: Vault) throws(VaultError) -> [Entry]
     /// `Vault.history(of:)` of `vault`, recorded as asked for by `origin` (the agent: one
     /// request, against the manifest it keeps opened).
-    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion]
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> ([SecretVersion], ReadRecording)
     /// `Vault.reviewTokens` of `vault`, recorded as asked for by `origin` (the agent: no token
     /// leaves it).
-    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> (Review.Tokens, ReadRecording)
     /// `Vault.activityLog` of `vault` (the agent: verified on its side, one request).
     func activityLog(in vault: Vault) throws(VaultError) -> LogReport
 }
@@ -111,7 +111,7 @@ struct LocalBackend: VaultBackend {
     }
 
     func get(_ name: String, allowingExpired: Bool, origin: ActivityLog.Origin,
-             in vault: Vault) throws(VaultError) -> (entry: Entry, secret: Secret) {
+             in vault: Vault) throws(VaultError) -> Vault.TokenRead {
         try vault.readToken(name, allowingExpired: allowingExpired, for: origin)
     }
 
@@ -124,11 +124,11 @@ struct LocalBackend: VaultBackend {
         try vault.entriesHere()
     }
 
-    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> [SecretVersion] {
+    func history(of name: String, origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> ([SecretVersion], ReadRecording) {
         try vault.historyHere(of: name, for: origin)
     }
 
-    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> Review.Tokens {
+    func reviewTokens(origin: ActivityLog.Origin, in vault: Vault) throws(VaultError) -> (Review.Tokens, ReadRecording) {
         try vault.reviewTokensHere(origin: origin)
     }
 

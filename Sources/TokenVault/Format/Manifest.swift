@@ -199,6 +199,13 @@ public struct VaultSettings: Sendable, Equatable {
     /// Whether the git helper starts the agent after a passphrase typed at the terminal, so that
     /// one git operation asks at most once (default on; `vault config agent-autostart off`).
     public var agentAutostart = true
+    /// The GitLab API URL to use for each host's tokens (`vault config gitlab-api-url.HOST URL`),
+    /// for a GitLab installed under a path: host (with `:port`) → `https://host/path/api/v4`.
+    /// Checked by `TokenVaultGitLab` when used; none by default.
+    public var gitLabAPIURLs: [String: String] = [:]
+    /// For each GitLab host (`gitlab.example.com[:port]`), the entry whose token `vault gitlab
+    /// push` authenticates with there by default (`vault config gitlab-admin.HOST ENTRY`).
+    public var gitlabAdmin: [String: String] = [:]
 
     /// The defaults: 90-day rotation, 30 days in the trash, a log of at most 10,000 events over
     /// 365 days, agent autostart on.
@@ -206,7 +213,11 @@ public struct VaultSettings: Sendable, Equatable {
 
     /// A reader skips a tag it does not know, so a new setting gets a new tag and an older
     /// version still opens the vault (and keeps the default for it).
-    private enum Tag: UInt8 { case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5 }
+    private enum Tag: UInt8 {
+        case rotateEvery = 1, trashDays = 2, logMaxEvents = 3, logDays = 4, agentAutostart = 5
+        case gitLabAPIURL = 8, gitlabAdmin = 9
+        // 16, 17 and 18 are the log's anchors and the key ring's listing, in the same tail.
+    }
 
     static func knows(_ tag: UInt8) -> Bool { Tag(rawValue: tag) != nil }
 
@@ -230,6 +241,16 @@ public struct VaultSettings: Sendable, Equatable {
         w.field(Tag.logMaxEvents.rawValue, int: logMaxEvents)
         w.field(Tag.logDays.rawValue, int: logRetention.days())
         w.field(Tag.agentAutostart.rawValue, int: agentAutostart ? 1 : 0)
+        // One field per host, `host NUL url`, in a stable order.
+        for (host, url) in gitLabAPIURLs.sorted(by: { $0.key < $1.key }) {
+            w.field(Tag.gitLabAPIURL.rawValue, Array(host.utf8) + [0] + Array(url.utf8))
+        }
+        for (host, entry) in gitlabAdmin.sorted(by: { $0.key < $1.key }) {
+            var pair = ByteWriter()
+            pair.field(1, host)
+            pair.field(2, entry)
+            w.field(Tag.gitlabAdmin.rawValue, pair.bytes)
+        }
         return w.bytes
     }
 
@@ -242,6 +263,18 @@ public struct VaultSettings: Sendable, Equatable {
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
             case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
+            case .gitLabAPIURL:
+                if let nul = value.firstIndex(of: 0) {
+                    let host = UnsafeRawBufferPointer(rebasing: value[..<nul]).utf8String
+                    gitLabAPIURLs[host] = UnsafeRawBufferPointer(rebasing: value[(nul + 1)...]).utf8String
+                }
+            case .gitlabAdmin:
+                var pair = ByteReader(value)
+                var host: String?, entry: String?
+                while let (tag, part) = try pair.field() {
+                    if tag == 1 { host = part.utf8String } else if tag == 2 { entry = part.utf8String }
+                }
+                if let host, let entry { gitlabAdmin[host] = entry }
             case nil: continue
             }
         }

@@ -57,6 +57,7 @@ enum Records {
         case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14, deleted = 15
         case revoked = 16, rotationStarted = 17
         case authType = 18, storedByGit = 19
+        case gitlabLink = 20
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -79,6 +80,7 @@ enum Records {
         if let started = entry.rotationStarted { w.field(Tag.rotationStarted.rawValue, int: started.secondsSince1970) }
         if let authType = entry.authType { w.field(Tag.authType.rawValue, authType) }
         if entry.storedByGit { w.field(Tag.storedByGit.rawValue, [1]) }
+        for link in entry.gitlabLinks { w.field(Tag.gitlabLink.rawValue, link.encoded()) }
         for field in entry.unknownFields { w.field(field.tag, field.value) }
         return w.bytes
     }
@@ -111,6 +113,10 @@ enum Records {
             case .rotationStarted: entry.rotationStarted = value.int64.map(Timestamp.init(secondsSince1970:))
             case .authType: entry.authType = value.utf8String
             case .storedByGit: entry.storedByGit = value.first == 1
+            case .gitlabLink:
+                // A link this version cannot read is kept as it was, never dropped.
+                if let link = GitLabVariableLink.decode(value) { entry.gitlabLinks.append(link) }
+                else { entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value))) }
             case nil: entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value)))
             }
         }

@@ -18,6 +18,9 @@ public enum Review {
             case expired
             /// A rotation was started and its outcome never learnt: the old token may be revoked.
             case rotationInterrupted = "rotation-interrupted"
+            /// A GitLab CI/CD variable linked to the entry does not hold its current token: a
+            /// push failed or found the variable changed (`vault gitlab push` retries).
+            case pushPending = "push-pending"
             /// git reported the token as failing (its `erase`).
             case rejected
             /// The token expires within the days the caller gives (14 unless given).
@@ -28,10 +31,16 @@ public enum Review {
             case broadScopes = "broad-scopes"
             /// Another entry holds the same token.
             case duplicate = "duplicate-token"
+            /// GitLab saw the token used recently, although the vault did not hand it out in that
+            /// time and knows no other place it lives (`vault check --online`).
+            case usedElsewhere = "used-elsewhere"
             /// The entry has no expiry date.
             case noExpiry = "no-expiry"
             /// The token was last used longer ago than ``Review/unusedAfter``.
             case unused
+            /// GitLab saw no use of the token for longer than `vault check --online --unused`
+            /// (90 days unless given): a candidate for revocation.
+            case unusedAtGitLab = "unused-at-gitlab"
             /// `vault check --online` could not ask GitLab.
             case unverified
             /// git's `store` made the entry and nobody has looked at it since.
@@ -54,10 +63,11 @@ public enum Review {
         /// The date the finding is about: when GitLab was found to have revoked the token
         /// (`revoked`), when the interrupted rotation started (`rotationInterrupted`), the
         /// expiry date (`expired`, `expiresSoon`), when git rejected the token (`rejected`), or
-        /// when git stored it (`storedByGit`).
+        /// when git stored it (`storedByGit`), GitLab's last use (`usedElsewhere`,
+        /// `unusedAtGitLab`), since when a variable waits for the token (`pushPending`).
         public var date: Timestamp?
         /// How long: since the expiry date (`expired`), until it (`expiresSoon`), the token's age
-        /// (`rotationDue`), or since its last use (`unused`).
+        /// (`rotationDue`), or since its last use (`unused`, `unusedAtGitLab`, `usedElsewhere`).
         public var age: Duration?
         /// The rotation period the token is older than (`rotationDue`).
         public var period: Duration?
@@ -66,7 +76,8 @@ public enum Review {
         public var scopes: [String] = []
         /// The other entry that holds the same token (`duplicate`).
         public var otherEntry: String?
-        /// Why the token could not be verified (`unverified`), as the caller reports it.
+        /// Why the token could not be verified (`unverified`), as the caller reports it; the
+        /// variable and why its push did not succeed (`pushPending`).
         public var detail: String?
 
         /// A finding from its parts; the facts that go with its kind are set afterwards.
@@ -82,12 +93,13 @@ public enum Review {
             self.detail = detail
         }
 
-        /// `error` for expired and revoked tokens; `notice` for no expiry, unused and stored by git;
+        /// `error` for expired and revoked tokens; `notice` for no expiry, unused (here or at
+        /// GitLab) and stored by git;
         /// `warning` for the rest.
         public var severity: Severity {
             switch kind {
             case .expired, .revoked: .error
-            case .noExpiry, .unused, .storedByGit: .notice
+            case .noExpiry, .unused, .unusedAtGitLab, .storedByGit: .notice
             default: .warning
             }
         }
@@ -161,6 +173,11 @@ public enum Review {
             }
             if let started = entry.rotationStarted {
                 add(Finding(kind: .rotationInterrupted, name: name, date: started))
+            }
+            for link in entry.gitlabLinks {
+                guard let pending = link.pending else { continue }
+                add(Finding(kind: .pushPending, name: name, date: pending,
+                            detail: link.description + (link.pendingReason.map { ": \($0)" } ?? "")))
             }
             if let expires = entry.expires {
                 if expires <= now {

@@ -13,11 +13,22 @@ extension Vault {
     /// that waits neither for the disk nor, at exit, for a checkpoint: it stays in the
     /// write-ahead log until the next change folds the log into the file (or the log reaches
     /// 1,000 frames; see SECURITY.md, "A vault at rest is one file").
+    /// A vault that cannot be written here (read-only, or its disk full) does not record it: the
+    /// read goes on, and the outcome says so (kept for ``readRecording``).
+    @discardableResult
     func recordRead(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin,
-                    isUse: Bool = true) throws(VaultError) {
+                    isUse: Bool = true) throws(VaultError) -> ReadRecording {
+        note(try ReadRecording.attempt { () throws(VaultError) in
+            try recordReadHere(name, lookup: lookup, action: action, origin: origin, isUse: isUse)
+        })
+    }
+
+    private func recordReadHere(_ name: String, lookup: [UInt8], action: String, origin: ActivityLog.Origin,
+                                isUse: Bool) throws(VaultError) {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
+            if let reason = state.unwritable { throw reason.writeError(path: path) }
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             var written: ([UInt8], Manifest)?
@@ -72,6 +83,7 @@ extension Vault {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
+            if let reason = state.unwritable { throw reason.writeError(path: path) }
             let lookup = try keys.lookup(name)
             // Without waiting for the disk, now or when the process exits.
             try db.execute("PRAGMA synchronous = NORMAL")

@@ -23,16 +23,23 @@ final class SQLite {
     /// write with `query_only`, so that its close, the last, removes the side files as any
     /// vault command's does); or read only as a file that nothing changes while it is open
     /// (SQLite's `immutable=1`: no lock, no side file, the main file alone), for a file that no
-    /// process can write (mode 0400, or in a read-only folder).
-    enum Mode { case readWrite, readOnly, immutable }
+    /// process can write (mode 0400, or in a read-only folder); or (`readOnlyFile`) read only
+    /// as SQLite reads a file it cannot write, with its write-ahead log and shared index, which
+    /// must then exist already (a read-only file whose log holds changes).
+    enum Mode { case readWrite, readOnly, immutable, readOnlyFile }
+
+    /// The file's path, as errors name it.
+    let path: String
 
     init(path: String, mode: Mode) throws(VaultError) {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         var name = path
+        self.path = path
         switch mode {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .readOnly: flags |= SQLITE_OPEN_READWRITE
+        case .readOnlyFile: flags |= SQLITE_OPEN_READONLY
         case .immutable:
             flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
             name = "file:" + Self.uriEscaped(path) + "?immutable=1"
@@ -201,6 +208,14 @@ final class SQLite {
             return .corrupt("the database file is damaged (\(message))")
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .busy(seconds: Int(max(1, (busyMilliseconds + 999) / 1000)))
+        case SQLITE_READONLY:
+            return .readOnly(path: path)
+        case SQLITE_FULL:
+            return .diskFull(path: path)
+        case SQLITE_IOERR, SQLITE_CANTOPEN:
+            // No room for the write-ahead log or its shared index: the disk is full.
+            let number = sqlite3_system_errno(handle)
+            return number == ENOSPC || number == EDQUOT ? .diskFull(path: path) : .database(message)
         default:
             return .database(message)
         }

@@ -23,7 +23,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("Where to write the copy.", valueName: "file"))
+        @Argument(help: ArgumentHelp("Where to write the copy.", valueName: "file"), completion: .file())
         var file: String
 
         @Flag(help: "Replace FILE if it exists.")

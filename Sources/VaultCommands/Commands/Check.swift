@@ -13,12 +13,19 @@ extension VaultCommand {
 
                 --online first asks GitLab about every GitLab token (as '\(ProgramName.current) gitlab verify \
                 --all' does, updating scopes, expiry and revoked tokens); a token GitLab could \
-                not be asked about is a finding too.
+                not be asked about is a finding too. It then compares GitLab's record of each \
+                token's use with the vault's: a token GitLab saw unused for longer than \
+                --unused (a candidate for revocation), and one GitLab saw used within --unused \
+                although the vault did not hand it out in that time and knows no other place it \
+                lives (used somewhere the vault does not know, or leaked). GitLab counts the \
+                vault's own request as a use, so a last use at GitLab from 15 minutes before it \
+                on concludes nothing.
 
                 Examples:
                   \(ProgramName.current) check
                   \(ProgramName.current) check --within 30d --json
                   \(ProgramName.current) check --online
+                  \(ProgramName.current) check --online --unused 60d
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -33,6 +40,10 @@ extension VaultCommand {
         @Flag(help: "Ask GitLab about every GitLab token first.")
         var online = false
 
+        @Option(help: ArgumentHelp("With --online: a span of no use at GitLab that makes a token unused, and of use that counts as recent (e.g. 90d; a bare number is days).",
+                                   valueName: "span"))
+        var unused = DaySpan(days: 90)
+
         @OptionGroup var gitlab: GitLabOptions
 
         /// The time to review at (for tests): YYYY-MM-DD or seconds since 1970.
@@ -43,20 +54,25 @@ extension VaultCommand {
             if let now, Timestamp(date: now) == nil && Int64(now) == nil {
                 throw ValidationError("--now takes YYYY-MM-DD or seconds since 1970")
             }
+            if !(1...36_500).contains(unused.days) { throw ValidationError("--unused takes a span from 1d to 36500d") }
         }
 
         func run() throws {
             let at = now.flatMap { Timestamp(date: $0) ?? Int64($0).map(Timestamp.init(secondsSince1970:)) } ?? .now()
             let vault = try global.unlockedVault()
-            var unverified: [Review.Finding] = []
+            var gitLabFindings: [Review.Finding] = []
             if online {
-                let access = try gitlab.access()
+                let access = try gitlab.access(vault: vault)
                 for entry in try vault.gitLabEntries() {
                     let result = Verification(vault, entry.name, access: access)
                     if result.state == .failed {
-                        unverified.append(Review.Finding(kind: .unverified, name: entry.name, detail: String(result.report.dropFirst(entry.name.count + 2))))
+                        gitLabFindings.append(Review.Finding(kind: .unverified, name: entry.name, detail: String(result.report.dropFirst(entry.name.count + 2))))
                     } else {
                         Output.note("gitlab: " + result.report)
+                        // GitLab's record of the token's use, for a token it still accepts.
+                        if result.state == .active, let activity = result.activity {
+                            gitLabFindings += activity.findings(for: entry, now: at, window: .seconds(Int64(unused.days) * 86_400))
+                        }
                     }
                 }
             }
@@ -65,7 +81,7 @@ extension VaultCommand {
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.
             let findings = Review.findings(entries, now: at, withinDays: within.days, rotateEvery: settings.rotateEvery,
-                                           tokens: try vault.reviewTokens()) + unverified
+                                           tokens: try vault.reviewTokens()) + gitLabFindings
             if json {
                 try Output.json(.array(findings.map { finding in
                     .object([("name", .string(finding.name)), ("finding", .string(finding.kind.rawValue)),

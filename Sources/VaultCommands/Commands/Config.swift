@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultGitLab
 import VaultCLICommon
 
 extension VaultCommand {
@@ -12,8 +13,12 @@ extension VaultCommand {
                 log-events and log-days (how much of the activity log is kept; default 10000 \
                 events and 365 days), agent-autostart (on: after a passphrase typed at the \
                 terminal, git's helper starts the agent with the default idle timeout, so that one \
-                git operation asks once; off: it asks at each of git's calls, and only `vault \
-                unlock` starts the agent; default on). They are stored encrypted in the vault.
+                git operation asks once; off: it asks at each of git's calls, and only `\(ProgramName.current) \
+                unlock` starts the agent; default on), gitlab-api-url.HOST (the API URL of a \
+                GitLab on HOST installed under a path, such as https://HOST/gitlab/api/v4, for \
+                the gitlab commands; none removes it), gitlab-admin.HOST (the entry whose token \
+                '\(ProgramName.current) gitlab push' authenticates with at HOST; none removes it). They are \
+                stored encrypted in the vault.
 
                 Examples:
                   \(ProgramName.current) config
@@ -21,11 +26,14 @@ extension VaultCommand {
                   \(ProgramName.current) config trash-days 14
                   \(ProgramName.current) config log-days 90
                   \(ProgramName.current) config agent-autostart off
+                  \(ProgramName.current) config gitlab-api-url.example.com \\
+                      https://example.com/gitlab/api/v4
+                  \(ProgramName.current) config gitlab-admin.gitlab.example.com gitlab-admin
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events, log-days or agent-autostart.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart, gitlab-api-url.HOST or gitlab-admin.HOST.")
         var key: String?
 
         @Argument(help: "The new value.")
@@ -33,7 +41,18 @@ extension VaultCommand {
 
         static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
+        /// `gitlab-admin.HOST`: the host, or nil for another key.
+        static func adminHost(_ key: String?) -> String? {
+            guard let key, key.hasPrefix("gitlab-admin."), key.count > "gitlab-admin.".count else { return nil }
+            return String(key.dropFirst("gitlab-admin.".count))
+        }
+
         func validate() throws {
+            if let key, GitLabAPIConfig.isKey(key) {
+                if let value { try GitLabAPIConfig.validate(key: key, value: value) }
+                return
+            }
+            if Self.adminHost(key) != nil { return }
             if let key, !Self.keys.contains(key) {
                 throw ValidationError("unknown setting '\(key)': rotate-every, trash-days, log-events, log-days or agent-autostart")
             }
@@ -54,6 +73,16 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let key, GitLabAPIConfig.isKey(key) {
+                guard let value else { return try Output.out(GitLabAPIConfig.shown(try vault.settings(), key: key) + "\n") }
+                let old = GitLabAPIConfig.shown(try vault.settings(), key: key)
+                try vault.updateSettings(detail: "\(key) \(old) → \(value)") { GitLabAPIConfig.change(&$0, key: key, value: value) }
+                return Output.note("\(key) set to \(value)")
+            }
+            if let host = Self.adminHost(key) {
+                try gitlabAdmin(vault, host: host)
+                return
+            }
             if let key, let value {
                 let before = try vault.settings()
                 let old = switch key {
@@ -78,10 +107,29 @@ extension VaultCommand {
             let settings = try vault.settings()
             let all = [("rotate-every", "\(settings.rotateEvery.wholeDays)d"), ("trash-days", "\(settings.trashRetention.wholeDays)"),
                        ("log-events", "\(settings.logMaxEvents)"), ("log-days", "\(settings.logRetention.wholeDays)"),
-                       ("agent-autostart", Self.shown(settings.agentAutostart))]
+                       ("agent-autostart", Self.shown(settings.agentAutostart))] + GitLabAPIConfig.all(settings)
             for (name, shown) in all where key == nil || key == name {
-                try Output.out(key == nil ? "\(name) \(shown)\n" : "\(shown)\n")
+                try Output.out(TerminalText.escape(key == nil ? "\(name) \(shown)" : shown) + "\n")
             }
+            if key == nil {
+                for (host, entry) in settings.gitlabAdmin.sorted(by: { $0.key < $1.key }) {
+                    try Output.out(TerminalText.escape("gitlab-admin.\(host) \(entry)") + "\n")
+                }
+            }
+        }
+
+        /// Shows or sets the admin token for a GitLab host.
+        private func gitlabAdmin(_ vault: Vault, host: String) throws {
+            guard let value else {
+                try Output.out(TerminalText.escape(try vault.settings().gitlabAdmin[host.lowercased()] ?? "none") + "\n")
+                return
+            }
+            do throws(GitLabLinkError) {
+                try vault.setGitLabAdmin(host: host, entry: value == "none" ? nil : value)
+            } catch {
+                throw error.cliError
+            }
+            Output.note("gitlab-admin.\(host) set to \(value)")
         }
 
         /// The words a switch takes.

@@ -22,7 +22,7 @@ extension VaultCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var fields: EntryFields
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Flag(help: "The token does not expire.")

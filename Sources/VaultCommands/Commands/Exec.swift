@@ -39,13 +39,15 @@ extension VaultCommand {
         @OptionGroup var global: GlobalOptions
 
         @Option(name: .customLong("env"), help: ArgumentHelp(
-            "Set this variable to an entry's token, or to one of its fields.", valueName: "NAME=ENTRY[:FIELD]"))
+            "Set this variable to an entry's token, or to one of its fields.", valueName: "NAME=ENTRY[:FIELD]"),
+            completion: NameCompletion.variable)
         var variables: [String] = []
 
         @Flag(help: "Pass tokens even if they have expired or are revoked.")
         var allowExpired = false
 
-        @Argument(help: "An entry whose token goes in the variable its kind suggests (without --env, or besides).")
+        @Argument(help: "An entry whose token goes in the variable its kind suggests (without --env, or besides).",
+                  completion: NameCompletion.names(.live))
         var entry: String?
 
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The program and its arguments, after --.", valueName: "command"))
@@ -60,6 +62,7 @@ extension VaultCommand {
             // Everything that held a token (the values, their environment block, the vault) is
             // gone once the program has started: this process then only waits for it.
             let pid = try start()
+            Session.closeVaults()
             Glibc.exit(tv_exec_wait(pid))
         }
 

@@ -27,7 +27,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entries to export (with --to; with --plain-json, default: all).")
+        @Argument(help: "The entries to export (with --to; with --plain-json, default: all).", completion: NameCompletion.names(.live))
         var names: [String] = []
 
         @Option(help: ArgumentHelp("The recipient: a trusted name or a tvid1-... identity.", valueName: "identity"))

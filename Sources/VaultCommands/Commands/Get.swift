@@ -11,7 +11,16 @@ extension VaultCommand {
                 revoked token is not printed (exit code 4) unless --allow-expired, nor one in the \
                 trash (exit code 2); a refused read is not recorded as a use. A token that expires \
                 within 7 days, or that git's server refused (see `\(ProgramName.current) restore`), is printed with \
-                a warning on stderr.
+                a warning on stderr. So is a token read from a read-only vault or on a full \
+                disk: the read is not recorded, and the warning says so.
+
+                --clip copies the token to the clipboard instead (the CLIPBOARD selection, \
+                pasted with Ctrl+V), through wl-copy under Wayland, else xclip or xsel under \
+                X11, found on PATH; nothing goes to stdout, and the read is recorded as get's. \
+                After --clear-after (45s; 0 or never: not cleared) a process left behind \
+                clears the clipboard if it still holds the token; it keeps a keyed hash of the \
+                token, never the token. With --field, the field is copied. No clipboard (no \
+                WAYLAND_DISPLAY or DISPLAY, no program on PATH) or a failed copy: exit code 1.
 
                 Examples:
                   TOKEN=$(\(ProgramName.current) get gitlab-ci)
@@ -19,6 +28,7 @@ extension VaultCommand {
                       https://gitlab.com/api/v4/user
                   \(ProgramName.current) get gitlab-ci --field username
                   \(ProgramName.current) get gitlab-ci --json | jq -r .secret
+                  \(ProgramName.current) get gitlab-ci --clip --clear-after 2m
                 """)
 
         enum Field: String, ExpressibleByArgument, CaseIterable {
@@ -27,7 +37,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Option(help: "Print this field instead of the token: username, url, host, scopes, expires or kind.")
@@ -39,23 +49,42 @@ extension VaultCommand {
         @Flag(help: "Print the token even if it has expired or is revoked.")
         var allowExpired = false
 
+        @Flag(help: "Copy the token (or --field) to the clipboard instead of printing it.")
+        var clip = false
+
+        @Option(help: ArgumentHelp("With --clip: clear the clipboard after this long (default: 45s) if it still holds the token; 0 or never: leave it.",
+                                   valueName: "duration"))
+        var clearAfter: ClearDelay?
+
         func validate() throws {
             if field != nil && json { throw ValidationError("--field and --json exclude each other") }
+            if clip && json { throw ValidationError("--clip and --json exclude each other") }
+            if !clip && clearAfter != nil {
+                throw ValidationError("--clear-after goes with --clip")
+            }
         }
 
         func run() throws {
-            try Self.perform(session: global.session, name: name, field: field, json: json, allowExpired: allowExpired)
+            try Self.perform(session: global.session, name: name, field: field, json: json, allowExpired: allowExpired,
+                             clip: clip ? clearAfter ?? ClearDelay(seconds: ClearDelay.standard) : nil)
         }
 
         /// The whole command, apart from parsing: `vault get NAME`, the commonest call in scripts,
         /// reaches it without the argument parser (see `VaultCommand.main`).
         static func perform(session: Session, name: String, field: Field? = nil, json: Bool = false,
-                            allowExpired: Bool = false) throws {
+                            allowExpired: Bool = false, clip: ClearDelay? = nil) throws {
+            // No clipboard: said before anything is read, so no read is recorded.
+            let clipboard = try clip.map { _ in try ClipboardTool.locate(environment: Environment.current) }
             let vault = try session.unlockedVault()
             if let field {
                 let entry = try withSuggestion(vault) { try vault.entry(named: name) }
                 if entry.deleted != nil { throw VaultError.inTrash(name: name) }
-                try Output.out(Self.value(of: field, in: entry) + "\n")
+                let value = Self.value(of: field, in: entry)
+                if let clipboard, let clip {
+                    try copy(Secret(value), to: clipboard, clearingAfter: clip, what: "\(name)'s \(field.rawValue)")
+                    return
+                }
+                try Output.out(value + "\n")
                 return
             }
             // The library refuses a token in the trash, and a revoked or expired one unless
@@ -63,17 +92,49 @@ extension VaultCommand {
             let token = try withSuggestion(vault) { try vault.get(name, allowingExpired: allowExpired) }
             let entry = token.entry, secret = token.secret
             ExpiryPolicy.warn(entry)
-            if json {
+            if let clipboard, let clip {
+                vault.lock()  // Nothing of the vault is needed any more.
+                try copy(secret, to: clipboard, clearingAfter: clip, what: "\(name)'s token")
+            } else if json {
                 try Output.json(EntryJSON.metadata(entry, secret: secret))
             } else {
                 try Output.out(secret: secret)
             }
         }
 
+        /// Copies `secret` and, at a terminal, says so on stderr (never what was copied).
+        private static func copy(_ secret: Secret, to clipboard: ClipboardTool, clearingAfter delay: ClearDelay, what: String) throws {
+            try ClipboardClearer.copy(secret, with: clipboard, clearingAfter: delay.seconds)
+            guard Terminal.isTerminal(2) else { return }
+            let when = delay.seconds.map { "cleared in \(Span(seconds: $0).defaultValueDescription) if it still holds it" }
+                ?? "not cleared (--clear-after never)"
+            Output.note("copied \(what) to the clipboard (\(clipboard.name)): \(when)")
+        }
+
         static func value(of field: Field, in entry: Entry) -> String {
             EntryField(rawValue: field.rawValue)?.value(in: entry) ?? ""
         }
     }
+}
+
+/// `--clear-after`: a span as elsewhere (`45s`, `2m`), or `0` / `never` for a clipboard that
+/// is not cleared (`seconds` nil).
+struct ClearDelay: ExpressibleByArgument, Sendable {
+    static let standard: Int64? = 45
+    var seconds: Int64?
+
+    init(seconds: Int64?) { self.seconds = seconds }
+
+    init?(argument: String) {
+        if argument == "never" || argument == "0" {
+            seconds = nil
+            return
+        }
+        guard let span = Span(argument: argument) else { return nil }
+        seconds = span.seconds == 0 ? nil : span.seconds
+    }
+
+    var defaultValueDescription: String { seconds.map { Span(seconds: $0).defaultValueDescription } ?? "never" }
 }
 
 /// What `get` says on stderr with a token the library handed out: the library's lines

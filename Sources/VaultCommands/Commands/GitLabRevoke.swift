@@ -20,7 +20,7 @@ extension VaultCommand.GitLabCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Flag(name: [.short, .long], help: "Do not ask for confirmation.")
@@ -28,7 +28,7 @@ extension VaultCommand.GitLabCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
-            let access = try gitlab.access()
+            let access = try gitlab.access(vault: vault)
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             let api: GitLab
             do { api = try access.gitlab(for: entry) } catch { throw error.cliError }
@@ -48,7 +48,7 @@ extension VaultCommand.GitLabCommand {
                 case .vault(let error): throw error
                 case .access(let error): throw error.cliError
                 case .refused: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab verify \(name) marks it; \(ProgramName.current) rm \(name) moves it to the trash")
-                case .failed: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab verify \(name)")
+                case .failed(let cause): throw CLIError.failed(error.description, hint: cause.hint ?? "\(ProgramName.current) gitlab verify \(name)")
                 case .replaced: throw CLIError.failed(error.description, hint: "\(ProgramName.current) gitlab revoke \(name) revokes the new token")
                 }
             }

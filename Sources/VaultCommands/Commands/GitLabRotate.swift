@@ -18,6 +18,11 @@ extension VaultCommand.GitLabCommand {
                 The new token expires after --expires-in or on --expires; by default after the \
                 entry's rotation period (\(ProgramName.current) config rotate-every), at most 365 days.
 
+                A token linked to CI/CD variables ('vault gitlab link') is then pushed to each, \
+                as 'vault gitlab push' does (one line per variable on stdout); the admin token \
+                is checked before anything is rotated. A variable not updated stays pending \
+                for 'vault gitlab push NAME', and the exit code is 10.
+
                 Examples:
                   \(ProgramName.current) gitlab rotate gitlab-ci
                   \(ProgramName.current) gitlab rotate gitlab-ci --expires-in 30d
@@ -26,8 +31,9 @@ extension VaultCommand.GitLabCommand {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
+        @OptionGroup var push: GitLabPushOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String
 
         @Option(name: .customLong("expires-in"), help: ArgumentHelp("The new token's lifetime (e.g. 90d).", valueName: "span"))
@@ -44,10 +50,17 @@ extension VaultCommand.GitLabCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
-            let access = try gitlab.access()
+            let access = try gitlab.access(vault: vault)
             var expiry = GitLabRotation.Expiry.rotationPeriod
             if let expires, let date = Timestamp(date: expires) { expiry = .on(date) }
             if let expiresIn { expiry = .after(.seconds(expiresIn.seconds)) }
+
+            // Linked variables get the new token: the admin token that will push it must be
+            // usable before the old token is revoked.
+            let linked = try withSuggestion(vault) { try vault.entry(named: name) }.gitlabLinks.isEmpty == false
+            if linked {
+                do throws(GitLabPushError) { _ = try vault.gitLabAdmin(for: name, auth: push.auth) } catch { throw error.cliError(name) }
+            }
 
             // The library holds Ctrl-C, kill and a closed terminal while the new token is only
             // in memory; held here as well, they also wait until the outcome is said.
@@ -61,6 +74,15 @@ extension VaultCommand.GitLabCommand {
                 }
             }
             if status != .success { throw CLIError.exit(status) }
+            guard linked else { return }
+            // The new token is stored, its links marked pending with it: a push that fails, or
+            // a stop signal now, leaves them pending for 'vault gitlab push'.
+            let pushed: GitLabPush
+            do throws(GitLabPushError) { pushed = try vault.pushToGitLab(name, using: access, auth: push.auth, force: push.force) } catch {
+                throw error.cliError(name)
+            }
+            let pushStatus = try GitLabLinkText.report(pushed, name: name)
+            if pushStatus != .success { throw CLIError.exit(pushStatus) }
         }
 
         private func rotate(_ vault: Vault, access: GitLabAccess, expiry: GitLabRotation.Expiry) throws -> GitLabRotation {
@@ -86,7 +108,8 @@ extension VaultCommand.GitLabCommand {
             case .refused: return CLIError.failed(error.description, hint: "\(verify) marks it; then create a new token in GitLab")
             case .inactive: return CLIError.failed(error.description, hint: verify)
             case .missingScope: return CLIError.failed(error.description, hint: "create a new token in GitLab instead, and store it with: \(store)")
-            case .notChecked, .notRotated, .stopped: return CLIError.failed(error.description)
+            case .notChecked(let cause), .notRotated(let cause): return CLIError.failed(error.description, hint: cause.hint)
+            case .stopped: return CLIError.failed(error.description)
             case .refusedRotation:
                 return CLIError.failed(error.description + " (marked so), and if it had been rotated elsewhere before, GitLab has now revoked that successor too",
                                        hint: "create a new token in GitLab and store it with '\(store)'")

@@ -8,18 +8,25 @@ extension VaultCommand.GitLabCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ask GitLab about a token, and bring its entry up to date (scopes, expiry, revoked).",
             discussion: """
-                One line per token. Exit code 0: every token is active; 4: one is revoked or \
-                expired; 1: GitLab could not be asked about one.
+                One line per token, then GitLab's record of its use (last_used_at, and \
+                last_used_ips where GitLab gives them) beside the vault's own last read. GitLab \
+                counts this very request as a use. Exit code 0: every token is active; 4: one \
+                is revoked or expired; 1: GitLab could not be asked about one (also a 401 without \
+                GitLab's answer, from a proxy: nothing is marked).
+
+                For a GitLab installed under a path, the entry's URL names it \
+                (https://host/gitlab), or --api-url or '\(ProgramName.current) config gitlab-api-url.HOST' does.
 
                 Examples:
                   \(ProgramName.current) gitlab verify gitlab-ci
                   \(ProgramName.current) gitlab verify --all --ca-file /etc/ssl/private-ca.pem
+                  \(ProgramName.current) gitlab verify ci --api-url https://git.example.com/gitlab/api/v4
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String?
 
         @Flag(help: "Every GitLab entry not in the trash.")
@@ -31,11 +38,16 @@ extension VaultCommand.GitLabCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
-            let access = try gitlab.access()
+            let access = try gitlab.access(vault: vault)
             let names: [String]
             if let name {
                 // Named, an entry in the trash too (a token revoked with 'vault gitlab revoke').
-                names = [try withSuggestion(vault) { try vault.entry(named: name) }.name]
+                let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+                // --api-url on another host is a mistake on the command line, as for rotate.
+                do { _ = try access.gitlab(for: entry) } catch {
+                    if case .apiURLOnOtherHost = error { throw error.cliError }
+                }
+                names = [entry.name]
             } else {
                 names = try vault.gitLabEntries().map(\.name)
                 if names.isEmpty { Output.note("no GitLab entries (\(ProgramName.current) list --kind gitlab)") }
@@ -44,13 +56,13 @@ extension VaultCommand.GitLabCommand {
             for name in names {
                 let result = Verification(vault, name, access: access)
                 switch result.state {
-                case .active:
+                case .active, .revoked, .expired:
                     try Output.out(TerminalText.escape(result.report) + "\n")
-                case .revoked, .expired:
-                    try Output.out(TerminalText.escape(result.report) + "\n")
-                    if worst == .success { worst = .expired }
+                    if let line = result.activityLine { try Output.out(TerminalText.escape(line) + "\n") }
+                    if result.state != .active && worst == .success { worst = .expired }
                 case .failed:
                     Output.error(result.report)
+                    if let hint = result.hint { Output.hint(hint) }
                     worst = .other
                 }
             }

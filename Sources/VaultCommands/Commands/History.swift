@@ -18,7 +18,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.all))
         var name: String
 
         @Flag(help: "Show the tokens.")

@@ -43,7 +43,7 @@ extension VaultCommand {
         @Argument(help: "git-credentials, netrc or bundle.")
         var format: Format
 
-        @Argument(help: "The file (default: the usual places for the format).")
+        @Argument(help: "The file (default: the usual places for the format).", completion: .file())
         var file: String?
 
         @Flag(help: "List what would happen; change nothing.")

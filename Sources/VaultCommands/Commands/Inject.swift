@@ -31,7 +31,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The template (default: standard input).", valueName: "template"))
+        @Argument(help: ArgumentHelp("The template (default: standard input).", valueName: "template"), completion: .file())
         var template: String?
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file (mode 600) instead of standard output.", valueName: "file"))

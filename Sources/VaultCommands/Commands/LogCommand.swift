@@ -19,7 +19,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "Only events of this entry.")
+        @Argument(help: "Only events of this entry.", completion: NameCompletion.names(.all))
         var name: String?
 
         @Option(help: ArgumentHelp("Only events newer than this (e.g. 7d, 12h).", valueName: "span"))

@@ -21,7 +21,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.removable))
         var name: String
 
         @Flag(name: [.short, .long], help: "Do not ask for confirmation.")

@@ -13,7 +13,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's current name.")
+        @Argument(help: "The entry's current name.", completion: NameCompletion.names(.live))
         var old: String
 
         @Argument(help: "The new name.")

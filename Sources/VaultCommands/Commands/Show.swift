@@ -17,7 +17,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The entry's name.")
+        @Argument(help: "The entry's name.", completion: NameCompletion.names(.all))
         var name: String
 
         @Flag(help: "Include the token.")
@@ -62,6 +62,7 @@ extension VaultCommand {
             if entry.isGitDefault { rows.append(("git", "the default for its host")) }
             if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate.wholeDays) days")) }
             if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('\(ProgramName.current) restore' brings it back)")) }
+            for link in entry.gitlabLinks { rows.append(("link", GitLabLinkText.shown(link))) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {

@@ -32,7 +32,7 @@ extension VaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The vault file to check (default: the vault).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The vault file to check (default: the vault).", valueName: "file"), completion: .file())
         var file: String?
 
         func run() throws {

@@ -23,8 +23,24 @@ enum EntryJSON {
             ("stored_by_git", .bool(entry.storedByGit)),
             ("rotate_every_days", entry.rotateEvery.map { .number($0.wholeDays) } ?? .null),
             ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),
+            ("gitlab_links", .array(entry.gitlabLinks.map(link))),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }
         return .object(fields)
+    }
+
+    /// A CI/CD variable link: `project` or `group`, `variable`, `environment_scope`,
+    /// `protected`, `hidden`, `pushed`, `pending`, `pending_reason`.
+    static func link(_ link: GitLabVariableLink) -> JSON.Value {
+        .object([
+            (link.owner.kind, .string(link.owner.path)),
+            ("variable", .string(link.key)),
+            ("environment_scope", .string(link.environmentScope)),
+            ("protected", .bool(link.protected)),
+            ("hidden", .bool(link.visibility == .hidden)),
+            ("pushed", link.pushed.map { .string($0.iso8601) } ?? .null),
+            ("pending", link.pending.map { .string($0.iso8601) } ?? .null),
+            ("pending_reason", link.pendingReason.map { .string($0) } ?? .null),
+        ])
     }
 }

@@ -10,6 +10,8 @@ extension Review.Finding {
             return "revoked at GitLab (found on \(date)): create a new token, or '\(ProgramName.current) rm \(name)'"
         case .rotationInterrupted:
             return "a rotation started on \(date) did not finish: the old token may be revoked already; '\(ProgramName.current) gitlab verify \(name)' finds out"
+        case .pushPending:
+            return "the token is not in GitLab's \(detail ?? "variable") (pending since \(date)): '\(ProgramName.current) gitlab push \(name)' retries"
         case .expired:
             return "expired on \(date) (\(Self.days(age)) ago)"
         case .expiresSoon:
@@ -31,6 +33,12 @@ extension Review.Finding {
             return "stored by git's credential helper on \(date) and not reviewed yet: check it, then '\(ProgramName.current) rename \(name) NEW-NAME' or '\(ProgramName.current) edit \(name)'"
         case .unused:
             return "unused for \(Self.days(age)): revoke it if nothing needs it"
+        case .usedElsewhere:
+            return "GitLab saw it used on \(self.date?.iso8601 ?? "?"), but the vault did not hand it out in that time and knows no other place it lives: find the user, or revoke it ('\(ProgramName.current) gitlab revoke \(name)') if it leaked"
+        case .unusedAtGitLab where self.date == nil:
+            return "never used at GitLab in \(Self.days(age)): revoke it if nothing needs it ('\(ProgramName.current) gitlab revoke \(name)')"
+        case .unusedAtGitLab:
+            return "unused at GitLab for \(Self.days(age)) (last used \(date)): revoke it if nothing needs it ('\(ProgramName.current) gitlab revoke \(name)')"
         case .unverified:
             return "could not be verified at GitLab: \(detail ?? "")"
         }

@@ -13,9 +13,25 @@ struct GitLabOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Give GitLab at most this many seconds to answer.", valueName: "seconds"))
     var timeout: Int = 30
 
+    @Option(name: .customLong("api-url"), help: ArgumentHelp(
+        "GitLab's API, on the token's host (https://host/gitlab/api/v4 for a GitLab under /gitlab).",
+        valueName: "url"))
+    var apiURL: String?
+
     func validate() throws {
         if !(1...600).contains(timeout) { throw ValidationError("--timeout takes 1 to 600 seconds") }
         if let caFile, !VaultLocation.exists(caFile) { throw ValidationError("no file at '\(caFile)' (--ca-file)") }
+        if let apiURL {
+            do { _ = try GitLabAPIURL(parsing: apiURL) } catch { throw ValidationError("--api-url: \(error.description)") }
+        }
+    }
+
+    /// ``access()``, with the vault's per-host API URLs (`vault config gitlab-api-url.HOST`)
+    /// under --api-url.
+    func access(vault: Vault) throws -> GitLabAccess {
+        var access = try access()
+        access.apiURLDefaults = try GitLabAPIConfig.defaults(vault)
+        return access
     }
 
     /// GitLab's API as these options reach it: only from `tokenvault-gitlab`, which has a transport.
@@ -23,7 +39,9 @@ struct GitLabOptions: ParsableArguments {
         guard let transport = Online.transport else {
             throw CLIError.failed("GitLab's commands run in tokenvault-gitlab", hint: "run them as '\(ProgramName.current) gitlab ...'")
         }
-        return GitLabAccess(transport: transport, caFile: caFile, timeout: timeout)
+        var access = GitLabAccess(transport: transport, caFile: caFile, timeout: timeout)
+        access.apiURL = try apiURL.map { try GitLabAPIURL(parsing: $0) }
+        return access
     }
 }
 
@@ -38,6 +56,22 @@ extension GitLabAccessError {
             .usage("'\(name)' has no URL, so its GitLab is unknown", hint: "\(ProgramName.current) edit \(name) --url https://gitlab.example.com")
         case .gitlab(let error):
             .failed(error.description)
+        case .apiURLOnOtherHost(let name, _, let entryHost):
+            .usage(description, hint: "give --api-url on \(entryHost), or leave it out for '\(name)' (vault config gitlab-api-url.\(entryHost) URL sets its default)")
+        }
+    }
+}
+
+extension GitLabError {
+    /// What to do about it, when there is more to say than its description.
+    var hint: String? {
+        switch self {
+        case .proxyUnauthorized:
+            "check the proxy's or gateway's sign-in (https_proxy, a VPN, a sign-in gateway), then try again; the token was not judged"
+        case .notAvailable, .unreadableAnswer:
+            "for a GitLab installed under a path: --api-url https://HOST/PATH/api/v4, or vault config gitlab-api-url.HOST URL"
+        default:
+            nil
         }
     }
 }
@@ -49,6 +83,12 @@ struct Verification {
     var state: State
     /// One line for the user: what GitLab says, and what changed in the vault.
     var report: String
+    /// What to do about a failure, when there is more to say than the report.
+    var hint: String?
+    /// GitLab's record of the token's use, when GitLab answered.
+    var activity: GitLabActivity?
+    /// GitLab's last use as it wrote it, when it wrote no time this reads.
+    var lastUsedText: String?
 
     /// Verifies the entry `name` at GitLab (the library brings the entry up to date) and says
     /// what it found.
@@ -57,8 +97,11 @@ struct Verification {
         let found: GitLabVerification
         do { found = try vault.verifyAtGitLab(name, using: access) } catch {
             (state, report) = (.failed, "\(name): \(error.description)")
+            if case .gitlab(let error) = error { hint = error.hint }
             return
         }
+        activity = GitLabActivity(found)
+        lastUsedText = found.info?.lastUsed
         guard let info = found.info else {
             // GitLab refused the token (401).
             if found.state == .expired {
@@ -79,5 +122,23 @@ struct Verification {
         case .revoked: (state, report) = (.revoked, "\(name): REVOKED at GitLab; \(summary)\(changed)")
         case .active: (state, report) = (.active, "\(name): active; \(summary)\(changed)")
         }
+    }
+}
+
+extension Verification {
+    /// GitLab's record of the token's use beside the vault's own last read, as one indented
+    /// line (nil when GitLab did not answer): "last used at GitLab ... from ADDRESSES; last
+    /// read from the vault ...". Not escaped: the caller escapes what it prints.
+    var activityLine: String? {
+        guard let activity else { return nil }
+        var gitlab = "never used at GitLab"
+        if let used = activity.lastUsedAtGitLab {
+            gitlab = "last used at GitLab \(used.iso8601)" + (activity.mayBeOwnRequest ? " (this request: GitLab counts it)" : "")
+        } else if let lastUsedText {
+            gitlab = "last used at GitLab \(lastUsedText)"
+        }
+        if !activity.addresses.isEmpty { gitlab += " from " + activity.addresses.joined(separator: ", ") }
+        let vault = activity.lastReadFromVault.map { "last read from the vault \($0.iso8601)" } ?? "never read from the vault"
+        return "  \(gitlab); \(vault)"
     }
 }

@@ -31,7 +31,8 @@ struct Session {
     private static let opened = Mutex<[Vault]>([])
 
     /// Closes the vaults this process opened (SQLite then folds and removes a write-ahead log
-    /// that no other process uses), saying on stderr first when a change made here is not yet
+    /// that no other process uses), saying on stderr first, once, when a read was not recorded
+    /// (``Vault/readRecording``), and when a change made here is not yet
     /// in the vault file itself (a reader held the file past the busy timeout): a copy of
     /// `vault.db` alone would miss it.
     static func closeVaults() {
@@ -39,6 +40,8 @@ struct Session {
             defer { vaults = [] }
             return vaults
         }
+        // A read that could not be recorded (a read-only vault, a full disk): said once a command.
+        if let reason = vaults.lazy.compactMap(\.readRecording.reason).first { Output.warning(reason.warning) }
         for vault in vaults where vault.hasChangesOnlyInLog {
             Output.warning("the change is saved, but only in \(vault.path)-wal for now: another program held the vault open for reading too long to fold it into the file")
             Output.hint("a copy of the vault file alone would miss it: make copies with '\(ProgramName.current) backup FILE'; the next change or the last program to close the vault folds it in")
