@@ -2,7 +2,8 @@ import CAgentProtocol
 import Synchronization
 
 /// The command line's name in text a person reads: the prefix of its messages (`vault: error:`),
-/// the commands hints spell (`vault restore X`), and the usage line and examples of its help.
+/// the commands hints spell (`vault restore X`), the usage line and examples of its help, and
+/// the command a completion script registers unless told another (`vault completions --name`).
 /// TokenVault installs one program under two names, `vault` and `tokenvault` (for a machine where
 /// HashiCorp's Vault is `vault`): whoever typed `tokenvault` is told `tokenvault restore X`.
 ///

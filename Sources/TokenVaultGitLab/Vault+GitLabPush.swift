@@ -32,7 +32,7 @@ extension Vault {
         if entry.deleted != nil { throw .unusable(name: name, reason: "it is in the trash") }
         if entry.revoked != nil { throw .unusable(name: name, reason: "it is revoked at GitLab") }
         if entry.rotationStarted != nil {
-            throw .unusable(name: name, reason: "a rotation did not finish, so the token may be revoked ('vault gitlab verify')")
+            throw .unusable(name: name, reason: "a rotation did not finish, so the token may be revoked ('\(ProgramName.current) gitlab verify')")
         }
         if entry.isExpired() { throw .unusable(name: name, reason: "it has expired") }
         let gitlab: GitLab

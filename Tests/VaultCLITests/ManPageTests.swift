@@ -61,10 +61,10 @@ import Testing
                 // The page of each name says that name, in its examples too; cross-references
                 // are to the pages as installed (NAME-SUB).
                 let others = page.replacingOccurrences(of: "tokenvault", with: "")
-                // (Not yet `completions`: its examples name the files a completion script goes
-                // into, which depend on the name too; see issue 15 item 4.)
-                if name == "tokenvault" && command != ["completions"] {
+                // `completions` too: its examples name the files a script goes into after the name.
+                if name == "tokenvault" {
                     #expect(!others.contains("vault \(command.first ?? "init")"), "\(title): \(page)")
+                    #expect(!others.contains("completions/vault") && !others.contains("/_vault"), "\(title): \(page)")
                 }
                 let source = try String(contentsOfFile: folder + "/" + ([name] + command).joined(separator: "-") + ".1", encoding: .utf8)
                 #expect(!source.contains(".Xr \(name).") && !source.contains(".Dt \(name.uppercased())."), "\(title): \(source)")

@@ -77,6 +77,34 @@ extension CLI {
         #expect(cli.vault(["--help"]).out.contains("USAGE: vault <subcommand>"))
     }
 
+    /// What `get --clip`, `gitlab link` and `gitlab push` tell a person, and `completions`' help
+    /// and default name: under the name invoked as.
+    @Test func theClipboardGitLabLinksAndCompletionsSpeakUnderTheNameInvoked() {
+        let cli = CLI()
+        cli.add("ci", token: "glpat-ProgramNameLinks0000", ["--url", "https://gitlab.example.com", "--kind", "gitlab"])
+        let clip = cli.invoked(as: "tokenvault", ["get", "ci", "--clip"], env: ["DISPLAY": nil, "WAYLAND_DISPLAY": nil])
+        #expect(clip.status == 1 && clip.out.isEmpty)
+        #expect(clip.err.hasSuffix("tokenvault: hint: --clip needs a graphical session; elsewhere use TOKEN=$(tokenvault get NAME) or tokenvault exec\n"),
+                "\(clip.err)")
+        let push = cli.invoked(as: "tokenvault", ["gitlab", "push", "ci", "--self-auth"])
+        #expect(push.status == 1)
+        #expect(push.err.hasSuffix("tokenvault: hint: tokenvault gitlab link ci --project PATH --variable KEY\n"), "\(push.err)")
+        let link = cli.invoked(as: "tokenvault", ["gitlab", "link", "ci", "--project", "team/app", "--variable", "DEPLOY_TOKEN"])
+        #expect(link.status == 0 && link.err.hasSuffix("; 'tokenvault gitlab push ci' writes the token there\n"), "\(link.err)")
+        for r in [clip, push, link] { #expect(spokenAs("tokenvault", r.err), "\(r.err)") }
+        #expect(cli.invoked(as: "vault", ["gitlab", "push", "ci", "--self-auth", "--api-url", "https://other.example.com/api/v4"]).err
+            .contains("(vault config gitlab-api-url.gitlab.example.com URL sets its default)"))
+
+        let help = cli.invoked(as: "tokenvault", ["completions", "--help"], env: ["COLUMNS": "80"]).out
+        #expect(help.contains("tokenvault completions zsh > \"${fpath[1]}/_tokenvault\"") && help.contains("after 'tokenvault unlock'"),
+                "\(help)")
+        let others = help.replacingOccurrences(of: "tokenvault", with: "")
+        #expect(!others.contains("vault completions") && !others.contains("completions/vault"), "\(help)")
+        // Run under any other name, the script is for `vault` (the name as it came is not printed).
+        let script = cli.invoked(as: "tv", ["completions", "bash"]).out
+        #expect(script.hasSuffix("\ncomplete -o filenames -F _vault vault\n") && !script.contains("_tv"), "\(script.suffix(80))")
+    }
+
     /// `tokenvault-cli` run directly, or a link of any other name (one that would drive the
     /// terminal among them): `vault`, and the name is never printed.
     @Test func anyOtherNameIsVaultAndIsNeverPrinted() {

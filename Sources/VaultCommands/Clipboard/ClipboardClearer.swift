@@ -36,7 +36,7 @@ enum ClipboardClearer {
         } catch {
             tool.clear()
             throw .failed("\(error.description); the clipboard was cleared at once rather than left holding the token",
-                          hint: "copy it with --clear-after never to keep it there, or print it with vault get NAME")
+                          hint: "copy it with --clear-after never to keep it there, or print it with \(ProgramName.current) get NAME")
         }
     }
 

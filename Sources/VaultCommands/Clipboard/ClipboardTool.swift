@@ -43,7 +43,7 @@ struct ClipboardTool {
         let candidates = (wayland ? [Kind.wayland] : []) + (x11 ? [Kind.xclip, .xsel] : [])
         if candidates.isEmpty {
             throw .failed("there is no clipboard: neither WAYLAND_DISPLAY nor DISPLAY is set",
-                          hint: "--clip needs a graphical session; elsewhere use TOKEN=$(vault get NAME) or vault exec")
+                          hint: "--clip needs a graphical session; elsewhere use TOKEN=$(\(ProgramName.current) get NAME) or \(ProgramName.current) exec")
         }
         for kind in candidates {
             if let tool = locate(kind, environment: environment) { return tool }

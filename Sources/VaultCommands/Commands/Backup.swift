@@ -9,7 +9,7 @@ extension VaultCommand {
             discussion: """
                 The copy is one snapshot, taken while the agent and other commands go on using the \
                 vault; it is as encrypted as the vault, opens with the same passphrase \
-                (vault --vault FILE list), and is verified before it is given its name (so the key \
+                (\(ProgramName.current) --vault FILE list), and is verified before it is given its name (so the key \
                 is needed: from the agent, or the passphrase). It is written with mode 600 under a \
                 temporary name in FILE's folder, which others must not be able to write, flushed to disk and \
                 then renamed. An existing FILE is replaced only with --force; the vault's own file \

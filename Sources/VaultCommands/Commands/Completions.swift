@@ -9,23 +9,22 @@ extension VaultCommand {
             abstract: "Print a shell completion script.",
             discussion: """
                 The script completes subcommands, options and entry names. Names come from \
-                the agent: after 'vault unlock' they are offered; while the vault is locked \
+                the agent: after '\(ProgramName.current) unlock' they are offered; while the vault is locked \
                 none are, and nothing is asked. 'make install' installs a script for each \
-                name it installs (vault, tokenvault).
+                name it installs (vault, tokenvault); --name writes one for the other name.
 
                 Examples:
-                  vault completions bash > ~/.local/share/bash-completion/completions/vault
-                  vault completions zsh > "${fpath[1]}/_vault"
-                  vault completions fish > ~/.config/fish/completions/vault.fish
-                  tokenvault completions bash \\
-                      > ~/.local/share/bash-completion/completions/tokenvault
+                  \(ProgramName.current) completions bash \\
+                      > ~/.local/share/bash-completion/completions/\(ProgramName.current)
+                  \(ProgramName.current) completions zsh > "${fpath[1]}/_\(ProgramName.current)"
+                  \(ProgramName.current) completions fish > ~/.config/fish/completions/\(ProgramName.current).fish
                 """)
 
         @Argument(help: "bash, zsh or fish.")
         var shell: CompletionShell
 
         @Option(help: ArgumentHelp(
-            "The command the script completes, and no other (default: the name this program was run as).",
+            "The command the script completes, and no other (default: the name this program was run as, vault or tokenvault).",
             valueName: "name"))
         var name: String?
 
@@ -36,17 +35,10 @@ extension VaultCommand {
         }
 
         func run() throws {
-            let name = name ?? Self.invokedName
+            let name = name ?? ProgramName.current
             NamedCommand.name.withLock { $0 = name }
             let script = NamedCommand.completionScript(for: shell)
             try Output.out(script.hasSuffix("\n") ? script : script + "\n")
-        }
-
-        /// The last part of the path this program was run as (`vault`, `tokenvault`), if it can
-        /// name a command in a script; else `vault`.
-        static var invokedName: String {
-            let last = CommandLine.arguments.first?.split(separator: "/").last.map(String.init) ?? ""
-            return isCommandName(last) ? last : VaultCommand.configuration.commandName ?? "vault"
         }
 
         /// A name the scripts can hold unquoted (in function names and `complete` commands).

@@ -24,9 +24,9 @@ extension VaultCommand {
                 POSIX name ([A-Za-z_][A-Za-z0-9_]*), each set once.
 
                 The program gets stdin, stdout and stderr as they are, and the signals HUP, \
-                INT, QUIT, TERM, USR1, USR2, WINCH and ALRM sent to vault (one that a terminal \
-                sends to both is not sent twice; one ignored when vault started, as under nohup, \
-                stays ignored), and starts with no signal blocked. vault exits with the program's status, or \
+                INT, QUIT, TERM, USR1, USR2, WINCH and ALRM sent to \(ProgramName.current) (one that a terminal \
+                sends to both is not sent twice; one ignored when \(ProgramName.current) started, as under nohup, \
+                stays ignored), and starts with no signal blocked. \(ProgramName.current) exits with the program's status, or \
                 128+N when signal N ended it; 127 when the program is not found, 126 when it \
                 cannot be run (as env(1) and shells do).
 

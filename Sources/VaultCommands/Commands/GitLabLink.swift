@@ -30,15 +30,15 @@ extension VaultCommand.GitLabCommand {
             abstract: "Record that a token lives in a GitLab CI/CD variable too.",
             discussion: """
                 The link is kept encrypted in the entry's metadata; nothing is sent to GitLab \
-                until 'vault gitlab push NAME' (or 'vault gitlab rotate NAME') writes the \
+                until '\(ProgramName.current) gitlab push NAME' (or '\(ProgramName.current) gitlab rotate NAME') writes the \
                 token there. Linking the same variable again changes its settings. The \
                 variable is masked, or with --hidden masked and hidden (GitLab 17.4 or later; \
                 GitLab hides a variable only when it creates it).
 
                 Examples:
-                  vault gitlab link gitlab-ci --project team/app --variable DEPLOY_TOKEN
-                  vault gitlab link gitlab-ci --group team --variable CI_TOKEN --hidden
-                  vault gitlab link gitlab-ci --project 42 --variable TOKEN \\
+                  \(ProgramName.current) gitlab link gitlab-ci --project team/app --variable DEPLOY_TOKEN
+                  \(ProgramName.current) gitlab link gitlab-ci --group team --variable CI_TOKEN --hidden
+                  \(ProgramName.current) gitlab link gitlab-ci --project 42 --variable TOKEN \\
                       --environment-scope production --protected
                 """)
 
@@ -73,7 +73,7 @@ extension VaultCommand.GitLabCommand {
             let replaced = try withSuggestion(vault) { () throws -> Bool in
                 do throws(GitLabLinkError) { return try vault.linkGitLabVariable(name, link) } catch { throw error.cliError }
             }
-            Output.note("\(replaced ? "changed" : "linked") '\(name)' → \(link.description); 'vault gitlab push \(name)' writes the token there")
+            Output.note("\(replaced ? "changed" : "linked") '\(name)' → \(link.description); '\(ProgramName.current) gitlab push \(name)' writes the token there")
         }
     }
 }

@@ -16,17 +16,17 @@ extension VaultCommand.GitLabCommand {
 
                 The push authenticates with another entry's token (the api scope, the \
                 Maintainer role; the same host): --admin-token ENTRY, or the host's default \
-                ('vault config gitlab-admin.HOST ENTRY'). The pushed token authenticates \
+                ('\(ProgramName.current) config gitlab-admin.HOST ENTRY'). The pushed token authenticates \
                 itself only with --self-auth.
 
-                A variable not updated stays pending ('vault check' reports it) until a push \
+                A variable not updated stays pending ('\(ProgramName.current) check' reports it) until a push \
                 succeeds; the stored token never changes. Exit code 0: every variable holds \
                 the token; 10: one or more do not.
 
                 Examples:
-                  vault gitlab push gitlab-ci
-                  vault gitlab push gitlab-ci --admin-token gitlab-admin
-                  vault gitlab push gitlab-ci --force
+                  \(ProgramName.current) gitlab push gitlab-ci
+                  \(ProgramName.current) gitlab push gitlab-ci --admin-token gitlab-admin
+                  \(ProgramName.current) gitlab push gitlab-ci --force
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -18,10 +18,10 @@ extension VaultCommand.GitLabCommand {
                 The new token expires after --expires-in or on --expires; by default after the \
                 entry's rotation period (\(ProgramName.current) config rotate-every), at most 365 days.
 
-                A token linked to CI/CD variables ('vault gitlab link') is then pushed to each, \
-                as 'vault gitlab push' does (one line per variable on stdout); the admin token \
+                A token linked to CI/CD variables ('\(ProgramName.current) gitlab link') is then pushed to each, \
+                as '\(ProgramName.current) gitlab push' does (one line per variable on stdout); the admin token \
                 is checked before anything is rotated. A variable not updated stays pending \
-                for 'vault gitlab push NAME', and the exit code is 10.
+                for '\(ProgramName.current) gitlab push NAME', and the exit code is 10.
 
                 Examples:
                   \(ProgramName.current) gitlab rotate gitlab-ci
@@ -76,7 +76,7 @@ extension VaultCommand.GitLabCommand {
             if status != .success { throw CLIError.exit(status) }
             guard linked else { return }
             // The new token is stored, its links marked pending with it: a push that fails, or
-            // a stop signal now, leaves them pending for 'vault gitlab push'.
+            // a stop signal now, leaves them pending for '\(ProgramName.current) gitlab push'.
             let pushed: GitLabPush
             do throws(GitLabPushError) { pushed = try vault.pushToGitLab(name, using: access, auth: push.auth, force: push.force) } catch {
                 throw error.cliError(name)

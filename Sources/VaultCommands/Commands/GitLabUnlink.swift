@@ -12,8 +12,8 @@ extension VaultCommand.GitLabCommand {
                 linked at several environment scopes needs --environment-scope.
 
                 Examples:
-                  vault gitlab unlink gitlab-ci --project team/app --variable DEPLOY_TOKEN
-                  vault gitlab unlink gitlab-ci --group team --variable TOKEN \\
+                  \(ProgramName.current) gitlab unlink gitlab-ci --project team/app --variable DEPLOY_TOKEN
+                  \(ProgramName.current) gitlab unlink gitlab-ci --group team --variable TOKEN \\
                       --environment-scope production
                 """)
 

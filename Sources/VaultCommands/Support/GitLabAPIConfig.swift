@@ -47,7 +47,7 @@ enum GitLabAPIConfig {
         for (host, text) in try vault.settings().gitLabAPIURLs {
             guard let api = try? GitLabAPIURL(parsing: text), api.host == host else {
                 throw CLIError.failed("the vault's setting \(prefix)\(TerminalText.escape(host)) is not a GitLab API URL on that host",
-                                      hint: "vault config \(prefix)\(TerminalText.escape(host)) none")
+                                      hint: "\(ProgramName.current) config \(prefix)\(TerminalText.escape(host)) none")
             }
             defaults[host] = api
         }

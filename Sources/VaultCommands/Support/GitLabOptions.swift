@@ -57,7 +57,7 @@ extension GitLabAccessError {
         case .gitlab(let error):
             .failed(error.description)
         case .apiURLOnOtherHost(let name, _, let entryHost):
-            .usage(description, hint: "give --api-url on \(entryHost), or leave it out for '\(name)' (vault config gitlab-api-url.\(entryHost) URL sets its default)")
+            .usage(description, hint: "give --api-url on \(entryHost), or leave it out for '\(name)' (\(ProgramName.current) config gitlab-api-url.\(entryHost) URL sets its default)")
         }
     }
 }
@@ -69,7 +69,7 @@ extension GitLabError {
         case .proxyUnauthorized:
             "check the proxy's or gateway's sign-in (https_proxy, a VPN, a sign-in gateway), then try again; the token was not judged"
         case .notAvailable, .unreadableAnswer:
-            "for a GitLab installed under a path: --api-url https://HOST/PATH/api/v4, or vault config gitlab-api-url.HOST URL"
+            "for a GitLab installed under a path: --api-url https://HOST/PATH/api/v4, or \(ProgramName.current) config gitlab-api-url.HOST URL"
         default:
             nil
         }

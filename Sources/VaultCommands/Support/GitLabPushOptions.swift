@@ -7,7 +7,7 @@ import VaultCLICommon
 /// push`, `vault gitlab rotate`).
 struct GitLabPushOptions: ParsableArguments {
     @Option(name: .customLong("admin-token"), help: ArgumentHelp(
-        "Authenticate the push with this entry's token (api scope, same host). Default: vault config gitlab-admin.HOST.",
+        "Authenticate the push with this entry's token (api scope, same host). Default: \(ProgramName.current) config gitlab-admin.HOST.",
         valueName: "entry"))
     var adminToken: String?
 
@@ -33,10 +33,10 @@ extension GitLabPushError {
         switch self {
         case .vault(let error): error
         case .access(let error): error.cliError
-        case .noLinks: CLIError.failed(description, hint: "vault gitlab link \(name) --project PATH --variable KEY")
+        case .noLinks: CLIError.failed(description, hint: "\(ProgramName.current) gitlab link \(name) --project PATH --variable KEY")
         case .unusable: CLIError.failed(description)
         case .noAdmin(let host):
-            CLIError.usage(description, hint: "pass --admin-token ENTRY, or set one: vault config gitlab-admin.\(host) ENTRY (or --self-auth)")
+            CLIError.usage(description, hint: "pass --admin-token ENTRY, or set one: \(ProgramName.current) config gitlab-admin.\(host) ENTRY (or --self-auth)")
         case .adminIsSelf: CLIError.usage(description, hint: "to authenticate with the pushed token itself, pass --self-auth")
         case .adminUnusable: CLIError.failed(description)
         }
@@ -48,8 +48,8 @@ extension GitLabLinkError {
     var cliError: Error {
         switch self {
         case .vault(let error): error
-        case .notGitLab(let name, _): CLIError.usage(description, hint: "if it is one: vault edit \(name) --kind gitlab")
-        case .notLinked(let name, _, _): CLIError.failed(description, hint: "vault show \(name) lists its links")
+        case .notGitLab(let name, _): CLIError.usage(description, hint: "if it is one: \(ProgramName.current) edit \(name) --kind gitlab")
+        case .notLinked(let name, _, _): CLIError.failed(description, hint: "\(ProgramName.current) show \(name) lists its links")
         case .ambiguous: CLIError.usage(description, hint: "pass --environment-scope")
         case .adminNotForHost: CLIError.usage(description)
         }
@@ -78,8 +78,8 @@ enum GitLabLinkText {
         }
         if push.allSucceeded { return .success }
         let failed = push.results.filter { !$0.outcome.succeeded }.count
-        Output.error("\(failed) of \(push.results.count) variables do not hold the token; the vault keeps it, and 'vault check' lists them")
-        Output.hint("vault gitlab push \(name) retries (--force overwrites a variable changed at GitLab)")
+        Output.error("\(failed) of \(push.results.count) variables do not hold the token; the vault keeps it, and '\(ProgramName.current) check' lists them")
+        Output.hint("\(ProgramName.current) gitlab push \(name) retries (--force overwrites a variable changed at GitLab)")
         return .partial
     }
 }
