@@ -257,9 +257,9 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The stored token holds a line break or a NUL: it cannot go in a header.
     case unusableToken
     /// GitLab answered about another CI/CD variable than the one asked for (another key, or
-    /// another environment scope: a GitLab that ignores `filter[environment_scope]`). Nothing
-    /// was written.
-    case otherVariable
+    /// another environment scope: a GitLab that ignores `filter[environment_scope]`); `written`:
+    /// in answer to a write (which then went to that variable), else nothing was written.
+    case otherVariable(written: Bool)
 
     init(_ error: TransportError, host: String) {
         switch error {
@@ -325,8 +325,9 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
             "GitLab's answer (\(status)) could not be read (is a proxy or a sign-in page answering for GitLab?)"
         case .unusableToken:
             "the stored token holds a line break or a NUL, so it cannot be sent: nothing was sent"
-        case .otherVariable:
-            "GitLab answered with another variable than the one asked for (another key or environment scope: group variables before GitLab 16.9 ignore the scope asked for), so nothing was written"
+        case .otherVariable(let written):
+            "GitLab answered with another variable than the one asked for (another key or environment scope: group variables before GitLab 16.9 ignore the scope asked for)"
+                + (written ? ", after writing the token into it: check the variable's scopes at GitLab" : ", so nothing was written")
         }
     }
 }

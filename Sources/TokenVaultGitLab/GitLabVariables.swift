@@ -49,7 +49,7 @@ extension GitLab {
             // GitLab always names the scope; a variable without one is at every scope ("*").
             let scope: String? = if let given = json["environment_scope"] { given.string(in: bytes) } else { "*" }
             guard json["key"]?.string(in: bytes) == link.key, scope == link.environmentScope else {
-                throw GitLabError.otherVariable
+                throw GitLabError.otherVariable(written: false)
             }
             var hidden = false
             switch json["hidden"] {
@@ -80,10 +80,7 @@ extension GitLab {
         let path = "/api/v4/\(link.owner.kind)s/\(Self.encoded(link.owner.path))/variables"
         let response = try exchange(.post, path, admin: admin, body: Self.body(value: value, fields), operation: .revoke)
         try check(response, operation: .revoke, hiding: [value, admin])
-        return response.body.withUnsafeBytes { bytes in
-            guard let json = try? JSONValue.parse(bytes), case .bool(let hidden)? = json["hidden"] else { return false }
-            return hidden
-        }
+        return try Self.written(response, link)
     }
 
     /// Writes `value` into the existing variable; `hidden`: GitLab hides it (its masking is
@@ -97,6 +94,21 @@ extension GitLab {
         let response = try exchange(.put, Self.variablePath(link) + Self.scopeFilter(link), admin: admin,
                                     body: Self.body(value: value, fields), operation: .revoke)
         try check(response, operation: .revoke, hiding: [value, admin])
+        _ = try Self.written(response, link)
+    }
+
+    /// Whether GitLab hides the variable it says it wrote. Only GitLab's own answer, the
+    /// variable with the link's key and scope, counts as written: anything else (a gateway's
+    /// page with a 2xx) leaves the link pending, GitLab having perhaps acted.
+    private static func written(_ response: HTTPResponse, _ link: GitLabVariableLink) throws(GitLabError) -> Bool {
+        try response.body.withUnsafeBytes { bytes throws(GitLabError) in
+            guard let json = try? JSONValue.parse(bytes), case .object = json, json["key"]?.string(in: bytes) == link.key else {
+                throw GitLabError.unreadableAnswer(status: response.status, acted: true)
+            }
+            if let scope = json["environment_scope"], scope.string(in: bytes) != link.environmentScope { throw GitLabError.otherVariable(written: true) }
+            if case .bool(let hidden)? = json["hidden"] { return hidden }
+            return false
+        }
     }
 
     // MARK: The exchange

@@ -55,7 +55,8 @@ group_level_variables), for the projects and groups STATE names:
 STATE's "variable_mode" makes one variable ("project:team/app:KEY") answer "403", "500", or
 "hang" (no answer for 20 s); "nofilter" ignores filter[environment_scope] (as group variables
 before GitLab 16.9: the first variable with the key answers); "novalue" shows it without its
-value (although not hidden); "echo" refuses a write (400) with a message that repeats the value.
+value (although not hidden); "echo" refuses a write (400) with a message that repeats the value;
+"gateway" answers a write with a 2xx and an HTML page (a gateway's), writing nothing.
 A test changes the server's state while it runs by writing STATE.patch (read and removed before
 the next request): {"variable_mode": {...}} replaces the modes, {"mode": {...}} is merged into
 the modes, {"set": [["project:team/app", "KEY", "*", "value"]]} changes values behind the client,
@@ -322,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
             matches = [v for v in listed if v["key"] == key and (scope is None or v["environment_scope"] == scope)]
             if variable_mode == "nofilter":
                 matches = matches[:1]
+            if variable_mode == "gateway" and self.command in ("POST", "PUT"):
+                return self.page(201 if self.command == "POST" else 200, b"<html><body>Signed in</body></html>")
             if variable_mode == "echo" and self.command in ("POST", "PUT"):
                 return self.answer(400, {"message": "the value %s is not accepted" % fields.get("value")})
             if self.command == "POST" and len(parts) == 6:

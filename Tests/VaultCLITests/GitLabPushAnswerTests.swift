@@ -56,6 +56,19 @@ import TokenVaultGitLab
         #expect(try world.links().first?["pending"] is String)
     }
 
+    @Test func aWriteIsDoneOnlyWhenGitLabAnswersWithTheVariableWritten() throws {
+        let world = try GitLabWorld.forPush()
+        world.link(["--project", "team/app", "--variable", "CI_TOKEN"])
+        // A gateway that answers a write with its own page and a 2xx: nothing is written.
+        try world.patch(["variable_mode": ["project:team/app:CI_TOKEN": "gateway"]])
+        let r = world.gitlab(["push", "ci"])
+        #expect(r.status == 10)
+        #expect(r.out.contains("CI_TOKEN: FAILED: GitLab's answer (201) could not be read"), "\(r.out)")
+        #expect(try world.variables("project:team/app")["CI_TOKEN"] == nil)
+        #expect(try world.links().first?["pending"] is String)
+        #expect(try world.links().first?["pushed"] is NSNull)
+    }
+
     @Test func aProxysRefusalOfAPushIsNotTakenForGitLabsRefusalOfTheAdminToken() throws {
         let world = try GitLabWorld.forPush()
         world.link(["--project", "team/app", "--variable", "CI_TOKEN"])
