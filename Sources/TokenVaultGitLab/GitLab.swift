@@ -139,7 +139,7 @@ public struct GitLab: Sendable {
             // The token was not judged, so nothing is concluded of it.
             throw GitLabError.proxyUnauthorized(host: api.host)
         default:
-            let message = response.body.withUnsafeBytes { Self.message(in: $0) }
+            let message = response.body.withUnsafeBytes { Self.message(in: $0, hiding: [token]) }
             throw GitLabError(status: response.status, message: message, retryAfter: response.retryAfter, operation: operation)
         }
     }
@@ -179,18 +179,36 @@ public struct GitLab: Sendable {
     }
 
     /// GitLab's own words from an error answer (`message` or `error`), cut short and with
-    /// anything shaped like a token masked.
-    static func message(in bytes: UnsafeRawBufferPointer) -> String? {
+    /// anything shaped like a token masked; none when the answer repeats one of `secrets` (the
+    /// request's token, or a variable's value), which then reaches no message.
+    static func message(in bytes: UnsafeRawBufferPointer, hiding secrets: [Secret] = []) -> String? {
         guard let json = try? JSONValue.parse(bytes) else { return nil }
+        func words(_ value: JSONValue) -> String {
+            if case .array(let items) = value { return items.compactMap { $0.string(in: bytes) }.joined(separator: ", ") }
+            return value.string(in: bytes) ?? ""
+        }
         var text: String?
         for key in ["message", "error_description", "error"] where text == nil {
             text = json[key]?.string(in: bytes)
             if text == nil, case .object(let members)? = json[key] {
-                text = members.map { "\($0.key) \($0.value.string(in: bytes) ?? "")" }.joined(separator: "; ")
+                // {"message":{"value":["is invalid"]}}: "value is invalid".
+                text = members.map { "\($0.key) \(words($0.value))" }.joined(separator: "; ")
             }
         }
         guard let text, !text.isEmpty else { return nil }
+        let decoded = Array(text.utf8)
+        if secrets.contains(where: { secret in holds(bytes, secret) || decoded.withUnsafeBytes { holds($0, secret) } }) { return nil }
         return Redaction.redact(printable(String(text.prefix(200))))
+    }
+
+    /// Whether `secret`'s bytes occur in `bytes`.
+    static func holds(_ bytes: UnsafeRawBufferPointer, _ secret: Secret) -> Bool {
+        secret.withUnsafeBytes { needle in
+            guard let first = needle.first, needle.count <= bytes.count else { return false }
+            return (0...(bytes.count - needle.count)).contains { start in
+                bytes[start] == first && UnsafeRawBufferPointer(rebasing: bytes[start..<(start + needle.count)]).elementsEqual(needle)
+            }
+        }
     }
 
     /// Text from GitLab, fit to print: every control or format character (escape sequences,
@@ -238,6 +256,10 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadableAnswer(status: Int, acted: Bool)
     /// The stored token holds a line break or a NUL: it cannot go in a header.
     case unusableToken
+    /// GitLab answered about another CI/CD variable than the one asked for (another key, or
+    /// another environment scope: a GitLab that ignores `filter[environment_scope]`); `written`:
+    /// in answer to a write (which then went to that variable), else nothing was written.
+    case otherVariable(written: Bool)
 
     init(_ error: TransportError, host: String) {
         switch error {
@@ -303,6 +325,9 @@ public enum GitLabError: Error, Sendable, Equatable, CustomStringConvertible {
             "GitLab's answer (\(status)) could not be read (is a proxy or a sign-in page answering for GitLab?)"
         case .unusableToken:
             "the stored token holds a line break or a NUL, so it cannot be sent: nothing was sent"
+        case .otherVariable(let written):
+            "GitLab answered with another variable than the one asked for (another key or environment scope: group variables before GitLab 16.9 ignore the scope asked for)"
+                + (written ? ", after writing the token into it: check the variable's scopes at GitLab" : ", so nothing was written")
         }
     }
 }

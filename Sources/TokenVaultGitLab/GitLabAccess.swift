@@ -13,7 +13,8 @@ public struct GitLabAccess: Sendable {
     public var timeout: Int
     /// The API to use for every entry (`--api-url`), which must be on the entry's host.
     public var apiURL: GitLabAPIURL?
-    /// The API to use for the entries of a host (`vault config gitlab-api-url.HOST`), by host.
+    /// The API to use for the entries of a host (`vault config gitlab-api-url.HOST`), by host;
+    /// one on another host than its key is refused when used.
     public var apiURLDefaults: [String: GitLabAPIURL] = [:]
 
     /// Access over `transport`, trusting `caFile` (nil: the system's authorities).
@@ -37,6 +38,8 @@ public struct GitLabAccess: Sendable {
             return GitLab(api: apiURL, transport: transport, caFile: caFile, timeout: timeout)
         }
         if let api = apiURLDefaults[url.host] {
+            // Checked here too, whoever filled the table: a token goes only to its own host.
+            guard api.host == url.host else { throw .apiURLOnOtherHost(name: entry.name, apiHost: api.host, entryHost: url.host) }
             return GitLab(api: api, transport: transport, caFile: caFile, timeout: timeout)
         }
         do {

@@ -9,7 +9,10 @@ import TokenVault
 ///   `environment_scope` and, to hide it, `masked_and_hidden` (GitLab 17.4 and later; GitLab
 ///   hides a variable only when it creates it).
 /// - `PUT /projects/:id/variables/:key?filter[environment_scope]=S`: updates it (200); `masked`
-///   is not sent for a hidden variable, whose visibility GitLab refuses to change.
+///   is not sent for a hidden variable, whose visibility GitLab refuses to change, and
+///   `protected` only to protect it (a push never unprotects a variable).
+/// - A GitLab that ignores the filter (group variables before GitLab 16.9) answers with another
+///   scope's variable: that answer is refused, and nothing is written.
 /// - The same under `/groups/:id/variables`.
 ///
 /// The admin token goes in the `PRIVATE-TOKEN` header only; the value only in the JSON body,
@@ -17,25 +20,54 @@ import TokenVault
 extension GitLab {
     /// What GitLab says of a variable.
     struct Variable {
-        /// Its value, in wiped memory; nil when GitLab does not show it (a hidden variable).
-        var value: Secret?
+        /// What it holds, as far as GitLab shows it.
+        enum Content {
+            /// Its value, in wiped memory.
+            case value(Secret)
+            /// GitLab does not show it (a hidden variable).
+            case hidden
+            /// A value with characters no token of the vault's holds (escapes this does not
+            /// decode): none of the entry's tokens.
+            case foreign
+        }
+        var content: Content
         /// GitLab hides its value (masked and hidden).
         var hidden: Bool
     }
 
-    /// The variable, or nil when GitLab has none with its key and scope (404).
+    /// The variable, or nil when GitLab has none with its key and scope (404). An answer for
+    /// another key or scope (a GitLab that ignores the filter), or without a value although
+    /// the variable is not hidden, is refused.
     func variable(_ link: GitLabVariableLink, admin: Secret) throws(GitLabError) -> Variable? {
         let response = try exchange(.get, Self.variablePath(link) + Self.scopeFilter(link), admin: admin, operation: .verify)
         if response.status == 404 { return nil }
-        try Self.check(response, operation: .verify)
+        try check(response, operation: .verify, hiding: [admin])
         return try response.body.withUnsafeBytes { bytes throws(GitLabError) in
-            guard let json = try? JSONValue.parse(bytes), case .object = json, json["key"]?.string(in: bytes) == link.key else {
+            guard let json = try? JSONValue.parse(bytes), case .object = json else {
                 throw GitLabError.unreadableAnswer(status: response.status, acted: false)
             }
+            // GitLab always names the scope; a variable without one is at every scope ("*").
+            let scope: String? = if let given = json["environment_scope"] { given.string(in: bytes) } else { "*" }
+            guard json["key"]?.string(in: bytes) == link.key, scope == link.environmentScope else {
+                throw GitLabError.otherVariable(written: false)
+            }
             var hidden = false
-            if case .bool(let b)? = json["hidden"] { hidden = b }
-            guard case .string(let range, let escaped)? = json["value"] else { return Variable(value: nil, hidden: hidden) }
-            return Variable(value: Self.unescaped(UnsafeRawBufferPointer(rebasing: bytes[range]), escaped: escaped), hidden: hidden)
+            switch json["hidden"] {
+            case .bool(let b)?: hidden = b
+            case nil, .null?: break
+            default: throw GitLabError.unreadableAnswer(status: response.status, acted: false)
+            }
+            switch json["value"] {
+            case .string(let range, let escaped)?:
+                let value = Self.unescaped(UnsafeRawBufferPointer(rebasing: bytes[range]), escaped: escaped)
+                return Variable(content: value.map(Variable.Content.value) ?? .foreign, hidden: hidden)
+            case nil, .null?:
+                // No value for a variable GitLab does not hide: not GitLab's answer.
+                guard hidden else { throw GitLabError.unreadableAnswer(status: response.status, acted: false) }
+                return Variable(content: .hidden, hidden: true)
+            default:
+                throw GitLabError.unreadableAnswer(status: response.status, acted: false)
+            }
         }
     }
 
@@ -47,21 +79,36 @@ extension GitLab {
         if link.visibility == .hidden { fields.append(("masked_and_hidden", "true")) }
         let path = "/api/v4/\(link.owner.kind)s/\(Self.encoded(link.owner.path))/variables"
         let response = try exchange(.post, path, admin: admin, body: Self.body(value: value, fields), operation: .revoke)
-        try Self.check(response, operation: .revoke)
-        return response.body.withUnsafeBytes { bytes in
-            guard let json = try? JSONValue.parse(bytes), case .bool(let hidden)? = json["hidden"] else { return false }
-            return hidden
-        }
+        try check(response, operation: .revoke, hiding: [value, admin])
+        return try Self.written(response, link)
     }
 
     /// Writes `value` into the existing variable; `hidden`: GitLab hides it (its masking is
-    /// then left alone).
+    /// then left alone). A protected variable stays protected: `protected` is sent only to
+    /// protect one (a link without `--protected` does not ask to expose the token to every
+    /// branch).
     func updateVariable(_ link: GitLabVariableLink, value: Secret, admin: Secret, hidden: Bool) throws(GitLabError) {
-        var fields = [("protected", "\(link.protected)")]
+        var fields: [(String, String)] = []
+        if link.protected { fields.append(("protected", "true")) }
         if !hidden { fields.append(("masked", "true")) }
         let response = try exchange(.put, Self.variablePath(link) + Self.scopeFilter(link), admin: admin,
                                     body: Self.body(value: value, fields), operation: .revoke)
-        try Self.check(response, operation: .revoke)
+        try check(response, operation: .revoke, hiding: [value, admin])
+        _ = try Self.written(response, link)
+    }
+
+    /// Whether GitLab hides the variable it says it wrote. Only GitLab's own answer, the
+    /// variable with the link's key and scope, counts as written: anything else (a gateway's
+    /// page with a 2xx) leaves the link pending, GitLab having perhaps acted.
+    private static func written(_ response: HTTPResponse, _ link: GitLabVariableLink) throws(GitLabError) -> Bool {
+        try response.body.withUnsafeBytes { bytes throws(GitLabError) in
+            guard let json = try? JSONValue.parse(bytes), case .object = json, json["key"]?.string(in: bytes) == link.key else {
+                throw GitLabError.unreadableAnswer(status: response.status, acted: true)
+            }
+            if let scope = json["environment_scope"], scope.string(in: bytes) != link.environmentScope { throw GitLabError.otherVariable(written: true) }
+            if case .bool(let hidden)? = json["hidden"] { return hidden }
+            return false
+        }
     }
 
     // MARK: The exchange
@@ -79,13 +126,19 @@ extension GitLab {
         do {
             return try transport.send(request)
         } catch {
-            throw GitLabError(error, host: String(base.dropFirst(8)))
+            throw GitLabError(error, host: api.host)
         }
     }
 
-    private static func check(_ response: HTTPResponse, operation: Operation) throws(GitLabError) {
+    /// A failure status as GitLab's error: a 401 without GitLab's body is a proxy's, and
+    /// GitLab's message is dropped when it repeats one of `secrets` (the value or the admin
+    /// token).
+    private func check(_ response: HTTPResponse, operation: Operation, hiding secrets: [Secret]) throws(GitLabError) {
         guard !(200...299).contains(response.status) else { return }
-        let message = response.body.withUnsafeBytes { Self.message(in: $0) }
+        if response.status == 401 && !response.body.withUnsafeBytes(Self.isGitLabsRefusal) {
+            throw GitLabError.proxyUnauthorized(host: api.host)
+        }
+        let message = response.body.withUnsafeBytes { Self.message(in: $0, hiding: secrets) }
         throw GitLabError(status: response.status, message: message, retryAfter: response.retryAfter, operation: operation)
     }
 

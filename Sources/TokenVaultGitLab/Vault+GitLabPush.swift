@@ -80,11 +80,15 @@ extension Vault {
             do { return .created(hidden: try gitlab.createVariable(link, value: token, admin: admin)) } catch { return .failed(error) }
         }
         let ours: Bool
-        if let value = current.value {
+        switch current.content {
+        case .value(let value):
             if value.isEqual(to: token) { return .alreadyCurrent }
             ours = try history().contains { $0.secret.isEqual(to: value) }
             if !ours && !force { return .changedAtGitLab }
-        } else {
+        case .foreign:
+            ours = false
+            if !force { return .changedAtGitLab }
+        case .hidden:
             // Hidden: GitLab never shows the value again. The vault's own earlier push is the
             // only sign that the variable is the vault's to write.
             ours = link.pushed != nil

@@ -53,9 +53,14 @@ group_level_variables), for the projects and groups STATE names:
   "projects" or "groups" in STATE, every path exists, as itself). The
   token in PRIVATE-TOKEN must be active (else 401); writing needs the api scope (else 403).
 STATE's "variable_mode" makes one variable ("project:team/app:KEY") answer "403", "500", or
-"hang" (no answer for 20 s). A test changes the server's state while it runs by writing
-STATE.patch (read and removed before the next request): {"variable_mode": {...}} replaces the
-modes, {"set": [["project:team/app", "KEY", "*", "value"]]} changes values behind the client.
+"hang" (no answer for 20 s); "nofilter" ignores filter[environment_scope] (as group variables
+before GitLab 16.9: the first variable with the key answers); "novalue" shows it without its
+value (although not hidden); "echo" refuses a write (400) with a message that repeats the value;
+"gateway" answers a write with a 2xx and an HTML page (a gateway's), writing nothing.
+A test changes the server's state while it runs by writing STATE.patch (read and removed before
+the next request): {"variable_mode": {...}} replaces the modes, {"mode": {...}} is merged into
+the modes, {"set": [["project:team/app", "KEY", "*", "value"]]} changes values behind the client,
+{"add": [["project:team/app", {"key": ..., "value": ..., ...}]]} adds variables.
 
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
@@ -109,6 +114,10 @@ def apply_patch():
     os.remove(STATE + ".patch")
     if "variable_mode" in patch:
         state["variable_mode"] = patch["variable_mode"]
+    state["mode"].update(patch.get("mode", {}))
+    for owner, variable in patch.get("add", []):
+        state.setdefault("variables", {}).setdefault(owner, []).append(
+            dict({"environment_scope": "*", "masked": True, "hidden": False, "protected": False}, **variable))
     for owner, key, scope, value in patch.get("set", []):
         for variable in state.setdefault("variables", {}).setdefault(owner, []):
             if variable["key"] == key and variable["environment_scope"] == scope:
@@ -179,6 +188,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         self.record(body)
         path, _, query = self.path.partition("?")
+        with lock:
+            apply_patch()
         prefix = state["mode"].get("prefix", "")
         if prefix:
             if not path.startswith(prefix + "/"):
@@ -307,7 +318,15 @@ class Handler(BaseHTTPRequestHandler):
             if variable_mode == "500":
                 return self.answer(500, {"message": "500 Internal Server Error"})
             listed = state.setdefault("variables", {}).setdefault(kind + ":" + path, [])
+            if variable_mode == "nofilter":
+                scope = None
             matches = [v for v in listed if v["key"] == key and (scope is None or v["environment_scope"] == scope)]
+            if variable_mode == "nofilter":
+                matches = matches[:1]
+            if variable_mode == "gateway" and self.command in ("POST", "PUT"):
+                return self.page(201 if self.command == "POST" else 200, b"<html><body>Signed in</body></html>")
+            if variable_mode == "echo" and self.command in ("POST", "PUT"):
+                return self.answer(400, {"message": "the value %s is not accepted" % fields.get("value")})
             if self.command == "POST" and len(parts) == 6:
                 scope = fields.get("environment_scope", "*")
                 if any(v["key"] == key and v["environment_scope"] == scope for v in listed):
@@ -328,7 +347,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(404, {"message": "404 Variable Not Found"})
             variable = matches[0]
             if self.command == "GET":
-                return self.answer(200, public_variable(variable))
+                shown = public_variable(variable)
+                if variable_mode == "novalue":
+                    del shown["value"]
+                return self.answer(200, shown)
             if self.command == "PUT":
                 if variable.get("hidden") and "masked" in fields:
                     return self.answer(400, {"message": "The visibility setting cannot be changed for masked and hidden variables."})

@@ -53,7 +53,7 @@ extension VaultCommand.GitLabCommand {
             "The environments the variable applies to (default: *, all).", valueName: "scope"))
         var environmentScope = "*"
 
-        @Flag(help: "Export the variable only to protected branches and tags.")
+        @Flag(help: "Export the variable only to protected branches and tags (a push never unprotects one).")
         var protected = false
 
         @Flag(help: "Mask the variable in job logs (the default).")
