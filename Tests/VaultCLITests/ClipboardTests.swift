@@ -101,6 +101,19 @@ import Testing
         #expect(desk.clipboard() == "something else")
     }
 
+    /// A parent that ignores SIGCHLD (its children are then reaped by the kernel, and waitpid
+    /// fails) must not make a copy that worked look failed, leaving the token with no clearer.
+    @Test func aParentIgnoringItsChildrenDoesNotMakeTheCopyFail() throws {
+        let desk = try Desk()
+        let ignoring = ["/usr/bin/perl", "-e", "$SIG{CHLD} = 'IGNORE'; exec @ARGV or exit 127"]
+        let r = run(ignoring + [desk.vault, "get", "gl", "--clip", "--clear-after", "1s"], environment: desk.cli.environment, timeout: 30)
+        #expect(r.status == 0 && r.err.isEmpty, "\(r.err)")
+        #expect(desk.clipboard() == desk.token)
+        let clearer = try #require(desk.clearer(within: 0.5), "no clearer runs")
+        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
+        #expect(desk.eventually { desk.clipboard() == "" })
+    }
+
     /// Neither xclip nor the clearer gets the token in its arguments, the clearer runs in a
     /// session of its own, and (where this test may read other processes' memory, as root) the
     /// clearer's memory never holds the token.
