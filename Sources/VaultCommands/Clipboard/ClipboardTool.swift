@@ -143,6 +143,19 @@ struct ClipboardTool {
         return complete && status == 0 && content.count <= limit ? content : nil
     }
 
+    /// Reads the clipboard (as ``read(atMost:)``) until `holds` accepts what it read, for at most
+    /// `milliseconds`: whether it did. A program that serves the clipboard may end before the
+    /// display has its request (xclip 0.13 leaves sending it to its copy in the background), so
+    /// what it did shows only a moment later.
+    func settles(within milliseconds: Int, atMost limit: Int, _ holds: (Secret?) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while true {
+            if holds(read(atMost: limit)) { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(20_000)
+        }
+    }
+
     /// Empties the clipboard (xclip takes it with nothing; its copy in the background that
     /// served the token ends when it loses it). Whether the program said it did.
     @discardableResult
