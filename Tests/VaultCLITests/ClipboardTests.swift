@@ -254,6 +254,27 @@ import Testing
         #expect(try desk.reads().isEmpty)
     }
 
+    /// The clearer's instructions come from a pipe: a delay no `--clear-after` gives (it would
+    /// overflow the clock's deadline, and the clearer never end) is refused at once.
+    @Test func theClearerRefusesInstructionsNoCopyWrites() throws {
+        let desk = try Desk()
+        func instructions(seconds: UInt64) -> [UInt8] {
+            Array("TVCLIP1\n".utf8) + [2] + withUnsafeBytes(of: seconds.littleEndian) { Array($0) }
+                + withUnsafeBytes(of: UInt32(5).littleEndian) { Array($0) } + [UInt8](repeating: 7, count: 64)
+        }
+        for seconds: UInt64 in [UInt64(Int64.max), 36_500 * 86_400 + 1] {
+            let r = run([Binary.path("tokenvault-cli"), "--clipboard-clearer"], environment: desk.cli.environment,
+                        stdin: .bytes(instructions(seconds: seconds)), timeout: 10)
+            #expect(r.status == 64 && r.stdout.isEmpty && r.err.isEmpty, "\(seconds): \(r.status) \(r.err)")
+        }
+        // Well formed, they are taken: the clipboard, which does not hold what they describe, is left alone.
+        desk.copy("kept")
+        let r = run([Binary.path("tokenvault-cli"), "--clipboard-clearer"], environment: desk.cli.environment,
+                    stdin: .bytes(instructions(seconds: 0)), timeout: 30)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(desk.clipboard() == "kept")
+    }
+
     @Test func aFieldIsCopiedWithClip() throws {
         let desk = try Desk()
         let r = desk.get(["gl", "--field", "kind", "--clip", "--clear-after", "0"])

@@ -24,6 +24,9 @@ enum ClipboardClearer {
     private static let messageCount = tag.count + 1 + 8 + 4 + SecretFingerprint.encodedCount
     /// The most the clearer reads back from the clipboard: what was copied is never more.
     private static let longest = 1 << 20
+    /// The longest wait it takes: a century, as `--clear-after` (a ``Span``) allows; more would
+    /// overflow the boot clock's deadline.
+    private static let longestDelay: UInt64 = 36_500 * 86_400
 
     /// How long the copy and the clearing get to show on the clipboard (``ClipboardTool/settles(within:atMost:_:)``).
     static let settling = 2_000
@@ -121,7 +124,7 @@ enum ClipboardClearer {
                 return (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
             }
             let seconds = number(8), count = number(4)
-            guard seconds <= UInt64(Int64.max), count <= UInt64(longest),
+            guard seconds <= longestDelay, count <= UInt64(longest),
                   let fingerprint = SecretFingerprint(encoded: UnsafeRawBufferPointer(rebasing: bytes[offset...])) else { return nil }
             return (kind, Int64(seconds), Int(count), fingerprint)
         }
