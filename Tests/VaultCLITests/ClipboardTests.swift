@@ -66,14 +66,22 @@ import Testing
         /// X server has its request to take the clipboard (its copy left in the background sends
         /// it), only sooner. `-out` is the real xclip's.
         func lateXclip(delay: String, transform: String = "cat") throws -> [String: String?] {
-            let bin = cli.home + "/late-bin"
-            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-            _ = cli.script("late-bin/xclip", """
-                #!/bin/sh
-                case " $* " in *" -out "*) exec /usr/bin/xclip "$@" ;; esac
+            try xclip("""
                 input=$(\(transform); echo .)
                 ( sleep \(delay); printf %s "${input%.}" | /usr/bin/xclip "$@" ) </dev/null >/dev/null 2>&1 &
                 exit 0
+                """)
+        }
+
+        /// A PATH whose `xclip` copies by running `body` (a shell script's), and reads as the
+        /// real xclip.
+        func xclip(_ body: String) throws -> [String: String?] {
+            let bin = cli.home + "/fake-bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            _ = cli.script("fake-bin/xclip", """
+                #!/bin/sh
+                case " $* " in *" -out "*) exec /usr/bin/xclip "$@" ;; esac
+                \(body)
 
                 """)
             return ["PATH": bin + ":/usr/bin:/bin"]
@@ -239,6 +247,17 @@ import Testing
         #expect(r.stdout.isEmpty)
         #expect(r.err.contains("vault: error: xclip could not copy to the clipboard: it failed (exit status 1)"), "\(r.err)")
         #expect(!r.err.contains(desk.token))
+        // A program that repeats what it read in its message: not shown, not even in part.
+        for body in ["echo \"xclip: cannot take $(cat)\" >&2; exit 1", "echo \"xclip: cannot take x$(cat)x\" >&2; exit 1",
+                     "echo \"xclip: cannot take $(cut -c 1-16)\" >&2; exit 1"] {
+            let repeating = desk.get(["gl", "--clip"], env: try desk.xclip(body))
+            #expect(repeating.status == 1 && repeating.stdout.isEmpty)
+            #expect(repeating.err.hasPrefix("vault: error: xclip could not copy to the clipboard: it failed (exit status 1)"), "\(repeating.err)")
+            #expect(!repeating.err.contains(desk.token) && !repeating.err.contains(String(desk.token.prefix(16))), "\(repeating.err)")
+        }
+        // Its message otherwise, as it said it.
+        let said = desk.get(["gl", "--clip"], env: try desk.xclip("echo 'Error: Can'\\''t open display: :0' >&2; exit 1"))
+        #expect(said.err.contains("it failed (exit status 1): Error: Can't open display: :0\n"), "\(said.err)")
     }
 
     @Test func clipRefusesJSONAndClearAfterNeedsClip() throws {
