@@ -29,7 +29,7 @@ enum ClipboardClearer {
     private static let longestDelay: UInt64 = 36_500 * 86_400
 
     /// How long the copy and the clearing get to show on the clipboard (``ClipboardTool/settles(within:atMost:_:)``).
-    static let settling = 2_000
+    static let settling = 5_000
 
     /// Copies `secret` with `tool`, waits until the clipboard holds it, and, unless `seconds` is
     /// nil, starts the clearer. When the clearer cannot start, the clipboard is cleared now and

@@ -152,7 +152,7 @@ struct ClipboardTool {
         while true {
             if holds(read(atMost: limit)) { return true }
             guard ContinuousClock.now < deadline else { return false }
-            usleep(20_000)
+            usleep(50_000)
         }
     }
 
