@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,13 @@ int tv_spawn_tool(const char *path, char *const argv[], char *const envp[], int 
     int fds[3] = {above_standard(in, &moved[0]), above_standard(out, &moved[1]), above_standard(err, &moved[2])};
     int error = 0;
     for (int i = 0; i < 3; i++) if (fds[i] < 0) error = EBADF;
+
+    // CHLD ignored by whoever started vault (inherited through exec) would have the kernel reap
+    // the child and waitpid fail: a copy that worked would look failed. Back to the default.
+    struct sigaction reap;
+    memset(&reap, 0, sizeof reap);
+    reap.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &reap, NULL);
 
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;

@@ -61,6 +61,32 @@ import Testing
             return condition()
         }
 
+        /// A PATH whose `xclip` hands its input, through `transform`, to the real xclip in the
+        /// background after `delay` seconds, and exits at once: xclip 0.13 itself exits before the
+        /// X server has its request to take the clipboard (its copy left in the background sends
+        /// it), only sooner. `-out` is the real xclip's.
+        func lateXclip(delay: String, transform: String = "cat") throws -> [String: String?] {
+            try xclip("""
+                input=$(\(transform); echo .)
+                ( sleep \(delay); printf %s "${input%.}" | /usr/bin/xclip "$@" ) </dev/null >/dev/null 2>&1 &
+                exit 0
+                """)
+        }
+
+        /// A PATH whose `xclip` copies by running `body` (a shell script's), and reads as the
+        /// real xclip.
+        func xclip(_ body: String) throws -> [String: String?] {
+            let bin = cli.home + "/fake-bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            _ = cli.script("fake-bin/xclip", """
+                #!/bin/sh
+                case " $* " in *" -out "*) exec /usr/bin/xclip "$@" ;; esac
+                \(body)
+
+                """)
+            return ["PATH": bin + ":/usr/bin:/bin"]
+        }
+
         func reads() throws -> [[String: Any]] {
             let r = cli.vault(["log", "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any])
@@ -86,19 +112,62 @@ import Testing
         let r = desk.get(["gl", "--clip", "--clear-after", "2s"])
         #expect(r.status == 0 && r.stdout.isEmpty, "\(r.err)")
         #expect(desk.clipboard() == desk.token)
-        #expect(desk.eventually { desk.clipboard() == "" }, "still \(desk.clipboard() ?? "nothing")")
+        let clearer = try #require(desk.clearer(within: 0.5), "no clearer runs")
+        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
         #expect(Date().timeIntervalSince(start) >= 1.9, "cleared before its time")
-        #expect(desk.eventually { desk.clearer() == nil }, "the clearer ends once it has cleared")
+        // The clearer waits until the clipboard no longer holds the token before it ends.
+        #expect(desk.clipboard() == "", "still \(desk.clipboard() ?? "nothing")")
     }
 
     @Test func theClipboardIsLeftAloneWhenItChangedMeanwhile() throws {
         let desk = try Desk()
-        let r = desk.get(["gl", "--clip", "--clear-after", "1s"])
+        let start = Date()
+        let r = desk.get(["gl", "--clip", "--clear-after", "4s"])
         #expect(r.status == 0, "\(r.err)")
-        let clearer = try #require(desk.clearer(within: 0.9), "no clearer runs")
+        let clearer = try #require(desk.clearer(within: 1), "no clearer runs")
         desk.copy("something else")
-        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
+        // Only a copy made before the clearer looks tests anything.
+        #expect(Date().timeIntervalSince(start) < 3.5, "copied too late to test anything")
         #expect(desk.clipboard() == "something else")
+        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
+        #expect(Date().timeIntervalSince(start) >= 3.9, "the clearer ended before its time")
+        #expect(desk.clipboard() == "something else")
+    }
+
+    /// xclip 0.13 exits before the X server has taken its request for the clipboard: `vault`
+    /// waits until the clipboard holds the token before it ends, and the clearer until it no
+    /// longer does.
+    @Test func aClipboardTakenLateIsWaitedForByTheCopyAndByTheClearer() throws {
+        let desk = try Desk()
+        let late = try desk.lateXclip(delay: "0.5")
+        let r = desk.get(["gl", "--clip", "--clear-after", "1s"], env: late)
+        #expect(r.status == 0 && r.stdout.isEmpty && r.err.isEmpty, "\(r.err)")
+        #expect(desk.clipboard() == desk.token, "vault ended before the clipboard held the token")
+        let clearer = try #require(desk.clearer(within: 0.5), "no clearer runs")
+        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
+        #expect(desk.clipboard() == "", "the clearer ended before the clipboard was cleared")
+    }
+
+    @Test func aClipboardThatDoesNotHoldWhatWasCopiedIsAWarning() throws {
+        let desk = try Desk()
+        let changing = try desk.lateXclip(delay: "0", transform: "cat; echo")
+        let r = desk.get(["gl", "--clip", "--clear-after", "never"], env: changing)
+        #expect(r.status == 0 && r.stdout.isEmpty, "\(r.err)")
+        #expect(r.err == "vault: warning: the clipboard does not read back as what was copied (xclip)\n", "\(r.err)")
+        #expect(desk.clipboard() == desk.token + "\n")
+    }
+
+    /// A parent that ignores SIGCHLD (its children are then reaped by the kernel, and waitpid
+    /// fails) must not make a copy that worked look failed, leaving the token with no clearer.
+    @Test func aParentIgnoringItsChildrenDoesNotMakeTheCopyFail() throws {
+        let desk = try Desk()
+        let ignoring = ["/usr/bin/perl", "-e", "$SIG{CHLD} = 'IGNORE'; exec @ARGV or exit 127"]
+        let r = run(ignoring + [desk.vault, "get", "gl", "--clip", "--clear-after", "1s"], environment: desk.cli.environment, timeout: 30)
+        #expect(r.status == 0 && r.err.isEmpty, "\(r.err)")
+        #expect(desk.clipboard() == desk.token)
+        let clearer = try #require(desk.clearer(within: 0.5), "no clearer runs")
+        #expect(desk.eventually { !Processes.isRunning(clearer) }, "the clearer did not end")
+        #expect(desk.clipboard() == "")
     }
 
     /// Neither xclip nor the clearer gets the token in its arguments, the clearer runs in a
@@ -115,6 +184,10 @@ import Testing
             #expect(!process.cmdline.contains(bytes: desk.token), "process \(process.pid) has the token in its arguments")
         }
         #expect(Processes.session(of: clearer) == clearer, "the clearer is not in a session of its own")
+        // Nothing of vault's but stdin, stdout and stderr: not the vault file, not a pipe.
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(clearer)/fd") {
+            #expect(Set(descriptors) == ["0", "1", "2"], "\(descriptors)")
+        }
         if let (read, found) = Processes.search(memoryOf: clearer, for: desk.token) {
             #expect(read > 0)
             #expect(!found, "the clearer holds the token")
@@ -174,6 +247,17 @@ import Testing
         #expect(r.stdout.isEmpty)
         #expect(r.err.contains("vault: error: xclip could not copy to the clipboard: it failed (exit status 1)"), "\(r.err)")
         #expect(!r.err.contains(desk.token))
+        // A program that repeats what it read in its message: not shown, not even in part.
+        for body in ["echo \"xclip: cannot take $(cat)\" >&2; exit 1", "echo \"xclip: cannot take x$(cat)x\" >&2; exit 1",
+                     "echo \"xclip: cannot take $(cut -c 1-16)\" >&2; exit 1"] {
+            let repeating = desk.get(["gl", "--clip"], env: try desk.xclip(body))
+            #expect(repeating.status == 1 && repeating.stdout.isEmpty)
+            #expect(repeating.err.hasPrefix("vault: error: xclip could not copy to the clipboard: it failed (exit status 1)"), "\(repeating.err)")
+            #expect(!repeating.err.contains(desk.token) && !repeating.err.contains(String(desk.token.prefix(16))), "\(repeating.err)")
+        }
+        // Its message otherwise, as it said it.
+        let said = desk.get(["gl", "--clip"], env: try desk.xclip("echo 'Error: Can'\\''t open display: :0' >&2; exit 1"))
+        #expect(said.err.contains("it failed (exit status 1): Error: Can't open display: :0\n"), "\(said.err)")
     }
 
     @Test func clipRefusesJSONAndClearAfterNeedsClip() throws {
@@ -187,6 +271,27 @@ import Testing
         let bad = desk.get(["gl", "--clip", "--clear-after", "soon"])
         #expect(bad.status == 64)
         #expect(try desk.reads().isEmpty)
+    }
+
+    /// The clearer's instructions come from a pipe: a delay no `--clear-after` gives (it would
+    /// overflow the clock's deadline, and the clearer never end) is refused at once.
+    @Test func theClearerRefusesInstructionsNoCopyWrites() throws {
+        let desk = try Desk()
+        func instructions(seconds: UInt64) -> [UInt8] {
+            Array("TVCLIP1\n".utf8) + [2] + withUnsafeBytes(of: seconds.littleEndian) { Array($0) }
+                + withUnsafeBytes(of: UInt32(5).littleEndian) { Array($0) } + [UInt8](repeating: 7, count: 64)
+        }
+        for seconds: UInt64 in [UInt64(Int64.max), 36_500 * 86_400 + 1] {
+            let r = run([Binary.path("tokenvault-cli"), "--clipboard-clearer"], environment: desk.cli.environment,
+                        stdin: .bytes(instructions(seconds: seconds)), timeout: 10)
+            #expect(r.status == 64 && r.stdout.isEmpty && r.err.isEmpty, "\(seconds): \(r.status) \(r.err)")
+        }
+        // Well formed, they are taken: the clipboard, which does not hold what they describe, is left alone.
+        desk.copy("kept")
+        let r = run([Binary.path("tokenvault-cli"), "--clipboard-clearer"], environment: desk.cli.environment,
+                    stdin: .bytes(instructions(seconds: 0)), timeout: 30)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(desk.clipboard() == "kept")
     }
 
     @Test func aFieldIsCopiedWithClip() throws {

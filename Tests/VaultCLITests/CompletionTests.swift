@@ -11,6 +11,8 @@ import Testing
         "it's $(touch \(cli.home)/ran) `touch \(cli.home)/ran2` a;b*"
     }
 
+    static let tokenLikeName = "glpat-Kx7Name8Secret9Q2wE4r"
+
     /// A vault with live entries, one in the trash, one rejected by git (and one with a hostile
     /// name); unlocked; and a `bin` folder on PATH where `vault` and `tokenvault` are the front end.
     func fixture(hostile: Bool = false) throws -> CLI {
@@ -21,7 +23,11 @@ import Testing
         let library = try cli.library()
         try library.update("refused") { $0.rejected = Timestamp(date: "2024-07-08") }
         #expect(cli.vault(["rm", "binned", "--yes"]).status == 0)
-        if hostile { try OlderTokenVault.add(cli, name: Self.hostileName(cli), token: "glpat-CompletionHostile00000") }
+        if hostile {
+            try OlderTokenVault.add(cli, name: Self.hostileName(cli), token: "glpat-CompletionHostile00000")
+            // A name that looks like a token (someone typed the token as its name once): never printed.
+            try OlderTokenVault.add(cli, name: Self.tokenLikeName, token: "glpat-CompletionTokenLike000")
+        }
         #expect(cli.vault(["unlock"]).status == 0)
         let bin = cli.home + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -162,6 +168,7 @@ import Testing
         }
         let r = bash(cli, script(cli, "bash"), "vault get ")
         #expect(r.status == 0 && r.err.isEmpty && !r.out.isEmpty && !r.out.contains("touch"), "\(r.out)\(r.err)")
+        #expect(!r.out.contains("Kx7Name8"), "a name that looks like a token was offered: \(r.out)")
         #expect(!FileManager.default.fileExists(atPath: cli.home + "/ran") && !FileManager.default.fileExists(atPath: cli.home + "/ran2"))
     }
 

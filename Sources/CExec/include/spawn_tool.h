@@ -7,7 +7,9 @@
 /// descriptors 0, 1 and 2 and no other descriptor of this process, no signal blocked, the usual
 /// signals (PIPE, HUP, INT, QUIT, TERM, CHLD) at their default action, and, with `new_session`,
 /// in a session of its own (setsid: no controlling terminal, so closing the terminal does not
-/// end it). For `vault get --clip`: the clipboard program, and the clearer.
+/// end it). SIGCHLD is set back to its default action in this process first (one ignored by
+/// the parent would lose the child's exit status). For `vault get --clip`: the clipboard
+/// program, and the clearer.
 ///
 /// Returns 0 and the child's ID in `*pid`, or the errno when it could not be started.
 int tv_spawn_tool(const char *path, char *const argv[], char *const envp[], int in, int out, int err,

@@ -24,20 +24,31 @@ enum ClipboardClearer {
     private static let messageCount = tag.count + 1 + 8 + 4 + SecretFingerprint.encodedCount
     /// The most the clearer reads back from the clipboard: what was copied is never more.
     private static let longest = 1 << 20
+    /// The longest wait it takes: a century, as `--clear-after` (a ``Span``) allows; more would
+    /// overflow the boot clock's deadline.
+    private static let longestDelay: UInt64 = 36_500 * 86_400
 
-    /// Copies `secret` with `tool` and, unless `seconds` is nil, starts the clearer. When the
-    /// clearer cannot start, the clipboard is cleared now and that is the error.
-    static func copy(_ secret: Secret, with tool: ClipboardTool, clearingAfter seconds: Int64?) throws(CLIError) {
+    /// How long the copy and the clearing get to show on the clipboard (``ClipboardTool/settles(within:atMost:_:)``).
+    static let settling = 5_000
+
+    /// Copies `secret` with `tool`, waits until the clipboard holds it, and, unless `seconds` is
+    /// nil, starts the clearer. When the clearer cannot start, the clipboard is cleared now and
+    /// that is the error. Whether the clipboard was seen holding `secret` (false: it reads back
+    /// as something else, or cannot be read; the clearer then leaves it alone).
+    static func copy(_ secret: Secret, with tool: ClipboardTool, clearingAfter seconds: Int64?) throws(CLIError) -> Bool {
         guard secret.count <= longest else { throw .failed("that is too long for the clipboard (more than 1 MiB)") }
+        let fingerprint = SecretFingerprint(of: secret)
         try tool.copy(secret)
-        guard let seconds else { return }
+        let held = tool.settles(within: settling, atMost: secret.count) { $0.map(fingerprint.matches) ?? false }
+        guard let seconds else { return held }
         do {
-            try start(tool: tool, fingerprint: SecretFingerprint(of: secret), count: secret.count, seconds: seconds)
+            try start(tool: tool, fingerprint: fingerprint, count: secret.count, seconds: seconds)
         } catch {
             tool.clear()
             throw .failed("\(error.description); the clipboard was cleared at once rather than left holding the token",
                           hint: "copy it with --clear-after never to keep it there, or print it with \(ProgramName.current) get NAME")
         }
+        return held
     }
 
     private static func start(tool: ClipboardTool, fingerprint: SecretFingerprint, count: Int, seconds: Int64) throws(CLIError) {
@@ -83,7 +94,11 @@ enum ClipboardClearer {
         tv_sleep_seconds(seconds)
         // The clipboard's content lives in secure memory, and is wiped as soon as it is hashed.
         let holdsIt = tool.read(atMost: count).map { fingerprint.matches($0) } ?? false
-        if holdsIt { tool.clear() }
+        if holdsIt {
+            tool.clear()
+            // Not gone before the clipboard shows it (xclip ends before the display has it).
+            _ = tool.settles(within: settling, atMost: count) { !($0.map(fingerprint.matches) ?? false) }
+        }
         exit(ExitStatus.success.rawValue)
     }
 
@@ -109,7 +124,7 @@ enum ClipboardClearer {
                 return (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
             }
             let seconds = number(8), count = number(4)
-            guard seconds <= UInt64(Int64.max), count <= UInt64(longest),
+            guard seconds <= longestDelay, count <= UInt64(longest),
                   let fingerprint = SecretFingerprint(encoded: UnsafeRawBufferPointer(rebasing: bytes[offset...])) else { return nil }
             return (kind, Int64(seconds), Int(count), fingerprint)
         }

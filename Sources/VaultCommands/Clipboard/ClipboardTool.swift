@@ -94,7 +94,7 @@ struct ClipboardTool {
         writeEnd = -1
         let status = tv_wait_within(pid, Self.patience)
         guard status == 0 else {
-            let said = errors >= 0 ? Self.firstLine(of: errors) : ""
+            let said = errors >= 0 ? Self.firstLine(of: errors, hiding: secret) : ""
             let why = status < 0 ? "did not finish within \(Self.patience / 1000) seconds" : "failed (exit status \(status))"
             throw .failed("\(name) could not copy to the clipboard: it \(why)\(said.isEmpty ? "" : ": " + said)",
                           hint: kind == .wayland ? "is WAYLAND_DISPLAY the display of a running session?" : "is DISPLAY the display of a running X server?")
@@ -141,6 +141,19 @@ struct ClipboardTool {
         pipe[0] = -1
         let status = tv_wait_within(pid, Self.patience)
         return complete && status == 0 && content.count <= limit ? content : nil
+    }
+
+    /// Reads the clipboard (as ``read(atMost:)``) until `holds` accepts what it read, for at most
+    /// `milliseconds`: whether it did. A program that serves the clipboard may end before the
+    /// display has its request (xclip 0.13 leaves sending it to its copy in the background), so
+    /// what it did shows only a moment later.
+    func settles(within milliseconds: Int, atMost limit: Int, _ holds: (Secret?) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while true {
+            if holds(read(atMost: limit)) { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(50_000)
+        }
     }
 
     /// Empties the clipboard (xclip takes it with nothing; its copy in the background that
@@ -193,13 +206,19 @@ struct ClipboardTool {
         return true
     }
 
-    /// The first line a program wrote to the file `fd` (its stderr), at most 200 bytes.
-    private static func firstLine(of fd: Int32) -> String {
-        var bytes = [UInt8](repeating: 0, count: 200)
-        let n = pread(fd, &bytes, bytes.count, 0)
-        guard n > 0 else { return "" }
-        let line = bytes[..<n].prefix { $0 != UInt8(ascii: "\n") }
-        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: " \t\r")
+    /// The first line a program wrote to the file `fd` (its stderr), at most 200 bytes, with
+    /// token-like words masked; nothing when it holds `secret` (a program that repeats its input).
+    private static func firstLine(of fd: Int32, hiding secret: Secret) -> String {
+        let written = Secret.filling(maxCount: 200) { buffer in max(0, pread(fd, buffer.baseAddress!, buffer.count, 0)) }
+        return written.withUnsafeBytes { bytes in
+            let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
+            let repeated = secret.withUnsafeBytes { secret in
+                !secret.isEmpty && line.count >= secret.count
+                    && (0...(line.count - secret.count)).contains { line.dropFirst($0).starts(with: secret) }
+            }
+            guard !repeated else { return "" }
+            return Redaction.redact(String(decoding: line, as: UTF8.self).trimmingCharacters(in: " \t\r"))
+        }
     }
 
     private static func systemFailure(_ what: String) -> CLIError {

@@ -104,7 +104,10 @@ extension VaultCommand {
 
         /// Copies `secret` and, at a terminal, says so on stderr (never what was copied).
         private static func copy(_ secret: Secret, to clipboard: ClipboardTool, clearingAfter delay: ClearDelay, what: String) throws {
-            try ClipboardClearer.copy(secret, with: clipboard, clearingAfter: delay.seconds)
+            guard try ClipboardClearer.copy(secret, with: clipboard, clearingAfter: delay.seconds) else {
+                Output.warning("the clipboard does not read back as what was copied (\(clipboard.name))")
+                return
+            }
             guard Terminal.isTerminal(2) else { return }
             let when = delay.seconds.map { "cleared in \(Span(seconds: $0).defaultValueDescription) if it still holds it" }
                 ?? "not cleared (--clear-after never)"
