@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import TokenVault
+
+/// A vault that cannot be written is checked as much as one that can: a read it cannot record
+/// is refused wherever the recording would have refused it (a tampered activity log, a header
+/// and entries put back from an older copy); a file read as one that nothing changes is never
+/// answered from old and new pages mixed; and a disk that fills up at any point of a change
+/// leaves the vault with the change whole or not at all.
+@Suite(.serialized) struct ReadOnlyVaultChecksTests {
+    static let token = "glpat-readonly-token-1"
+    static let gitRequest = "printf 'protocol=https\\nhost=gitlab.example.com\\n\\n'"
+
+    /// A vault with one GitLab entry, read, then changed: the manifest's log head is that change.
+    static func changedVault() throws -> CLI {
+        let cli = try ReadOnlyVaultTests.vault()
+        try #require(cli.vault(["edit", "gitlab-ci", "--note", "changed"]).status == 0)
+        return cli
+    }
+
+    /// Runs SQL on the vault file as another program would.
+    static func sql(_ cli: CLI, _ statements: String) throws {
+        try SQLite(path: cli.vaultPath, mode: .readWrite).execute(statements)
+    }
+
+    /// The reads below, on a read-only mount: each one's result by name.
+    static func readsOnAReadOnlyMount(_ cli: CLI) throws -> [String: RunResult] {
+        try MountNamespace.steps(cli, setup: MountNamespace.readOnlyFolder, """
+            step get vault get gitlab-ci
+            step history vault history gitlab-ci
+            step export vault export --plain-json
+            step check vault check
+            \(Self.gitRequest) | step git git-credential-vault get
+            """)
+    }
+
+    @Test func aReadOnlyVaultWhoseLogLostItsHeadRefusesTheReadsAWritableOneRefuses() throws {
+        let cli = try Self.changedVault()
+        // The change's event, which the manifest vouches for, removed from the log.
+        try Self.sql(cli, "DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)")
+        let steps = try Self.readsOnAReadOnlyMount(cli)
+        for name in ["get", "history", "export", "check"] {
+            let step = steps[step: name]
+            #expect(step.status == 5 && !step.out.contains(Self.token), "\(name): \(step.status) \(step.err)")
+            #expect(step.err.contains("events up to") && step.err.contains("were removed or replaced"), "\(name): \(step.err)")
+        }
+        // Git gets nothing, as from the writable vault.
+        #expect(!steps[step: "git"].out.contains("password=") && steps[step: "git"].err.contains("were removed or replaced"))
+        // The same vault, writable: the same refusals.
+        for arguments in [["get", "gitlab-ci"], ["history", "gitlab-ci"], ["export", "--plain-json"], ["check"]] {
+            #expect(cli.vault(arguments).status == 5, "\(arguments)")
+        }
+    }
+
+    @Test func aReadOnlyVaultPutBackFromAnOlderCopyUnderANewerLogRefusesAnExportAndACheckAsAWritableOneDoes() throws {
+        let cli = try ReadOnlyVaultTests.vault()
+        let old = cli.home + "/old.db"
+        try Self.sql(cli, "VACUUM INTO '\(old)'")
+        try #require(cli.vault(["edit", "gitlab-ci", "--secret"], stdin: .data("glpat-readonly-token-2")).status == 0)
+        // The header and the entries from the older copy; the newer log kept.
+        try Self.sql(cli, """
+            ATTACH '\(old)' AS old;
+            DELETE FROM vault; INSERT INTO vault SELECT * FROM old.vault;
+            DELETE FROM entries; INSERT INTO entries SELECT * FROM old.entries;
+            DETACH old
+            """)
+        let steps = try Self.readsOnAReadOnlyMount(cli)
+        for name in ["export", "check"] {
+            let step = steps[step: name]
+            #expect(step.status == 5 && !step.out.contains("glpat-readonly-token"), "\(name): \(step.status) \(step.err)")
+            #expect(step.err.contains("put back from an older copy"), "\(name): \(step.err)")
+            #expect(cli.vault(name == "export" ? ["export", "--plain-json"] : ["check"]).status == 5)
+        }
+    }
+}
