@@ -72,4 +72,25 @@ import Testing
             #expect(cli.vault(name == "export" ? ["export", "--plain-json"] : ["check"]).status == 5)
         }
     }
+
+    @Test func aFileReadAsOneThatNothingChangesIsNeverAnsweredFromOldAndNewPagesMixed() throws {
+        let cli = try Self.changedVault()
+        // Read as a file that nothing changes (as where it cannot be written), while a program
+        // that can write it (root's, or through another mount) changes the token.
+        let vault = Vault(path: cli.vaultPath, db: try SQLite(path: cli.vaultPath, mode: .immutable))
+        vault.state.withLock { ($0.readOnly, $0.unwritable) = (true, .readOnly) }
+        try vault.unlock(passphrase: Secret(CLI.passphrase))
+        #expect(try vault.get("gitlab-ci").secret.withUnsafeBytes { Array($0) } == Array(Self.token.utf8))
+        try #require(cli.vault(["edit", "gitlab-ci", "--secret"], stdin: .data("glpat-readonly-token-2")).status == 0)
+        #expect {
+            try vault.get("gitlab-ci")
+        } throws: { error in
+            guard case VaultError.io(let message) = error else { return false }
+            return message.contains("changed while it was read")
+        }
+        // Opened again, it reads the file as it is now.
+        let again = Vault(path: cli.vaultPath, db: try SQLite(path: cli.vaultPath, mode: .immutable))
+        try again.unlock(passphrase: Secret(CLI.passphrase))
+        #expect(try again.get("gitlab-ci").secret.withUnsafeBytes { Array($0) } == Array("glpat-readonly-token-2".utf8))
+    }
 }
