@@ -93,4 +93,52 @@ import Testing
         try again.unlock(passphrase: Secret(CLI.passphrase))
         #expect(try again.get("gitlab-ci").secret.withUnsafeBytes { Array($0) } == Array("glpat-readonly-token-2".utf8))
     }
+
+    @Test func aChangeOnADiskFilledAtEveryPointLeavesTheVaultWithTheChangeWholeOrNotAtAll() throws {
+        // Entries of some size, one read (the log holds it): the change's pages then need room
+        // in the log first, and in the file when the log is folded into it.
+        let cli = CLI()
+        for name in ["e1", "e2", "e3"] {
+            try #require(cli.add(name, token: "glpat-token-of-\(name)-aaaaaaaaaa", ["--note", String(repeating: "n", count: 1500)]).status == 0)
+        }
+        try #require(cli.vault(["get", "e1"]).status == 0)
+        let note = String(repeating: "x", count: 3000)
+        let free = Array(stride(from: 0, through: 64, by: 4))
+        // For each amount of room left (in KiB): the change, then with room again, the vault.
+        let steps = try MountNamespace.steps(cli, setup: "saved=$(mktemp -d); cp -a \"$D\"/. \"$saved\"/", """
+            for k in \(free.map(String.init).joined(separator: " ")); do
+                mount -t tmpfs -o size=2048k,mode=0700 tmpfs "$D"
+                cp -a "$saved"/. "$D"/
+                dd if=/dev/zero of="$D/filler" bs=1k 2>/dev/null || true
+                truncate -s -${k}K "$D/filler"
+                printf %s glpat-another-token-22 | step add-$k vault add other --note \(note)
+                rm "$D/filler"
+                step verify-$k vault verify
+                step list-$k vault list --json
+                umount "$D"
+            done
+            """)
+        var outcomes: Set<String> = []
+        for k in free {
+            let add = steps[step: "add-\(k)"], list = steps[step: "list-\(k)"]
+            #expect(steps[step: "verify-\(k)"].status == 0, "\(k) KiB: \(steps[step: "verify-\(k)"].out)")
+            #expect(list.status == 0 && list.out.contains("\"e3\""), "\(k) KiB: \(list.err)")
+            if add.status == 0 {
+                #expect(list.out.contains("\"other\"") && list.out.contains(note), "\(k) KiB: added, yet not there")
+                // Committed in the log, but the file could not grow to take it: said as such.
+                if add.err.contains("the change is saved, but only in") {
+                    #expect(add.err.contains("-wal for now: the disk is full"), "\(k) KiB: \(add.err)")
+                    outcomes.insert("saved in the log")
+                } else {
+                    outcomes.insert("saved")
+                }
+            } else {
+                #expect(add.status == 7 && add.err.contains("is full: nothing was changed"), "\(k) KiB: \(add.status) \(add.err)")
+                #expect(!list.out.contains("\"other\""), "\(k) KiB: refused, yet there")
+                outcomes.insert("refused")
+            }
+        }
+        // Every point was reached: refused at the commit, committed with the fold failing, whole.
+        #expect(outcomes == ["refused", "saved in the log", "saved"], "\(outcomes)")
+    }
 }

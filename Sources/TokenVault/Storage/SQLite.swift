@@ -141,6 +141,9 @@ final class SQLite {
     /// last fold could not finish within the busy timeout (another connection held one snapshot
     /// all that time). The next write's fold, or the last connection's close, folds it.
     private(set) var logUnfolded = false
+    /// Whether that last fold failed for lack of space (the main file could not grow to take
+    /// the log's pages): the change is safe in the log all the same.
+    private(set) var logUnfoldedForLackOfSpace = false
 
     /// Copies every frame of the write-ahead log into the main file, which is then the whole
     /// vault (`cp vault.db` copies every committed change), and, when `truncating`, empties the
@@ -172,6 +175,7 @@ final class SQLite {
             }
             guard rc & 0xff == SQLITE_BUSY || rc == SQLITE_OK, ContinuousClock.now < deadline else {
                 logUnfolded = true
+                if case .diskFull = error(rc) { logUnfoldedForLackOfSpace = true } else { logUnfoldedForLackOfSpace = false }
                 return false
             }
             usleep(10_000)
