@@ -34,6 +34,22 @@ extension Vault {
         })
     }
 
+    /// For a vault that cannot be written (``isReadOnly``): what a write checks before it records
+    /// anything, checked in a read transaction, so that a read that is not recorded is refused
+    /// wherever a recorded one would be: the schema, and that the activity log still holds what
+    /// the manifest vouches for (its first event and its head); before a change (`change`: an
+    /// export, `check`'s review, any change), also that no change follows the head (the header
+    /// and entries put back from an older copy). Then throws `reason`'s error.
+    static func refuseWrite(_ state: inout State, because reason: ReadRecording.Reason, keys: Keys, change: Bool) throws(VaultError) -> Never {
+        let db = try state.db
+        try db.transaction(write: false) { () throws(VaultError) in
+            try state.checkSchema()
+            let manifest = try state.currentManifest(keys: keys)
+            try ActivityLog.checkContinuity(db, manifest: manifest, keys: change ? keys : nil)
+        }
+        throw reason.writeError(path: state.path)
+    }
+
     /// How to open a vault file that this process cannot write, or nil when it can (the file and
     /// its folder, where SQLite makes its write-ahead log and shared index). Such a file is read
     /// as a file that nothing changes (`immutable`: the main file alone, no lock, no side file),

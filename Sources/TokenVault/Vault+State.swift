@@ -201,7 +201,7 @@ extension Vault {
         try state.withLock { state throws(VaultError) -> R in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
-            if let reason = state.unwritable { throw reason.writeError(path: path) }
+            if let reason = state.unwritable { try Vault.refuseWrite(&state, because: reason, keys: keys, change: true) }
             let origin = origin ?? state.origin
             var written: ([UInt8], Manifest)?
             var cacheIsCurrent = false

@@ -48,6 +48,12 @@ extension Vault {
         state.withLock { $0.connection.logUnfolded }
     }
 
+    /// True when ``hasChangesOnlyInLog`` is so because the disk is full (the file could not grow
+    /// to take the log's pages), not because of another connection: the change is just as safe.
+    public var hasChangesOnlyInLogForLackOfSpace: Bool {
+        state.withLock { $0.connection.logUnfolded && $0.connection.logUnfoldedForLackOfSpace }
+    }
+
     /// Writes a copy of the vault to `destination`: consistent (one snapshot, taken when it
     /// starts, while other processes and the agent go on reading and writing), compact (SQLite's
     /// `VACUUM INTO`: no free page, nothing but the live rows), still encrypted (nothing is

@@ -28,7 +28,7 @@ extension Vault {
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
-            if let reason = state.unwritable { throw reason.writeError(path: path) }
+            if let reason = state.unwritable { try Vault.refuseWrite(&state, because: reason, keys: keys, change: !ActivityLog.isRead(action)) }
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             var written: ([UInt8], Manifest)?

@@ -30,12 +30,19 @@ final class SQLite {
 
     /// The file's path, as errors name it.
     let path: String
+    /// For a file read as one that nothing changes (`immutable`): what `stat` said of it before
+    /// it was opened. SQLite then neither locks it nor notices a change (it keeps pages across
+    /// transactions), yet a process that can write it (root's, or one that reaches it through
+    /// another mount) may: a transaction that ends with the file changed since is refused, never
+    /// answered from old and new pages mixed (which would read as a damaged vault).
+    private let immutableStamp: AgentServer.FileState?
 
     init(path: String, mode: Mode) throws(VaultError) {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         var name = path
         self.path = path
+        immutableStamp = mode == .immutable ? AgentServer.FileState(path) : nil
         switch mode {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .readOnly: flags |= SQLITE_OPEN_READWRITE
@@ -116,16 +123,27 @@ final class SQLite {
             try execute("COMMIT")
         } catch {
             _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            try checkUnchanged()  // A changed file's error, not what mixed pages made of it.
             throw error
         }
+        try checkUnchanged()
         if write && foldingLog { foldLog() }
         return result
+    }
+
+    /// Throws when a file read as one that nothing changes changed after it was opened.
+    private func checkUnchanged() throws(VaultError) {
+        guard let immutableStamp, AgentServer.FileState(path) != immutableStamp else { return }
+        throw .io("'\(path)' changed while it was read as a file that nothing changes (it cannot be written here, but another program wrote it): try again")
     }
 
     /// Whether a change this connection committed may still be only in the write-ahead log: the
     /// last fold could not finish within the busy timeout (another connection held one snapshot
     /// all that time). The next write's fold, or the last connection's close, folds it.
     private(set) var logUnfolded = false
+    /// Whether that last fold failed for lack of space (the main file could not grow to take
+    /// the log's pages): the change is safe in the log all the same.
+    private(set) var logUnfoldedForLackOfSpace = false
 
     /// Copies every frame of the write-ahead log into the main file, which is then the whole
     /// vault (`cp vault.db` copies every committed change), and, when `truncating`, empties the
@@ -157,6 +175,7 @@ final class SQLite {
             }
             guard rc & 0xff == SQLITE_BUSY || rc == SQLITE_OK, ContinuousClock.now < deadline else {
                 logUnfolded = true
+                if case .diskFull = error(rc) { logUnfoldedForLackOfSpace = true } else { logUnfoldedForLackOfSpace = false }
                 return false
             }
             usleep(10_000)

@@ -43,7 +43,10 @@ struct Session {
         // A read that could not be recorded (a read-only vault, a full disk): said once a command.
         if let reason = vaults.lazy.compactMap(\.readRecording.reason).first { Output.warning(reason.warning) }
         for vault in vaults where vault.hasChangesOnlyInLog {
-            Output.warning("the change is saved, but only in \(vault.path)-wal for now: another program held the vault open for reading too long to fold it into the file")
+            let why = vault.hasChangesOnlyInLogForLackOfSpace
+                ? "the disk is full, so it could not be folded into the file"
+                : "another program held the vault open for reading too long to fold it into the file"
+            Output.warning("the change is saved, but only in \(vault.path)-wal for now: \(why)")
             Output.hint("a copy of the vault file alone would miss it: make copies with '\(ProgramName.current) backup FILE'; the next change or the last program to close the vault folds it in")
         }
     }
