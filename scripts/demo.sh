@@ -3,7 +3,7 @@
 # from standard input, get it back, list it. Nothing outside a temporary folder is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/deps.sh
+DEPS_FOR=demo source scripts/deps.sh
 
 swift build -c release --product vault 2>&1 | grep -v '^\[' || true
 swift build -c release --product tokenvault-cli 2>&1 | grep -v '^\[' || true

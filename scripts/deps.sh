@@ -5,11 +5,14 @@
 # it runs apt-get directly as root, else through sudo (a fresh container has no sudo).
 set -euo pipefail
 
+# What building and the demo need (scripts/demo.sh sets DEPS_FOR=demo)...
 packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git python3 openssl)
-# The completion scripts' tests run each shell on a terminal, and `make install-completions`.
-packages+=(make zsh fish)
-# The clipboard's tests copy and clear under Xvfb with xclip.
-packages+=(xvfb xclip)
+# ...and what only the tests use: the completion scripts' tests run each shell on a terminal and
+# `make install-completions`; the man pages' tests install them with make and render them with
+# man; the clipboard's tests copy and clear under Xvfb with xclip.
+if [ "${DEPS_FOR:-test}" != demo ]; then
+    packages+=(make zsh fish man-db xvfb xclip)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -5,7 +5,7 @@ import Testing
 /// what is missing itself (a fresh container has no sudo), as a user through sudo. apt-get,
 /// dpkg-query, id and sudo are stand-ins on PATH that record how they were called.
 @Suite struct ScriptTests {
-    func runDeps(uid: Int, sudo: Bool) -> (result: RunResult, log: String) {
+    func runDeps(uid: Int, sudo: Bool, for purpose: String? = nil) -> (result: RunResult, log: String) {
         let cli = CLI(initialise: false)
         let bin = cli.home + "/bin"
         try? FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -16,7 +16,9 @@ import Testing
         _ = cli.script("bin/apt-get", "#!/bin/bash\necho \"apt-get $* as $(id -u)\" >> '\(log)'\n")
         _ = cli.script("bin/swift", "#!/bin/bash\nexit 0\n")
         if sudo { _ = cli.script("bin/sudo", "#!/bin/bash\necho sudo >> '\(log)'\nexec \"$@\"\n") }
-        let result = run(["/bin/bash", ReadmeTests.root + "/scripts/deps.sh"], environment: ["PATH": bin, "HOME": cli.home])
+        var environment = ["PATH": bin, "HOME": cli.home]
+        environment["DEPS_FOR"] = purpose
+        let result = run(["/bin/bash", ReadmeTests.root + "/scripts/deps.sh"], environment: environment)
         return (result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
@@ -25,6 +27,13 @@ import Testing
         #expect(r.status == 0, "\(r.err)")
         #expect(log.hasPrefix("apt-get install -y -qq libsodium-dev"), "\(log)")
         #expect(!log.contains("sudo"))
+    }
+
+    /// The demo installs what building needs; the tests also what only they use.
+    @Test func theDemoInstallsNoTestTool() {
+        let demo = runDeps(uid: 0, sudo: false, for: "demo").log, test = runDeps(uid: 0, sudo: false).log
+        #expect(demo.contains("libsodium-dev") && !demo.contains("xvfb") && !demo.contains("zsh") && !demo.contains("man-db"), "\(demo)")
+        for tool in ["libsodium-dev", "make", "zsh", "fish", "man-db", "xvfb", "xclip"] { #expect(test.contains(tool), "\(tool): \(test)") }
     }
 
     @Test func asAUserItInstallsThroughSudo() {
