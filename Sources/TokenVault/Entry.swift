@@ -243,6 +243,10 @@ public struct Entry: Sendable, Equatable, Codable {
     /// The GitLab CI/CD variables that hold this token too (`vault gitlab link`), and what the
     /// last push to each did.
     public var gitlabLinks: [GitLabVariableLink] = []
+    /// GitLab's id of the token, and when the vault last sent the token itself to GitLab
+    /// (``GitLabTokenIdentity``); nil until the vault learns it. A write that replaces the token
+    /// clears it unless it sets the new token's.
+    public var gitlabToken: GitLabTokenIdentity?
     /// Metadata fields of a later version, kept as they were and written back, so that this
     /// version's edit never drops what a later one stored (a restriction such as tag 18 among
     /// them).

@@ -117,6 +117,9 @@ extension Vault {
                 // A new token starts its rotation period afresh.
                 let replaced = !record.current.isEqual(to: before)
                 if replaced { final.tokenSince = changed.updated }
+                // GitLab's id belongs to the token it was learned with: a new token has another,
+                // unless this very write stores it (a rotation's answer).
+                if replaced && final.gitlabToken == row.entry.gitlabToken { final.gitlabToken = nil }
                 events.append(PendingEvent(action: action ?? Self.describeChange(from: row.entry, to: final, replacedToken: replaced,
                                                                                  restoredVersion: version),
                                            entry: name, detail: detail))

@@ -81,6 +81,18 @@ public struct GitLab: Sendable {
         return try response.body.withUnsafeBytes { bytes throws(GitLabError) in try Self.info(bytes, status: response.status) }
     }
 
+    /// Reads the record of the token GitLab knows as `id` (`GET /api/v4/personal_access_tokens/:id`),
+    /// authenticated by `reader`, another token: GitLab shows a user's own tokens to any of
+    /// that user's tokens, and every token to an instance administrator's; to anyone else it
+    /// answers 404 (as for no such token). The token read is not sent, so this request is not
+    /// counted as its use. An answer about another id is not taken.
+    public func record(id: Int64, reader: Secret) throws(GitLabError) -> TokenInfo {
+        let response = try send(.get, "/api/v4/personal_access_tokens/\(id)", token: reader, operation: .verify)
+        let info = try response.body.withUnsafeBytes { bytes throws(GitLabError) in try Self.info(bytes, status: response.status) }
+        guard info.id == id else { throw .unreadableAnswer(status: response.status, acted: false) }
+        return info
+    }
+
     /// Rotates the token: GitLab revokes it and answers with its successor, which has the same
     /// name and scopes and expires at `expires` (GitLab's default, a week, when nil).
     ///

@@ -1,14 +1,16 @@
 import TokenVault
 
 /// A token's use as GitLab records it (`last_used_at`, `last_used_ips` of
-/// `GET /personal_access_tokens/self`), beside the vault's own last read, and what `vault check
-/// --online` concludes from them.
+/// `GET /personal_access_tokens/self`, or of `/:id` read with an admin token), beside the
+/// vault's own last read, and what `vault check --online` concludes from them.
 ///
-/// GitLab counts every authenticated API request as a use, the vault's own question included:
-/// it moves `last_used_at` to the request when the time it holds is more than 10 minutes old
-/// (and adds the caller's address to `last_used_ips`). So a last use at GitLab from
-/// ``ownRequestMargin`` before the question on may be the vault's own request, and nothing is
-/// concluded from it: neither that the token is used elsewhere nor that it is unused.
+/// GitLab counts every authenticated API request as a use, the vault's own question with the
+/// token included: it moves `last_used_at` to the request when the time it holds is more than
+/// 10 minutes old (and adds the caller's address to `last_used_ips`). So a last use at GitLab
+/// within ``ownRequestMargin`` of the vault's own request with the token (this one, when the
+/// token asked about itself; else the last one the vault noted) may be that request, and it
+/// does not make the token "used elsewhere". A record read with an admin token is not such a
+/// request: it shows every other use as it is.
 public struct GitLabActivity: Sendable, Equatable {
     /// When GitLab last saw the token used; nil: never (or GitLab did not say).
     public var lastUsedAtGitLab: Timestamp?
@@ -21,6 +23,12 @@ public struct GitLabActivity: Sendable, Equatable {
     public var createdAtGitLab: Timestamp?
     /// When the vault asked GitLab (just before its request was sent).
     public var asked: Timestamp
+    /// Who read the record: nil, the token itself (and GitLab counted that request); else the
+    /// admin entry whose token read it by the token's id.
+    public var readBy: String?
+    /// When the vault last sent the token itself to GitLab: ``asked`` when the token read its
+    /// own record, else what the entry noted (``GitLabTokenIdentity/askedWithItself``).
+    public var ownRequest: Timestamp?
 
     /// A use at GitLab later than this long before the vault's question may be that question
     /// itself (GitLab updates `last_used_at` at most every 10 minutes; 5 more for clocks that
@@ -35,22 +43,29 @@ public struct GitLabActivity: Sendable, Equatable {
         lastReadFromVault = verification.entry.lastUsed
         createdAtGitLab = info.created
         asked = verification.asked
+        readBy = verification.readBy
+        ownRequest = verification.readBy == nil ? verification.asked : verification.entry.gitlabToken?.askedWithItself
     }
 
     /// An activity from its parts.
     public init(lastUsedAtGitLab: Timestamp?, addresses: [String] = [], lastReadFromVault: Timestamp?,
-                createdAtGitLab: Timestamp? = nil, asked: Timestamp) {
+                createdAtGitLab: Timestamp? = nil, asked: Timestamp, readBy: String? = nil, ownRequest: Timestamp? = nil) {
         self.lastUsedAtGitLab = lastUsedAtGitLab
         self.addresses = addresses
         self.lastReadFromVault = lastReadFromVault
         self.createdAtGitLab = createdAtGitLab
         self.asked = asked
+        self.readBy = readBy
+        self.ownRequest = readBy == nil ? asked : ownRequest
     }
 
-    /// Whether GitLab's last use may be the vault's own request (see ``ownRequestMargin``).
+    /// Whether GitLab's last use may be the vault's own request with the token (see
+    /// ``ownRequestMargin``): from the margin before it on when the token read its own record;
+    /// within the margin of the last one noted when an admin token read it (none noted: no).
     public var mayBeOwnRequest: Bool {
-        guard let used = lastUsedAtGitLab else { return false }
-        return used.secondsSince1970 >= asked.secondsSince1970 - Self.ownRequestMargin.components.seconds
+        guard let used = lastUsedAtGitLab?.secondsSince1970, let own = ownRequest?.secondsSince1970 else { return false }
+        let margin = Self.ownRequestMargin.components.seconds
+        return used >= own - margin && (readBy == nil || used <= own + margin)
     }
 
     /// Whether the vault knows where the entry's token lives besides itself: links to GitLab
@@ -70,9 +85,9 @@ public struct GitLabActivity: Sendable, Equatable {
     ///   (``hasLinks(_:)``): it may be used somewhere the vault does not know, or have leaked.
     ///   `date` is GitLab's last use.
     ///
-    /// A last use that may be the vault's own request concludes nothing.
+    /// A last use that may be the vault's own request is no use elsewhere (nor a recent one:
+    /// unused is concluded only from a last use longer ago than `window`).
     public func findings(for entry: Entry, now: Timestamp, window: Duration) -> [Review.Finding] {
-        if mayBeOwnRequest { return [] }
         let seconds = window.components.seconds
         func since(_ t: Timestamp) -> Int64 {
             let (d, overflow) = now.secondsSince1970.subtractingReportingOverflow(t.secondsSince1970)
@@ -87,7 +102,7 @@ public struct GitLabActivity: Sendable, Equatable {
             return [Review.Finding(kind: .unusedAtGitLab, name: entry.name, date: used, age: .seconds(since(used)))]
         }
         let readRecently = lastReadFromVault.map { since($0) <= seconds } ?? false
-        if !readRecently && !Self.hasLinks(entry) {
+        if !readRecently && !Self.hasLinks(entry) && !mayBeOwnRequest {
             return [Review.Finding(kind: .usedElsewhere, name: entry.name, date: used, age: .seconds(max(0, since(used))))]
         }
         return []

@@ -68,7 +68,7 @@ extension Vault {
             }
             results.append(GitLabPush.Result(link: link, outcome: outcome))
         }
-        return try record(name, results, token: token)
+        return try record(name, results, token: token, selfAuth: adminEntry == nil)
     }
 
     /// One variable: read, then created, updated or left alone.
@@ -100,9 +100,11 @@ extension Vault {
 
     /// Writes what the push did into the links, while the entry still holds the pushed token;
     /// if another process replaced it meanwhile, every link waits for the new one.
-    private func record(_ name: String, _ results: [GitLabPush.Result], token: Secret) throws(GitLabPushError) -> GitLabPush {
+    private func record(_ name: String, _ results: [GitLabPush.Result], token: Secret, selfAuth: Bool) throws(GitLabPushError) -> GitLabPush {
         let now = Timestamp.now()
         func apply(_ e: inout Entry, replaced: Bool) {
+            // The token authenticated its own push: GitLab counted a use (GitLabActivity).
+            if selfAuth && !replaced { e.gitlabToken?.askedWithItself = now }
             for i in e.gitlabLinks.indices {
                 guard let result = results.first(where: { $0.link.isSameVariable(as: e.gitlabLinks[i]) }) else { continue }
                 if result.outcome.succeeded && !replaced {
@@ -134,7 +136,7 @@ extension Vault {
     /// The admin entry `auth` names for `entry` (nil for `selfAuth`), checked: a GitLab token,
     /// at the entry's host over HTTPS, neither in the trash, revoked nor expired, and not the
     /// entry itself.
-    private func admin(for entry: Entry, auth: GitLabPushAuth) throws(GitLabPushError) -> Entry? {
+    func admin(for entry: Entry, auth: GitLabPushAuth) throws(GitLabPushError) -> Entry? {
         let host = entry.host ?? "?"
         let name: String
         switch auth {

@@ -136,6 +136,9 @@ extension Vault {
                     if !rotated.info.scopes.isEmpty { e.scopes = rotated.info.scopes }
                     e.rotationStarted = nil
                     e.revoked = nil
+                    // GitLab's id of the new token: its record is read by it (an admin token's
+                    // question), and the vault never sent the new token to GitLab.
+                    e.gitlabToken = rotated.info.id.flatMap { $0 > 0 ? GitLabTokenIdentity(id: $0) : nil }
                     e.markLinksPending(because: "the token was rotated")
                 }
                 return GitLabRotation(entry: entry, info: rotated.info)

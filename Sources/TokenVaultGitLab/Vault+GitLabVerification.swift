@@ -38,6 +38,20 @@ public struct GitLabVerification: Sendable {
     /// When GitLab was asked (just before the request was sent): GitLab counts the request
     /// as a use of the token (``GitLabActivity``).
     public var asked: Timestamp = .now()
+    /// The admin entry whose token read the record (`GET /personal_access_tokens/:id`); nil:
+    /// the token itself asked (`/self`), and GitLab counted that as its use.
+    public var readBy: String?
+}
+
+/// Whose token reads a token's record at GitLab (`Vault.verifyAtGitLab`).
+public enum GitLabRecordReader: Sendable, Equatable {
+    /// The token itself (`GET /personal_access_tokens/self`): GitLab counts the request as a use.
+    case tokenItself
+    /// The admin token set for the entry's host (`VaultSettings.gitlabAdmin`), when one is set;
+    /// else the token itself.
+    case configured
+    /// This entry's token (a GitLab token of the same host).
+    case admin(String)
 }
 
 /// Why `Vault.verifyAtGitLab` could not find out. The entry is unchanged.
@@ -48,6 +62,13 @@ public enum GitLabVerificationError: Error, Sendable, Equatable, CustomStringCon
     case access(GitLabAccessError)
     /// GitLab could not be asked, or gave no usable answer.
     case gitlab(GitLabError)
+    /// The admin token named to read the record cannot be used (another host, in the trash,
+    /// revoked, expired, not a GitLab token): nothing was sent.
+    case adminUnusable(name: String, reason: String)
+    /// GitLab did not show the token's record to the admin token (401, 403 or 404: the admin
+    /// token is refused, lacks a scope, or is neither the token owner's nor an instance
+    /// administrator's). Nothing is known of the token, and nothing was marked.
+    case recordNotShown(admin: String, GitLabError)
 
     /// One line for a person, without a token.
     public var description: String {
@@ -55,6 +76,18 @@ public enum GitLabVerificationError: Error, Sendable, Equatable, CustomStringCon
         case .vault(let error): error.description
         case .access(let error): error.description
         case .gitlab(let error): error.description
+        case .adminUnusable(let name, let reason): "the admin token '\(Redaction.redact(name))' cannot read the record: \(reason)"
+        case .recordNotShown(let admin, let error):
+            "GitLab did not show the record to the admin token '\(Redaction.redact(admin))' (\(Self.status(error))); nothing was marked"
+        }
+    }
+
+    private static func status(_ error: GitLabError) -> String {
+        switch error {
+        case .unauthorized: "401: GitLab refused the admin token, which is invalid, expired or revoked"
+        case .forbidden(let message, _): "403" + (message.map { ": \($0)" } ?? "") + ": the admin token needs the api or read_api scope"
+        case .notAvailable(let status, _): "\(status): no such token, or the admin token is neither its owner's nor an instance administrator's"
+        default: error.description
         }
     }
 }
@@ -62,7 +95,15 @@ public enum GitLabVerificationError: Error, Sendable, Equatable, CustomStringCon
 extension Vault {
     /// Asks GitLab which token it accepts and brings the entry up to date: scopes, expiry,
     /// revoked or not, and the outcome of an unfinished rotation (its mark is cleared). The
-    /// token is read for this purpose, which is not a use (LAST USED stays as it was). A token
+    /// token is read for this purpose, which is not a use (LAST USED stays as it was).
+    ///
+    /// With `reader` naming an admin token (or `.configured` and the host has one), and GitLab's
+    /// id of the token known (``Entry/gitlabToken``), the record is read by that id with the
+    /// admin token (``GitLab/record(id:reader:)``): the token itself is not sent, so GitLab
+    /// does not count the question as its use. The admin token's read is recorded as its use.
+    /// A 401, 403 or 404 to the admin token is ``GitLabVerificationError/recordNotShown(admin:_:)``
+    /// and marks nothing. Otherwise the token asks about itself (`/self`), and the vault notes
+    /// GitLab's id of it and the time it asked. A token
     /// GitLab refuses (401) is marked revoked unless it has expired; a 401 without GitLab's
     /// answer (a proxy's, ``GitLabError/proxyUnauthorized(host:)``) marks nothing and is thrown;
     /// nothing is written when nothing differs.
@@ -70,26 +111,50 @@ extension Vault {
     /// GitLab's answer is written only while the entry still holds the token it was about: when
     /// another process replaced the token meanwhile (a rotation, an edit), the new one is asked
     /// about instead.
-    public func verifyAtGitLab(_ name: String, using access: GitLabAccess) throws(GitLabVerificationError) -> GitLabVerification {
+    public func verifyAtGitLab(_ name: String, using access: GitLabAccess,
+                               reader: GitLabRecordReader = .tokenItself) throws(GitLabVerificationError) -> GitLabVerification {
         for _ in 0..<4 {
-            if let verification = try verifyOnce(name, using: access) { return verification }
+            if let verification = try verifyOnce(name, using: access, reader: reader) { return verification }
         }
         throw .vault(.database("the token of '\(Redaction.redact(name))' kept changing while GitLab was asked about it; try again"))
     }
 
     /// One verification; nil when the entry's token was replaced before GitLab's answer was written.
-    private func verifyOnce(_ name: String, using access: GitLabAccess) throws(GitLabVerificationError) -> GitLabVerification? {
+    private func verifyOnce(_ name: String, using access: GitLabAccess,
+                            reader: GitLabRecordReader) throws(GitLabVerificationError) -> GitLabVerification? {
         let entry: Entry
         do { entry = try self.entry(named: name) } catch { throw .vault(error) }
         let gitlab: GitLab
         do { gitlab = try access.gitlab(for: entry) } catch { throw .access(error) }
+        let admin = try recordReader(for: entry, reader)
         let token: Secret
         do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
         let info: GitLab.TokenInfo
         let asked = Timestamp.now()
-        do { info = try gitlab.verify(token) } catch {
-            if case .unauthorized = error { return try refused(entry, token: token, asked: asked) }
-            throw .gitlab(error)
+        var identity = entry.gitlabToken
+        if let admin, let id = entry.gitlabToken?.id {
+            let adminToken: Secret
+            do { adminToken = try get(admin.name).secret } catch { throw .vault(error) }
+            do { info = try gitlab.record(id: id, reader: adminToken) } catch {
+                // The admin token's refusal says nothing of the token: nothing is marked.
+                switch error {
+                case .unauthorized, .forbidden, .notAvailable: throw .recordNotShown(admin: admin.name, error)
+                default: throw .gitlab(error)
+                }
+            }
+        } else {
+            do { info = try gitlab.verify(token) } catch {
+                if case .unauthorized = error { return try refused(entry, token: token, asked: asked) }
+                throw .gitlab(error)
+            }
+            // GitLab's id of the token, and this request, which GitLab counted as a use (it
+            // moves its record at most every 10 minutes: a later question is noted again).
+            if let id = info.id {
+                if identity?.id != id { identity = GitLabTokenIdentity(id: id) }
+                if identity?.askedWithItself.map({ asked.secondsSince1970 - $0.secondsSince1970 > 600 }) ?? true {
+                    identity?.askedWithItself = asked
+                }
+            }
         }
 
         var changes: [String] = []
@@ -107,9 +172,12 @@ extension Vault {
             changes.append(dead ? "the unfinished rotation happened: the token is revoked and its successor was lost"
                                 : "the unfinished rotation did not happen: the token still works")
         }
-        if dead != (entry.revoked != nil) || !changes.isEmpty {
-            let written = try recordIfHolding(name, token: token, action: "verify at GitLab", detail: changes.isEmpty ? nil : changes.joined(separator: "; "),
+        if dead != (entry.revoked != nil) || !changes.isEmpty || identity != entry.gitlabToken {
+            let noted = identity?.id != entry.gitlabToken?.id ? ["GitLab's id of the token noted"] : []
+            let detail = changes.isEmpty && noted.isEmpty ? nil : (changes + noted).joined(separator: "; ")
+            let written = try recordIfHolding(name, token: token, action: "verify at GitLab", detail: detail,
                                               wrap: GitLabVerificationError.vault) { e in
+                e.gitlabToken = identity
                 e.scopes = info.scopes
                 e.expires = info.expires
                 e.rotationStarted = nil
@@ -118,7 +186,28 @@ extension Vault {
             guard written != nil else { return nil }
         }
         let state: GitLabVerification.State = expiredAtGitLab ? .expired : dead ? .revoked : .active
-        return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled, asked: asked)
+        return GitLabVerification(entry: entry, state: state, info: info, changes: changes, settledRotation: settled, asked: asked,
+                                  readBy: entry.gitlabToken != nil ? admin?.name : nil)
+    }
+
+    /// The admin entry that reads `entry`'s record, checked as a push's (same host, usable);
+    /// nil: the token itself asks (so does the admin token about its own record).
+    private func recordReader(for entry: Entry, _ reader: GitLabRecordReader) throws(GitLabVerificationError) -> Entry? {
+        let auth: GitLabPushAuth
+        switch reader {
+        case .tokenItself: return nil
+        case .configured: auth = .configured
+        case .admin(let name): auth = .entry(name)
+        }
+        do { return try admin(for: entry, auth: auth) } catch {
+            switch error {
+            case .noAdmin, .adminIsSelf: return nil
+            case .adminUnusable(let name, let reason): throw .adminUnusable(name: name, reason: reason)
+            case .vault(let error): throw .vault(error)
+            case .access(let error): throw .access(error)
+            case .noLinks, .unusable: return nil
+            }
+        }
     }
 
     /// GitLab refuses the token (401): revoked, expired or never valid. It stays in the vault,

@@ -18,6 +18,11 @@ Behaviour, as GitLab's REST API documents it (personal_access_tokens):
          401 for a revoked token, which also revokes every token of its family; 403 without the
          api or self_rotate scope; expires_at from the JSON body or the query, else a week
   DELETE /api/v4/personal_access_tokens/self          204, the token revoked
+  GET    /api/v4/personal_access_tokens/:id           200 the token with that id, to a token of
+         the same user ("user_id" in STATE, else 1) or of an instance administrator ("admin":
+         true); 404 for any other token's (or no such id); 401 when the asking token is unknown,
+         revoked or expired; 403 without the api or read_api scope. Only the asking token's use
+         is counted.
 Modes for rotate: "500" revokes the old token, then fails; "delay" rotates, then answers after
 STATE's "delay" seconds (past the client's timeout); "hold" rotates, answers, then creates
 STATE.answered (the test then kills the client); "404" as a GitLab older than 16.10;
@@ -60,7 +65,8 @@ value (although not hidden); "echo" refuses a write (400) with a message that re
 A test changes the server's state while it runs by writing STATE.patch (read and removed before
 the next request): {"variable_mode": {...}} replaces the modes, {"mode": {...}} is merged into
 the modes, {"set": [["project:team/app", "KEY", "*", "value"]]} changes values behind the client,
-{"add": [["project:team/app", {"key": ..., "value": ..., ...}]]} adds variables.
+{"add": [["project:team/app", {"key": ..., "value": ..., ...}]]} adds variables,
+{"tokens": {"<token>": {"revoked": true}}} changes tokens' fields.
 
 The first line printed is the port. The server stops by itself after 10 minutes.
 """
@@ -115,6 +121,8 @@ def apply_patch():
     if "variable_mode" in patch:
         state["variable_mode"] = patch["variable_mode"]
     state["mode"].update(patch.get("mode", {}))
+    for token, fields in patch.get("tokens", {}).items():
+        state["tokens"][token].update(fields)
     for owner, variable in patch.get("add", []):
         state.setdefault("variables", {}).setdefault(owner, []).append(
             dict({"environment_scope": "*", "masked": True, "hidden": False, "protected": False}, **variable))
@@ -134,7 +142,7 @@ def public_variable(variable):
 
 def public(info):
     return {"id": info["id"], "name": info["name"], "revoked": info["revoked"],
-            "created_at": info.get("created_at", "2026-01-01T00:00:00.000Z"), "scopes": info["scopes"], "user_id": 1,
+            "created_at": info.get("created_at", "2026-01-01T00:00:00.000Z"), "scopes": info["scopes"], "user_id": info.get("user_id", 1),
             "last_used_at": info.get("last_used_at"), "last_used_ips": info.get("last_used_ips", []),
             "active": active(info), "expires_at": info.get("expires_at")}
 
@@ -217,6 +225,17 @@ class Handler(BaseHTTPRequestHandler):
                 if info is None or not active(info):
                     return self.answer(401, {"message": "401 Unauthorized"})
                 return self.answer(200, public(info))
+            by_id = path[len("/api/v4/personal_access_tokens/"):] if path.startswith("/api/v4/personal_access_tokens/") else ""
+            if by_id.isdigit() and self.command == "GET":
+                if info is None or not active(info):
+                    return self.answer(401, {"message": "401 Unauthorized"})
+                if "api" not in info["scopes"] and "read_api" not in info["scopes"]:
+                    return self.answer(403, {"error": "insufficient_scope",
+                                             "error_description": "The request requires higher privileges than provided by the access token."})
+                target = next((t for t in state["tokens"].values() if t["id"] == int(by_id)), None)
+                if target is None or (target.get("user_id", 1) != info.get("user_id", 1) and not info.get("admin")):
+                    return self.answer(404, {"message": "404 Not Found"})
+                return self.answer(200, public(target))
             if path == "/api/v4/personal_access_tokens/self" and self.command == "DELETE":
                 if info is None or not active(info):
                     return self.answer(401, {"message": "401 Unauthorized"})

@@ -27,7 +27,7 @@ import Testing
         #expect(r.status == 0, "\(r.err)")
         let lines = r.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(r.out)")
-        #expect(lines.last == "  last used at GitLab 2026-11-20T07:00:00Z from 192.0.2.10, 2001:db8::1; never read from the vault")
+        #expect(lines.last == "  GitLab's record, read with the token itself: last used at GitLab 2026-11-20T07:00:00Z from 192.0.2.10, 2001:db8::1; never read from the vault")
         #expect(!r.out.contains("\u{1B}") && !r.out.contains("pwned"))
         // A read from the vault is shown next to it.
         #expect(world.cli.vault(["get", "ci"]).status == 0)

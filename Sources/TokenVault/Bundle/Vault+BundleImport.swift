@@ -113,6 +113,8 @@ extension Vault {
                         entry.updated = now
                         if outcome == .replaced {
                             entry.tokenSince = token.tokenTime
+                            // GitLab's id of the token the bundle brings, not of the one replaced.
+                            entry.gitlabToken = token.entry.gitlabToken
                             entry.expires = token.entry.expires
                         }
                         revision = manifest.nextRevision()

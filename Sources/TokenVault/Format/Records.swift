@@ -57,7 +57,7 @@ enum Records {
         case gitDefault = 11, rejected = 12, rotateEvery = 13, tokenSince = 14, deleted = 15
         case revoked = 16, rotationStarted = 17
         case authType = 18, storedByGit = 19
-        case gitlabLink = 20
+        case gitlabLink = 20, gitlabToken = 21
     }
 
     static func encode(_ entry: Entry) -> [UInt8] {
@@ -81,6 +81,7 @@ enum Records {
         if let authType = entry.authType { w.field(Tag.authType.rawValue, authType) }
         if entry.storedByGit { w.field(Tag.storedByGit.rawValue, [1]) }
         for link in entry.gitlabLinks { w.field(Tag.gitlabLink.rawValue, link.encoded()) }
+        if let token = entry.gitlabToken { w.field(Tag.gitlabToken.rawValue, token.encoded()) }
         for field in entry.unknownFields { w.field(field.tag, field.value) }
         return w.bytes
     }
@@ -116,6 +117,10 @@ enum Records {
             case .gitlabLink:
                 // A link this version cannot read is kept as it was, never dropped.
                 if let link = GitLabVariableLink.decode(value) { entry.gitlabLinks.append(link) }
+                else { entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value))) }
+            case .gitlabToken:
+                // As a link: one this version cannot read is kept as it was.
+                if entry.gitlabToken == nil, let token = GitLabTokenIdentity.decode(value) { entry.gitlabToken = token }
                 else { entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value))) }
             case nil: entry.unknownFields.append(Entry.UnknownField(tag: tag, value: Array(value)))
             }

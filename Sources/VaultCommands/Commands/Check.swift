@@ -17,15 +17,20 @@ extension VaultCommand {
                 token's use with the vault's: a token GitLab saw unused for longer than \
                 --unused (a candidate for revocation), and one GitLab saw used within --unused \
                 although the vault did not hand it out in that time and knows no other place it \
-                lives (used somewhere the vault does not know, or leaked). GitLab counts the \
-                vault's own request as a use, so a last use at GitLab from 15 minutes before it \
-                on concludes nothing.
+                lives (used somewhere the vault does not know, or leaked). GitLab counts a \
+                token's question about itself as a use, so a last use at GitLab within 15 \
+                minutes of the vault's own request with the token is not taken for one \
+                elsewhere. With an admin token for the host (--admin-token, or \
+                '\(ProgramName.current) config gitlab-admin.HOST ENTRY'), a token whose GitLab id \
+                the vault knows is not sent: the admin token reads its record by the id, and \
+                GitLab's record shows the token's own uses only.
 
                 Examples:
                   \(ProgramName.current) check
                   \(ProgramName.current) check --within 30d --json
                   \(ProgramName.current) check --online
                   \(ProgramName.current) check --online --unused 60d
+                  \(ProgramName.current) check --online --admin-token gitlab-admin
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -45,6 +50,7 @@ extension VaultCommand {
         var unused = DaySpan(days: 90)
 
         @OptionGroup var gitlab: GitLabOptions
+        @OptionGroup var record: GitLabRecordOptions
 
         /// The time to review at (for tests): YYYY-MM-DD or seconds since 1970.
         @Option(help: .hidden)
@@ -55,6 +61,7 @@ extension VaultCommand {
                 throw ValidationError("--now takes YYYY-MM-DD or seconds since 1970")
             }
             if !(1...36_500).contains(unused.days) { throw ValidationError("--unused takes a span from 1d to 36500d") }
+            if record.adminToken != nil && !online { throw ValidationError("--admin-token goes with --online") }
         }
 
         func run() throws {
@@ -63,8 +70,9 @@ extension VaultCommand {
             var gitLabFindings: [Review.Finding] = []
             if online {
                 let access = try gitlab.access(vault: vault)
+                let readers = try record.readers(vault, named: false)
                 for entry in try vault.gitLabEntries() {
-                    let result = Verification(vault, entry.name, access: access)
+                    let result = Verification(vault, entry.name, access: access, reader: readers(entry))
                     if result.state == .failed {
                         gitLabFindings.append(Review.Finding(kind: .unverified, name: entry.name, detail: String(result.report.dropFirst(entry.name.count + 2))))
                     } else {

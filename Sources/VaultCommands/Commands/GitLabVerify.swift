@@ -9,10 +9,14 @@ extension VaultCommand.GitLabCommand {
             abstract: "Ask GitLab about a token, and bring its entry up to date (scopes, expiry, revoked).",
             discussion: """
                 One line per token, then GitLab's record of its use (last_used_at, and \
-                last_used_ips where GitLab gives them) beside the vault's own last read. GitLab \
-                counts this very request as a use. Exit code 0: every token is active; 4: one \
-                is revoked or expired; 1: GitLab could not be asked about one (also a 401 without \
-                GitLab's answer, from a proxy: nothing is marked).
+                last_used_ips where GitLab gives them) beside the vault's own last read. A \
+                token asking about itself is a use GitLab counts; with an admin token for the \
+                host (--admin-token, or '\(ProgramName.current) config gitlab-admin.HOST ENTRY') the \
+                record is read by the token's GitLab id (noted at the first verify, and at \
+                rotate) and the token itself is not sent. Exit code 0: every token is active; \
+                4: one is revoked or expired; 1: GitLab could not be asked about one (also a \
+                401 without GitLab's answer, from a proxy, or GitLab not showing the record to \
+                the admin token: nothing is marked).
 
                 For a GitLab installed under a path, the entry's URL names it \
                 (https://host/gitlab), or --api-url or '\(ProgramName.current) config gitlab-api-url.HOST' does.
@@ -20,11 +24,13 @@ extension VaultCommand.GitLabCommand {
                 Examples:
                   \(ProgramName.current) gitlab verify gitlab-ci
                   \(ProgramName.current) gitlab verify --all --ca-file /etc/ssl/private-ca.pem
+                  \(ProgramName.current) gitlab verify ci --admin-token gitlab-admin
                   \(ProgramName.current) gitlab verify ci --api-url https://git.example.com/gitlab/api/v4
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var gitlab: GitLabOptions
+        @OptionGroup var record: GitLabRecordOptions
 
         @Argument(help: "The entry's name.", completion: NameCompletion.names(.live))
         var name: String?
@@ -52,9 +58,11 @@ extension VaultCommand.GitLabCommand {
                 names = try vault.gitLabEntries().map(\.name)
                 if names.isEmpty { Output.note("no GitLab entries (\(ProgramName.current) list --kind gitlab)") }
             }
+            let readers = try record.readers(vault, named: name != nil)
             var worst = ExitStatus.success
             for name in names {
-                let result = Verification(vault, name, access: access)
+                let reader = (try? vault.entry(named: name)).map(readers) ?? .configured
+                let result = Verification(vault, name, access: access, reader: reader)
                 switch result.state {
                 case .active, .revoked, .expired:
                     try Output.out(TerminalText.escape(result.report) + "\n")

@@ -63,6 +63,7 @@ extension VaultCommand {
             if let rotate = entry.rotateEvery { rows.append(("rotate", "every \(rotate.wholeDays) days")) }
             if let deleted = entry.deleted { rows.append(("trash", "since \(deleted.iso8601) ('\(ProgramName.current) restore' brings it back)")) }
             for link in entry.gitlabLinks { rows.append(("link", GitLabLinkText.shown(link))) }
+            if let token = entry.gitlabToken { rows.append(("gitlab id", "\(token.id) (its record is read by this id with an admin token)")) }
             rows.append(("token", secret == nil ? "<hidden: use --reveal>" : ""))
             var text = ""
             for (label, value) in rows {

@@ -24,6 +24,7 @@ enum EntryJSON {
             ("rotate_every_days", entry.rotateEvery.map { .number($0.wholeDays) } ?? .null),
             ("deleted", entry.deleted.map { .string($0.iso8601) } ?? .null),
             ("gitlab_links", .array(entry.gitlabLinks.map(link))),
+            ("gitlab_token_id", entry.gitlabToken.map { .number($0.id) } ?? .null),
         ]
         if let secret { fields.append(("secret", .string(secret.revealString()))) }
         return .object(fields)

@@ -90,14 +90,20 @@ struct Verification {
     /// GitLab's last use as it wrote it, when it wrote no time this reads.
     var lastUsedText: String?
 
-    /// Verifies the entry `name` at GitLab (the library brings the entry up to date) and says
-    /// what it found.
-    init(_ vault: Vault, _ name: String, access: GitLabAccess) {
+    /// Verifies the entry `name` at GitLab (the library brings the entry up to date), its
+    /// record read by `reader`, and says what it found.
+    init(_ vault: Vault, _ name: String, access: GitLabAccess, reader: GitLabRecordReader = .configured) {
         self.name = name
         let found: GitLabVerification
-        do { found = try vault.verifyAtGitLab(name, using: access) } catch {
+        do { found = try vault.verifyAtGitLab(name, using: access, reader: reader) } catch {
             (state, report) = (.failed, "\(name): \(error.description)")
-            if case .gitlab(let error) = error { hint = error.hint }
+            switch error {
+            case .gitlab(let error): hint = error.hint
+            case .recordNotShown(_, let refusal):
+                hint = (refusal == .unauthorized ? "check the admin token ('\(ProgramName.current) gitlab verify ADMIN'); " : "")
+                    + "an admin token reads its own user's tokens, an instance administrator's any: name another with --admin-token ENTRY, or set one with '\(ProgramName.current) config gitlab-admin.HOST ENTRY'"
+            default: break
+            }
             return
         }
         activity = GitLabActivity(found)
@@ -131,6 +137,7 @@ extension Verification {
     /// read from the vault ...". Not escaped: the caller escapes what it prints.
     var activityLine: String? {
         guard let activity else { return nil }
+        let record = activity.readBy.map { "GitLab's record, read with the admin token '\($0)'" } ?? "GitLab's record, read with the token itself"
         var gitlab = "never used at GitLab"
         if let used = activity.lastUsedAtGitLab {
             gitlab = "last used at GitLab \(used.iso8601)" + (activity.mayBeOwnRequest ? " (this request: GitLab counts it)" : "")
@@ -139,6 +146,6 @@ extension Verification {
         }
         if !activity.addresses.isEmpty { gitlab += " from " + activity.addresses.joined(separator: ", ") }
         let vault = activity.lastReadFromVault.map { "last read from the vault \($0.iso8601)" } ?? "never read from the vault"
-        return "  \(gitlab); \(vault)"
+        return "  \(record): \(gitlab); \(vault)"
     }
 }
