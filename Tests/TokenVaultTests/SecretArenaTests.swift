@@ -5,7 +5,12 @@ import Testing
 /// Passes over thousands of tokens (`vault check`'s review, a large `vault import`) hold them in
 /// a few guarded regions of a `SecretArena`, not in a guarded allocation (an mmap and its guard
 /// pages) each: wiped as before, and within the process's limit on memory mappings.
-@Suite struct SecretArenaTests {
+///
+/// /proc/self/maps counts the whole process's mappings, and other suites run at the same time:
+/// these tests run one at a time, and allow up to half a mapping per token (one each, what the
+/// arena replaced, is at least twice that), so that another suite's allocations during the
+/// measurement do not fail them on a loaded machine.
+@Suite(.serialized) struct SecretArenaTests {
     /// The lines of /proc/self/maps: the process's memory mappings.
     static func mappings() -> Int {
         guard let file = fopen("/proc/self/maps", "r") else { return -1 }
@@ -57,7 +62,7 @@ import Testing
         let opened = try backend.open(boxes)
         let during = Self.mappings()
         #expect(before > 0)
-        #expect(during - before < tokens.count / 5, "\(during - before) mappings for \(tokens.count) tokens")
+        #expect(during - before < tokens.count / 2, "\(during - before) mappings for \(tokens.count) tokens")
         #expect(opened.map { $0?.withUnsafeBytes { Array($0) } } == tokens)
     }
 
@@ -69,7 +74,7 @@ import Testing
         let parsed = file.withUnsafeBytes { PlainTextCredentials.parseGitCredentials($0) }
         let during = Self.mappings()
         #expect(parsed.credentials.count == 25_000)
-        #expect(during - before < parsed.credentials.count / 5, "\(during - before) mappings for \(parsed.credentials.count) tokens")
+        #expect(during - before < parsed.credentials.count / 2, "\(during - before) mappings for \(parsed.credentials.count) tokens")
         #expect(parsed.credentials.last?.secret.revealString() == "glpat-import-24999-abcdefghij")
     }
 
@@ -85,7 +90,7 @@ import Testing
         let before = Self.mappings()
         let decoded = try body.withUnsafeBytes { try SecretRecord.decode($0) }
         let during = Self.mappings()
-        #expect(during - before < previous.count / 5, "\(during - before) mappings for \(previous.count) tokens")
+        #expect(during - before < previous.count / 2, "\(during - before) mappings for \(previous.count) tokens")
         #expect(decoded.previous.count == 25_000)
         #expect(decoded.previous.last?.secret.revealString() == "glpat-old-24999")
         #expect(decoded.current.revealString() == "glpat-current")
