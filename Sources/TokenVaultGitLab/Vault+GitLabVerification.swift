@@ -148,8 +148,9 @@ extension Vault {
                 throw .gitlab(error)
             }
             // GitLab's id of the token, and this request, which GitLab counted as a use (it
-            // moves its record at most every 10 minutes: a later question is noted again).
-            if let id = info.id {
+            // moves its record at most every 10 minutes: a later question is noted again). An
+            // id GitLab never gives (0, negative) is not noted: tag 21 could not hold it.
+            if let id = info.id, id > 0 {
                 if identity?.id != id { identity = GitLabTokenIdentity(id: id) }
                 if identity?.askedWithItself.map({ asked.secondsSince1970 - $0.secondsSince1970 > 600 }) ?? true {
                     identity?.askedWithItself = asked
