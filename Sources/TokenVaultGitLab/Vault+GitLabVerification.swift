@@ -126,7 +126,9 @@ extension Vault {
         do { entry = try self.entry(named: name) } catch { throw .vault(error) }
         let gitlab: GitLab
         do { gitlab = try access.gitlab(for: entry) } catch { throw .access(error) }
-        let admin = try recordReader(for: entry, reader)
+        // The host's admin token is wanted only for a token whose id is known: else the token
+        // asks itself, whatever becomes of the configured one (one named is checked always).
+        let admin = entry.gitlabToken == nil && reader == .configured ? nil : try recordReader(for: entry, reader)
         let token: Secret
         do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
         let info: GitLab.TokenInfo
