@@ -48,3 +48,13 @@ public struct GitLabTokenIdentity: Sendable, Equatable, Codable {
         return identity
     }
 }
+
+extension Entry {
+    /// Forgets GitLab's id of the token (a new token has another): the identity read, and any
+    /// tag-21 field this version could not read and kept aside, which a later version would
+    /// otherwise read back as the new token's.
+    mutating func forgetGitLabToken() {
+        gitlabToken = nil
+        unknownFields.removeAll { $0.tag == Records.Tag.gitlabToken.rawValue }
+    }
+}

@@ -118,8 +118,13 @@ extension Vault {
                 let replaced = !record.current.isEqual(to: before)
                 if replaced { final.tokenSince = changed.updated }
                 // GitLab's id belongs to the token it was learned with: a new token has another,
-                // unless this very write stores it (a rotation's answer).
-                if replaced && final.gitlabToken == row.entry.gitlabToken { final.gitlabToken = nil }
+                // unless this very write stores it (a rotation's answer). A tag 21 kept aside
+                // unread goes too: a later version would take it for the new token's.
+                if replaced {
+                    let stored = final.gitlabToken
+                    final.forgetGitLabToken()
+                    if stored != row.entry.gitlabToken { final.gitlabToken = stored }
+                }
                 events.append(PendingEvent(action: action ?? Self.describeChange(from: row.entry, to: final, replacedToken: replaced,
                                                                                  restoredVersion: version),
                                            entry: name, detail: detail))

@@ -126,7 +126,9 @@ extension Vault {
         do { entry = try self.entry(named: name) } catch { throw .vault(error) }
         let gitlab: GitLab
         do { gitlab = try access.gitlab(for: entry) } catch { throw .access(error) }
-        let admin = try recordReader(for: entry, reader)
+        // The host's admin token is wanted only for a token whose id is known: else the token
+        // asks itself, whatever becomes of the configured one (one named is checked always).
+        let admin = entry.gitlabToken == nil && reader == .configured ? nil : try recordReader(for: entry, reader)
         let token: Secret
         do { token = try secret(named: name, for: "read for gitlab verify") } catch { throw .vault(error) }
         let info: GitLab.TokenInfo
@@ -148,8 +150,9 @@ extension Vault {
                 throw .gitlab(error)
             }
             // GitLab's id of the token, and this request, which GitLab counted as a use (it
-            // moves its record at most every 10 minutes: a later question is noted again).
-            if let id = info.id {
+            // moves its record at most every 10 minutes: a later question is noted again). An
+            // id GitLab never gives (0, negative) is not noted: tag 21 could not hold it.
+            if let id = info.id, id > 0 {
                 if identity?.id != id { identity = GitLabTokenIdentity(id: id) }
                 if identity?.askedWithItself.map({ asked.secondsSince1970 - $0.secondsSince1970 > 600 }) ?? true {
                     identity?.askedWithItself = asked

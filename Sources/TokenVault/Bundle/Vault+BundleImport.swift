@@ -99,6 +99,8 @@ extension Vault {
                         }
                         var entry = token.entry
                         if merge.gitDefaultDropped { entry.isGitDefault = false }
+                        // GitLab's id is not taken from a bundle (see the replaced case).
+                        entry.forgetGitLabToken()
                         let lookup = try keys.lookup(token.entry.name)
                         guard try !Self.entryExists(db, lookup: lookup) else { throw .tampered("an entry that the header does not list") }
                         revision = manifest.nextRevision()
@@ -113,8 +115,12 @@ extension Vault {
                         entry.updated = now
                         if outcome == .replaced {
                             entry.tokenSince = token.tokenTime
-                            // GitLab's id of the token the bundle brings, not of the one replaced.
-                            entry.gitlabToken = token.entry.gitlabToken
+                            // GitLab's id is not taken from a bundle: an admin token reads the
+                            // record it names and the entry takes that record's revocation,
+                            // scopes and expiry, so a wrong id (a teammate's mistake or worse)
+                            // would mark this token revoked. The first verify learns it from
+                            // GitLab (`/self`); the replaced token's id goes with it.
+                            entry.forgetGitLabToken()
                             entry.expires = token.entry.expires
                         }
                         revision = manifest.nextRevision()

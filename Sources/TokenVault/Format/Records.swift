@@ -50,7 +50,7 @@ enum Records {
 
     // MARK: Entry metadata
 
-    private enum Tag: UInt8 {
+    enum Tag: UInt8 {
         case name = 1, url = 2, username = 3, kind = 4, scope = 5, expires = 6, notes = 7
         case created = 8, updated = 9
         // 10 was the last-used time, which lives in the usage table: never reuse the number.
