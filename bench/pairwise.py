@@ -6,6 +6,7 @@ noise falls on all of them alike. hyperfine 1.15 (Debian 12's) cannot give a com
 
     python3 bench/pairwise.py RUNS TITLE  NAME STDIN PROGRAM ARGS... -- NAME STDIN PROGRAM ARGS...
 
+(PAIRWISE_SEPARATOR=SEP separates them with SEP instead, for a command that takes "--".)
 The last command is the peer: the others' ratios are against it. Prints a Markdown table of the
 wall-clock times (median, mean, min, max). Every run must exit 0, or with one of the codes in
 PAIRWISE_EXIT_CODES (say "0,8", for `vault check`, which exits 8 when it has findings). (Peak memory is measured with
@@ -20,8 +21,10 @@ import time
 def parse(argv):
     runs, title, rest = int(argv[0]), argv[1], argv[2:]
     commands, current = [], []
-    for arg in rest + ["--"]:
-        if arg == "--":
+    # PAIRWISE_SEPARATOR replaces "--" for commands that take "--" themselves.
+    separator = os.environ.get("PAIRWISE_SEPARATOR", "--")
+    for arg in rest + [separator]:
+        if arg == separator:
             if len(current) < 3:
                 sys.exit("pairwise.py: each command needs NAME STDIN PROGRAM")
             commands.append((current[0], current[1], current[2:]))

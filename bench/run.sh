@@ -100,6 +100,12 @@ pairwise "With an unlocked agent: vault get against git credential-cache get (ta
 run "With an unlocked agent: vault get at 1 and at 10,000 entries" \
     -n "vault get, agent, 1 entry" "env TOKENVAULT_PATH=$work/1.db $bin/vault get entry-0" \
     -n "vault get, agent, 10,000 entries" "env TOKENVAULT_PATH=$work/10k.db $bin/vault get entry-5000"
+# A TAB after `vault get ` in bash: the completion script calls `vault ---completion ...` with the
+# words typed, and the names come from the unlocked agent. Its peer is the same agent's answer to
+# `vault list` (the same names, as a table), both with the vault from TOKENVAULT_PATH.
+PAIRWISE_SEPARATOR=:: pairwise "With an unlocked agent: the names a TAB completes after vault get, against vault list, at 10,000 entries" \
+    "completion of names (vault get TAB), agent, 10,000 entries" "$work/empty.in" /usr/bin/env TOKENVAULT_PATH="$work/10k.db" "$bin/vault" ---completion get -- positional@0 2 0 vault get '' :: \
+    "vault list, agent, 10,000 entries" "$work/empty.in" /usr/bin/env TOKENVAULT_PATH="$work/10k.db" "$bin/vault" list
 # The agent under a crowd: 70 idle connections and 10 that send one byte and stall, held open
 # while the same clients as above are timed (issue 11: a stalled client never holds up another).
 exec 3> >(python3 bench/hold_connections.py "$work/1.db" 70 10 600 > "$work/hold.out")
