@@ -47,11 +47,14 @@ public struct GitLabVariableLink: Sendable, Equatable, Codable, CustomStringConv
     public var visibility: Visibility
     /// When a push last wrote the token there (or found it there already).
     public var pushed: Timestamp?
-    /// Since when the variable has been waiting for the current token: a push failed, or found
-    /// the variable changed at GitLab. Cleared by a push that succeeds.
+    /// Since when the variable has been waiting for the current token: linked and not pushed
+    /// yet, a push failed, or found the variable changed at GitLab. Cleared by a push that
+    /// succeeds.
     public var pending: Timestamp?
     /// Why the last push did not succeed, for `vault check` and `vault show` (never a token).
     public var pendingReason: String?
+    /// The reason a new link is pending: the vault has not written the token there yet.
+    public static let notPushedYet = "not pushed yet"
     /// Fields of a later version, kept and written back as they were.
     var unknownFields: [Entry.UnknownField] = []
 

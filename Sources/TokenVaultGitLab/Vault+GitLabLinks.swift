@@ -34,6 +34,8 @@ extension Vault {
     /// Records that the entry's token lives in `link`'s CI/CD variable too, so that `vault
     /// gitlab push` and `rotate` write it there. A link to the same variable (same owner, key
     /// and scope) is replaced, keeping what its pushes did; whether it replaced one comes back.
+    /// A new link is pending (``GitLabVariableLink/notPushedYet``) until a push writes the token
+    /// there, so that `vault check` reports a variable the vault has never written.
     @discardableResult
     public func linkGitLabVariable(_ name: String, _ link: GitLabVariableLink) throws(GitLabLinkError) -> Bool {
         do { try link.validate() } catch { throw .vault(error) }
@@ -49,6 +51,7 @@ extension Vault {
                 e.gitlabLinks[at] = new
                 replaced = true
             } else {
+                (new.pushed, new.pending, new.pendingReason) = (nil, .now(), GitLabVariableLink.notPushedYet)
                 e.gitlabLinks.append(new)
             }
         }

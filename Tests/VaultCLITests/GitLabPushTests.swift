@@ -192,6 +192,24 @@ extension GitLabWorld {
         #expect(!world.cli.vault(["config"]).out.contains("gitlab-admin"))
     }
 
+    /// A link the vault has never pushed to is waiting for the token: `check` says so until a
+    /// push writes it, and linking the same variable again keeps what the push did.
+    @Test func aNewLinkIsPendingUntilItsFirstPush() throws {
+        let world = try GitLabWorld.forPush()
+        world.link(["--project", "team/app", "--variable", "CI_TOKEN"])
+        let link = try #require(try world.links().first)
+        #expect(link["pending"] is String && link["pending_reason"] as? String == "not pushed yet", "\(link)")
+        let check = world.cli.vault(["check", "--json"])
+        #expect(check.out.contains("\"finding\":\"push-pending\"") && check.out.contains("not pushed yet"), "\(check.out)")
+        #expect(world.cli.vault(["show", "ci"]).out.contains("PENDING since"))
+
+        #expect(world.gitlab(["push", "ci"]).status == 0)
+        #expect(try world.links().first?["pending"] is NSNull)
+        world.link(["--project", "team/app", "--variable", "CI_TOKEN", "--protected"])
+        #expect(try world.links().first?["pending"] is NSNull)
+        #expect(!world.cli.vault(["check", "--json"]).out.contains("push-pending"))
+    }
+
     @Test func aVariableChangedAtGitLabIsReportedAndOverwrittenOnlyWithForce() throws {
         let world = try GitLabWorld.forPush()
         world.link(["--project", "team/app", "--variable", "CI_TOKEN"])

@@ -31,7 +31,8 @@ extension VaultCommand.GitLabCommand {
             discussion: """
                 The link is kept encrypted in the entry's metadata; nothing is sent to GitLab \
                 until '\(ProgramName.current) gitlab push NAME' (or '\(ProgramName.current) gitlab rotate NAME') writes the \
-                token there. Linking the same variable again changes its settings. The \
+                token there; until then the link is pending ('\(ProgramName.current) check' reports \
+                it). Linking the same variable again changes its settings. The \
                 variable is masked, or with --hidden masked and hidden (GitLab 17.4 or later; \
                 GitLab hides a variable only when it creates it).
 
