@@ -62,16 +62,24 @@ import Testing
         }
 
         /// A PATH whose `xclip` hands its input, through `transform`, to the real xclip in the
-        /// background after `delay` seconds, and exits at once: xclip 0.13 itself exits before the
+        /// background once `vault` has read the clipboard and `delay` seconds more, and exits at
+        /// once: xclip 0.13 itself exits before the
         /// X server has its request to take the clipboard (its copy left in the background sends
         /// it), only sooner. `-out` is the real xclip's.
         func lateXclip(delay: String, transform: String = "cat") throws -> [String: String?] {
+            // Late after `vault` has read the clipboard once (the marker the reading xclip
+            // leaves), not after a fixed time: on a loaded machine a fixed time could fall
+            // after vault's whole wait, and the test would say nothing about the wait.
             try xclip("""
                 input=$(\(transform); echo .)
-                ( sleep \(delay); printf %s "${input%.}" | /usr/bin/xclip "$@" ) </dev/null >/dev/null 2>&1 &
+                ( while [ ! -e '\(readMarker)' ]; do sleep 0.05; done; sleep \(delay)
+                  printf %s "${input%.}" | /usr/bin/xclip "$@" ) </dev/null >/dev/null 2>&1 &
                 exit 0
                 """)
         }
+
+        /// Left by the first `xclip -out` that the PATH of ``xclip(_:)`` runs.
+        var readMarker: String { cli.home + "/clipboard-read" }
 
         /// A PATH whose `xclip` copies by running `body` (a shell script's), and reads as the
         /// real xclip.
@@ -80,7 +88,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
             _ = cli.script("fake-bin/xclip", """
                 #!/bin/sh
-                case " $* " in *" -out "*) exec /usr/bin/xclip "$@" ;; esac
+                case " $* " in *" -out "*) : > '\(readMarker)'; exec /usr/bin/xclip "$@" ;; esac
                 \(body)
 
                 """)
@@ -139,7 +147,7 @@ import Testing
     /// longer does.
     @Test func aClipboardTakenLateIsWaitedForByTheCopyAndByTheClearer() throws {
         let desk = try Desk()
-        let late = try desk.lateXclip(delay: "0.5")
+        let late = try desk.lateXclip(delay: "0.3")
         let r = desk.get(["gl", "--clip", "--clear-after", "1s"], env: late)
         #expect(r.status == 0 && r.stdout.isEmpty && r.err.isEmpty, "\(r.err)")
         #expect(desk.clipboard() == desk.token, "vault ended before the clipboard held the token")
@@ -184,9 +192,12 @@ import Testing
             #expect(!process.cmdline.contains(bytes: desk.token), "process \(process.pid) has the token in its arguments")
         }
         #expect(Processes.session(of: clearer) == clearer, "the clearer is not in a session of its own")
-        // Nothing of vault's but stdin, stdout and stderr: not the vault file, not a pipe.
-        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(clearer)/fd") {
-            #expect(Set(descriptors) == ["0", "1", "2"], "\(descriptors)")
+        // Nothing of vault's but stdin, stdout and stderr: not the vault file, not a pipe. (Once
+        // it has started: setting itself up, it opens /dev/null for a moment before moving it
+        // to stdin.)
+        func descriptors() -> Set<String>? { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(clearer)/fd")).map(Set.init) }
+        if descriptors() != nil {
+            #expect(desk.eventually { descriptors() == ["0", "1", "2"] }, "\(descriptors() ?? [])")
         }
         if let (read, found) = Processes.search(memoryOf: clearer, for: desk.token) {
             #expect(read > 0)
