@@ -11,7 +11,7 @@ packages=(libsodium-dev libsqlite3-dev libcurl4-openssl-dev pkg-config git pytho
 # `make install-completions`; the man pages' tests install them with make and render them with
 # man; the clipboard's tests copy and clear under Xvfb with xclip.
 if [ "${DEPS_FOR:-test}" != demo ]; then
-    packages+=(make zsh fish man-db xvfb xclip)
+    packages+=(make zsh fish man-db xvfb xclip python3-pip)
 fi
 missing=()
 for package in "${packages[@]}"; do
@@ -32,6 +32,11 @@ if ((${#missing[@]})); then
         "${as_root[@]}" apt-get update -qq
         "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     }
+fi
+
+# scripts/recover.py's one dependency, which its tests run it with: PyNaCl, unless python3 has it.
+if [ "${DEPS_FOR:-test}" != demo ] && ! python3 -c 'import nacl.bindings' 2>/dev/null; then
+    python3 -m pip install --quiet pynacl 2>/dev/null || python3 -m pip install --quiet --break-system-packages pynacl
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
