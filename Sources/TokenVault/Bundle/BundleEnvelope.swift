@@ -1,4 +1,4 @@
-/// A bundle's outer layer (SECURITY.md, "Bundle format (version 1)"): who signed it, when, for
+/// A bundle's outer layer (docs/FORMAT.md, "Bundle format (version 1)"): who signed it, when, for
 /// whom or under which key derivation, the sealed payload, and an Ed25519 signature over all of
 /// it. Parsing checks the signature before anything else is believed.
 ///

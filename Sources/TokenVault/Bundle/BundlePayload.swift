@@ -12,7 +12,7 @@ public struct ExportedToken: Sendable {
     var tokenTime: Timestamp { entry.tokenSince ?? entry.updated }
 }
 
-/// A bundle's sealed payload (SECURITY.md, "Bundle format (version 1)"). Plaintext layout:
+/// A bundle's sealed payload (docs/FORMAT.md, "Bundle format (version 1)"). Plaintext layout:
 /// magic `TVP1`, the signer's identity (64), created (i64), the sealing's recipient identity
 /// (64; zeros under a passphrase), then tag-length-value fields: tag 1 an entry's metadata (as
 /// the vault's metadata record body; it starts the next entry), tag 2 that entry's token,

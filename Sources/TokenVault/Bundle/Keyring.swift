@@ -1,7 +1,7 @@
 /// The key ring's records (the `keyring` table, schema 4): the vault's own identity with its
 /// secret keys, and the identities it trusts. Each row is one record sealed under the
 /// `identity` subkey (purpose 9) with the same binding as an entry's (record version, the row's
-/// lookup, the revision the manifest lists for it; SECURITY.md, "File format"), so a row swapped,
+/// lookup, the revision the manifest lists for it; docs/FORMAT.md, "Records"), so a row swapped,
 /// copied, dropped or rolled back is detected. Lookups are blind indexes of names that no entry
 /// can have (they start with a NUL byte).
 ///

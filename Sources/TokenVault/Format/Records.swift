@@ -1,5 +1,5 @@
-/// Sealed records: the encrypted blobs stored in the `entries` table (see SECURITY.md, "File
-/// format"). Each plaintext starts with a record version, the row's blind index and the
+/// Sealed records: the encrypted blobs stored in the `entries` table (see docs/FORMAT.md,
+/// "Records"). Each plaintext starts with a record version, the row's blind index and the
 /// vault-wide revision it was written at; that prefix binds the ciphertext to its row and to its
 /// moment, so a copied, swapped or older blob fails verification. Plaintexts are padded to a
 /// multiple of 64 bytes before sealing.
