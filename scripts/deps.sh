@@ -35,7 +35,7 @@ if ((${#missing[@]})); then
 fi
 
 # scripts/recover.py's one dependency, which its tests run it with: PyNaCl, unless python3 has it.
-if [ "${DEPS_FOR:-test}" != demo ] && ! python3 -c 'import nacl.bindings' 2>/dev/null; then
+if [ "${DEPS_FOR:-test}" != demo ] && command -v python3 >/dev/null 2>&1 && ! python3 -c 'import nacl.bindings' 2>/dev/null; then
     python3 -m pip install --quiet pynacl 2>/dev/null || python3 -m pip install --quiet --break-system-packages pynacl
 fi
 

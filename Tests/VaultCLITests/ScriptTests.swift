@@ -5,7 +5,7 @@ import Testing
 /// what is missing itself (a fresh container has no sudo), as a user through sudo. apt-get,
 /// dpkg-query, id and sudo are stand-ins on PATH that record how they were called.
 @Suite struct ScriptTests {
-    func runDeps(uid: Int, sudo: Bool, for purpose: String? = nil) -> (result: RunResult, log: String) {
+    func runDeps(uid: Int, sudo: Bool, for purpose: String? = nil, python: String? = nil) -> (result: RunResult, log: String) {
         let cli = CLI(initialise: false)
         let bin = cli.home + "/bin"
         try? FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -15,6 +15,7 @@ import Testing
         _ = cli.script("bin/id", "#!/bin/bash\necho \(uid)\n")
         _ = cli.script("bin/apt-get", "#!/bin/bash\necho \"apt-get $* as $(id -u)\" >> '\(log)'\n")
         _ = cli.script("bin/swift", "#!/bin/bash\nexit 0\n")
+        if let python { _ = cli.script("bin/python3", python) }
         if sudo { _ = cli.script("bin/sudo", "#!/bin/bash\necho sudo >> '\(log)'\nexec \"$@\"\n") }
         var environment = ["PATH": bin, "HOME": cli.home]
         environment["DEPS_FOR"] = purpose
@@ -34,6 +35,17 @@ import Testing
         let demo = runDeps(uid: 0, sudo: false, for: "demo").log, test = runDeps(uid: 0, sudo: false).log
         #expect(demo.contains("libsodium-dev") && !demo.contains("xvfb") && !demo.contains("zsh") && !demo.contains("man-db"), "\(demo)")
         for tool in ["libsodium-dev", "make", "zsh", "fish", "man-db", "xvfb", "xclip"] { #expect(test.contains(tool), "\(tool): \(test)") }
+    }
+
+    /// The tests run scripts/recover.py, whose one dependency is PyNaCl: pip installs it when
+    /// python3 lacks it, and only for the tests.
+    @Test func theTestsGetPyNaClThroughPipWhenPythonLacksIt() {
+        let python = "#!/bin/bash\nif [ \"$1\" = -c ]; then exit 1; fi\necho \"python3 $*\" >> \"$HOME/calls.log\"\n"
+        let test = runDeps(uid: 0, sudo: false, python: python).log
+        #expect(test.contains("python3 -m pip install --quiet pynacl"), "\(test)")
+        #expect(!runDeps(uid: 0, sudo: false, for: "demo", python: python).log.contains("-m pip"))
+        // Present already: nothing installed.
+        #expect(!runDeps(uid: 0, sudo: false, python: "#!/bin/bash\necho \"python3 $*\" >> \"$HOME/calls.log\"\n").log.contains("-m pip"))
     }
 
     @Test func asAUserItInstallsThroughSudo() {
