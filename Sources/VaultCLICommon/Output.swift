@@ -179,7 +179,7 @@ package enum Output {
         switch error {
         case .notFound, .noVault, .inTrash: .notFound
         case .expired, .revoked: .expired
-        case .wrongPassphrase, .locked, .otherAgentVersion: .locked
+        case .wrongPassphrase, .wrongPassphraseOrKeyFile, .keyFileRequired, .locked, .otherAgentVersion: .locked
         case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions
         case .readOnly, .diskFull: .cannotWrite
