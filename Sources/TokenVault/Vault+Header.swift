@@ -23,7 +23,7 @@ extension Vault {
         try create(at: path, passphrase: passphrase, keyFile: nil, kdf: kdf)
     }
 
-    /// Creates a new vault as ``create(at:passphrase:kdf:)`` does; with a `keyFile`, unlocking
+    /// Creates a new vault as `create(at:passphrase:kdf:)` does; with a `keyFile`, unlocking
     /// it needs that key file as well as the passphrase (the header says so, nothing more).
     public static func create(at path: String, passphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
         guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }

@@ -18,6 +18,7 @@ public struct LocalSettings: Sendable, Equatable {
     /// The settings, in the file's order.
     private var lines: [(name: String, value: String)] = []
 
+    /// The same settings, in the same order.
     public static func == (a: LocalSettings, b: LocalSettings) -> Bool {
         a.lines.map(\.name) == b.lines.map(\.name) && a.lines.map(\.value) == b.lines.map(\.value)
     }
