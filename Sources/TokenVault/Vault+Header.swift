@@ -20,6 +20,12 @@ extension Vault {
     /// The vault is built whole under a temporary name and then linked into place, so a process
     /// killed at any moment leaves either no vault or a complete one at `path`.
     public static func create(at path: String, passphrase: Secret, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
+        try create(at: path, passphrase: passphrase, keyFile: nil, kdf: kdf)
+    }
+
+    /// Creates a new vault as `create(at:passphrase:kdf:)` does; with a `keyFile`, unlocking
+    /// it needs that key file as well as the passphrase (the header says so, nothing more).
+    public static func create(at path: String, passphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
         guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         guard !passphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
         let folder = VaultLocation.folder(of: path)
@@ -30,9 +36,10 @@ extension Vault {
         // The slow part first, while nothing is on disk.
         let vaultKey = SymmetricKey.random()
         let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
-        let kek = try KeyDerivation.passphraseKey(passphrase, salt: salt, parameters: kdf)
+        let kek = try KeyDerivation.keyEncryptionKey(passphrase, keyFile: keyFile, salt: salt, parameters: kdf)
         let keys = Keys(vaultKey: vaultKey)
-        let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt)
+        let binding = Manifest.Binding(vaultID: Sodium.randomBytes(16), format: formatVersion, kdf: kdf, salt: salt,
+                                       keyFile: keyFile != nil)
         let wrappedKey = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
         let manifest = try Manifest(binding: binding).seal(using: keys.manifest)
 
@@ -45,12 +52,12 @@ extension Vault {
                 try db.transaction(write: true) { () throws(VaultError) in
                     try Schema.create(db)
                     try db.prepare("""
-                        INSERT INTO vault (id, format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest)
-                        VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO vault (id, format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, key_file)
+                        VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """).run([
                             .integer(Int64(formatVersion)), .blob(binding.vaultID), .integer(Int64(kdf.algorithm)),
                             .integer(Int64(kdf.opsLimit)), .integer(Int64(kdf.memLimit)), .blob(salt),
-                            .blob(wrappedKey), .blob(manifest),
+                            .blob(wrappedKey), .blob(manifest), .integer(keyFile == nil ? 0 : 1),
                         ])
                 }
                 // Write-ahead logging: readers never wait for a writer, and a killed writer
@@ -137,7 +144,7 @@ extension Vault {
         let statement: Statement
         do {
             statement = try db.prepare(
-                "SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest FROM vault WHERE id = 1")
+                "SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, key_file FROM vault WHERE id = 1")
         } catch {
             throw .corrupt("the vault header is missing")
         }
@@ -146,7 +153,8 @@ extension Vault {
         guard let format = UInt32(exactly: try statement.integer(0, "the header's format")),
               let algorithm = Int32(exactly: try statement.integer(2, "the header's kdf_alg")),
               let ops = UInt64(exactly: try statement.integer(3, "the header's kdf_ops")),
-              let mem = UInt64(exactly: try statement.integer(4, "the header's kdf_mem")) else {
+              let mem = UInt64(exactly: try statement.integer(4, "the header's kdf_mem")),
+              case let keyFile = try statement.integer(8, "the header's key_file"), keyFile == 0 || keyFile == 1 else {
             throw .tampered("the vault header")
         }
         // A newer version's file is never read (a long-lived agent may see a newer version
@@ -156,7 +164,8 @@ extension Vault {
         return Header(
             format: format,
             binding: Manifest.Binding(vaultID: try statement.blob(1, "the header's vault_id", count: 16), format: format, kdf: kdf,
-                                      salt: try statement.blob(5, "the header's kdf_salt", count: KeyDerivation.saltBytes)),
+                                      salt: try statement.blob(5, "the header's kdf_salt", count: KeyDerivation.saltBytes),
+                                      keyFile: keyFile == 1),
             wrappedKey: try statement.blob(6, "the header's wrapped_key", count: SecretBox.overhead + SymmetricKey.byteCount),
             manifest: try statement.blob(7, "the header's manifest"))
     }
@@ -170,16 +179,18 @@ extension Vault {
         return sealed
     }
 
-    /// Stores a new key derivation, wrapped key and sealed manifest in the header, inside the
-    /// caller's write transaction.
-    static func storeKey(_ db: SQLite, kdf parameters: KDFParameters, salt: [UInt8], wrappedKey: [UInt8],
+    /// Stores a new key derivation (whether it needs a key file included), wrapped key and sealed
+    /// manifest in the header, inside the caller's write transaction.
+    static func storeKey(_ db: SQLite, binding: Manifest.Binding, wrappedKey: [UInt8],
                          manifest sealed: [UInt8]) throws(VaultError) {
+        let parameters = binding.kdf
         try db.prepare("""
-            UPDATE vault SET kdf_alg = ?, kdf_ops = ?, kdf_mem = ?, kdf_salt = ?, wrapped_key = ?, manifest = ?
+            UPDATE vault SET kdf_alg = ?, kdf_ops = ?, kdf_mem = ?, kdf_salt = ?, wrapped_key = ?, manifest = ?, key_file = ?
             WHERE id = 1
             """).run([
                 .integer(Int64(parameters.algorithm)), .integer(Int64(parameters.opsLimit)),
-                .integer(Int64(parameters.memLimit)), .blob(salt), .blob(wrappedKey), .blob(sealed),
+                .integer(Int64(parameters.memLimit)), .blob(binding.salt), .blob(wrappedKey), .blob(sealed),
+                .integer(binding.keyFile ? 1 : 0),
             ])
     }
 
@@ -189,17 +200,18 @@ extension Vault {
         return manifest
     }
 
-    /// The vault key unwrapped from `header` with the key-encryption key, and the manifest it
-    /// opens.
-    static func unwrap(_ header: Header, kek: SymmetricKey) throws(VaultError) -> (Keys, Manifest) {
-        let vaultKey: SecureBytes
-        do {
-            vaultKey = try SecretBox.open(header.wrappedKey, using: kek, what: "the wrapped vault key")
-        } catch {
-            throw .wrongPassphrase
+    /// The vault key unwrapped from `header` with the first of the key-encryption keys that
+    /// opens it, and the manifest it opens (whose binding must be the header's: a `key_file`
+    /// column changed is found here, when the other configuration's key opens the vault). Throws
+    /// `.wrongPassphrase` (`.wrongPassphraseOrKeyFile` when the header asks for a key file) when
+    /// none opens it.
+    static func unwrap(_ header: Header, keks: [SymmetricKey]) throws(VaultError) -> (Keys, Manifest) {
+        for kek in keks {
+            guard let vaultKey = try? SecretBox.open(header.wrappedKey, using: kek, what: "the wrapped vault key") else { continue }
+            guard vaultKey.count == SymmetricKey.byteCount else { throw .tampered("the wrapped vault key") }
+            let keys = Keys(vaultKey: SymmetricKey(storage: vaultKey))
+            return (keys, try openManifest(header, keys: keys))
         }
-        guard vaultKey.count == SymmetricKey.byteCount else { throw .tampered("the wrapped vault key") }
-        let keys = Keys(vaultKey: SymmetricKey(storage: vaultKey))
-        return (keys, try openManifest(header, keys: keys))
+        throw header.binding.keyFile ? .wrongPassphraseOrKeyFile : .wrongPassphrase
     }
 }

@@ -6,15 +6,29 @@ extension Vault {
     /// `.costlyKeyDerivation`, before any work, when the header asks for more than `sensitive`
     /// unless `allowingCostlyKDF`.
     public func unlock(passphrase: Secret, allowingCostlyKDF: Bool = false) throws(VaultError) {
-        do {
+        try unlock(passphrase: passphrase, keyFile: nil, allowingCostlyKDF: allowingCostlyKDF)
+    }
+
+    /// Unlocks with the passphrase and, for a vault that needs one (``needsKeyFile()``), its key
+    /// file. Throws `.keyFileRequired`, before any work, when the vault needs a key file and
+    /// none is given; `.wrongPassphraseOrKeyFile` when the two do not open a vault that needs a
+    /// key file. A key file given for a vault that needs none is not needed, and opens nothing
+    /// on its own; should it open the vault where the passphrase alone does not, the header's
+    /// `key_file` was changed: `.tampered`.
+    public func unlock(passphrase: Secret, keyFile: KeyFile?, allowingCostlyKDF: Bool = false) throws(VaultError) {
+        do throws(VaultError) {
             let (header, version) = try state.withLock { state throws(VaultError) in
                 let db = try state.db
                 return try db.transaction(write: false) { () throws(VaultError) in (try Self.readHeader(db), try db.dataVersion()) }
             }
+            if header.binding.keyFile && keyFile == nil { throw VaultError.keyFileRequired }
             try header.binding.kdf.checkCost(allowingCostly: allowingCostlyKDF)
-            // The slow part runs without holding the lock.
-            let kek = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
-            let (keys, manifest) = try Self.unwrap(header, kek: kek)
+            // The slow part runs without holding the lock, once: the other configuration's key
+            // costs one hash, and finds a `key_file` column changed (the manifest binds it).
+            let argon2 = try KeyDerivation.passphraseKey(passphrase, salt: header.binding.salt, parameters: header.binding.kdf)
+            let withFile = keyFile.map { $0.keyEncryptionKey(passphraseKey: argon2) }
+            let keks = header.binding.keyFile ? [withFile, argon2].compactMap { $0 } : [argon2, withFile].compactMap { $0 }
+            let (keys, manifest) = try Self.unwrap(header, keks: keks)
             // The manifest just verified stays valid until another connection commits.
             state.withLock { $0.reset(keys: keys, verified: (header.manifest, manifest, version)) }
         } catch {
@@ -91,6 +105,11 @@ extension Vault {
     /// write tokens.
     public var isUnlocked: Bool {
         state.withLock { $0.keys != nil }
+    }
+
+    /// Whether unlocking this vault needs a key file with the passphrase (the header says so).
+    public func needsKeyFile() throws(VaultError) -> Bool {
+        try state.withLock { state throws(VaultError) in try Self.readHeader(try state.db).binding.keyFile }
     }
 
     /// The key-derivation parameters stored in the header.

@@ -198,15 +198,35 @@ extension Vault {
 
     /// Re-wraps the vault key under a key derived from `newPassphrase` with a new salt (and
     /// `kdf`, or the current parameters), in one transaction. Entries are not re-encrypted.
-    /// The vault must be unlocked.
+    /// The vault must be unlocked, and need no key file (for one that does, see
+    /// ``changePassphrase(to:keyFile:kdf:)``).
     public func changePassphrase(to newPassphrase: Secret, kdf: KDFParameters? = nil) throws(VaultError) {
+        guard try !needsKeyFile() else {
+            throw .invalidInput("this vault needs a key file: give it with the new passphrase to keep it, or nil to stop needing one")
+        }
+        try changePassphrase(to: newPassphrase, keyFile: nil, kdf: kdf)
+    }
+
+    /// Re-wraps the vault key under `newPassphrase` and `keyFile` (nil: the passphrase alone)
+    /// with a new salt (and `kdf`, or the current parameters), in one transaction: from then on
+    /// unlocking needs exactly these. The header's `key_file` column, the salt, the wrapped key
+    /// and the manifest that binds them change together, so a process killed at any moment
+    /// leaves the vault opening with the old configuration or the new one. Entries are not
+    /// re-encrypted. The vault must be unlocked with the passphrase (not through the agent).
+    public func changePassphrase(to newPassphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters? = nil) throws(VaultError) {
         guard !newPassphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
         // Without new parameters, keep the ones the (verified) manifest holds.
-        let parameters: KDFParameters
-        if let kdf { parameters = kdf } else { parameters = try read { _, _, manifest throws(VaultError) in manifest.binding.kdf } }
+        let (current, before): (KDFParameters, Bool)
+        (current, before) = try read { _, _, manifest throws(VaultError) in (manifest.binding.kdf, manifest.binding.keyFile) }
+        let parameters = kdf ?? current
         guard parameters.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         let salt = Sodium.randomBytes(KeyDerivation.saltBytes)
-        let kek = try KeyDerivation.passphraseKey(newPassphrase, salt: salt, parameters: parameters)
+        let kek = try KeyDerivation.keyEncryptionKey(newPassphrase, keyFile: keyFile, salt: salt, parameters: parameters)
+        let detail: String? = switch (before, keyFile != nil) {
+        case (false, true): "a key file is needed from now on"
+        case (true, false): "no key file is needed from now on"
+        default: nil
+        }
         try state.withLock { state throws(VaultError) in
             guard let keys = state.keys else { throw VaultError.locked }
             let db = try state.db
@@ -216,15 +236,16 @@ extension Vault {
                 var manifest = try Self.openManifest(header, keys: keys)
                 manifest.binding.kdf = parameters
                 manifest.binding.salt = salt
+                manifest.binding.keyFile = keyFile != nil
                 manifest.log.head = try ActivityLog.append(db, keys: keys, manifest: manifest, action: "passphrase change",
-                                                            entry: nil, origin: state.origin)
+                                                            entry: nil, origin: state.origin, detail: detail)
                 guard let vaultKey = keys.vaultKey else {
                     throw VaultError.invalidInput("the vault was unlocked through the agent: unlock it with the passphrase to change it")
                 }
                 let wrapped = vaultKey.withUnsafeBytes { SecretBox.seal($0, using: kek) }
                 let sealed = try manifest.seal(using: keys.manifest)
-                try Self.storeKey(db, kdf: parameters, salt: salt, wrappedKey: wrapped, manifest: sealed)
-                // Read back: the new passphrase must be the one that opens the file.
+                try Self.storeKey(db, binding: manifest.binding, wrappedKey: wrapped, manifest: sealed)
+                // Read back: the new passphrase (and key file) must be what opens the file.
                 let stored = try Self.readHeader(db)
                 guard stored.manifest == sealed, stored.wrappedKey == wrapped, stored.binding == manifest.binding else {
                     throw VaultError.corrupt("the new passphrase did not land in the file (the database changed the header as it was written)")

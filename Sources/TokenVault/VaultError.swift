@@ -3,6 +3,11 @@
 public enum VaultError: Error, Sendable, Equatable {
     /// The passphrase does not open this vault (or the header's KDF parameters were changed).
     case wrongPassphrase
+    /// The passphrase and key file do not open this vault, which needs both: one of them (or
+    /// both) is wrong, and which one cannot be known.
+    case wrongPassphraseOrKeyFile
+    /// This vault needs a key file with the passphrase, and none was given.
+    case keyFileRequired
     /// No entry has this name.
     case notFound(name: String, suggestion: String?)
     /// An entry with this name exists already.
@@ -62,6 +67,10 @@ extension VaultError: CustomStringConvertible {
         switch self {
         case .wrongPassphrase:
             "wrong passphrase"
+        case .wrongPassphraseOrKeyFile:
+            "wrong passphrase or key file"
+        case .keyFileRequired:
+            "this vault needs its key file as well as the passphrase, and no key file was given"
         case .notFound(let name, _):
             "no entry named '\(Redaction.redact(name))'"
         case .alreadyExists(let name):
@@ -116,6 +125,8 @@ extension VaultError: CustomStringConvertible {
             "did you mean \(suggestion)?"
         case .inTrash(let name):
             "\(ProgramName.current) restore \(Redaction.redact(name))"
+        case .keyFileRequired:
+            "give it with --key-file FILE or TOKENVAULT_KEY_FILE, or remember where it is with '\(ProgramName.current) config key-file FILE'"
         case .expired:
             "renew it, or pass --allow-expired to print it anyway"
         case .revoked:

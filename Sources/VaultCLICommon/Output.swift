@@ -22,7 +22,7 @@ package enum ExitStatus: Int32, CaseIterable {
         case .success: "success"
         case .other: "any other failure"
         case .notFound: "no such entry, or no vault"
-        case .locked: "locked: wrong passphrase, or no passphrase source"
+        case .locked: "locked: wrong passphrase or key file, or none given"
         case .expired: "the token has expired, or GitLab revoked it"
         case .tampered: "the vault was tampered with or is corrupt (\(ProgramName.current) verify: something does not verify)"
         case .unsafePermissions: "the vault file or folder is open to other users"
@@ -179,7 +179,7 @@ package enum Output {
         switch error {
         case .notFound, .noVault, .inTrash: .notFound
         case .expired, .revoked: .expired
-        case .wrongPassphrase, .locked, .otherAgentVersion: .locked
+        case .wrongPassphrase, .wrongPassphraseOrKeyFile, .keyFileRequired, .locked, .otherAgentVersion: .locked
         case .tampered, .corrupt, .costlyKeyDerivation: .tampered
         case .unsafePermissions, .wrongOwner: .unsafePermissions
         case .readOnly, .diskFull: .cannotWrite

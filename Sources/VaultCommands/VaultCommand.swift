@@ -29,7 +29,7 @@ struct VaultCommand: ParsableCommand {
         version: version,
         subcommands: [Init.self, Add.self, Get.self, Exec.self, Inject.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
                       History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self,
-                      GitCredentialCommand.self, Unlock.self, Lock.self, Status.self, AgentCommand.self, Passwd.self, Backup.self, Verify.self,
+                      GitCredentialCommand.self, Unlock.self, Lock.self, Status.self, AgentCommand.self, Passwd.self, KeyfileCommand.self, Backup.self, Verify.self,
                       Completions.self]
     )
 

@@ -12,15 +12,19 @@ package enum GitHelper {
         /// `--on-erase delete`: git credential-store's semantics (delete on erase).
         package var eraseDeletes = false
         package var verbose = false
+        /// `--key-file FILE`: the vault's key file, for a vault that needs one (else
+        /// `TOKENVAULT_KEY_FILE`, else `vault config key-file`).
+        package var keyFile: String?
 
-        package init(vaultPath: String? = nil, eraseDeletes: Bool = false, verbose: Bool = false) {
+        package init(vaultPath: String? = nil, eraseDeletes: Bool = false, verbose: Bool = false, keyFile: String? = nil) {
             self.vaultPath = vaultPath
             self.eraseDeletes = eraseDeletes
             self.verbose = verbose
+            self.keyFile = keyFile
         }
     }
 
-    /// Parses `[--vault PATH] [--on-erase reject|delete] [--verbose] ACTION` (git appends the
+    /// Parses `[--vault PATH] [--key-file FILE] [--on-erase reject|delete] [--verbose] ACTION` (git appends the
     /// action to whatever `credential.helper` says).
     package static func main(arguments: [String]) -> Int32 {
         var options = Options()
@@ -31,6 +35,9 @@ package enum GitHelper {
             switch argument {
             case "--vault" where index + 1 < arguments.count:
                 options.vaultPath = arguments[index + 1]
+                index += 1
+            case "--key-file" where index + 1 < arguments.count:
+                options.keyFile = arguments[index + 1]
                 index += 1
             case "--on-erase" where index + 1 < arguments.count:
                 switch arguments[index + 1] {
@@ -48,6 +55,7 @@ package enum GitHelper {
                 return 0
             default:
                 if argument.hasPrefix("--vault=") { options.vaultPath = String(argument.dropFirst(8)) }
+                else if argument.hasPrefix("--key-file=") { options.keyFile = String(argument.dropFirst(11)) }
                 else if argument.hasPrefix("-") {
                     Output.error("unknown option '\(Redaction.redact(argument))'")
                     return ExitStatus.usage.rawValue
@@ -63,8 +71,9 @@ package enum GitHelper {
     }
 
     package static let usage = """
-        usage: git-credential-vault [--vault PATH] [--on-erase reject|delete]
-                                    [--verbose] get|store|erase
+        usage: git-credential-vault [--vault PATH] [--key-file FILE]
+                                    [--on-erase reject|delete] [--verbose]
+                                    get|store|erase
                (or: vault git-credential ...)
 
         Git's credential helper on the vault: git runs it, and reads tokens from the
@@ -87,6 +96,8 @@ package enum GitHelper {
         Options:
           --vault PATH              the vault (default: $TOKENVAULT_PATH, else the
                                     default vault)
+          --key-file FILE           the vault's key file, if it needs one (default:
+                                    $TOKENVAULT_KEY_FILE, else 'vault config key-file')
           --on-erase reject|delete  what erase does (default: reject)
           --verbose                 say on stderr what it did
 
@@ -128,7 +139,8 @@ package enum GitHelper {
         do {
             let vault = try Vault.open(at: path, checkingNow: false)
             vault.actor = "git-credential-vault \(action)"
-            guard let unlocked = try unlock(vault, path: path, action: action, environment: environment) else { return 0 }
+            guard let unlocked = try unlock(vault, path: path, action: action, keyFile: options.keyFile,
+                                            environment: environment) else { return 0 }
             // Once git's answer is written, whatever it is, so that the next call of this git
             // operation finds the agent. git waits for this process to exit: the agent gets the
             // key just derived, never a second derivation.

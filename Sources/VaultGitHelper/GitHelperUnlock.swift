@@ -21,7 +21,8 @@ extension GitHelper {
 
     /// Unlocks `vault` for git's `action`. Nil when it stays locked and git goes on without it
     /// (having said why on stderr, in one line).
-    static func unlock(_ vault: Vault, path: String, action: String, environment: [String: String]) throws -> Unlocked? {
+    static func unlock(_ vault: Vault, path: String, action: String, keyFile keyFileFlag: String?,
+                       environment: [String: String]) throws -> Unlocked? {
         var agentSilent = false
         if let agent = AgentClient.connect(vaultPath: path, environment: environment) {
             do {
@@ -41,6 +42,8 @@ extension GitHelper {
         }
         // Never a wait on a costly header (nor a question to a person about it).
         try vault.checkKDFCost()
+        // The key file, for a vault that needs one, before anyone is asked for the passphrase.
+        let keyFile = try CLIKeyFile(flag: keyFileFlag, vaultPath: path).load(required: vault.needsKeyFile())
         let source = CLIPassphrase(fd: nil, file: nil)
         let mayPrompt = environment["GIT_TERMINAL_PROMPT"] != "0"
         Log.verbose("git \(action): passphrase from \(source.sourceName)")
@@ -51,16 +54,17 @@ extension GitHelper {
                 return nil
             }
             guard source.isTerminalPrompt else {
-                try vault.unlock(passphrase: passphrase)
+                try vault.unlock(passphrase: passphrase, keyFile: keyFile)
                 return .done
             }
             // The whole key derivation, every time: a retry is no cheaper to guess with.
-            guard try opens(vault, with: passphrase) else {
+            guard try opens(vault, with: passphrase, keyFile: keyFile) else {
+                let wrong = keyFile == nil ? "wrong passphrase" : "wrong passphrase or key file"
                 if attempt < attempts {
-                    Terminal.show("\(ProgramName.current): error: wrong passphrase, try again")
+                    Terminal.show("\(ProgramName.current): error: \(wrong), try again")
                     continue
                 }
-                Output.error("wrong passphrase, \(attempts) times: git goes on without the vault")
+                Output.error("\(wrong), \(attempts) times: git goes on without the vault")
                 return nil
             }
             guard !agentSilent, try vault.settings().agentAutostart else { return .done }
@@ -69,13 +73,13 @@ extension GitHelper {
         return nil
     }
 
-    /// Unlocks `vault` with `passphrase`; false when the passphrase is wrong.
-    private static func opens(_ vault: Vault, with passphrase: Secret) throws(VaultError) -> Bool {
+    /// Unlocks `vault` with `passphrase` (and `keyFile`); false when they do not open it.
+    private static func opens(_ vault: Vault, with passphrase: Secret, keyFile: KeyFile?) throws(VaultError) -> Bool {
         do {
-            try vault.unlock(passphrase: passphrase)
+            try vault.unlock(passphrase: passphrase, keyFile: keyFile)
             return true
         } catch {
-            if case .wrongPassphrase = error { return false }
+            if error == .wrongPassphrase || error == .wrongPassphraseOrKeyFile { return false }
             throw error
         }
     }

@@ -176,12 +176,16 @@ int main(int argc, char **argv) {
     if (!open_standard_descriptors(O_WRONLY)) _exit(0);  // Git goes on without this helper.
     harden_process();
 
-    // Only `[--vault PATH] get`: anything else is the Swift helper's.
+    // Only `[--vault PATH] [--key-file FILE] get`: anything else is the Swift helper's. A key
+    // file is the Swift helper's to read when the agent does not answer (it gets argv as it
+    // came); an agent that answers was unlocked with it already.
     const char *option = NULL;
     int get = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--vault") == 0 && i + 1 < argc) option = argv[++i];
         else if (strncmp(argv[i], "--vault=", 8) == 0) option = argv[i] + 8;
+        else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) i++;
+        else if (strncmp(argv[i], "--key-file=", 11) == 0) continue;
         // For erase only; what it says is the Swift helper's to check.
         else if (strcmp(argv[i], "--on-erase") == 0 && i + 1 < argc && (strcmp(argv[i + 1], "reject") == 0 || strcmp(argv[i + 1], "delete") == 0)) i++;
         else if (strcmp(argv[i], "get") == 0 && !get) get = 1;

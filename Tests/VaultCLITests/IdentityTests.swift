@@ -32,7 +32,8 @@ import Testing
         }
         let python = """
             import sqlite3, sys
-            c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE keyring'); c.execute('PRAGMA user_version = 3'); c.commit()
+            c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE keyring'); c.execute('ALTER TABLE vault DROP COLUMN key_file')
+            c.execute('PRAGMA user_version = 3'); c.commit()
             """
         #expect(run(["/usr/bin/python3", "-c", python, cli.vaultPath], environment: ["PATH": "/usr/bin:/bin"]).status == 0)
         let first = cli.vault(["id"])

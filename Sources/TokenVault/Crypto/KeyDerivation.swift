@@ -114,6 +114,13 @@ enum KeyDerivation {
         return SymmetricKey(storage: key)
     }
 
+    /// The key-encryption key of a vault: the Argon2id output itself, or with a key file, that
+    /// output hashed under the key file's digest (``KeyFile``; docs/FORMAT.md, "Key file (schema 5)").
+    static func keyEncryptionKey(_ passphrase: Secret, keyFile: KeyFile?, salt: [UInt8], parameters: KDFParameters) throws(VaultError) -> SymmetricKey {
+        let argon2 = try passphraseKey(passphrase, salt: salt, parameters: parameters)
+        return keyFile.map { $0.keyEncryptionKey(passphraseKey: argon2) } ?? argon2
+    }
+
     /// The vault key's purpose-bound subkeys, through `crypto_kdf_derive_from_key` with the
     /// context `"TokVault"`. The ids are part of the file format: never renumber them.
     enum Purpose: UInt64 {

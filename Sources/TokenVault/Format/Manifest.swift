@@ -8,14 +8,20 @@ import Glibc
 /// Plaintext layout (little-endian): magic `TVM1`, vault id (16), format (u32), KDF algorithm
 /// (u32), opslimit (u64), memlimit (u64), salt (16), generation (u64), count (u32), then
 /// `count` records of (blind index prefix (16), revision (u64)) sorted by prefix, then the
-/// vault's settings as tag-length-value fields.
+/// vault's settings as tag-length-value fields. The header's `key_file` column (schema 5) is
+/// bound by tag 32 of that tail (value 1), written only when a key file is needed.
 struct Manifest: Equatable {
     struct Binding: Equatable {
         var vaultID: [UInt8]
         var format: UInt32
         var kdf: KDFParameters
         var salt: [UInt8]
+        /// Whether unlocking needs a key file with the passphrase (the header's `key_file`).
+        var keyFile = false
     }
+
+    /// The tail's field that binds ``Binding/keyFile`` (value: the integer 1).
+    static let keyFileTag: UInt8 = 32
 
     static let magic = Array("TVM1".utf8)
     static let prefixBytes = 16
@@ -136,6 +142,7 @@ struct Manifest: Equatable {
         w.raw(settings.encoded())
         w.raw(log.encoded())
         w.raw(keyring.encoded())
+        if binding.keyFile { w.field(Self.keyFileTag, int: 1) }
         w.raw(unknownFields)
         let length = w.bytes.count
         let plaintext = SecureBytes(count: Padding.paddedLength(length), guarded: false) { buffer in
@@ -150,9 +157,23 @@ struct Manifest: Equatable {
         var reader = ByteReader(tail)
         var unknown = ByteWriter()
         while let (tag, value) = try reader.field() {
-            if !VaultSettings.knows(tag) && !LogAnchors.knows(tag) && !KeyringListing.knows(tag) { unknown.field(tag, value) }
+            if !VaultSettings.knows(tag) && !LogAnchors.knows(tag) && !KeyringListing.knows(tag) && tag != keyFileTag {
+                unknown.field(tag, value)
+            }
         }
         return unknown.bytes
+    }
+
+    /// Whether the tail says a key file is needed: tag 32 with the value 1, at most once.
+    private static func keyFileFlag(in tail: UnsafeRawBufferPointer) throws(VaultError) -> Bool {
+        var reader = ByteReader(tail)
+        var found: Bool?
+        while let (tag, value) = try reader.field() {
+            guard tag == keyFileTag else { continue }
+            guard found == nil, value.int64 == 1 else { throw .tampered("the vault header") }
+            found = true
+        }
+        return found ?? false
     }
 
     static func open(_ box: [UInt8], using key: SealingKey) throws(VaultError) -> Manifest {
@@ -167,10 +188,11 @@ struct Manifest: Equatable {
                   r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
                   let tail = r.take(r.remaining), let settings = try? VaultSettings(decoding: tail),
                   let log = try? LogAnchors(decoding: tail), let keyring = try? KeyringListing(decoding: tail),
-                  let unknown = try? unknownFields(of: tail) else { return nil }
+                  let unknown = try? unknownFields(of: tail), let keyFile = try? keyFileFlag(in: tail) else { return nil }
             var manifest = Manifest(binding: Binding(
                 vaultID: vaultID, format: format,
-                kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt))
+                kdf: KDFParameters(algorithm: Int32(bitPattern: algorithm), opsLimit: ops, memLimit: mem), salt: salt,
+                keyFile: keyFile))
             manifest.generation = generation
             manifest.records = records
             manifest.settings = settings

@@ -50,6 +50,12 @@ enum Schema {
             sealed BLOB NOT NULL
         );
         """,
+        // 5: whether unlocking needs a key file with the passphrase (KeyFile.swift): a column of
+        // the header, bound by the manifest as the KDF parameters are. Nothing that identifies
+        // the file.
+        """
+        ALTER TABLE vault ADD COLUMN key_file INTEGER NOT NULL DEFAULT 0 CHECK (key_file IN (0, 1));
+        """,
     ]
 
     /// The indexes SQLite makes by itself for each migration's UNIQUE and non-integer PRIMARY
@@ -59,6 +65,7 @@ enum Schema {
         [("sqlite_autoindex_usage_1", "usage")],
         [],
         [("sqlite_autoindex_keyring_1", "keyring")],
+        [],
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -74,20 +81,41 @@ enum Schema {
 
     /// Everything the schema of `version` holds, as TokenVault created it.
     static func objects(version: Int) -> Set<Object> {
-        var objects: Set<Object> = []
+        // Each table's SQL as SQLite keeps it, before folding.
+        var tables: [String: String] = [:]
+        var indexes: Set<Object> = []
         for step in 0..<min(version, migrations.count) {
             for statement in migrations[step].split(separator: ";") {
                 let sql = folded(statement)
                 guard !sql.isEmpty else { continue }
-                // Every migration statement is `CREATE TABLE name (...)`.
+                if sql.hasPrefix(AddColumn.prefix), let (name, column) = AddColumn.parse(sql), let table = tables[name],
+                   let close = table.lastIndex(of: ")") {
+                    // SQLite writes `, COLUMN-DEF` just before the closing parenthesis of the
+                    // table's SQL (sqlite3AlterFinishAddColumn).
+                    tables[name] = String(table[..<close]) + ", " + column + String(table[close...])
+                    continue
+                }
+                // Every other migration statement is `CREATE TABLE name (...)`.
                 let name = String(sql.dropFirst("CREATE TABLE ".count).prefix { $0 != " " && $0 != "(" })
-                objects.insert(Object(type: "table", name: name, table: name, sql: sql))
+                tables[name] = String(statement.drop { $0 == "\n" || $0 == " " })
             }
             for index in automaticIndexes[step] {
-                objects.insert(Object(type: "index", name: index.name, table: index.table, sql: nil))
+                indexes.insert(Object(type: "index", name: index.name, table: index.table, sql: nil))
             }
         }
-        return objects
+        return indexes.union(tables.map { Object(type: "table", name: $0.key, table: $0.key, sql: folded($0.value)) })
+    }
+
+    /// `ALTER TABLE name ADD COLUMN definition` (folded): the table's name and the definition.
+    private enum AddColumn {
+        static let prefix = "ALTER TABLE "
+        static func parse(_ sql: String) -> (String, String)? {
+            let rest = sql.dropFirst(prefix.count)
+            guard let space = rest.firstIndex(of: " ") else { return nil }
+            let clause = rest[space...].dropFirst()
+            guard clause.hasPrefix("ADD COLUMN ") else { return nil }
+            return (String(rest[..<space]), String(clause.dropFirst("ADD COLUMN ".count)))
+        }
     }
 
     /// Refuses a file whose schema holds anything but TokenVault's own tables and indexes for

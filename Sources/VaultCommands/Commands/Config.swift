@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import TokenVault
 import TokenVaultGitLab
 import VaultCLICommon
@@ -20,6 +21,11 @@ extension VaultCommand {
                 '\(ProgramName.current) gitlab push' authenticates with at HOST; none removes it). They are \
                 stored encrypted in the vault.
 
+                key-file is this machine's, kept apart from them: the path of the vault's key \
+                file (never its content), in a settings file beside the vault (VAULT.settings, \
+                mode 600, not encrypted), read before the vault is unlocked; --unset forgets it. \
+                --key-file and TOKENVAULT_KEY_FILE come first.
+
                 Examples:
                   \(ProgramName.current) config
                   \(ProgramName.current) config rotate-every 60d
@@ -29,15 +35,19 @@ extension VaultCommand {
                   \(ProgramName.current) config gitlab-api-url.example.com \\
                       https://example.com/gitlab/api/v4
                   \(ProgramName.current) config gitlab-admin.gitlab.example.com gitlab-admin
+                  \(ProgramName.current) config key-file /media/usb/vault.key
                 """)
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart, gitlab-api-url.HOST or gitlab-admin.HOST.")
+        @Argument(help: "rotate-every, trash-days, log-events, log-days, agent-autostart, gitlab-api-url.HOST, gitlab-admin.HOST or key-file.")
         var key: String?
 
         @Argument(help: "The new value.")
         var value: String?
+
+        @Flag(help: "With key-file: forget the key file's path.")
+        var unset = false
 
         static let keys = ["rotate-every", "trash-days", "log-events", "log-days", "agent-autostart"]
 
@@ -48,6 +58,8 @@ extension VaultCommand {
         }
 
         func validate() throws {
+            if unset && (key != LocalSettings.keyFileName || value != nil) { throw ValidationError("--unset goes with key-file alone") }
+            if key == LocalSettings.keyFileName { return }
             if let key, GitLabAPIConfig.isKey(key) {
                 if let value { try GitLabAPIConfig.validate(key: key, value: value) }
                 return
@@ -72,6 +84,8 @@ extension VaultCommand {
         }
 
         func run() throws {
+            // This machine's, beside the vault: no unlocking.
+            if key == LocalSettings.keyFileName { return try keyFileSetting() }
             let vault = try global.unlockedVault()
             if let key, GitLabAPIConfig.isKey(key) {
                 guard let value else { return try Output.out(GitLabAPIConfig.shown(try vault.settings(), key: key) + "\n") }
@@ -116,6 +130,30 @@ extension VaultCommand {
                     try Output.out(TerminalText.escape("gitlab-admin.\(host) \(entry)") + "\n")
                 }
             }
+        }
+
+        /// Shows, sets or forgets the key file's path in the settings file beside the vault.
+        private func keyFileSetting() throws {
+            let path = global.path
+            guard VaultLocation.exists(path) else { throw VaultError.noVault(path: path) }
+            var settings = try LocalSettings.read(forVault: path)
+            if unset {
+                settings.keyFile = nil
+                try settings.write(forVault: path)
+                return Output.note("key-file unset")
+            }
+            guard let value else { return try Output.out(TerminalText.escape(settings.keyFile ?? "none") + "\n") }
+            var absolute = value
+            if !value.hasPrefix("/") {
+                guard let folder = getcwd(nil, 0) else { throw CLIError.failed("cannot find the current folder, to make '\(value)' an absolute path") }
+                absolute = String(cString: folder) + "/" + value
+                free(folder)
+            }
+            // A path that names a key file this user may use (its content is not kept).
+            _ = try CLIKeyFile.read(absolute)
+            settings.keyFile = absolute
+            try settings.write(forVault: path)
+            Output.note("key-file set to \(absolute)")
         }
 
         /// Shows or sets the admin token for a GitLab host.

@@ -7,8 +7,9 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Unlock the vault once: an agent holds the key, and every command and git use it.",
             discussion: """
-                Asks for the passphrase (from the usual sources) and starts the vault's agent if \
-                none runs. The key stays in the agent's locked memory, never on disk and never in \
+                Asks for the passphrase (from the usual sources; and for a vault that needs one, \
+                the key file: --key-file, TOKENVAULT_KEY_FILE or '\(ProgramName.current) config key-file') \
+                and starts the vault's agent if none runs. The key stays in the agent's locked memory, never on disk and never in \
                 another process, until it has not been used for the timeout, reaches its maximum \
                 lifetime, or `\(ProgramName.current) lock`.
 
@@ -32,11 +33,22 @@ extension VaultCommand {
         func run() throws {
             let path = global.path
             // The vault exists and is private, and its cost is one TokenVault writes (or allowed).
-            try Vault.open(at: path).checkKDFCost(allowingCostly: global.allowCostlyKDF)
-            let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
-            let agent = try AgentLauncher.connectOrStart(vaultPath: path)
-            try agent.unlock(passphrase: passphrase, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds),
-                             allowingCostlyKDF: global.allowCostlyKDF)
+            let vault = try Vault.open(at: path)
+            try vault.checkKDFCost(allowingCostly: global.allowCostlyKDF)
+            let agent: AgentClient
+            if try vault.needsKeyFile() {
+                // The key derived here, from the passphrase and the key file (same sources as every
+                // command), and lent to the agent over its socket: the agent's protocol carries
+                // no key file.
+                try global.session.unlockHere(vault)
+                agent = try AgentLauncher.connectOrStart(vaultPath: path)
+                try vault.lendKey(to: agent, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds))
+            } else {
+                let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
+                agent = try AgentLauncher.connectOrStart(vaultPath: path)
+                try agent.unlock(passphrase: passphrase, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds),
+                                 allowingCostlyKDF: global.allowCostlyKDF)
+            }
             let status = try agent.status()
             Output.note("unlocked: the agent locks at \(status.locksAt?.iso8601 ?? "?") unless used before (each use gives it another \(timeout.seconds) s, up to \(maxLifetime.seconds) s in all)")
         }

@@ -80,9 +80,7 @@ extension VaultCommand {
                     Log.verbose("the agent's key does not open \(vault.path) (\(error)): using the passphrase")
                 }
             }
-            try vault.checkKDFCost(allowingCostly: session.allowCostlyKDF)
-            let secret = try session.passphrase.read(prompt: "Passphrase for \(vault.path): ")
-            try vault.unlock(passphrase: secret, allowingCostlyKDF: session.allowCostlyKDF)
+            try session.unlockHere(vault)
         }
     }
 }

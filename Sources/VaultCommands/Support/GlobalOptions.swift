@@ -14,11 +14,12 @@ struct GlobalOptions: ParsableArguments {
         static let verbose = "verbose"
         static let verboseShort: Character = "v"
         static let allowCostlyKDF = "allow-costly-kdf"
+        static let keyFile = "key-file"
 
         /// The options that take a value (`--vault PATH`), as typed.
-        static let withValue: Set<String> = ["--" + vault, "--" + passphraseFD, "--" + passphraseFile]
+        static let withValue: Set<String> = ["--" + vault, "--" + passphraseFD, "--" + passphraseFile, "--" + keyFile]
         /// Commands whose subcommands take the global options (`vault --vault PATH id trust ...`).
-        static let nested: [String: Set<String>] = ["id": ["show", "trust", "list", "untrust"]]
+        static let nested: [String: Set<String>] = ["id": ["show", "trust", "list", "untrust"], "keyfile": ["new"]]
         /// The flags, as typed.
         static let flags: Set<String> = ["-" + String(verboseShort), "--" + verbose, "--" + allowCostlyKDF]
     }
@@ -36,6 +37,11 @@ struct GlobalOptions: ParsableArguments {
         "Read the passphrase from the first line of this file (without the \\n or \\r\\n), which must be private to you (mode 600).",
         valueName: "path"))
     var passphraseFile: String?
+
+    @Option(name: .customLong(Names.keyFile), help: ArgumentHelp(
+        "The vault's key file, for a vault that needs one (default: $TOKENVAULT_KEY_FILE, else the path '\(ProgramName.current) config key-file' remembers); with init, the key file the new vault needs.",
+        valueName: "path"))
+    var keyFile: String?
 
     @Flag(name: [.customLong(Names.verbose), .customShort(Names.verboseShort)], help: "Say on stderr what the command does (never a secret).")
     var verbose = false
@@ -82,7 +88,7 @@ struct GlobalOptions: ParsableArguments {
     var session: Session {
         Session(path: vaultPath ?? VaultLocation.defaultPath(environment: Environment.current),
                 passphrase: CLIPassphrase(fd: passphraseFD, file: passphraseFile),
-                verbose: verbose, allowCostlyKDF: allowCostlyKDF)
+                verbose: verbose, allowCostlyKDF: allowCostlyKDF, keyFileFlag: keyFile)
     }
 
     /// Opens the vault, locked.

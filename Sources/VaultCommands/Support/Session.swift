@@ -10,6 +10,11 @@ struct Session {
     var verbose: Bool
     /// `--allow-costly-kdf`: a header costlier than `sensitive` is derived from, not refused.
     var allowCostlyKDF = false
+    /// `--key-file FILE`, when given.
+    var keyFileFlag: String?
+
+    /// Where the vault's key file comes from (`--key-file`, `TOKENVAULT_KEY_FILE`, `vault config key-file`).
+    var keyFiles: CLIKeyFile { CLIKeyFile(flag: keyFileFlag, vaultPath: path) }
 
     /// The default vault, the passphrase sources of the environment, quiet.
     static var standard: Session {
@@ -75,16 +80,35 @@ struct Session {
                 Log.verbose("the agent could not unlock the vault (\(error)): using the passphrase")
             }
         }
+        try unlockHere(vault)
+        return vault
+    }
+
+    /// Opens the vault and unlocks it with the passphrase (never through the agent), for a
+    /// command that re-wraps its key: the vault, the passphrase, and the key file when the vault
+    /// needs one.
+    func unlockedWithFactors() throws -> (vault: Vault, passphrase: Secret, keyFile: KeyFile?) {
+        let vault = try openVault(checkingNow: false)
+        let (passphrase, keyFile) = try unlockHere(vault)
+        return (vault, passphrase, keyFile)
+    }
+
+    /// Unlocks `vault` in this process with the passphrase and, when it needs one, its key file
+    /// (asked for before the passphrase, so a missing one is said first); returns them.
+    @discardableResult
+    func unlockHere(_ vault: Vault) throws -> (passphrase: Secret, keyFile: KeyFile?) {
         // A costly header is refused before anyone is asked for the passphrase.
         try vault.checkKDFCost(allowingCostly: allowCostlyKDF)
+        let needed = try vault.needsKeyFile()
+        let keyFile = try keyFiles.load(required: needed)
         let source = passphrase
         Log.verbose("passphrase from \(source.sourceName)")
-        let secret = try source.read(prompt: "Passphrase for \(path): ")
+        let secret = try source.read(prompt: "Passphrase for \(vault.path): ")
         let start = Log.clock()
-        try vault.unlock(passphrase: secret, allowingCostlyKDF: allowCostlyKDF)
+        try vault.unlock(passphrase: secret, keyFile: keyFile, allowingCostlyKDF: allowCostlyKDF)
         if verbose, let kdf = try? vault.kdfParameters() {
-            Log.verbose("unlocked: Argon2id, \(kdf.opsLimit) passes, \(kdf.memLimit >> 20) MiB, in \(Log.since(start)) ms")
+            Log.verbose("unlocked: Argon2id, \(kdf.opsLimit) passes, \(kdf.memLimit >> 20) MiB\(needed ? " and the key file" : ""), in \(Log.since(start)) ms")
         }
-        return vault
+        return (secret, needed ? keyFile : nil)
     }
 }
