@@ -259,9 +259,9 @@ public struct VaultSettings: Sendable, Equatable {
         while let (tag, value) = try reader.field() {
             switch Tag(rawValue: tag) {
             case .rotateEvery: if let v = value.int64 { rotateEvery = .seconds(v) }
-            case .trashDays: if let v = value.int64 { trashRetention = .saturating(v, unit: Duration.day) }
+            case .trashDays: if let v = value.int64 { trashRetention = .wholeDays(v) }
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
-            case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
+            case .logDays: if let v = value.int64 { logRetention = .wholeDays(v) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
             case .gitLabAPIURL:
                 if let nul = value.firstIndex(of: 0) {
