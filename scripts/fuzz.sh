@@ -11,6 +11,7 @@
 # Tests/Fuzz/corpus/TARGET and a working corpus in .build-fuzz/corpus/TARGET; a crash, trap,
 # hang (over FUZZ_TIMEOUT s for one input) or memory blow-up (over FUZZ_RSS_MB) is saved under
 # Tests/Fuzz/crashes/TARGET/ and makes this script exit 1, after the other targets have run.
+# FUZZ_SCRATCH: another build folder than .build-fuzz (a fresh one, to time what CI does).
 # FUZZ_JOBS targets run side by side (default: one per core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 MAX_LEN=${FUZZ_MAX_LEN:-8192}
-SCRATCH=.build-fuzz
+SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 # The toolchain's clang: it has libFuzzer (libclang_rt.fuzzer) and lld.
 CLANG=${CLANG:-$(dirname "$(readlink -f "$(command -v swift)")")/clang}
