@@ -152,3 +152,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Tests/Fuzz/README.md): scripts/fuzz.sh sets TOKENVAULT_FUZZ_TARGETS to the
+// directories of Tests/Fuzz/Targets (one executable each, built with libFuzzer in .build-fuzz;
+// the list is in the environment so that a new directory makes SwiftPM read this file again).
+// Without it they do not exist: `swift build` and `swift test` neither build them nor link
+// libFuzzer.
+if let fuzzTargets = Context.environment["TOKENVAULT_FUZZ_TARGETS"] {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/Fuzz/CSupport"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Tests/Fuzz/Support"))
+    for name in fuzzTargets.split(separator: " ").map(String.init) {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)",
+            dependencies: ["TokenVault", "TokenVaultGitLab", "FuzzSupport"],
+            path: "Tests/Fuzz/Targets/\(name)"
+        ))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

@@ -9,6 +9,13 @@ extension Duration {
         return .seconds(seconds)
     }
 
+    /// `count` days, saturated at the most whole days Int64 seconds hold (not at Int64 seconds,
+    /// which are no whole number of days): `days()` gives the count back, so that a manifest
+    /// read and written again keeps its settings, whatever the file said.
+    static func wholeDays(_ count: Int64) -> Duration {
+        .seconds(min(max(count, Int64.min / day), Int64.max / day) * day)
+    }
+
     /// The number of whole `unit`-second units this duration is, or nil when it is not a whole
     /// number of them (or does not fit Int64 seconds).
     func whole(unit: Int64 = 1) -> Int64? {

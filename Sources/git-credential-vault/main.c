@@ -121,14 +121,10 @@ static size_t read_description(unsigned char *buffer, size_t capacity, int *comp
 }
 
 // MARK: The agent's answer
-// Asks the agent; writes its answer and returns 1, or returns 0 having written nothing.
-static int ask_agent(const char *vault, const unsigned char *description, size_t length) {
-    char path[PATH_MAX];
-    struct stat file;
-    if (!vault_is_private(vault, &file) || socket_path(vault, path, sizeof path) != 0) return 0;
-    int fd = connect_agent(path);
-    if (fd < 0) return 0;
-
+// Sends git's description to the agent on `fd` (for the vault `file`); writes its answer and
+// returns 1, or returns 0 having written nothing. The answer is hostile input: Tests/Fuzz/
+// CTargets/git-credential-vault.c feeds it arbitrary bytes.
+static int answer_from_agent(int fd, const struct stat *file, const unsigned char *description, size_t length) {
     static const char actor[] = "git-credential-vault get";
     int ok = 0;
     size_t capacity = 128 + sizeof actor + length;
@@ -139,7 +135,7 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
     // Who asks, for the activity log: this program and its parent. An agent of another version
     // answers a failure, and the Swift helper does the work.
     struct writer w = {frame, 4, capacity};
-    put_request_head(&w, TV_AGENT_OP_GIT, &file, actor);
+    put_request_head(&w, TV_AGENT_OP_GIT, file, actor);
     put_u64(&w, (uint64_t)time(NULL));
     put_chunk(&w, description, length);
     response = exchange(fd, &w, TV_AGENT_MAXIMUM_GIT_ANSWER, &response_length);
@@ -168,6 +164,17 @@ static int ask_agent(const char *vault, const unsigned char *description, size_t
 done:
     if (frame) sodium_free(frame);  // sodium_free wipes.
     if (response) sodium_free(response);
+    return ok;
+}
+
+// Asks the agent; writes its answer and returns 1, or returns 0 having written nothing.
+static int ask_agent(const char *vault, const unsigned char *description, size_t length) {
+    char path[PATH_MAX];
+    struct stat file;
+    if (!vault_is_private(vault, &file) || socket_path(vault, path, sizeof path) != 0) return 0;
+    int fd = connect_agent(path);
+    if (fd < 0) return 0;
+    int ok = answer_from_agent(fd, &file, description, length);
     close(fd);
     return ok;
 }

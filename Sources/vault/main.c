@@ -67,15 +67,9 @@ enum outcome { NOT_ANSWERED, ANSWERED, WRITE_FAILED, BROKE_OFF };
 // nothing was written (the agent refused, or said nothing usable), and the Swift command line
 // does the work. WRITE_FAILED: the token could not be written to stdout (and that is said).
 // BROKE_OFF: the agent began a token answer (it recorded the read) and did not finish it.
-static enum outcome ask_agent(const char *vault, const char *name, int allow_expired) {
-    char path[PATH_MAX];
-    struct stat file;
-    if (!vault_is_private(vault, &file) || socket_path(vault, path, sizeof path) != 0) return NOT_ANSWERED;
-    size_t name_length = strlen(name);
-    if (name_length > TV_AGENT_MAXIMUM_REQUEST / 2) return NOT_ANSWERED;
-    int fd = connect_agent(path);
-    if (fd < 0) return NOT_ANSWERED;
-
+// On `fd`, a connection to the agent (for the vault `file`). The answer is hostile input:
+// Tests/Fuzz/CTargets/vault.c feeds it arbitrary bytes.
+static enum outcome token_from_agent(int fd, const struct stat *file, const char *name, size_t name_length, int allow_expired) {
     static const char actor[] = "vault get";  // As the Swift command line names it.
     enum outcome result = NOT_ANSWERED;
     size_t capacity = 128 + sizeof actor + name_length;
@@ -86,7 +80,7 @@ static enum outcome ask_agent(const char *vault, const char *name, int allow_exp
     // Who asks, for the activity log: this command and its parent. An agent of another version
     // answers a failure, and the Swift command line says so.
     struct writer w = {frame, 4, capacity};
-    put_request_head(&w, TV_AGENT_OP_TOKEN, &file, actor);
+    put_request_head(&w, TV_AGENT_OP_TOKEN, file, actor);
     unsigned char flags = allow_expired ? TV_AGENT_TOKEN_ALLOW_EXPIRED : 0;
     put(&w, &flags, 1);
     put_chunk(&w, name, name_length);
@@ -125,6 +119,18 @@ done:
         sodium_memzero(response, response_length);  // The token, written.
         sodium_free(response);
     }
+    return result;
+}
+
+static enum outcome ask_agent(const char *vault, const char *name, int allow_expired) {
+    char path[PATH_MAX];
+    struct stat file;
+    if (!vault_is_private(vault, &file) || socket_path(vault, path, sizeof path) != 0) return NOT_ANSWERED;
+    size_t name_length = strlen(name);
+    if (name_length > TV_AGENT_MAXIMUM_REQUEST / 2) return NOT_ANSWERED;
+    int fd = connect_agent(path);
+    if (fd < 0) return NOT_ANSWERED;
+    enum outcome result = token_from_agent(fd, &file, name, name_length, allow_expired);
     close(fd);
     return result;
 }

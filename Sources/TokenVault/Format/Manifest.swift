@@ -176,6 +176,19 @@ struct Manifest: Equatable {
         return found ?? false
     }
 
+    /// Whether `records` are in the order of their prefixes, as `set` and `insert` keep them: out
+    /// of order, a binary search would miss listed entries (and a write would list one twice).
+    private static func inOrder(_ records: [UInt8]) -> Bool {
+        records.withUnsafeBytes { all in
+            let count = all.count / recordBytes
+            guard count > 1, let base = all.baseAddress else { return true }
+            return (1..<count).allSatisfy { i in memcmp(base + (i - 1) * recordBytes, base + i * recordBytes, prefixBytes) <= 0 }
+        }
+    }
+
+    /// Opens and reads a manifest; a listing out of order or a generation that has no next
+    /// revision is refused as the vault header's tampering (the key sealed it: only a broken
+    /// writer makes one).
     static func open(_ box: [UInt8], using key: SealingKey) throws(VaultError) -> Manifest {
         let plaintext = try key.open(box, what: "the vault header")
         let manifest: Manifest? = plaintext.withUnsafeBytes { bytes in
@@ -186,6 +199,7 @@ struct Manifest: Equatable {
                   let ops = r.u64(), let mem = r.u64(), let salt = r.array(KeyDerivation.saltBytes),
                   let generation = r.u64(), let count = r.u32(),
                   r.remaining >= Int(count) * recordBytes, let records = r.array(Int(count) * recordBytes),
+                  inOrder(records), generation < UInt64.max,
                   let tail = r.take(r.remaining), let settings = try? VaultSettings(decoding: tail),
                   let log = try? LogAnchors(decoding: tail), let keyring = try? KeyringListing(decoding: tail),
                   let unknown = try? unknownFields(of: tail), let keyFile = try? keyFileFlag(in: tail) else { return nil }
@@ -281,9 +295,9 @@ public struct VaultSettings: Sendable, Equatable {
         while let (tag, value) = try reader.field() {
             switch Tag(rawValue: tag) {
             case .rotateEvery: if let v = value.int64 { rotateEvery = .seconds(v) }
-            case .trashDays: if let v = value.int64 { trashRetention = .saturating(v, unit: Duration.day) }
+            case .trashDays: if let v = value.int64 { trashRetention = .wholeDays(v) }
             case .logMaxEvents: if let v = value.int64 { logMaxEvents = v }
-            case .logDays: if let v = value.int64 { logRetention = .saturating(v, unit: Duration.day) }
+            case .logDays: if let v = value.int64 { logRetention = .wholeDays(v) }
             case .agentAutostart: if let v = value.int64 { agentAutostart = v != 0 }
             case .gitLabAPIURL:
                 if let nul = value.firstIndex(of: 0) {
