@@ -49,6 +49,11 @@ run_suite() {
     local reports
     reports="$(pwd)/$scratch/sanitizer-reports"
     echo "== $name: building ($scratch)"
+    if [ ! -d "$scratch" ] && [ -d .build/checkouts ]; then
+        # The dependencies the normal build has fetched already, not fetched again.
+        mkdir -p "$scratch"
+        cp -R .build/repositories .build/checkouts .build/workspace-state.json "$scratch"/ 2>/dev/null || true
+    fi
     swift build --build-tests --scratch-path "$scratch" "$@" 2>&1 | grep -E 'error|warning: ' | grep -v 'Cannot export local symbol' || true
     swift build --build-tests --scratch-path "$scratch" "$@" 2>&1 | tail -1
     if [ "$short" = 0 ] && [ "$name" = asan ]; then

@@ -44,6 +44,8 @@ class Vault:
         self.passphrase = PASSPHRASE
         self.env = {"HOME": home, "PATH": bindir + ":/usr/bin:/bin", "LANG": "C",
                     "XDG_RUNTIME_DIR": os.path.join(home, "run")}
+        # Binaries built with sanitizers (scripts/sanitize.sh's builds) keep their settings.
+        self.env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
 
     def environment(self, extra=None):
         env = dict(self.env, TOKENVAULT_PASSPHRASE=self.passphrase)
