@@ -35,6 +35,14 @@ enum Binary {
     static func path(_ name: String) -> String { folder + "/" + name }
 }
 
+/// The sanitizers' settings of a run under scripts/sanitize.sh (where to write a report, and to
+/// stop at the first): every program a test starts gets them, whatever environment the test
+/// gives it, so that a report in a spawned binary fails the run even when the test ignores its
+/// status. Empty in a normal run.
+let sanitizerOptions: [String: String] = ProcessInfo.processInfo.environment.filter {
+    ["ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"].contains($0.key)
+}
+
 func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
     strings.map { strdup($0) } + [nil]
 }
@@ -42,6 +50,7 @@ func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
 /// Environment entries (`NAME=value`) as C strings whose values may be any bytes: `raw`
 /// replaces a variable of `environment` or adds one.
 func cEnvironment(_ environment: [String: String], raw: [String: [UInt8]]) -> [UnsafeMutablePointer<CChar>?] {
+    let environment = environment.merging(sanitizerOptions) { given, _ in given }
     let entries = environment.filter { raw[$0.key] == nil }.map { Array("\($0.key)=\($0.value)".utf8) }
         + raw.map { Array("\($0.key)=".utf8) + $0.value }
     return entries.map { bytes in
