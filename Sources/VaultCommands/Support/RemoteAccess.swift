@@ -1,0 +1,60 @@
+import TokenVault
+import TokenVaultGitLab
+import TokenVaultOpenBao
+import VaultCLICommon
+
+/// Entries addressed `REMOTE/ENTRY`: which remote, reached how, and OpenBao's failures as the
+/// CLI reports them (exit codes 11 to 14).
+enum RemoteAccess {
+    /// The commands that take an entry's name, handed to `tokenvault-gitlab` when an argument
+    /// may be `REMOTE/ENTRY`.
+    static let commands: Set<String> = ["add", "get", "list", "show", "edit", "rm", "remove", "restore", "history", "exec", "inject"]
+
+    /// Whether an argument may be `REMOTE/ENTRY` (or `REMOTE/` for list): a slash, not an
+    /// option, not a URL or a path.
+    static func mayName(_ argument: String) -> Bool {
+        guard !argument.hasPrefix("-"), !argument.hasPrefix("/"), !argument.hasPrefix("."), !argument.hasPrefix("~"),
+              !argument.contains("://") else { return false }
+        return RemoteSettings.split(argument) != nil
+    }
+
+    /// The remote entries `name` addresses in `vault`, and the entry's name within the remote;
+    /// nil for a local name (no remote of that name).
+    static func resolve(_ name: String, in vault: Vault) throws -> (entries: RemoteEntries, entry: String)? {
+        guard let (remoteName, entry) = RemoteSettings.split(name), let remote = try vault.remote(named: remoteName) else { return nil }
+        return (try entries(of: remote), entry)
+    }
+
+    /// The entries of `remote`, through this program's transport.
+    static func entries(of remote: RemoteSettings) throws -> RemoteEntries {
+        guard let transport = Online.transport else {
+            // Only reached when the hand-off did not see the name (a form it does not parse).
+            throw CLIError.failed("remote entries need \(Online.program)", hint: "name the entry as REMOTE/ENTRY on the command line")
+        }
+        return RemoteEntries(remote: remote, transport: transport, timeout: timeout)
+    }
+
+    /// Seconds for one exchange with OpenBao: `TOKENVAULT_OPENBAO_TIMEOUT` (1 to 60), else 5.
+    static var timeout: Int {
+        guard let text = Environment.current["TOKENVAULT_OPENBAO_TIMEOUT"], let seconds = Int(text), (1...60).contains(seconds) else { return 5 }
+        return seconds
+    }
+
+    /// Prints `error` the CLI's way; its exit status.
+    static func report(_ error: OpenBaoError) -> ExitStatus {
+        Output.error(error.description)
+        if let hint = error.hint { Output.hint(hint) }
+        return status(for: error)
+    }
+
+    static func status(for error: OpenBaoError) -> ExitStatus {
+        switch error {
+        case .unreachable: .unreachable
+        case .sealed, .standby: .sealed
+        case .tls: .tlsFailure
+        case .denied, .tokenRejected: .denied
+        case .notFound: .notFound
+        case .exists, .changedMeanwhile, .server, .unreadableAnswer, .notAnEntry: .other
+        }
+    }
+}
