@@ -21,6 +21,9 @@ import Testing
             .entries(file), .review(file, origin), .log(file),
             .token(file, origin, name: "gitlab-ci", allowingExpired: true), .token(file, origin, name: "x", allowingExpired: false),
             .history(file, origin, name: "gitlab-ci"),
+            .unlock(passphrase: Secret("p"), idle: .seconds(1), lifetime: .seconds(2), allowingCostlyKDF: false, cacheTTL: .seconds(0)),
+            .remotePut(file, Entry(name: "team/deploy", scopes: ["api"]), Secret("a token")), .remotePut(file, Entry(name: "team/x"), Secret("")),
+            .remoteGet(file, name: "team/deploy"),
         ]
     }
 

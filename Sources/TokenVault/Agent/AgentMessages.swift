@@ -10,7 +10,8 @@ import Glibc
 ///
 ///   status                                 -> status u8(unlocked) u64(locks at, s since 1970)
 ///                                             u64(idle timeout, s) u64(requests served)
-///   unlock     chunk(passphrase) u64(idle, s) u64(lifetime, s) u8(1: allow a costly KDF) -> done
+///   unlock     chunk(passphrase) u64(idle, s) u64(lifetime, s) u8(1: allow a costly KDF)
+///              u64(remote cache's time to live, s; 0: no cache) -> done
 ///   unlockKey  chunk(vault key) u64(idle, s) u64(lifetime, s)            -> done (kept only if it
 ///                                                                           opens the file)
 ///   lock                                   -> done, and the agent wipes the key and exits
@@ -32,6 +33,10 @@ import Glibc
 ///                                          -> token list(chunk(warning)) chunk(token)
 ///   history    file origin chunk(name)     -> history list(u64(replaced) chunk(token)), newest first
 ///                                             u8(recorded)
+///   remotePut  file entry chunk(token)     -> done (a remote entry read from OpenBao, kept in
+///                                             locked memory for the cache's time to live; an
+///                                             empty token: forgotten)
+///   remoteGet  file chunk(REMOTE/ENTRY)    -> entry entry chunk(token) u8(0), or failure notFound
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
@@ -54,7 +59,8 @@ import Glibc
 /// itself where it can. `lock` is also accepted as the single byte TV_AGENT_LOCK_ANY_VERSION.
 enum AgentRequest {
     case status
-    case unlock(passphrase: Secret, idle: Duration, lifetime: Duration, allowingCostlyKDF: Bool)
+    case unlock(passphrase: Secret, idle: Duration, lifetime: Duration, allowingCostlyKDF: Bool,
+                cacheTTL: Duration = .seconds(AgentProtocol.defaultRemoteCacheTTL))
     case unlockKey(SymmetricKey, idle: Duration, lifetime: Duration)
     case lock
     case lookup([String])
@@ -74,6 +80,10 @@ enum AgentRequest {
     case token(FileIdentity, ActivityLog.Origin, name: String, allowingExpired: Bool)
     /// `Vault.history(of:)` on the agent's own open vault (its manifest already opened).
     case history(FileIdentity, ActivityLog.Origin, name: String)
+    /// A remote entry and its token, read from OpenBao by the client, for the agent's cache.
+    case remotePut(FileIdentity, Entry, Secret)
+    /// A remote entry from the agent's cache, while its time to live lasts.
+    case remoteGet(FileIdentity, name: String)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -125,12 +135,13 @@ extension AgentRequest {
         switch self {
         case .status: out.u8(UInt8(TV_AGENT_OP_STATUS))
         case .lock: break
-        case .unlock(let passphrase, let idle, let lifetime, let costly):
+        case .unlock(let passphrase, let idle, let lifetime, let costly, let cacheTTL):
             out.u8(UInt8(TV_AGENT_OP_UNLOCK))
             passphrase.withUnsafeBytes { out.chunk(secure: $0, owner: passphrase.storage) }
             out.u64(idle.wholeSeconds)
             out.u64(lifetime.wholeSeconds)
             out.u8(costly ? 1 : 0)
+            out.u64(cacheTTL.wholeSeconds)
         case .unlockKey(let key, let idle, let lifetime):
             out.u8(UInt8(TV_AGENT_OP_UNLOCK_KEY))
             key.withUnsafeBytes { out.chunk(secure: $0, owner: key.storage) }
@@ -181,6 +192,15 @@ extension AgentRequest {
             out.u8(UInt8(TV_AGENT_OP_HISTORY))
             out.file(file)
             out.origin(origin)
+            out.chunk(Array(name.utf8))
+        case .remotePut(let file, let entry, let secret):
+            out.u8(UInt8(TV_AGENT_OP_REMOTE_PUT))
+            out.file(file)
+            out.entry(entry)
+            secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+        case .remoteGet(let file, let name):
+            out.u8(UInt8(TV_AGENT_OP_REMOTE_GET))
+            out.file(file)
             out.chunk(Array(name.utf8))
         case .token(let file, let origin, let name, let allowingExpired):
             out.u8(UInt8(TV_AGENT_OP_TOKEN))
@@ -284,7 +304,8 @@ extension AgentRequest {
         case TV_AGENT_OP_UNLOCK:
             let passphrase = Secret(copying: try r.chunk())
             request = .unlock(passphrase: passphrase, idle: Duration(wireSeconds: try r.u64()),
-                              lifetime: Duration(wireSeconds: try r.u64()), allowingCostlyKDF: try r.u8() & 1 != 0)
+                              lifetime: Duration(wireSeconds: try r.u64()), allowingCostlyKDF: try r.u8() & 1 != 0,
+                              cacheTTL: Duration(wireSeconds: try r.u64()))
         case TV_AGENT_OP_UNLOCK_KEY:
             let key = try r.chunk()
             guard key.count == SymmetricKey.byteCount else { throw .invalid("a vault key") }
@@ -319,6 +340,10 @@ extension AgentRequest {
             let (file, origin, flags) = (try r.file(), try r.origin(), try r.u8())
             request = .token(file, origin, name: try r.string(), allowingExpired: flags & UInt8(TV_AGENT_TOKEN_ALLOW_EXPIRED) != 0)
         case TV_AGENT_OP_HISTORY: request = .history(try r.file(), try r.origin(), name: try r.string())
+        case TV_AGENT_OP_REMOTE_PUT:
+            let (file, entry) = (try r.file(), try r.entry())
+            request = .remotePut(file, entry, Secret(copying: try r.chunk()))
+        case TV_AGENT_OP_REMOTE_GET: request = .remoteGet(try r.file(), name: try r.string())
         default: throw .unknownRequest(op)
         }
         try r.end()

@@ -58,7 +58,7 @@ extension VaultCommand {
         func run() throws {
             let vault = try global.unlockedVault()
             if let remote = try RemoteAccess.resolve(name, in: vault) {
-                try editRemote(remote.entries, remote.entry)
+                try editRemote(remote.entries, remote.entry, vault: vault)
                 return
             }
             _ = try withSuggestion(vault) { try vault.entry(named: name) }
@@ -84,7 +84,7 @@ extension VaultCommand {
 
         /// A remote entry: one new KV version (check-and-set on the version read); a git default
         /// is a local matter, refused.
-        private func editRemote(_ entries: RemoteEntries, _ entry: String) throws {
+        private func editRemote(_ entries: RemoteEntries, _ entry: String, vault: Vault) throws {
             if gitDefault != nil { throw CLIError.usage("--git-default is for local entries") }
             _ = try entries.entry(entry)
             let newSecret = secret ? try TokenInput.read(prompt: "New token for \(name): ") : nil
@@ -96,6 +96,7 @@ extension VaultCommand {
                 if let rotateEvery { entry.rotateEvery = .seconds(rotateEvery.seconds) }
             }
             if fields.scopes != nil { ScopeCheck.warn(try entries.entry(entry).entry) }
+            vault.forgetRemoteEntry(name)
             Output.note("updated '\(name)' (version \(version) in OpenBao)")
         }
     }

@@ -94,7 +94,9 @@ extension VaultCommand {
             }
             // The library refuses a token in the trash, and a revoked or expired one unless
             // allowed, before it records the read.
-            let token = try remote.map { remote in try remote.entries.get(remote.entry, allowingExpired: allowExpired) }
+            let token = try remote.map { remote in
+                try RemoteAccess.get(remote.entries, remote.entry, name: name, vault: vault, allowingExpired: allowExpired)
+            }
                 ?? withSuggestion(vault) { let read = try vault.get(name, allowingExpired: allowExpired); return (read.entry, read.secret) }
             let entry = token.entry, secret = token.secret
             ExpiryPolicy.warn(entry)

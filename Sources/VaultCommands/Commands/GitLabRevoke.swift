@@ -32,7 +32,7 @@ extension VaultCommand.GitLabCommand {
             let access = try gitlab.access(vault: vault)
             if let remote = try RemoteAccess.resolve(name, in: vault) {
                 if !yes { throw CLIError.usage("revoking a team's token: pass --yes") }
-                try RemoteGitLab.revoke(remote.entries, remote.entry, name: name, access: access)
+                try RemoteGitLab.revoke(remote.entries, remote.entry, name: name, access: access, vault: vault)
                 return
             }
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }

@@ -37,6 +37,7 @@ extension VaultCommand {
                 // OpenBao's soft delete: its operators' policy decides what is destroyed for good.
                 if purge { throw CLIError.usage("--purge is for local entries: OpenBao's operators destroy versions (bao kv destroy)") }
                 try remote.entries.remove(remote.entry)
+                vault.forgetRemoteEntry(name)
                 Output.note("moved '\(name)' to the trash in OpenBao ('\(ProgramName.current) restore \(name)' brings it back)")
                 return
             }

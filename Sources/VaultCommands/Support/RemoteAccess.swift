@@ -25,6 +25,20 @@ enum RemoteAccess {
         return (try entries(of: remote), entry)
     }
 
+    /// The token of the remote entry `name` (its `entry` within `entries`), by the read rules:
+    /// from the agent's cache while it holds it, else from OpenBao (then handed to the cache).
+    static func get(_ entries: RemoteEntries, _ entry: String, name: String, vault: Vault,
+                    allowingExpired: Bool) throws -> (entry: Entry, secret: Secret) {
+        if let cached = vault.cachedRemoteEntry(name) {
+            if let refusal = cached.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
+            return cached
+        }
+        let read = try entries.entry(entry)
+        if read.entry.deleted == nil { vault.cacheRemoteEntry(read.entry, secret: read.secret) }
+        if let refusal = read.entry.readRefusal(allowingExpired: allowingExpired) { throw refusal }
+        return (read.entry, read.secret)
+    }
+
     /// The entries of `remote`, through this program's transport.
     static func entries(of remote: RemoteSettings) throws -> RemoteEntries {
         guard let transport = Online.transport else {

@@ -19,6 +19,7 @@ enum RemoteGitLab {
                        vault: Vault) throws {
         do {
             let info = try gitLab(name) { try entries.rotateAtGitLab(entry, using: access, expires: expires) }
+            vault.forgetRemoteEntry(name)
             Output.note("rotated '\(name)' at GitLab: the new token expires on \(info.expires?.dateString ?? "?"); OpenBao keeps the old one as the previous version ('\(ProgramName.current) history \(name)')")
         } catch let unstored as RemoteEntries.UnstoredRotation {
             let rescue = "rotated-" + entry.replacingSlashes()
@@ -31,8 +32,9 @@ enum RemoteGitLab {
         }
     }
 
-    static func revoke(_ entries: RemoteEntries, _ entry: String, name: String, access: GitLabAccess) throws {
+    static func revoke(_ entries: RemoteEntries, _ entry: String, name: String, access: GitLabAccess, vault: Vault) throws {
         try gitLab(name) { try entries.revokeAtGitLab(entry, using: access) }
+        vault.forgetRemoteEntry(name)
         Output.note("revoked '\(name)' at GitLab; OpenBao marks it revoked")
     }
 
