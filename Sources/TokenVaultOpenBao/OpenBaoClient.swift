@@ -203,6 +203,8 @@ public struct OpenBaoClient: Sendable {
                     last = .unreachable(remote: remote.name, detail: "no connection in \(connectTimeout) s", sent: false)
                     continue
                 case .failed(let detail, let sent):
+                    // An answer past the transport's limit came whole from the server: unreadable.
+                    if detail.contains("larger than") { throw .unreadableAnswer(remote: remote.name, what: "larger than 64 KiB") }
                     if sent { throw .unreachable(remote: remote.name, detail: Self.short(detail), sent: true) }
                     last = .unreachable(remote: remote.name, detail: Self.short(detail), sent: false)
                     continue

@@ -217,4 +217,15 @@ import Testing
         #expect(ci.vault(["get", "team/deploy"]).out == Self.token + "\n")
         for (path, bytes) in ci.files() { #expect(!bytes.contains(bytes: secretID), "the secret id is in \(path)") }
     }
+
+    @Test func atATerminalTheOpenBaoTokenIsAskedForWithoutEcho() {
+        let server = OpenBaoServer()
+        let cli = CLI()
+        let p = PTYProcess([Binary.path("vault"), "remote", "add", "team", "--url", server.address], environment: cli.environment)
+        #expect(p.expect("OpenBao token for team: "))
+        p.send(server.rootToken + "\n")
+        #expect(p.wait() == 0, "\(p.text)")
+        #expect(!p.text.contains(server.rootToken), "echoed: \(p.text)")
+        #expect(cli.vault(["remote", "status", "team"]).status == 0)
+    }
 }
