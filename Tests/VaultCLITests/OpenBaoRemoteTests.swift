@@ -228,4 +228,18 @@ import Testing
         #expect(!p.text.contains(server.rootToken), "echoed: \(p.text)")
         #expect(cli.vault(["remote", "status", "team"]).status == 0)
     }
+
+    @Test func execAndInjectTakeRemoteEntriesBesideLocalOnes() {
+        let server = OpenBaoServer()
+        let cli = Self.vault(with: server)
+        cli.add("team/deploy", token: Self.token, ["--url", "https://gitlab.example.com", "--username", "ci-bot", "--kind", "gitlab"])
+        cli.add("mine", token: "local-token-value-0001")
+        let exec = cli.vault(["exec", "--env", "T=team/deploy", "--env", "U=team/deploy:username", "--env", "L=mine", "--",
+                              "sh", "-c", "printf '%s %s %s' \"$T\" \"$U\" \"$L\""])
+        #expect(exec.status == 0 && exec.out == "\(Self.token) ci-bot local-token-value-0001", "\(exec.out) \(exec.err)")
+        let inject = cli.vault(["inject"], stdin: .data("a={{ vault \"team/deploy\" }} b={{ vault \"mine\" }}\n"))
+        #expect(inject.status == 0 && inject.out == "a=\(Self.token) b=local-token-value-0001\n", "\(inject.out) \(inject.err)")
+        #expect(cli.vault(["rm", "--yes", "team/deploy"]).status == 0)
+        #expect(cli.vault(["inject"], stdin: .data("a={{ vault \"team/deploy\" }}\n")).status == 2)
+    }
 }

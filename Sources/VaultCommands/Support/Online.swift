@@ -22,7 +22,8 @@ enum Online {
             if argument.hasPrefix("-") { index += 1; continue }
             if argument == "gitlab" || argument == "remote" { return true }
             // `check` reviews remote entries too (and, with --online, asks GitLab).
-            if argument == "check" { return true }
+            // `inject` reads its references from a template, not the command line.
+            if argument == "check" || argument == "inject" { return true }
             // `REMOTE/ENTRY` may name an entry in OpenBao (a local name with a slash goes there
             // too: that program runs every command).
             return RemoteAccess.commands.contains(argument) && arguments[(index + 1)...].contains { RemoteAccess.mayName($0) }

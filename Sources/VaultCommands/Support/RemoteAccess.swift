@@ -39,6 +39,41 @@ enum RemoteAccess {
         return (read.entry, read.secret)
     }
 
+    /// `vault.values(of:allowingExpired:)` with remote entries too (`exec`, `inject`): local
+    /// references resolved by the vault, remote ones read from OpenBao (or the agent's cache) by
+    /// the same rules, every reference checked before a local token is read.
+    static func values(of references: [SecretReference], in vault: Vault, allowingExpired: Bool) throws -> [ResolvedReference] {
+        var remotes: [String: (entries: RemoteEntries, entry: String)] = [:]
+        for reference in references where remotes[reference.entry] == nil {
+            if let found = try resolve(reference.entry, in: vault) { remotes[reference.entry] = found }
+        }
+        guard !remotes.isEmpty else { return try vault.values(of: references, allowingExpired: allowingExpired) }
+        var read: [String: (entry: Entry, secret: Secret?)] = [:]
+        for reference in references {
+            guard let remote = remotes[reference.entry] else { continue }
+            if reference.field == nil {
+                if read[reference.entry]?.secret == nil {
+                    let token = try get(remote.entries, remote.entry, name: reference.entry, vault: vault, allowingExpired: allowingExpired)
+                    read[reference.entry] = (token.entry, token.secret)
+                }
+            } else if read[reference.entry] == nil {
+                let entry = try remote.entries.entry(remote.entry).entry
+                if entry.deleted != nil { throw VaultError.inTrash(name: entry.name) }
+                read[reference.entry] = (entry, nil)
+            }
+        }
+        let local = references.filter { remotes[$0.entry] == nil }
+        var localValues = try vault.values(of: local, allowingExpired: allowingExpired).makeIterator()
+        return try references.map { reference in
+            guard let remote = read[reference.entry] else {
+                guard let value = localValues.next() else { throw VaultError.corrupt("a reference's value") }
+                return value
+            }
+            if let field = reference.field { return ResolvedReference(entry: remote.entry, value: Secret(field.value(in: remote.entry))) }
+            return ResolvedReference(entry: remote.entry, value: remote.secret ?? Secret(""))
+        }
+    }
+
     /// The entries of `remote`, through this program's transport.
     static func entries(of remote: RemoteSettings) throws -> RemoteEntries {
         guard let transport = Online.transport else {
