@@ -182,7 +182,7 @@ package enum GitHelper {
     /// rendered by the library as the C front end gets it.
     static func get(_ description: Secret, vault: Vault) throws {
         var reply = try vault.gitReply(toDescription: description)
-        if reply.stdout.isEmpty, let remote = remoteReply(description, vault: vault) { reply = remote }
+        if reply.stdout.isEmpty, reply.askRemotes, let remote = remoteReply(description, vault: vault) { reply = remote }
         for message in reply.messages {
             switch message {
             case .warning(let text): Output.warning(text)

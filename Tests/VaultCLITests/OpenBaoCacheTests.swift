@@ -63,4 +63,16 @@ import Testing
         #expect(cli.vault(["restore", "team/deploy"], env: viaAgent).status == 0)
         #expect(cli.vault(["get", "team/deploy"], env: viaAgent).out == Self.token + "\n")
     }
+
+    @Test func gitsHelperServesARemoteEntryWhileTheAgentHoldsTheKey() {
+        let server = OpenBaoServer()
+        let cli = OpenBaoRemoteTests.vault(with: server)
+        #expect(cli.add("team/deploy", token: Self.token, ["--url", "https://gitlab.example.com"]).status == 0)
+        #expect(cli.vault(["unlock"]).status == 0)
+        let viaAgent: [String: String?] = ["TOKENVAULT_PASSPHRASE": nil]
+        let served = cli.gitHelperGet(host: "gitlab.example.com", env: viaAgent)
+        #expect(served.status == 0 && served.out.contains("password=\(Self.token)\n"), "\(served.out) \(served.err)")
+        let none = cli.gitHelperGet(host: "elsewhere.example.com", env: viaAgent)
+        #expect(none.status == 0 && none.out.isEmpty && none.err.isEmpty, "\(none.out) \(none.err)")
+    }
 }

@@ -62,6 +62,9 @@
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1
 #define TV_AGENT_GIT_NOTE 2
+// No local entry matched, and the vault has OpenBao remotes: the C front end hands git's request
+// to the Swift helper, which asks them (protocol version 6; its text is empty).
+#define TV_AGENT_GIT_ASK_REMOTES 3
 // The most messages one git reply carries.
 #define TV_AGENT_GIT_MAXIMUM_MESSAGES 64
 

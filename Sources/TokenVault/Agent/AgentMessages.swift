@@ -249,10 +249,11 @@ extension AgentResponse {
             out.u8(recording.wire)
         case .git(let reply):
             out.u8(UInt8(TV_AGENT_ANSWER_GIT))
-            out.list(reply.messages) { out, message in
+            out.list(reply.messages.map(Optional.some) + (reply.askRemotes ? [nil] : [])) { out, message in
                 switch message {
-                case .warning(let text): out.u8(UInt8(TV_AGENT_GIT_WARNING)); out.chunk(Array(text.utf8))
-                case .note(let text): out.u8(UInt8(TV_AGENT_GIT_NOTE)); out.chunk(Array(text.utf8))
+                case .warning(let text)?: out.u8(UInt8(TV_AGENT_GIT_WARNING)); out.chunk(Array(text.utf8))
+                case .note(let text)?: out.u8(UInt8(TV_AGENT_GIT_NOTE)); out.chunk(Array(text.utf8))
+                case nil: out.u8(UInt8(TV_AGENT_GIT_ASK_REMOTES)); out.chunk([])
                 }
             }
             let stdout = reply.stdout
@@ -393,14 +394,17 @@ extension AgentResponse {
             response = .entry(entry, secret, try ReadRecording(wire: try r.u8()))
         case TV_AGENT_ANSWER_GIT:
             var reply = GitReply()
-            reply.messages = try r.list(itemBytes: 5, maximum: Int(TV_AGENT_GIT_MAXIMUM_MESSAGES)) { r throws(AgentCodecError) in
+            let messages = try r.list(itemBytes: 5, maximum: Int(TV_AGENT_GIT_MAXIMUM_MESSAGES)) { r throws(AgentCodecError) -> GitReply.Message? in
                 let kind = try r.u8(), text = try r.string()
                 switch Int32(kind) {
                 case TV_AGENT_GIT_WARNING: return .warning(text)
                 case TV_AGENT_GIT_NOTE: return .note(text)
+                case TV_AGENT_GIT_ASK_REMOTES: return nil
                 default: throw .invalid("a kind of message")
                 }
             }
+            reply.messages = messages.compactMap { $0 }
+            reply.askRemotes = messages.contains { $0 == nil }
             let stdout = try r.chunk()
             if !stdout.isEmpty { reply.answer = [.secret(Secret(copying: stdout))] }
             response = .git(reply)
