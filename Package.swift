@@ -63,6 +63,11 @@ let package = Package(
             name: "TokenVaultGitLab",
             dependencies: ["TokenVault"]
         ),
+        // OpenBao's API (a team's entries in its KV engine), over the same transport as GitLab's.
+        .target(
+            name: "TokenVaultOpenBao",
+            dependencies: ["TokenVault", "TokenVaultGitLab"]
+        ),
         .target(
             name: "TokenVaultHTTP",
             dependencies: ["TokenVaultGitLab", "TokenVault", "CCurl"]
@@ -79,7 +84,7 @@ let package = Package(
         // tokenvault-git-helper and by `vault git-credential`.
         .target(
             name: "VaultGitHelper",
-            dependencies: ["TokenVault", "VaultCLICommon"]
+            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultOpenBao", "VaultCLICommon"]
         ),
 
         // The CLI: one file per subcommand under Commands/; tokenvault-cli runs it.
@@ -88,6 +93,7 @@ let package = Package(
             dependencies: [
                 "TokenVault",
                 "TokenVaultGitLab",
+                "TokenVaultOpenBao",
                 "VaultCLICommon",
                 "VaultGitHelper",
                 "CExec",
@@ -121,7 +127,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tokenvault-git-helper",
-            dependencies: ["TokenVault", "VaultCLICommon", "VaultGitHelper"]
+            dependencies: ["TokenVault", "TokenVaultHTTP", "VaultCLICommon", "VaultGitHelper"]
         ),
 
         // Examples/: programs that use the library as another tool would.
@@ -147,7 +153,7 @@ let package = Package(
             name: "VaultCLITests",
             // TokenVaultGitLab and its HTTPS transport: GitLabRotationAPITests calls the library
             // against the same stand-in GitLab as the CLI's tests.
-            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultHTTP", "CTestSupport", "CAgentProtocol"]
+            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultHTTP", "TokenVaultOpenBao", "CTestSupport", "CAgentProtocol"]
         ),
     ],
     swiftLanguageModes: [.v6]

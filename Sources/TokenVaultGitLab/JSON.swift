@@ -1,7 +1,7 @@
 /// A small JSON reader for GitLab's answers (RFC 8259). Strings stay byte ranges of the body
 /// until asked for, so that a token in the answer is copied from the body's wiped memory into a
 /// `Secret`, never into a `String`.
-enum JSONValue {
+package enum JSONValue {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     /// The range of the string's content in the body (between the quotes), and whether it has
@@ -11,15 +11,15 @@ enum JSONValue {
     case bool(Bool)
     case null
 
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last { $0.key == key }?.value
     }
 
-    struct ParseError: Error {}
+    package struct ParseError: Error {}
 
     /// Parses the whole of `bytes` as one value.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -28,7 +28,7 @@ enum JSONValue {
     }
 
     /// A string value, decoded (escapes included); nil for anything else.
-    func string(in bytes: UnsafeRawBufferPointer) -> String? {
+    package func string(in bytes: UnsafeRawBufferPointer) -> String? {
         guard case .string(let range, let escaped) = self else { return nil }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
         guard escaped else { return String(decoding: raw, as: UTF8.self) }

@@ -73,7 +73,7 @@ public struct CurlTransport: HTTPTransport {
     private static func perform(_ curl: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: UnsafeMutableRawPointer) -> CURLcode {
         // "PRIVATE-TOKEN: <token>" in guarded memory, handed to libcurl as a list node of our
         // own (libcurl reads a header list in place and does not copy it).
-        let prefix = Array("PRIVATE-TOKEN: ".utf8)
+        let prefix = Array((request.tokenHeader + ": ").utf8)
         let header = Secret.filling(maxCount: prefix.count + request.token.count + 1) { buffer in
             buffer.copyBytes(from: prefix)
             request.token.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[prefix.count...]).copyMemory(from: $0) }
@@ -81,7 +81,9 @@ public struct CurlTransport: HTTPTransport {
             return prefix.count + request.token.count + 1
         }
         return header.withUnsafeBytes { headerBytes in
-            var fixed = ["Accept: application/json", "User-Agent: TokenVault"]
+            var fixed = ["Accept: application/json", "User-Agent: TokenVault"] + request.headers
+            // No token (a login, a health check): its header is not sent at all.
+            let skip = request.token.isEmpty ? 1 : 0
             if request.body != nil || request.secretBody != nil { fixed.append("Content-Type: application/json") }
             let cStrings = fixed.map { strdup($0) }
             defer { cStrings.forEach { free($0) } }
@@ -93,11 +95,15 @@ public struct CurlTransport: HTTPTransport {
                     list[i + 1].data = string
                 }
                 list[cStrings.count].next = nil
+                let first = list.baseAddress! + skip
                 var body = request.body ?? []
                 let secret = request.secretBody ?? Secret("")
                 return body.withUnsafeMutableBytes { bodyBytes -> CURLcode in secret.withUnsafeBytes { secretBody -> CURLcode in
                     _ = ccurl_setopt_pointer(curl, CURLOPT_URL, request.url)
-                    _ = ccurl_setopt_pointer(curl, CURLOPT_PROTOCOLS_STR, "https")
+                    let plain = request.allowsLoopbackHTTP && Self.isLoopbackHTTP(request.url)
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_PROTOCOLS_STR, plain ? "http" : "https")
+                    // Plain HTTP never goes through a proxy: the token would cross it in clear.
+                    if plain { _ = ccurl_setopt_pointer(curl, CURLOPT_NOPROXY, "*") }
                     _ = ccurl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
                     _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
                     _ = ccurl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
@@ -113,10 +119,10 @@ public struct CurlTransport: HTTPTransport {
                         if let context { Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().sending = true }
                         return 0  // CURL_PREREQFUNC_OK
                     }
-                    _ = ccurl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, min(10, request.timeout))
+                    _ = ccurl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, min(request.connectTimeout ?? 10, request.timeout))
                     _ = ccurl_setopt_long(curl, CURLOPT_TIMEOUT, request.timeout)
                     _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
-                    _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, list.baseAddress)
+                    _ = ccurl_setopt_pointer(curl, CURLOPT_HTTPHEADER, first)
                     _ = ccurl_setopt_pointer(curl, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
                     if request.secretBody != nil {
                         // Read in place from wiped memory, never copied by libcurl (the method
@@ -164,6 +170,24 @@ public struct CurlTransport: HTTPTransport {
                 } }
             }
         }
+    }
+
+    /// `http://127.x.x.x[:port]/...`, `http://[::1]...` or `http://localhost...`: the only plain
+    /// HTTP allowed, and never through a proxy.
+    static func isLoopbackHTTP(_ url: String) -> Bool {
+        guard url.hasPrefix("http://") else { return false }
+        let rest = url.dropFirst(7)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        let host: Substring
+        if authority.hasPrefix("[") {
+            host = authority.prefix { $0 != "]" }.dropFirst()
+            return host == "::1"
+        }
+        host = authority.prefix { $0 != ":" }
+        if host == "localhost" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     private static func failure(_ code: CURLcode, sent: Bool) -> TransportError {

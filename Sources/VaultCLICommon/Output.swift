@@ -15,6 +15,10 @@ package enum ExitStatus: Int32, CaseIterable {
     case findings = 8
     case bundleRefused = 9
     case partial = 10
+    case unreachable = 11
+    case sealed = 12
+    case tlsFailure = 13
+    case denied = 14
     case usage = 64
 
     package var meaning: String {
@@ -30,6 +34,10 @@ package enum ExitStatus: Int32, CaseIterable {
         case .findings: "\(ProgramName.current) check found something to do (4 when a token has expired)"
         case .bundleRefused: "a bundle was refused: damaged, for another vault, or untrusted"
         case .partial: "a linked CI/CD variable was not updated (the token is stored)"
+        case .unreachable: "OpenBao (a remote) could not be reached: network failure or timeout"
+        case .sealed: "OpenBao is sealed, or a standby with no active node"
+        case .tlsFailure: "TLS failed with OpenBao (an untrusted certificate: --ca-file)"
+        case .denied: "OpenBao refused: its policy denies it, or the remote's token expired or was revoked"
         case .usage: "usage error"
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TokenVault
 import TokenVaultGitLab
+import TokenVaultOpenBao
 import VaultCLICommon
 import Glibc
 
@@ -28,7 +29,7 @@ struct VaultCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [Init.self, Add.self, Get.self, Exec.self, Inject.self, List.self, Show.self, Edit.self, Rename.self, Remove.self,
-                      History.self, Restore.self, Check.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self,
+                      History.self, Restore.self, Check.self, RemoteCommand.self, GitLabCommand.self, LogCommand.self, Config.self, Import.self, Export.self, IdCommand.self,
                       GitCredentialCommand.self, Unlock.self, Lock.self, Status.self, AgentCommand.self, Passwd.self, KeyfileCommand.self, Backup.self, Verify.self,
                       Completions.self]
     )
@@ -82,6 +83,8 @@ struct VaultCommand: ParsableCommand {
             status = Output.report(error)
         } catch let error as BundleError {
             status = Output.report(error)
+        } catch let error as OpenBaoError {
+            status = RemoteAccess.report(error)
         } catch {
             status = reportParserError(error)
         }

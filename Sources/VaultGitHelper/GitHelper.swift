@@ -193,7 +193,8 @@ package enum GitHelper {
     /// Answers git's `get` (its `description` as git wrote it): through the agent, one request,
     /// rendered by the library as the C front end gets it.
     static func get(_ description: Secret, vault: Vault) throws {
-        let reply = try vault.gitReply(toDescription: description)
+        var reply = try vault.gitReply(toDescription: description)
+        if reply.stdout.isEmpty, reply.askRemotes, let remote = remoteReply(description, vault: vault) { reply = remote }
         for message in reply.messages {
             switch message {
             case .warning(let text): Output.warning(text)

@@ -154,6 +154,10 @@ static int answer_from_agent(int fd, const struct stat *file, const unsigned cha
     const unsigned char *out;
     size_t out_length;
     if (!get_chunk(&r, &out, &out_length) || r.offset != r.length) goto done;
+    // Nothing here, and the vault has OpenBao remotes: the Swift helper asks them.
+    for (size_t i = 0; i < count; i++) {
+        if (kinds[i] == TV_AGENT_GIT_ASK_REMOTES && out_length == 0) goto done;
+    }
     // Notes are for --verbose, which the Swift helper serves.
     for (size_t i = 0; i < count; i++) {
         if (kinds[i] == TV_AGENT_GIT_WARNING) print_warning(TV_PROGRAM_CANONICAL, texts[i], text_lengths[i]);

@@ -3,6 +3,7 @@
 // runs this program for everything else, with the same arguments and git's description on
 // stdin (installed in PREFIX/libexec/tokenvault/). See GitHelper in VaultGitHelper.
 import TokenVault
+import TokenVaultHTTP
 import VaultCLICommon
 import VaultGitHelper
 import Glibc
@@ -13,4 +14,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // The agent this helper starts after a passphrase typed at the terminal is this program, run as
 // `tokenvault-git-helper agent --vault PATH` (as `vault agent`): see AgentLauncher.
 if let vaultPath = AgentLauncher.agentRequest(arguments) { exit(AgentLauncher.serve(vaultPath: vaultPath)) }
+// Remote entries (OpenBao) are served over libcurl; a closed connection never kills the helper.
+signal(SIGPIPE, SIG_IGN)
+GitHelper.openBao = CurlTransport()
 exit(GitHelper.main(arguments: arguments))

@@ -21,6 +21,9 @@ import Testing
             .entries(file), .review(file, origin), .log(file),
             .token(file, origin, name: "gitlab-ci", allowingExpired: true), .token(file, origin, name: "x", allowingExpired: false),
             .history(file, origin, name: "gitlab-ci"),
+            .unlock(passphrase: Secret("p"), idle: .seconds(1), lifetime: .seconds(2), allowingCostlyKDF: false, cacheTTL: .seconds(0)),
+            .remotePut(file, Entry(name: "team/deploy", scopes: ["api"]), Secret("a token")), .remotePut(file, Entry(name: "team/x"), Secret("")),
+            .remoteGet(file, name: "team/deploy"),
         ]
     }
 
@@ -28,12 +31,15 @@ import Testing
         var reply = GitReply()
         reply.messages = [.warning("expired"), .note("chosen")]
         reply.answer = [.text("username=u\npassword="), .secret(Secret("tok")), .text("\n")]
+        var askingRemotes = GitReply()
+        askingRemotes.messages = [.note("nothing matched")]
+        askingRemotes.askRemotes = true
         return [
             .done, .status(AgentClient.Status(unlocked: true, locksAt: .now(), idleTimeout: .seconds(60), requests: 3)),
             .lookups([[UInt8](repeating: 1, count: KeyedHash.bytes)]), .sealed([9, 9]),
             .opened([Secret("x").storage, nil]), .macs([[UInt8](repeating: 2, count: KeyedHash.bytes)]),
             .entry(Entry(name: "e"), Secret("token"), .recorded), .entry(Entry(name: "e"), Secret("t"), .notRecorded(.diskFull)),
-            .git(reply),
+            .git(reply), .git(askingRemotes),
             .entries([Entry(name: "a"), Entry(name: "b", notes: "n")]), .entries([]),
             .review(Review.Tokens(duplicates: ["a": "b", "b": "a"], classicGitHub: ["c"]), .notRecorded(.readOnly)),
             .log(LogReport(events: [Event(sequence: 1, time: .now(), action: .read, entry: "e", actor: "vault get",

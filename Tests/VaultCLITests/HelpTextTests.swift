@@ -51,10 +51,10 @@ import Testing
     }
 
     /// The README names the commands that do not take the global options; every other does
-    /// (the groups `gitlab`, `id` and `keyfile` are not commands: their subcommands are).
+    /// (the groups `gitlab`, `id`, `keyfile` and `remote` are not commands: their subcommands are).
     @Test func everyCommandButTheNamedOnesTakesTheGlobalOptions() {
         let cli = CLI(initialise: false)
-        for command in Self.commands(cli) where !["completions", "git-credential", "gitlab", "id", "keyfile"].contains(command.joined(separator: " ")) {
+        for command in Self.commands(cli) where !["completions", "git-credential", "gitlab", "id", "keyfile", "remote"].contains(command.joined(separator: " ")) {
             let help = cli.vault(command + ["--help"]).out
             for option in ["--vault", "--passphrase-fd", "--passphrase-file", "--allow-costly-kdf", "--verbose"] {
                 #expect(help.contains(option), "\(command) lacks \(option)")

@@ -13,8 +13,10 @@
 // to run `vault lock` and unlock again. `lock` alone is understood by every version (below).
 // Version 3 added `token` (`vault get` answered with its warnings rendered), version 4 `history`
 // (an entry's earlier tokens read by the agent on its own open vault), version 5 whether a read
-// was recorded (a read-only vault, a full disk) at the end of `entry`, `review` and `history`.
-#define TV_AGENT_PROTOCOL_VERSION 5
+// was recorded (a read-only vault, a full disk) at the end of `entry`, `review` and `history`,
+// version 6 the cache of remote (OpenBao) entries: `unlock`'s cache time to live, `remotePut`
+// and `remoteGet`.
+#define TV_AGENT_PROTOCOL_VERSION 6
 #define TV_AGENT_VERSION_BYTE (0x80 | TV_AGENT_PROTOCOL_VERSION)
 
 // `lock` as every version of the agent understands it: a frame whose body is this one byte (no
@@ -38,6 +40,8 @@
 #define TV_AGENT_OP_LOG 14
 #define TV_AGENT_OP_TOKEN 15
 #define TV_AGENT_OP_HISTORY 16
+#define TV_AGENT_OP_REMOTE_PUT 17
+#define TV_AGENT_OP_REMOTE_GET 18
 
 // The answers (their first byte).
 #define TV_AGENT_ANSWER_OK 0
@@ -58,6 +62,9 @@
 // The kinds of message in git's reply.
 #define TV_AGENT_GIT_WARNING 1
 #define TV_AGENT_GIT_NOTE 2
+// No local entry matched, and the vault has OpenBao remotes: the C front end hands git's request
+// to the Swift helper, which asks them (protocol version 6; its text is empty).
+#define TV_AGENT_GIT_ASK_REMOTES 3
 // The most messages one git reply carries.
 #define TV_AGENT_GIT_MAXIMUM_MESSAGES 64
 

@@ -104,16 +104,18 @@ public final class AgentClient: @unchecked Sendable {
     /// Asks the agent to derive the key from `passphrase` (it reads the vault's header itself).
     /// Waits for the key derivation, which is slow on purpose. A header costlier than
     /// `sensitive` is refused unless `allowingCostlyKDF`.
+    /// `remoteCacheTTL`: how long it keeps a remote (OpenBao) entry a client read (0: none).
     public func unlock(passphrase: Secret, idleTimeout: Duration, maximumLifetime: Duration,
-                       allowingCostlyKDF: Bool = false) throws(VaultError) {
+                       allowingCostlyKDF: Bool = false, remoteCacheTTL: Duration = Vault.remoteCacheTTL) throws(VaultError) {
         try perform(.unlock(passphrase: passphrase, idle: idleTimeout, lifetime: maximumLifetime,
-                            allowingCostlyKDF: allowingCostlyKDF), timeout: 120)
+                            allowingCostlyKDF: allowingCostlyKDF, cacheTTL: remoteCacheTTL), timeout: 120)
     }
 
     /// Gives the agent the vault key itself (derived here already), so that it need not derive
     /// it again; it keeps it only if it opens its vault file.
-    func unlock(vaultKey: SymmetricKey, idleTimeout: Duration, maximumLifetime: Duration) throws(VaultError) {
-        try perform(.unlockKey(vaultKey, idle: idleTimeout, lifetime: maximumLifetime))
+    func unlock(vaultKey: SymmetricKey, idleTimeout: Duration, maximumLifetime: Duration,
+                remoteCacheTTL: Duration = Vault.remoteCacheTTL) throws(VaultError) {
+        try perform(.unlockKey(vaultKey, idle: idleTimeout, lifetime: maximumLifetime, cacheTTL: remoteCacheTTL))
     }
 
     /// Checks that the agent reads for this client: it holds the key, its vault is the file at

@@ -10,9 +10,10 @@ import Glibc
 ///
 ///   status                                 -> status u8(unlocked) u64(locks at, s since 1970)
 ///                                             u64(idle timeout, s) u64(requests served)
-///   unlock     chunk(passphrase) u64(idle, s) u64(lifetime, s) u8(1: allow a costly KDF) -> done
-///   unlockKey  chunk(vault key) u64(idle, s) u64(lifetime, s)            -> done (kept only if it
-///                                                                           opens the file)
+///   unlock     chunk(passphrase) u64(idle, s) u64(lifetime, s) u8(1: allow a costly KDF)
+///              u64(remote cache's time to live, s; 0: no cache) -> done
+///   unlockKey  chunk(vault key) u64(idle, s) u64(lifetime, s)
+///              u64(remote cache's time to live, s; 0: no cache) -> done (kept only if it opens the file)
 ///   lock                                   -> done, and the agent wipes the key and exits
 ///   lookup     list(chunk(name))           -> lookups list(chunk(blind index))
 ///   seal       u8(purpose) chunk(plaintext) -> sealed chunk(box)
@@ -32,6 +33,10 @@ import Glibc
 ///                                          -> token list(chunk(warning)) chunk(token)
 ///   history    file origin chunk(name)     -> history list(u64(replaced) chunk(token)), newest first
 ///                                             u8(recorded)
+///   remotePut  file entry chunk(token)     -> done (a remote entry read from OpenBao, kept in
+///                                             locked memory for the cache's time to live; an
+///                                             empty token: forgotten)
+///   remoteGet  file chunk(REMOTE/ENTRY)    -> entry entry chunk(token) u8(0), or failure notFound
 ///   any        ...                         -> failure u8(code) chunk(message: never a secret)
 ///
 /// `file` is u64(device) u64(inode) of the client's vault file: the agent reads (`attach`,
@@ -54,8 +59,10 @@ import Glibc
 /// itself where it can. `lock` is also accepted as the single byte TV_AGENT_LOCK_ANY_VERSION.
 enum AgentRequest {
     case status
-    case unlock(passphrase: Secret, idle: Duration, lifetime: Duration, allowingCostlyKDF: Bool)
-    case unlockKey(SymmetricKey, idle: Duration, lifetime: Duration)
+    case unlock(passphrase: Secret, idle: Duration, lifetime: Duration, allowingCostlyKDF: Bool,
+                cacheTTL: Duration = .seconds(AgentProtocol.defaultRemoteCacheTTL))
+    case unlockKey(SymmetricKey, idle: Duration, lifetime: Duration,
+                   cacheTTL: Duration = .seconds(AgentProtocol.defaultRemoteCacheTTL))
     case lock
     case lookup([String])
     case seal(KeyDerivation.Purpose, SecureBytes)
@@ -74,6 +81,10 @@ enum AgentRequest {
     case token(FileIdentity, ActivityLog.Origin, name: String, allowingExpired: Bool)
     /// `Vault.history(of:)` on the agent's own open vault (its manifest already opened).
     case history(FileIdentity, ActivityLog.Origin, name: String)
+    /// A remote entry and its token, read from OpenBao by the client, for the agent's cache.
+    case remotePut(FileIdentity, Entry, Secret)
+    /// A remote entry from the agent's cache, while its time to live lasts.
+    case remoteGet(FileIdentity, name: String)
 }
 
 /// The agent's answer to an `AgentRequest`.
@@ -125,17 +136,19 @@ extension AgentRequest {
         switch self {
         case .status: out.u8(UInt8(TV_AGENT_OP_STATUS))
         case .lock: break
-        case .unlock(let passphrase, let idle, let lifetime, let costly):
+        case .unlock(let passphrase, let idle, let lifetime, let costly, let cacheTTL):
             out.u8(UInt8(TV_AGENT_OP_UNLOCK))
             passphrase.withUnsafeBytes { out.chunk(secure: $0, owner: passphrase.storage) }
             out.u64(idle.wholeSeconds)
             out.u64(lifetime.wholeSeconds)
             out.u8(costly ? 1 : 0)
-        case .unlockKey(let key, let idle, let lifetime):
+            out.u64(cacheTTL.wholeSeconds)
+        case .unlockKey(let key, let idle, let lifetime, let cacheTTL):
             out.u8(UInt8(TV_AGENT_OP_UNLOCK_KEY))
             key.withUnsafeBytes { out.chunk(secure: $0, owner: key.storage) }
             out.u64(idle.wholeSeconds)
             out.u64(lifetime.wholeSeconds)
+            out.u64(cacheTTL.wholeSeconds)
         case .lookup(let names):
             out.u8(UInt8(TV_AGENT_OP_LOOKUP))
             out.list(names) { $0.chunk(Array($1.utf8)) }
@@ -181,6 +194,15 @@ extension AgentRequest {
             out.u8(UInt8(TV_AGENT_OP_HISTORY))
             out.file(file)
             out.origin(origin)
+            out.chunk(Array(name.utf8))
+        case .remotePut(let file, let entry, let secret):
+            out.u8(UInt8(TV_AGENT_OP_REMOTE_PUT))
+            out.file(file)
+            out.entry(entry)
+            secret.withUnsafeBytes { out.chunk(secure: $0, owner: secret.storage) }
+        case .remoteGet(let file, let name):
+            out.u8(UInt8(TV_AGENT_OP_REMOTE_GET))
+            out.file(file)
             out.chunk(Array(name.utf8))
         case .token(let file, let origin, let name, let allowingExpired):
             out.u8(UInt8(TV_AGENT_OP_TOKEN))
@@ -229,10 +251,11 @@ extension AgentResponse {
             out.u8(recording.wire)
         case .git(let reply):
             out.u8(UInt8(TV_AGENT_ANSWER_GIT))
-            out.list(reply.messages) { out, message in
+            out.list(reply.messages.map(Optional.some) + (reply.askRemotes ? [nil] : [])) { out, message in
                 switch message {
-                case .warning(let text): out.u8(UInt8(TV_AGENT_GIT_WARNING)); out.chunk(Array(text.utf8))
-                case .note(let text): out.u8(UInt8(TV_AGENT_GIT_NOTE)); out.chunk(Array(text.utf8))
+                case .warning(let text)?: out.u8(UInt8(TV_AGENT_GIT_WARNING)); out.chunk(Array(text.utf8))
+                case .note(let text)?: out.u8(UInt8(TV_AGENT_GIT_NOTE)); out.chunk(Array(text.utf8))
+                case nil: out.u8(UInt8(TV_AGENT_GIT_ASK_REMOTES)); out.chunk([])
                 }
             }
             let stdout = reply.stdout
@@ -284,12 +307,14 @@ extension AgentRequest {
         case TV_AGENT_OP_UNLOCK:
             let passphrase = Secret(copying: try r.chunk())
             request = .unlock(passphrase: passphrase, idle: Duration(wireSeconds: try r.u64()),
-                              lifetime: Duration(wireSeconds: try r.u64()), allowingCostlyKDF: try r.u8() & 1 != 0)
+                              lifetime: Duration(wireSeconds: try r.u64()), allowingCostlyKDF: try r.u8() & 1 != 0,
+                              cacheTTL: Duration(wireSeconds: try r.u64()))
         case TV_AGENT_OP_UNLOCK_KEY:
             let key = try r.chunk()
             guard key.count == SymmetricKey.byteCount else { throw .invalid("a vault key") }
             request = .unlockKey(SymmetricKey(storage: SecureBytes(copying: key)),
-                                 idle: Duration(wireSeconds: try r.u64()), lifetime: Duration(wireSeconds: try r.u64()))
+                                 idle: Duration(wireSeconds: try r.u64()), lifetime: Duration(wireSeconds: try r.u64()),
+                                 cacheTTL: Duration(wireSeconds: try r.u64()))
         case TV_AGENT_OP_LOOKUP: request = .lookup(try r.list(itemBytes: 4) { r throws(AgentCodecError) in try r.string() })
         case TV_AGENT_OP_SEAL:
             let purpose = try r.purpose()
@@ -319,6 +344,10 @@ extension AgentRequest {
             let (file, origin, flags) = (try r.file(), try r.origin(), try r.u8())
             request = .token(file, origin, name: try r.string(), allowingExpired: flags & UInt8(TV_AGENT_TOKEN_ALLOW_EXPIRED) != 0)
         case TV_AGENT_OP_HISTORY: request = .history(try r.file(), try r.origin(), name: try r.string())
+        case TV_AGENT_OP_REMOTE_PUT:
+            let (file, entry) = (try r.file(), try r.entry())
+            request = .remotePut(file, entry, Secret(copying: try r.chunk()))
+        case TV_AGENT_OP_REMOTE_GET: request = .remoteGet(try r.file(), name: try r.string())
         default: throw .unknownRequest(op)
         }
         try r.end()
@@ -368,14 +397,17 @@ extension AgentResponse {
             response = .entry(entry, secret, try ReadRecording(wire: try r.u8()))
         case TV_AGENT_ANSWER_GIT:
             var reply = GitReply()
-            reply.messages = try r.list(itemBytes: 5, maximum: Int(TV_AGENT_GIT_MAXIMUM_MESSAGES)) { r throws(AgentCodecError) in
+            let messages = try r.list(itemBytes: 5, maximum: Int(TV_AGENT_GIT_MAXIMUM_MESSAGES)) { r throws(AgentCodecError) -> GitReply.Message? in
                 let kind = try r.u8(), text = try r.string()
                 switch Int32(kind) {
                 case TV_AGENT_GIT_WARNING: return .warning(text)
                 case TV_AGENT_GIT_NOTE: return .note(text)
+                case TV_AGENT_GIT_ASK_REMOTES: return nil
                 default: throw .invalid("a kind of message")
                 }
             }
+            reply.messages = messages.compactMap { $0 }
+            reply.askRemotes = messages.contains { $0 == nil }
             let stdout = try r.chunk()
             if !stdout.isEmpty { reply.answer = [.secret(Secret(copying: stdout))] }
             response = .git(reply)

@@ -14,6 +14,9 @@ enum AgentProtocol {
     /// connections announcing large frames commit little memory. Clients split their batches
     /// to stay under it.
     static let maximumRequest = Int(TV_AGENT_MAXIMUM_REQUEST)
+    /// How long the agent keeps a remote (OpenBao) entry in its cache unless told otherwise:
+    /// 5 minutes.
+    static let defaultRemoteCacheTTL: Int64 = 300
 
     /// A frame body under construction: fields appended, then written out at once.
     struct Builder {

@@ -46,6 +46,11 @@ package final class AgentServer {
     /// most this long, then lets the client do the work itself.
     static let busyMilliseconds: Int32 = 200
     private var idleTimeout: Int64 = 15 * 60
+    /// Remote (OpenBao) entries read by clients, by name: kept in this process's locked memory
+    /// (the token in guarded memory) until `until` (monotonic milliseconds), never written.
+    private var remoteCache: [String: (until: Int64, entry: Entry, secret: Secret)] = [:]
+    /// Seconds a remote entry stays in the cache; 0: none is kept.
+    private var remoteCacheTTL: Int64 = AgentProtocol.defaultRemoteCacheTTL
     /// The requests answered since the agent started (`status` says, so that a test can count
     /// a command's round trips).
     private var requests: UInt64 = 0
@@ -160,15 +165,22 @@ package final class AgentServer {
     /// What the agent does for each request; every `VaultError` becomes the client's failure
     /// here (`AgentFailure.init`), in one place.
     func respond(to request: AgentRequest) -> AgentResponse {
+        let now = AgentProtocol.monotonicMilliseconds()
+        remoteCache = remoteCache.filter { $0.value.until > now }
         do throws(VaultError) {
             switch request {
             case .status: return status()
             case .lock:
                 stopRequested = true
                 return .done
-            case .unlock(let passphrase, let idle, let lifetime, let costly):
+            case .unlock(let passphrase, let idle, let lifetime, let costly, let cacheTTL):
+                remoteCacheTTL = Int64(clamping: min(cacheTTL.wholeSeconds, 86_400))
+                remoteCache = [:]
                 return try unlock(passphrase: passphrase, allowingCostlyKDF: costly, idle: idle, lifetime: lifetime)
-            case .unlockKey(let key, let idle, let lifetime): return try unlock(key: key, idle: idle, lifetime: lifetime)
+            case .unlockKey(let key, let idle, let lifetime, let cacheTTL):
+                remoteCacheTTL = Int64(clamping: min(cacheTTL.wholeSeconds, 86_400))
+                remoteCache = [:]
+                return try unlock(key: key, idle: idle, lifetime: lifetime)
             case .lookup(let names): return .lookups(try keys().lookup(names))
             case .mac(let data): return .macs(try keys().chainMACs(data))
             case .open(let boxes): return .opened(try keys().open(boxes, guarding: false))
@@ -201,6 +213,17 @@ package final class AgentServer {
                 return .history(versions, recording)
             case .entries(let file):
                 return .entries(try openVault(for: file).entriesHere())
+            case .remotePut(let file, let entry, let secret):
+                // Only for a client of this vault, and only a remote entry's name.
+                _ = try openVault(for: file)
+                guard remoteCacheTTL > 0, RemoteSettings.split(entry.name) != nil else { return .done }
+                // No token: the client changed the entry in OpenBao; the cache forgets it.
+                remoteCache[entry.name] = secret.isEmpty ? nil : (now + remoteCacheTTL * 1000, entry, secret)
+                return .done
+            case .remoteGet(let file, let name):
+                _ = try openVault(for: file)
+                guard let cached = remoteCache[name] else { throw .notFound(name: name, suggestion: nil) }
+                return .entry(cached.entry, cached.secret, .recorded)
             case .log(let file):
                 return .log(try openVault(for: file).activityLogHere())
             case .review(let file, let origin):

@@ -8,7 +8,8 @@
 /// Body, tag-length-value: tag 1 kind (1 byte: 1 the vault's identity, 2 a trusted one); the
 /// vault's: tag 2 X25519 public key, 3 X25519 secret key, 4 Ed25519 public key, 5 Ed25519
 /// secret key; a trusted one's: tag 7 name, tag 8 identity (64 bytes); both: tag 6 created
-/// (i64 seconds).
+/// (i64 seconds). An OpenBao remote's (kind 3, `Remote/RemoteRecord.swift`): tag 7 its name,
+/// tags 10 and up its settings and credentials.
 enum Keyring {
     static let ownName = "\u{0}identity"
     static func trustedName(_ name: String) -> String { "\u{0}trusted\u{0}" + name }
@@ -23,6 +24,7 @@ enum Keyring {
     enum Record {
         case own(IdentityKeys, created: Timestamp)
         case trusted(TrustedIdentity)
+        case remote(RemoteSettings)
     }
 
     private enum Tag: UInt8 {
@@ -44,6 +46,11 @@ enum Keyring {
             writer.field(Tag.kind.rawValue, [2])
             writer.field(Tag.name.rawValue, Array(trusted.name.utf8))
             writer.field(Tag.identity.rawValue, trusted.identity.bytes)
+        case .remote(let remote):
+            time.u64(UInt64(bitPattern: remote.added.secondsSince1970))
+            writer.field(Tag.kind.rawValue, [RemoteRecord.kind])
+            writer.field(Tag.name.rawValue, Array(remote.name.utf8))
+            RemoteRecord.write(remote, into: &writer)
         }
         writer.field(Tag.created.rawValue, time.bytes)
     }
@@ -63,11 +70,17 @@ enum Keyring {
         return try plaintext.withUnsafeBytes { bytes throws(VaultError) -> Record in
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[body]))
             var fields: [Tag: UnsafeRawBufferPointer] = [:]
+            var all: [UInt8: UnsafeRawBufferPointer] = [:]
             while let (tag, value) = try reader.field() {
                 if let tag = Tag(rawValue: tag) { fields[tag] = value }
+                all[tag] = value
             }
             guard let kind = fields[.kind], kind.count == 1, let created = fields[.created]?.int64 else { throw .corrupt(what) }
             let time = Timestamp(secondsSince1970: created)
+            if kind[0] == RemoteRecord.kind {
+                guard let name = fields[.name], let remote = RemoteRecord.read(name: name.utf8String, added: time, all) else { throw .corrupt(what) }
+                return .remote(remote)
+            }
             if kind[0] == 1 {
                 guard let boxPublic = fields[.boxPublic], let boxSecret = fields[.boxSecret], boxSecret.count == PublicKeyCrypto.boxSecretKeyBytes,
                       let signPublic = fields[.signPublic], let signSecret = fields[.signSecret],

@@ -53,13 +53,7 @@ extension Vault {
             guard let found = try Self.trusted(db, keys: keys, manifest: manifest).first(where: { $0.name == name }) else {
                 throw .notFound(name: name, suggestion: nil)
             }
-            let lookup = try keys.lookup(Keyring.trustedName(name))
-            try db.prepare(Keyring.SQL.delete).run([.blob(lookup)])
-            guard try !db.prepare(Keyring.SQL.row).bind([.blob(lookup)]).step() else {
-                throw .corrupt("the removal of a trusted identity did not land")
-            }
-            manifest.keyring[lookup] = nil
-            _ = manifest.nextRevision()
+            try Self.deleteKeyring(name: Keyring.trustedName(name), what: "a trusted identity", db: db, keys: keys, manifest: &manifest)
             events.append(PendingEvent(action: "untrust identity", entry: nil, detail: "'\(name)' \(found.identity.text)"))
         }
     }
@@ -95,18 +89,39 @@ extension Vault {
     }
 
     static func trusted(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [TrustedIdentity] {
-        var found: [TrustedIdentity] = []
-        for (lookup, record) in try keyringRecords(db, keys: keys, manifest: manifest) {
-            guard case .trusted(let trusted) = record else { continue }
-            guard try keys.lookup(Keyring.trustedName(trusted.name)) == lookup else {
-                throw .tampered("the trusted identity '\(Redaction.redact(trusted.name))' (it is in another row)")
-            }
-            found.append(trusted)
+        try named(db, keys: keys, manifest: manifest, what: "the trusted identity") { record in
+            guard case .trusted(let trusted) = record else { return nil }
+            return (trusted, trusted.name, Keyring.trustedName(trusted.name))
         }
-        return found.sorted { $0.name < $1.name }
     }
 
-    private static func insertKeyring(_ record: Keyring.Record, name: String, db: SQLite, keys: Keys,
+    /// The key-ring records `pick` takes, each with its name and the name its row's lookup is
+    /// made of (checked: a record in another row is tampering), sorted by name.
+    static func named<T>(_ db: SQLite, keys: Keys, manifest: Manifest, what: String,
+                         _ pick: (Keyring.Record) -> (T, name: String, row: String)?) throws(VaultError) -> [T] {
+        var found: [(T, String)] = []
+        for (lookup, record) in try keyringRecords(db, keys: keys, manifest: manifest) {
+            guard let (value, name, row) = pick(record) else { continue }
+            guard try keys.lookup(row) == lookup else {
+                throw .tampered("\(what) '\(Redaction.redact(name))' (it is in another row)")
+            }
+            found.append((value, name))
+        }
+        return found.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+
+    /// Deletes the key-ring row of `name` and unlists it (`what` names it if that fails).
+    static func deleteKeyring(name: String, what: String, db: SQLite, keys: Keys, manifest: inout Manifest) throws(VaultError) {
+        let lookup = try keys.lookup(name)
+        try db.prepare(Keyring.SQL.delete).run([.blob(lookup)])
+        guard try !db.prepare(Keyring.SQL.row).bind([.blob(lookup)]).step() else {
+            throw .corrupt("the removal of \(what) did not land")
+        }
+        manifest.keyring[lookup] = nil
+        _ = manifest.nextRevision()
+    }
+
+    static func insertKeyring(_ record: Keyring.Record, name: String, db: SQLite, keys: Keys,
                                       manifest: inout Manifest) throws(VaultError) {
         let lookup = try keys.lookup(name)
         guard manifest.keyring[lookup] == nil, try !db.prepare(Keyring.SQL.row).bind([.blob(lookup)]).step() else {

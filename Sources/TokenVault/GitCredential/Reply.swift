@@ -23,6 +23,10 @@ package struct GitReply: Sendable {
     package var messages: [Message] = []
 
     /// One line for the user on stderr.
+    /// No entry matched and the vault has OpenBao remotes: the helper asks them (git's helper
+    /// in Swift; the C front end hands the request to it).
+    package var askRemotes = false
+
     package enum Message: Sendable, Equatable {
         /// Always shown (a token expired, expiring soon, or not usable).
         case warning(String)

@@ -47,6 +47,12 @@ public struct ResolvedReference: Sendable {
     public let entry: Entry
     /// The token, or the field's value.
     public let value: Secret
+
+    /// A reference resolved elsewhere (a remote entry read from OpenBao).
+    public init(entry: Entry, value: Secret) {
+        self.entry = entry
+        self.value = value
+    }
 }
 
 extension Vault {

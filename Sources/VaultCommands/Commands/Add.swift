@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -35,8 +36,9 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            let remote = try RemoteAccess.resolve(name, in: vault)
             // Fail before asking for the token if the name is taken.
-            if (try? vault.entry(named: name)) != nil { throw VaultError.alreadyExists(name: name) }
+            if remote == nil, (try? vault.entry(named: name)) != nil { throw VaultError.alreadyExists(name: name) }
             let secret = try TokenInput.read(prompt: "Token for \(name): ")
             var entry = try fields.parsed().apply(to: Entry(name: name))
             if fields.kind == nil {
@@ -44,7 +46,8 @@ extension VaultCommand {
             }
             let defaultURL = entry.url == nil && entry.kind == .github ? AddDefaults.url(for: secret) : nil
             if let defaultURL { entry.url = defaultURL }
-            try vault.add(entry, secret: secret)
+            // A remote entry: a new KV secret in OpenBao, never one that exists (check-and-set 0).
+            if let remote { try remote.entries.add(entry, secret: secret) } else { try vault.add(entry, secret: secret) }
             Output.note("added '\(name)'" + (defaultURL.map { " for \($0) (a GitHub token; --url to say otherwise)" } ?? ""))
             ScopeCheck.warn(entry)
             for notice in AddDefaults.notices(entry) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import TokenVaultGitLab
 import VaultCLICommon
 
@@ -84,7 +85,17 @@ extension VaultCommand {
                     }
                 }
             }
-            let entries = try vault.entries().filter { $0.deleted == nil }
+            // Remote entries are reviewed too, in the program that reaches OpenBao.
+            let remotes = try vault.remotes()
+            var remoteEntries: [Entry] = []
+            for remote in remotes {
+                do {
+                    remoteEntries += try RemoteAccess.entries(of: remote).list("").entries
+                } catch let error as OpenBaoError {
+                    gitLabFindings.append(Review.Finding(kind: .unverified, name: remote.name + "/", detail: error.description))
+                }
+            }
+            let entries = try vault.entries().filter { $0.deleted == nil } + remoteEntries.filter { $0.deleted == nil }
             let settings = try vault.settings()
             // Duplicates and GitHub classic tokens need the tokens themselves; the library looks
             // at them without handing them out.

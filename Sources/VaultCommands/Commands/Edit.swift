@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -56,6 +57,10 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                try editRemote(remote.entries, remote.entry, vault: vault)
+                return
+            }
             _ = try withSuggestion(vault) { try vault.entry(named: name) }
             let newSecret = secret ? try TokenInput.read(prompt: "New token for \(name): ") : nil
             let parsed = try fields.parsed()
@@ -75,6 +80,24 @@ extension VaultCommand {
                 }
             }
             Output.note("updated '\(name)'")
+        }
+
+        /// A remote entry: one new KV version (check-and-set on the version read); a git default
+        /// is a local matter, refused.
+        private func editRemote(_ entries: RemoteEntries, _ entry: String, vault: Vault) throws {
+            if gitDefault != nil { throw CLIError.usage("--git-default is for local entries") }
+            _ = try entries.entry(entry)
+            let newSecret = secret ? try TokenInput.read(prompt: "New token for \(name): ") : nil
+            let parsed = try fields.parsed()
+            let version = try entries.update(entry, secret: newSecret) { entry in
+                entry = parsed.apply(to: entry)
+                if noExpiry { entry.expires = nil }
+                if parsed.kind == nil, let newSecret, let kind = TokenKind.recognise(newSecret) { entry.kind = kind }
+                if let rotateEvery { entry.rotateEvery = .seconds(rotateEvery.seconds) }
+            }
+            if fields.scopes != nil { ScopeCheck.warn(try entries.entry(entry).entry) }
+            vault.forgetRemoteEntry(name)
+            Output.note("updated '\(name)' (version \(version) in OpenBao)")
         }
     }
 }

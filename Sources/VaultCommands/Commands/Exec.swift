@@ -72,11 +72,14 @@ extension VaultCommand {
             let vault = try global.session.unlockedVault()
             vault.actor = "vault exec " + ExecProgram.shortName(command[0])
             if let entry {
-                let kind = try withSuggestion(vault) { try vault.entry(named: entry) }.kind
+                let kind = try RemoteAccess.resolve(entry, in: vault).map { try $0.entries.entry($0.entry).entry.kind }
+                    ?? withSuggestion(vault) { try vault.entry(named: entry) }.kind
                 bindings.append(ExecBinding(variable: ExecBinding.defaultVariable(for: kind), reference: SecretReference(entry: entry)))
             }
             try ExecBinding.checkUnique(bindings)
-            let values = try withSuggestion(vault) { try vault.values(of: bindings.map(\.reference), allowingExpired: allowExpired) }
+            let values = try withSuggestion(vault) {
+                try RemoteAccess.values(of: bindings.map(\.reference), in: vault, allowingExpired: allowExpired)
+            }
             var warned: Set<String> = []
             for (binding, value) in zip(bindings, values) where binding.reference.field == nil && warned.insert(value.entry.name).inserted {
                 ExpiryPolicy.warn(value.entry)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -76,8 +77,12 @@ extension VaultCommand {
             // No clipboard: said before anything is read, so no read is recorded.
             let clipboard = try clip.map { _ in try ClipboardTool.locate(environment: Environment.current) }
             let vault = try session.unlockedVault()
+            // `REMOTE/ENTRY`: read from OpenBao, by the same rules (never recorded here: OpenBao's
+            // audit device records it).
+            let remote = try RemoteAccess.resolve(name, in: vault)
             if let field {
-                let entry = try withSuggestion(vault) { try vault.entry(named: name) }
+                let entry = try remote.map { remote in try remote.entries.entry(remote.entry).entry }
+                    ?? withSuggestion(vault) { try vault.entry(named: name) }
                 if entry.deleted != nil { throw VaultError.inTrash(name: name) }
                 let value = Self.value(of: field, in: entry)
                 if let clipboard, let clip {
@@ -89,7 +94,10 @@ extension VaultCommand {
             }
             // The library refuses a token in the trash, and a revoked or expired one unless
             // allowed, before it records the read.
-            let token = try withSuggestion(vault) { try vault.get(name, allowingExpired: allowExpired) }
+            let token = try remote.map { remote in
+                try RemoteAccess.get(remote.entries, remote.entry, name: name, vault: vault, allowingExpired: allowExpired)
+            }
+                ?? withSuggestion(vault) { let read = try vault.get(name, allowingExpired: allowExpired); return (read.entry, read.secret) }
             let entry = token.entry, secret = token.secret
             ExpiryPolicy.warn(entry)
             if let clipboard, let clip {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import TokenVaultGitLab
 import VaultCLICommon
 
@@ -29,6 +30,11 @@ extension VaultCommand.GitLabCommand {
         func run() throws {
             let vault = try global.unlockedVault()
             let access = try gitlab.access(vault: vault)
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                if !yes { throw CLIError.usage("revoking a team's token: pass --yes") }
+                try RemoteGitLab.revoke(remote.entries, remote.entry, name: name, access: access, vault: vault)
+                return
+            }
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             let api: GitLab
             do { api = try access.gitlab(for: entry) } catch { throw error.cliError }

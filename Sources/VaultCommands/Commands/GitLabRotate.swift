@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import TokenVaultGitLab
 import VaultCLICommon
 
@@ -54,6 +55,11 @@ extension VaultCommand.GitLabCommand {
             var expiry = GitLabRotation.Expiry.rotationPeriod
             if let expires, let date = Timestamp(date: expires) { expiry = .on(date) }
             if let expiresIn { expiry = .after(.seconds(expiresIn.seconds)) }
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                let date = expires.flatMap { Timestamp(date: $0) } ?? expiresIn.map { Timestamp.now().adding(days: Int($0.seconds / 86_400)) }
+                try RemoteGitLab.rotate(remote.entries, remote.entry, name: name, access: access, expires: date, vault: vault)
+                return
+            }
 
             // Linked variables get the new token: the admin token that will push it must be
             // usable before the old token is revoked.

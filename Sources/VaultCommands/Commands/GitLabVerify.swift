@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import TokenVaultGitLab
 import VaultCLICommon
 
@@ -45,6 +46,10 @@ extension VaultCommand.GitLabCommand {
         func run() throws {
             let vault = try global.unlockedVault()
             let access = try gitlab.access(vault: vault)
+            if let name, let remote = try RemoteAccess.resolve(name, in: vault) {
+                try RemoteGitLab.verify(remote.entries, remote.entry, name: name, access: access)
+                return
+            }
             let names: [String]
             if let name {
                 // Named, an entry in the trash too (a token revoked with 'vault gitlab revoke').

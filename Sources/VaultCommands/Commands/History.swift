@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -36,6 +37,10 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                try remoteHistory(remote.entries, remote.entry)
+                return
+            }
             let versions = try withSuggestion(vault) { try vault.history(of: name) }
             if let restore {
                 try vault.restoreVersion(name, index: restore - 1)
@@ -65,6 +70,28 @@ extension VaultCommand {
                     try Output.out("\n")
                 }
             }
+        }
+
+        /// OpenBao's KV versions of a remote entry, oldest first (the current one included).
+        private func remoteHistory(_ entries: RemoteEntries, _ entry: String) throws {
+            if restore != nil { throw CLIError.usage("--restore is for local entries: edit the remote entry with --secret") }
+            let versions = try entries.history(entry)
+            var items: [JSON.Value] = []
+            var text = ""
+            for version in versions {
+                let state = version.destroyed ? "destroyed" : version.deleted.map { "deleted \($0.iso8601)" } ?? "live"
+                var fields: [(String, JSON.Value)] = [("version", .number(Int64(version.number))),
+                                                      ("created", .string(version.created?.iso8601 ?? "")), ("state", .string(state))]
+                var line = "\(version.number)  written \(version.created?.iso8601 ?? "?")  \(state)"
+                if reveal, !version.destroyed, version.deleted == nil {
+                    let secret = try entries.client.read(entry, version: version.number).secret.revealString()
+                    fields.append(("secret", .string(secret)))
+                    line += "  " + secret
+                }
+                items.append(.object(fields))
+                text += TerminalText.escape(line) + "\n"
+            }
+            if json { try Output.json(.array(items)) } else { try Output.out(text) }
         }
     }
 }

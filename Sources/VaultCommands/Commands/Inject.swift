@@ -60,7 +60,7 @@ extension VaultCommand {
             if !references.isEmpty {
                 let vault = try global.session.unlockedVault()
                 do {
-                    let resolved = try withSuggestion(vault) { try vault.values(of: references, allowingExpired: allowExpired) }
+                    let resolved = try withSuggestion(vault) { try RemoteAccess.values(of: references, in: vault, allowingExpired: allowExpired) }
                     var warned: Set<String> = []
                     for (reference, value) in zip(references, resolved) where reference.field == nil && warned.insert(value.entry.name).inserted {
                         ExpiryPolicy.warn(value.entry)

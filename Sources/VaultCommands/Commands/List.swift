@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 import Glibc
 
@@ -40,6 +41,9 @@ extension VaultCommand {
         @Flag(help: "Print a JSON array of entries.")
         var json = false
 
+        @Argument(help: ArgumentHelp("A remote's entries instead: REMOTE/ or REMOTE/FOLDER/.", valueName: "remote"))
+        var remote: String?
+
         func validate() throws {
             try checkingInput {
                 if let host { try Redaction.refuseToken(host, what: "the value of --host") }
@@ -50,7 +54,18 @@ extension VaultCommand {
         func run() throws {
             let vault = try global.unlockedVault()
             let now = Timestamp.now()
-            let entries = try vault.entries().filter { entry in
+            let all: [Entry]
+            if let remote {
+                let name = remote.contains("/") ? remote : remote + "/"
+                guard let found = try RemoteAccess.resolve(name, in: vault) else { throw VaultError.notFound(name: String(name.dropLast()), suggestion: nil) }
+                let listed = try found.entries.list(found.entry)
+                for folder in listed.folders { Output.note("folder \(folder) ('\(ProgramName.current) list \(folder)')") }
+                for name in listed.unreadable { Output.warning("'\(name)' cannot be read (not TokenVault's, or denied)") }
+                all = listed.entries
+            } else {
+                all = try vault.entries()
+            }
+            let entries = all.filter { entry in
                 if (entry.deleted != nil) != trash { return false }
                 if let host, entry.host != host.lowercased() { return false }
                 if let kind, entry.kind != kind { return false }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -32,6 +33,14 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                // OpenBao's soft delete: its operators' policy decides what is destroyed for good.
+                if purge { throw CLIError.usage("--purge is for local entries: OpenBao's operators destroy versions (bao kv destroy)") }
+                try remote.entries.remove(remote.entry)
+                vault.forgetRemoteEntry(name)
+                Output.note("moved '\(name)' to the trash in OpenBao ('\(ProgramName.current) restore \(name)' brings it back)")
+                return
+            }
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             if entry.deleted != nil && !purge {
                 Output.note("'\(name)' is already in the trash")

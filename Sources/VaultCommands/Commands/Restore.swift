@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -22,6 +23,11 @@ extension VaultCommand {
 
         func run() throws {
             let vault = try global.unlockedVault()
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                try remote.entries.restore(remote.entry)
+                Output.note("restored '\(name)'")
+                return
+            }
             let entry = try withSuggestion(vault) { try vault.entry(named: name) }
             guard entry.rejected != nil || entry.deleted != nil else {
                 Output.note("'\(name)' is neither in the trash nor rejected: nothing to restore")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenVault
+import TokenVaultOpenBao
 import VaultCLICommon
 
 extension VaultCommand {
@@ -30,7 +31,13 @@ extension VaultCommand {
             let vault = try global.unlockedVault()
             let entry: Entry
             var secret: Secret?
-            if reveal {
+            if let remote = try RemoteAccess.resolve(name, in: vault) {
+                if reveal {
+                    (entry, secret) = try remote.entries.get(remote.entry, allowingExpired: true)
+                } else {
+                    entry = try remote.entries.entry(remote.entry).entry
+                }
+            } else if reveal {
                 // Every field, an expired or revoked token included (the rows say so); a
                 // token in the trash is given to nobody: the library refuses it.
                 let token = try withSuggestion(vault) { try vault.get(name, allowingExpired: true) }

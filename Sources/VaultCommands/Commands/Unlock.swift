@@ -16,6 +16,7 @@ extension VaultCommand {
                 Examples:
                   \(ProgramName.current) unlock
                   \(ProgramName.current) unlock --timeout 1h --max-lifetime 8h
+                  \(ProgramName.current) unlock --cache-ttl 0
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -25,6 +26,10 @@ extension VaultCommand {
 
         @Option(help: ArgumentHelp("Lock after this long whatever happens (e.g. 8h).", valueName: "span"))
         var maxLifetime = Span(seconds: AgentLauncher.defaultMaximumLifetime)
+
+        @Option(help: ArgumentHelp("Keep an entry read from OpenBao (REMOTE/ENTRY) in the agent's memory this long (0: not at all).",
+                                   valueName: "span"))
+        var cacheTTL = CacheTTL(seconds: Vault.remoteCacheTTL.wholeSeconds)
 
         func validate() throws {
             if timeout.seconds < 1 || maxLifetime.seconds < 1 { throw ValidationError("spans must be at least 1s") }
@@ -42,15 +47,34 @@ extension VaultCommand {
                 // no key file.
                 try global.session.unlockHere(vault)
                 agent = try AgentLauncher.connectOrStart(vaultPath: path)
-                try vault.lendKey(to: agent, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds))
+                try vault.lendKey(to: agent, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds),
+                                  remoteCacheTTL: .seconds(cacheTTL.seconds))
             } else {
                 let passphrase = try global.passphrase.read(prompt: "Passphrase for \(path): ")
                 agent = try AgentLauncher.connectOrStart(vaultPath: path)
                 try agent.unlock(passphrase: passphrase, idleTimeout: .seconds(timeout.seconds), maximumLifetime: .seconds(maxLifetime.seconds),
-                                 allowingCostlyKDF: global.allowCostlyKDF)
+                                 allowingCostlyKDF: global.allowCostlyKDF, remoteCacheTTL: .seconds(cacheTTL.seconds))
             }
             let status = try agent.status()
             Output.note("unlocked: the agent locks at \(status.locksAt?.iso8601 ?? "?") unless used before (each use gives it another \(timeout.seconds) s, up to \(maxLifetime.seconds) s in all)")
         }
     }
+}
+
+/// `--cache-ttl`: a span (`5m`, `30s`), or `0` for no cache.
+struct CacheTTL: ExpressibleByArgument, Sendable {
+    var seconds: Int64
+
+    init(seconds: Int64) { self.seconds = seconds }
+
+    init?(argument: String) {
+        if argument == "0" {
+            seconds = 0
+            return
+        }
+        guard let span = Span(argument: argument) else { return nil }
+        seconds = span.seconds
+    }
+
+    var defaultValueDescription: String { Span(seconds: seconds).defaultValueDescription }
 }

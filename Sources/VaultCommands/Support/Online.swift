@@ -2,9 +2,10 @@ import TokenVaultGitLab
 import VaultCLICommon
 import Glibc
 
-/// GitLab's API, reachable only from `tokenvault-gitlab`: that program runs the same command
-/// line with an HTTPS transport (libcurl); `vault` has none, links no HTTP stack, and hands the
-/// commands that need one (`vault gitlab ...`, `vault check --online`) to that program.
+/// GitLab's and OpenBao's APIs, reachable only from `tokenvault-gitlab`: that program runs the
+/// same command line with an HTTPS transport (libcurl); `vault` has none, links no HTTP stack,
+/// and hands the commands that need one (`vault gitlab ...`, `vault check`,
+/// `vault remote ...`, a command on `REMOTE/ENTRY`) to that program.
 enum Online {
     /// Set once, by the program's main, before anything else runs.
     nonisolated(unsafe) static var transport: (any HTTPTransport)?
@@ -19,9 +20,13 @@ enum Online {
             let argument = arguments[index]
             if withValue.contains(argument) { index += 2; continue }
             if argument.hasPrefix("-") { index += 1; continue }
-            if argument == "gitlab" { return true }
-            if argument == "check" { return arguments[(index + 1)...].contains("--online") }
-            return false
+            if argument == "gitlab" || argument == "remote" { return true }
+            // `check` reviews remote entries too (and, with --online, asks GitLab).
+            // `inject` reads its references from a template, not the command line.
+            if argument == "check" || argument == "inject" { return true }
+            // `REMOTE/ENTRY` may name an entry in OpenBao (a local name with a slash goes there
+            // too: that program runs every command).
+            return RemoteAccess.commands.contains(argument) && arguments[(index + 1)...].contains { RemoteAccess.mayName($0) }
         }
         return false
     }
