@@ -219,6 +219,7 @@ for vector in basic keyfile; do
 done
 python3 - "$out" <<'EOF'
 import json, sqlite3, sys
+sys.dont_write_bytecode = True  # no scripts/__pycache__ left behind
 sys.path.insert(0, "scripts")
 import recover
 out = sys.argv[1]
