@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Read a TokenVault vault without TokenVault.
 
-    python3 scripts/recover.py [--json] [--passphrase-file PATH] [VAULT]
+    python3 scripts/recover.py [--json] [--passphrase-file PATH] [--key-file FILE] [VAULT]
 
 A stand-alone decoder written from docs/FORMAT.md, needing only Python 3's standard library and
 PyNaCl (`pip install pynacl`, libsodium's bindings). It copies the vault file and its `-wal`
 into a private temporary folder, opens the copy read-only with sqlite3, asks for the passphrase
-(the prompt, `--passphrase-file PATH`, or `TOKENVAULT_PASSPHRASE`), prints every entry (token,
+(the prompt, `--passphrase-file PATH`, or `TOKENVAULT_PASSPHRASE`) and, for a vault that needs
+one, its key file (`--key-file FILE`, `TOKENVAULT_KEY_FILE`, or the `key-file` line of the
+settings file `VAULT.settings` beside the vault, as `vault` finds it), prints every entry (token,
 metadata, previous tokens, the trash), the vault's settings, its identity and the activity log,
 and checks everything the format lets a reader check: the header's binding, every record's
 row and revision, the manifest's listing, the key ring, and the activity log's chain and
 anchors. The original file is never opened by SQLite, never written.
 
 Exit codes: 0 every check passed; 1 any other failure (no file, not a vault, unreadable);
-2 usage; 3 wrong passphrase or none; 4 a newer format or schema than this tool reads;
+2 usage; 3 wrong passphrase or key file, or none given; 4 a newer format or schema than this tool reads;
 5 the vault was tampered with or is damaged (what verified is still printed).
 
 Messages never hold a token, a passphrase or a key; only the output asked for holds tokens.
@@ -23,6 +25,7 @@ import datetime
 import getpass
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -41,7 +44,7 @@ PROG = "recover.py"
 
 # docs/FORMAT.md, "Versions": what this reader knows.
 FORMAT_VERSION = 1
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 EXIT_OTHER, EXIT_USAGE, EXIT_LOCKED, EXIT_NEWER, EXIT_TAMPERED = 1, 2, 3, 4, 5
 
@@ -55,6 +58,12 @@ PREFIX_BYTES = 16
 PAD_BLOCK = 64
 CONTEXT = b"TokVault"
 MAX_PASSPHRASE = 64 * 1024
+# docs/FORMAT.md, "Key file (schema 5)".
+KEY_FILE_TAG = 32
+KEY_FILE_MIN, KEY_FILE_MAX = 32, 1 << 20
+KEY_FILE_PERSONAL, KEK_PERSONAL = b"TokVault-keyfile", b"TokVault-kek-kf1"
+KEY_FILE_VARIABLE = "TOKENVAULT_KEY_FILE"
+SETTINGS_MAX = 16 * 1024
 
 # Subkey ids (docs/FORMAT.md, "Key hierarchy").
 MANIFEST, LOOKUP, METADATA, SECRET, EVENTS, CHAIN, USAGE, KEYRING = 1, 2, 3, 4, 6, 7, 8, 9
@@ -146,6 +155,17 @@ def open_box(box, key):
 
 def passphrase_key(passphrase, salt, ops, mem, alg):
     return sodium.crypto_pwhash_alg(KEY_BYTES, passphrase, salt, ops, mem, alg)
+
+
+def key_file_digest(content):
+    """F = BLAKE2b-256 of the key file's bytes, personalised "TokVault-keyfile"."""
+    return sodium.crypto_generichash_blake2b_salt_personal(content, digest_size=KEY_BYTES, person=KEY_FILE_PERSONAL)
+
+
+def key_file_kek(argon2, digest):
+    """The KEK of a vault that needs a key file: BLAKE2b-256 of the Argon2id output, keyed with F,
+    personalised "TokVault-kek-kf1"."""
+    return sodium.crypto_generichash_blake2b_salt_personal(argon2, digest_size=KEY_BYTES, key=digest, person=KEK_PERSONAL)
 
 
 class Keys:
@@ -379,6 +399,7 @@ def parse_manifest(plain):
     settings = dict(DEFAULT_SETTINGS)
     m["api_urls"], m["admins"], m["keyring"] = {}, {}, {}
     m["pruned"] = m["head"] = None
+    m["key_file"] = False
     for tag, v in tail:
         if tag in (1, 2, 3, 4, 5):
             t = i64(v)
@@ -400,6 +421,9 @@ def parse_manifest(plain):
                 return None
             for i in range(0, len(v), 40):
                 m["keyring"][bytes(v[i:i + 32])] = u64(v, i + 32)
+        elif tag == KEY_FILE_TAG:
+            # Binds the header's key_file: the integer 1, at most once; anything else is tampering.
+            m["key_file"] = None if m["key_file"] is not False or i64(v) != 1 else True
         # Any other tag is a later version's setting: skipped.
     m["settings"] = settings
     return m
@@ -466,12 +490,65 @@ def copy_vault(path, folder):
     raise Failure("the vault kept changing while it was copied", hint="stop every vault command and the agent, then try again")
 
 
-EXPECTED_TABLES = {
-    1: {"vault", "entries"},
-    2: {"vault", "entries", "usage"},
-    3: {"vault", "entries", "usage", "events"},
-    4: {"vault", "entries", "usage", "events", "keyring"},
+# docs/FORMAT.md, "Schema": each migration's SQL, as SQLite keeps it in sqlite_master.
+CREATE_SQL = {
+    "vault": """CREATE TABLE vault (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    format      INTEGER NOT NULL,
+    vault_id    BLOB NOT NULL,
+    kdf_alg     INTEGER NOT NULL,
+    kdf_ops     INTEGER NOT NULL,
+    kdf_mem     INTEGER NOT NULL,
+    kdf_salt    BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    manifest    BLOB NOT NULL
+)""",
+    "entries": """CREATE TABLE entries (
+    id       INTEGER PRIMARY KEY,
+    lookup   BLOB NOT NULL UNIQUE,
+    metadata BLOB NOT NULL,
+    secret   BLOB NOT NULL
+)""",
+    "usage": """CREATE TABLE usage (
+    lookup BLOB PRIMARY KEY,
+    sealed BLOB NOT NULL
+)""",
+    "events": """CREATE TABLE events (
+    seq    INTEGER PRIMARY KEY,
+    sealed BLOB NOT NULL,
+    mac    BLOB NOT NULL
+)""",
+    "keyring": """CREATE TABLE keyring (
+    lookup BLOB PRIMARY KEY,
+    sealed BLOB NOT NULL
+)""",
 }
+# Schema: (tables it creates, SQLite's automatic indexes of its tables).
+MIGRATIONS = {1: (("vault", "entries"), ("sqlite_autoindex_entries_1",)), 2: (("usage",), ("sqlite_autoindex_usage_1",)),
+              3: (("events",), ()), 4: (("keyring",), ("sqlite_autoindex_keyring_1",)), 5: ((), ())}
+# Migration 5's `ALTER TABLE vault ADD COLUMN ...`: SQLite writes ", DEFINITION" just before the
+# closing parenthesis of the table's SQL.
+KEY_FILE_COLUMN = "key_file INTEGER NOT NULL DEFAULT 0 CHECK (key_file IN (0, 1))"
+
+
+def fold(sql):
+    """Every run of spaces, tabs, line feeds and carriage returns folded into one space, trimmed."""
+    return " ".join(part for part in re.split(r"[ \t\n\r]+", sql) if part)
+
+
+def expected_objects(version):
+    """sqlite_master of a vault of this schema: (type, name, table, folded SQL or None)."""
+    objects = set()
+    for step in range(1, version + 1):
+        tables, indexes = MIGRATIONS[step]
+        for table in tables:
+            sql = CREATE_SQL[table]
+            if table == "vault" and version >= 5:
+                sql = sql[:sql.rindex(")")] + ", " + KEY_FILE_COLUMN + ")"
+            objects.add(("table", table, table, fold(sql)))
+        for index in indexes:
+            objects.add(("index", index, index.split("_")[2], None))
+    return objects
 
 
 def open_database(copy):
@@ -479,7 +556,7 @@ def open_database(copy):
         db = sqlite3.connect(copy)
         db.execute("PRAGMA trusted_schema = OFF")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        objects = db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+        rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
     except sqlite3.DatabaseError:
         raise Failure("the file is not a TokenVault vault (SQLite cannot read it)")
     if version == 0:
@@ -487,28 +564,33 @@ def open_database(copy):
     if version > SCHEMA_VERSION:
         raise Failure("the vault has schema version %d; this tool reads up to %d" % (version, SCHEMA_VERSION),
                       EXIT_NEWER, "use a newer recover.py (docs/FORMAT.md, 'Versions')")
-    tables = EXPECTED_TABLES[version]
-    for kind, name, table in objects:
-        # Only TokenVault's tables and SQLite's own indexes for them: a view or trigger would run
-        # when read.
-        if not ((kind == "table" and name in tables) or (kind == "index" and name.startswith("sqlite_autoindex_")
-                                                         and table in tables)):
-            raise Failure("the vault's database holds a %s TokenVault never creates" % ("view" if kind == "view" else
-                                                                                         "trigger" if kind == "trigger" else
-                                                                                         "table or index"), EXIT_TAMPERED)
-    missing = tables - {name for kind, name, _ in objects if kind == "table"}
-    if missing:
-        raise Failure("the vault's table '%s' is missing" % sorted(missing)[0], EXIT_TAMPERED)
+    if version < 0:
+        raise Failure("the vault's schema version is %d" % version, EXIT_TAMPERED)
+    # Exactly TokenVault's tables, defined as it defines them, and SQLite's own indexes for them:
+    # a view or trigger would run when read, a changed definition changes what a write saves.
+    found = {(t, n, tb, fold(sql) if isinstance(sql, str) else sql) for t, n, tb, sql in rows}
+    expected = expected_objects(version)
+    for kind, name, _, _ in sorted(found - expected, key=lambda o: str(o[1])):
+        if any(kind == e[0] and name == e[1] for e in expected):
+            raise Failure("its %s '%s' is not defined as TokenVault defines it" % (kind, escape(str(name))), EXIT_TAMPERED)
+        raise Failure("the vault's database holds a %s TokenVault never creates" % (
+            kind if kind in ("view", "trigger") else "table or index"), EXIT_TAMPERED)
+    for kind, name, _, _ in sorted(expected - found):
+        raise Failure("the vault's %s '%s' is missing" % (kind, name), EXIT_TAMPERED)
     db.execute("PRAGMA query_only = ON")
     return db, version
 
 
-def read_header(db):
-    rows = db.execute("SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest "
-                      "FROM vault WHERE id = 1").fetchall()
+def read_header(db, schema):
+    # Schema 5 adds key_file; before it, the passphrase alone unlocks.
+    rows = db.execute("SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, %s "
+                      "FROM vault WHERE id = 1" % ("key_file" if schema >= 5 else "0")).fetchall()
     if len(rows) != 1:
         raise Failure("the vault header is missing", EXIT_TAMPERED)
-    h = dict(zip(("format", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "manifest"), rows[0]))
+    h = dict(zip(("format", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "manifest", "key_file"),
+                 rows[0]))
+    if h["key_file"] not in (0, 1) or not isinstance(h["key_file"], int):
+        raise Failure("the vault header's key_file is neither 0 nor 1", EXIT_TAMPERED)
     for name in ("format", "kdf_alg", "kdf_ops", "kdf_mem"):
         if not isinstance(h[name], int) or h[name] < 0:
             raise Failure("the vault header's %s is not a number" % name, EXIT_TAMPERED)
@@ -548,6 +630,11 @@ class Reader:
         if (m["vault_id"], m["format"], m["kdf_alg"], m["kdf_ops"], m["kdf_mem"], m["salt"]) != \
                 (h["vault_id"], h["format"], h["kdf_alg"], h["kdf_ops"], h["kdf_mem"], h["salt"]):
             raise Failure("the vault header was tampered with (its columns differ from the manifest's)", EXIT_TAMPERED)
+        if m["key_file"] is None:
+            raise Failure("the vault header was tampered with (the manifest's key-file field is damaged)", EXIT_TAMPERED)
+        if m["key_file"] != bool(h["key_file"]):
+            raise Failure("the vault header was tampered with (its key_file column differs from the manifest's)",
+                          EXIT_TAMPERED)
         self.manifest = m
         usage = self.read_usage()
         entries = self.read_entries(usage)
@@ -555,7 +642,7 @@ class Reader:
         log = self.read_log() if self.schema >= 3 else {"verified": True, "problem": None, "events": []}
         if log["problem"]:
             self.problem("the activity log: " + log["problem"])
-        return {"format": h["format"], "schema": self.schema, "vault_id": h["vault_id"].hex(),
+        return {"format": h["format"], "schema": self.schema, "vault_id": h["vault_id"].hex(), "key_file": m["key_file"],
                 "kdf": {"algorithm": h["kdf_alg"], "opslimit": h["kdf_ops"], "memlimit": h["kdf_mem"]},
                 "entries": entries, "settings": settings_json(m), "identity": identity, "trusted": trusted,
                 "keyring_skipped": skipped, "log": log, "verified": not self.problems, "problems": self.problems}
@@ -747,11 +834,116 @@ def passphrase(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# The key file (docs/FORMAT.md, "Key file (schema 5)")
+
+def settings_key_file(vault_path):
+    """The key-file line of VAULT.settings beside the vault, read as the CLI reads it (hostile
+    input): None when the file does not exist or names no key file."""
+    path = vault_path + ".settings"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise Failure("cannot open the settings file '%s': %s" % (escape(path), error.strerror))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Failure("the settings file '%s' is not a regular file" % escape(path))
+        if info.st_uid != os.geteuid():
+            raise Failure("the settings file '%s' belongs to another user" % escape(path))
+        if info.st_mode & 0o077:
+            raise Failure("the settings file '%s' is open to other users" % escape(path), hint="chmod 600 '%s'" % escape(path))
+        data = f.read(SETTINGS_MAX + 1)
+    if len(data) > SETTINGS_MAX:
+        raise Failure("the settings file '%s' is longer than %d bytes" % (escape(path), SETTINGS_MAX))
+    names = set()
+    found = None
+    for number, line in enumerate(data.split(b"\n"), 1):
+        def refuse(why):
+            return Failure("the settings file '%s', line %d: %s" % (escape(path), number, why))
+        if any(b < 0x20 or b == 0x7F for b in line):
+            raise refuse("a control character")
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise refuse("not UTF-8")
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise refuse("not name=value")
+        name, value = line.split("=", 1)
+        if not name or not all("a" <= c <= "z" or c == "-" for c in name):
+            raise refuse("a name of other characters than a-z and -")
+        if name in names:
+            raise refuse("'%s' a second time" % name)
+        names.add(name)
+        if name == "key-file":
+            if not value.startswith("/") or len(value.encode()) > 4096:
+                raise refuse("key-file is not an absolute path")
+            found = value
+    return found
+
+
+def locate_key_file(args, vault_path):
+    """The key file's path and what named it, in the CLI's order: --key-file, TOKENVAULT_KEY_FILE,
+    the settings file beside the vault. None when none does."""
+    if args.key_file:
+        return args.key_file, "--key-file"
+    if os.environ.get(KEY_FILE_VARIABLE):
+        return os.environ[KEY_FILE_VARIABLE], KEY_FILE_VARIABLE
+    path = settings_key_file(vault_path)
+    return (path, "the key-file line of '%s'" % escape(vault_path + ".settings")) if path else None
+
+
+def read_key_file(path, source):
+    """F of the key file at `path`: a regular file of this user that no one else may read or
+    write, of 32 bytes to 1 MiB, read whole. Missing or not a key file: exit 3, as the CLI."""
+    hint = "the key file's path came from %s" % source
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as error:
+        raise Failure("cannot open the key file '%s': %s" % (escape(path), error.strerror), EXIT_LOCKED, hint)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Failure("the key file '%s' is not a regular file" % escape(path), EXIT_LOCKED, hint)
+        if info.st_uid != os.geteuid():
+            raise Failure("the key file '%s' belongs to another user" % escape(path))
+        if info.st_mode & 0o077:
+            raise Failure("the key file '%s' is readable by other users (mode %o)" % (escape(path), info.st_mode & 0o777),
+                          hint="chmod 600 '%s'" % escape(path))
+        content = f.read(KEY_FILE_MAX + 1)
+    if not KEY_FILE_MIN <= len(content) <= KEY_FILE_MAX:
+        raise Failure("the key file '%s' has %d bytes: a key file has from 32 bytes to 1 MiB" % (escape(path), len(content)),
+                      EXIT_LOCKED, hint)
+    return key_file_digest(content)
+
+
+def key_file_digest_for(header, args, vault_path):
+    """F for a vault that needs a key file (or a failure saying none was given); for one that
+    needs none, F of a key file a source names and that reads (to find a changed header), else None."""
+    if not header["key_file"]:
+        try:
+            located = locate_key_file(args, vault_path)
+            return read_key_file(*located) if located else None
+        except Failure:
+            return None
+    located = locate_key_file(args, vault_path)
+    if located is None:
+        raise Failure("this vault needs its key file as well as the passphrase, and no key file was given", EXIT_LOCKED,
+                      "give it with --key-file FILE or %s, or the key-file line of '%s'" % (
+                          KEY_FILE_VARIABLE, escape(vault_path + ".settings")))
+    return read_key_file(*located)
+
+
+# ---------------------------------------------------------------------------------------------
 # Output
 
 def print_text(vault):
     out = sys.stdout
-    out.write("vault format %d, schema %d, id %s\n" % (vault["format"], vault["schema"], vault["vault_id"]))
+    out.write("vault format %d, schema %d, id %s%s\n" % (vault["format"], vault["schema"], vault["vault_id"],
+                                                     ", needs a key file" if vault["key_file"] else ""))
     labels = [("kind", "kind"), ("url", "url"), ("username", "username"), ("scopes", "scopes"), ("expires", "expires"),
               ("notes", "notes"), ("created", "created"), ("updated", "updated"), ("last_used", "last used"),
               ("token_since", "token since"), ("rejected", "rejected"), ("revoked", "revoked"),
@@ -794,7 +986,7 @@ def print_text(vault):
 
 def check_known_answers(path):
     """Checks this tool's key derivation (Argon2id, the subkeys it derives itself, the blind
-    index, opening a record, the chain MAC) against Tests/Vectors/known-answers.json. Prints
+    index, opening a record, the chain MAC, a key file's KEK) against Tests/Vectors/known-answers.json. Prints
     the names of the values that differ, never a value."""
     with open(path, encoding="utf-8") as f:
         ka = json.load(f)
@@ -814,6 +1006,17 @@ def check_known_answers(path):
     chain = ka["chain_mac"]
     mac_input = h(chain["previous"]) + chain["sequence"].to_bytes(8, "little") + h(chain["sealed"])
     results["chain_mac"] = mac_input == h(chain["input"]) and keyed_hash(mac_input, keys.sub[CHAIN]) == h(chain["mac"])
+    kf = ka.get("key_file")
+    if kf is not None:
+        # A vault that needs a key file: Argon2id, F, the KEK, and the vault key it unwraps.
+        kdf = kf["kdf"]
+        argon2 = passphrase_key(h(kf["passphrase_utf8_hex"]), h(kdf["salt"]), kdf["opslimit"], kdf["memlimit"],
+                                kdf["algorithm"])
+        results["key_file argon2"] = argon2 == h(kf["argon2"])
+        digest = key_file_digest(h(kf["key_file"]))
+        results["key_file file_digest"] = digest == h(kf["file_digest"])
+        results["key_file kek"] = key_file_kek(argon2, digest) == h(kf["kek"])
+        results["key_file vault_key"] = open_box(h(kf["wrapped_key"]), key_file_kek(argon2, digest)) == h(kf["vault_key"])
     failed = [name for name, ok in results.items() if not ok]
     for name in failed:
         sys.stderr.write("%s: error: known answer '%s' differs\n" % (PROG, name))
@@ -826,12 +1029,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog=PROG, description="Print every entry of a TokenVault vault, without TokenVault (docs/FORMAT.md).",
         epilog="The passphrase: --passphrase-file PATH (its first line), else TOKENVAULT_PASSPHRASE (as it is), else "
-               "a prompt. Exit codes: 0 verified, 1 failure, 2 usage, 3 wrong or no passphrase, 4 newer version, "
+               "a prompt. Exit codes: 0 verified, 1 failure, 2 usage, 3 wrong or no passphrase or key file, 4 newer version, "
                "5 tampered or damaged.")
     parser.add_argument("vault", nargs="?", help="the vault file (default: $TOKENVAULT_PATH, "
                                                  "$XDG_DATA_HOME/tokenvault/vault.db, ~/.local/share/tokenvault/vault.db)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--passphrase-file", metavar="PATH", help="read the passphrase from the first line of PATH")
+    parser.add_argument("--key-file", metavar="FILE", help="the vault's key file, when it needs one (else "
+                                                           "TOKENVAULT_KEY_FILE, else the key-file line of VAULT.settings)")
     parser.add_argument("--allow-costly-kdf", action="store_true",
                         help="accept a key derivation costlier than libsodium's 'sensitive' (at most 4 times)")
     parser.add_argument("--check-known-answers", metavar="JSON", help=argparse.SUPPRESS)
@@ -847,18 +1052,24 @@ def main(argv=None):
         folder = tempfile.mkdtemp(prefix="tokenvault-recover-")
         os.chmod(folder, stat.S_IRWXU)
         db, schema = open_database(copy_vault(path, folder))
-        header = read_header(db)
+        header = read_header(db, schema)
         if header["kdf_alg"] != ARGON2ID13 or not (OPSLIMIT_MIN <= header["kdf_ops"] <= 4 * OPSLIMIT_SENSITIVE) or \
                 not (MEMLIMIT_MIN <= header["kdf_mem"] <= 4 * MEMLIMIT_SENSITIVE):
             raise Failure("the vault header's key-derivation parameters are not valid", EXIT_TAMPERED)
         if (header["kdf_ops"] > OPSLIMIT_SENSITIVE or header["kdf_mem"] > MEMLIMIT_SENSITIVE) and not args.allow_costly_kdf:
             raise Failure("the vault header asks for a key derivation costlier than 'sensitive'", EXIT_TAMPERED,
                           "--allow-costly-kdf accepts it, if the vault was made so on purpose")
+        digest = key_file_digest_for(header, args, path)
         secret = passphrase(args)
-        kek = passphrase_key(secret, header["salt"], header["kdf_ops"], header["kdf_mem"], header["kdf_alg"])
-        vault_key = open_box(header["wrapped_key"], kek)
+        argon2 = passphrase_key(secret, header["salt"], header["kdf_ops"], header["kdf_mem"], header["kdf_alg"])
+        # The header's configuration first; the other costs one hash and finds a changed key_file
+        # (the manifest binds it: Reader.read refuses the difference).
+        with_file = key_file_kek(argon2, digest) if digest is not None else None
+        keks = [k for k in ((with_file, argon2) if header["key_file"] else (argon2, with_file)) if k is not None]
+        vault_key = next((key for key in (open_box(header["wrapped_key"], kek) for kek in keks) if key is not None), None)
         if vault_key is None or len(vault_key) != KEY_BYTES:
-            raise Failure("wrong passphrase (or a changed salt, cost or wrapped key)", EXIT_LOCKED)
+            raise Failure("wrong passphrase%s (or a changed salt, cost or wrapped key)" % (
+                " or key file" if header["key_file"] else ""), EXIT_LOCKED)
         vault = Reader(db, schema, header, Keys(vault_key), int(datetime.datetime.now(datetime.timezone.utc).timestamp())).read()
         db.close()
         if args.json:

@@ -4,9 +4,11 @@ import Testing
 /// scripts/recover.py, the decoder that needs no TokenVault binary (docs/FORMAT.md): it reads
 /// every vector and a fresh vault as the CLI shows them, and refuses what the CLI refuses.
 @Suite struct RecoveryToolTests {
-    /// recover.py --json on `path`, parsed.
-    static func recovered(_ path: String, passphrase: String) throws -> [String: Any] {
-        let r = recoverTool(["--json", path], environment: ["TOKENVAULT_PASSPHRASE": passphrase])
+    /// recover.py --json on `path`, parsed (`keyFile`: through `TOKENVAULT_KEY_FILE`).
+    static func recovered(_ path: String, passphrase: String, keyFile: String? = nil) throws -> [String: Any] {
+        var environment = ["TOKENVAULT_PASSPHRASE": passphrase]
+        if let keyFile { environment["TOKENVAULT_KEY_FILE"] = keyFile }
+        let r = recoverTool(["--json", path], environment: environment)
         #expect(r.status == 0, "recover.py: \(r.err)")
         return try #require(try JSONValue.parse(r.out) as? [String: Any])
     }
@@ -28,14 +30,31 @@ import Testing
     func theRecoveryToolReadsEveryVectorAsItsJSONSays(_ name: String) throws {
         let expected = try Vectors.expected(name)
         let passphrase = try #require(expected["passphrase"] as? String)
-        let recovered = try Self.recovered(Vectors.folder + "/" + name + ".vault", passphrase: passphrase)
+        let home = CLI(initialise: false)
+        let keyFile = try Vectors.keyFile(name, into: home.home)
+        let recovered = try Self.recovered(Vectors.folder + "/" + name + ".vault", passphrase: passphrase, keyFile: keyFile)
         #expect(recovered["format"] as? Int == expected["format"] as? Int)
         #expect(recovered["schema"] as? Int == expected["schema"] as? Int)
+        #expect(recovered["key_file"] as? Bool == (keyFile != nil))
         try Self.compare(expected: expected, recovered: recovered, name)
     }
 
-    @Test func theRecoveryToolReadsAFreshVaultExactlyAsTheCLIShowsIt() throws {
-        let cli = CLI()
+    /// A vault made by the freshly built CLI, with or without a key file (`vault keyfile new`,
+    /// `vault init --key-file`), made as the CLI makes one.
+    static func freshVault(keyFile: Bool) -> (CLI, key: String?) {
+        guard keyFile else { return (CLI(), nil) }
+        let cli = CLI(initialise: false)
+        let key = cli.home + "/vault.key"
+        #expect(cli.vault(["keyfile", "new", key]).status == 0)
+        let made = cli.vault(["init", "--kdf", "minimum", "--key-file", key])
+        #expect(made.status == 0, "\(made.err)")
+        cli.environment["TOKENVAULT_KEY_FILE"] = key
+        return (cli, key)
+    }
+
+    @Test(arguments: [false, true])
+    func theRecoveryToolReadsAFreshVaultExactlyAsTheCLIShowsIt(keyFile: Bool) throws {
+        let (cli, key) = Self.freshVault(keyFile: keyFile)
         #expect(cli.add("ci", token: "glpat-FreshToken00000001", ["--url", "https://gitlab.example.com/team", "--kind", "gitlab",
                                                                  "--username", "bob", "--scopes", "api,read_api",
                                                                  "--expires", "2099-06-30", "--note", "für CI"]).status == 0)
@@ -59,7 +78,8 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: cli.vaultPath + "-wal"), "the reads should be in the log")
         let expected = try contentsAsTheCLIShowsThem(cli, vault: cli.vaultPath)
         // The export above is a read too; recover.py reads after it, as the CLI's log now holds.
-        let recovered = try Self.recovered(cli.vaultPath, passphrase: CLI.passphrase)
+        let recovered = try Self.recovered(cli.vaultPath, passphrase: CLI.passphrase, keyFile: key)
+        #expect(recovered["schema"] as? Int == 5 && recovered["key_file"] as? Bool == keyFile)
         var expectedNow = expected
         expectedNow["log"] = JSONValue.withoutSchemaVersion(try JSONValue.parse(cli.vault(["log", "--json"]).out))
         try Self.compare(expected: expectedNow, recovered: recovered, "fresh vault")
@@ -79,8 +99,8 @@ import Testing
 
     /// A copy of the basic vector changed by `change`, Python run with `db` open on it
     /// (python3's sqlite3; `flip(blob, at)` gives the blob with one byte's low bit flipped).
-    static func tampered(_ change: String, in cli: CLI) throws -> String {
-        let path = try Vectors.copy("basic", into: cli)
+    static func tampered(_ change: String, in cli: CLI, vector: String = "basic") throws -> String {
+        let path = try Vectors.copy(vector, into: cli)
         let script = """
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
@@ -136,7 +156,33 @@ import Testing
         #expect(statuses.contains(5), "\(statuses)")
     }
 
-    @Test(arguments: ["db.execute('PRAGMA user_version = 5')", "db.execute('UPDATE vault SET format = 2')"])
+    /// A table of TokenVault's name defined otherwise (a column added, a default, a constraint
+    /// removed) is refused by both, as docs/FORMAT.md requires: the SQL is compared, not only names.
+    @Test(arguments: [
+        ("basic", "db.execute('ALTER TABLE entries ADD COLUMN extra INTEGER')"),
+        ("basic", """
+            db.executescript("ALTER TABLE usage RENAME TO u; CREATE TABLE usage (lookup BLOB PRIMARY KEY, sealed BLOB NOT NULL DEFAULT x'00'); INSERT INTO usage SELECT * FROM u; DROP TABLE u")
+            """),
+        ("keyfile", """
+            db.execute("PRAGMA writable_schema = ON")
+            db.execute("UPDATE sqlite_master SET sql = replace(sql, ' CHECK (key_file IN (0, 1))', '') WHERE name = 'vault'")
+            """),
+    ])
+    func aTableDefinedOtherwiseIsRefusedByTheCLIAndByTheRecoveryTool(vector: String, change: String) throws {
+        let cli = try Vectors.cli(for: vector)
+        let path = try Self.tampered(change, in: cli, vector: vector)
+        let listed = cli.vault(["list", "--vault", path])
+        #expect(listed.status == 5, "vault: \(listed.status) \(listed.err)")
+        let passphrase = try #require(try Vectors.expected(vector)["passphrase"] as? String)
+        var environment = ["TOKENVAULT_PASSPHRASE": passphrase]
+        environment["TOKENVAULT_KEY_FILE"] = cli.environment["TOKENVAULT_KEY_FILE"]
+        let r = recoverTool([path], environment: environment)
+        #expect(r.status == 5, "recover.py: \(r.status) \(r.err)")
+        #expect(r.err.contains("is not defined as TokenVault defines it"), "\(r.err)")
+        #expect(r.out.isEmpty)
+    }
+
+    @Test(arguments: ["db.execute('PRAGMA user_version = 6')", "db.execute('UPDATE vault SET format = 2')"])
     func theRecoveryToolRefusesANewerFormatOrSchemaClearly(_ change: String) throws {
         let cli = try Vectors.cli(for: "basic")
         let path = try Self.tampered(change, in: cli)

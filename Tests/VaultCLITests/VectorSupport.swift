@@ -5,7 +5,7 @@ import Testing
 /// scripts/make-vectors.sh with the CLI, each beside the JSON of what it holds.
 enum Vectors {
     static let folder = ReadmeTests.root + "/Tests/Vectors"
-    static let names = ["basic", "unicode", "pruned", "gitlab"]
+    static let names = ["basic", "unicode", "pruned", "gitlab", "keyfile"]
 
     static func expected(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name + ".json"))
@@ -26,11 +26,26 @@ enum Vectors {
         return path
     }
 
-    /// A CLI whose passphrase is the vector's.
+    /// A CLI whose passphrase is the vector's, and whose `TOKENVAULT_KEY_FILE` is its key file
+    /// when it needs one.
     static func cli(for name: String) throws -> CLI {
         let cli = CLI(initialise: false)
         cli.environment["TOKENVAULT_PASSPHRASE"] = try #require(try expected(name)["passphrase"] as? String)
+        if let key = try keyFile(name, into: cli.home) { cli.environment["TOKENVAULT_KEY_FILE"] = key }
         return cli
+    }
+
+    /// A private copy of the vector's key file (the `key_file` its JSON names, beside it), mode
+    /// 0600 in `folder`: git keeps 0644, and a key file open to others is refused. Nil for a
+    /// vector that needs none.
+    static func keyFile(_ name: String, into folder: String) throws -> String? {
+        guard let file = try expected(name)["key_file"] as? String else { return nil }
+        let path = folder + "/" + file
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.copyItem(atPath: Self.folder + "/" + file, toPath: path)
+        }
+        chmod(path, 0o600)
+        return path
     }
 }
 

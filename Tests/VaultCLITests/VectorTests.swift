@@ -30,26 +30,41 @@ import Testing
         let cli = try Vectors.cli(for: name)
         let path = try Vectors.copy(name, into: cli)
         let passphrase = try #require(try Vectors.expected(name)["passphrase"] as? String)
+        let keyFile = try Vectors.keyFile(name, into: cli.home)
         let vault = try Vault.open(at: path)
-        try vault.unlock(passphrase: Secret(passphrase))
+        try vault.unlock(passphrase: Secret(passphrase), keyFile: try keyFile.map { path throws(KeyFileError) in try KeyFile(readingAt: path) })
         let report = try vault.verify()
         #expect(report.isIntact, "\(name): \(report.firstProblem ?? "")")
         let names = (try Vectors.expected(name)["entries"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(try vault.entries().map(\.name) == names)
     }
 
-    @Test func theKnownAnswersHoldForTheCurrentCryptoCode() throws {
+    /// Tests/Vectors/known-answers.json.
+    static func knownAnswers() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: Vectors.folder + "/known-answers.json"))
-        let answers = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        func hex(_ value: Any?) throws -> [UInt8] {
-            let text = try #require(value as? String)
-            return try #require(Self.bytes(text))
-        }
-        func bytes(of key: SymmetricKey) -> [UInt8] { key.withUnsafeBytes { Array($0) } }
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// A known answer's bytes, from hex.
+    static func hex(_ value: Any?) throws -> [UInt8] {
+        let text = try #require(value as? String)
+        return try #require(bytes(text))
+    }
+
+    /// A known answer's KDF parameters (`kdf`: algorithm, opslimit, memlimit).
+    static func parameters(_ kdf: [String: Any]) throws -> KDFParameters {
+        KDFParameters(algorithm: Int32(try #require(kdf["algorithm"] as? Int)), opsLimit: UInt64(try #require(kdf["opslimit"] as? Int)),
+                      memLimit: UInt64(try #require(kdf["memlimit"] as? Int)))
+    }
+
+    static func bytes(of key: SymmetricKey) -> [UInt8] { key.withUnsafeBytes { Array($0) } }
+
+    @Test func theKnownAnswersHoldForTheCurrentCryptoCode() throws {
+        let answers = try Self.knownAnswers()
+        func hex(_ value: Any?) throws -> [UInt8] { try Self.hex(value) }
+        func bytes(of key: SymmetricKey) -> [UInt8] { Self.bytes(of: key) }
         let kdf = try #require(answers["kdf"] as? [String: Any])
-        let parameters = KDFParameters(algorithm: Int32(try #require(kdf["algorithm"] as? Int)),
-                                       opsLimit: UInt64(try #require(kdf["opslimit"] as? Int)),
-                                       memLimit: UInt64(try #require(kdf["memlimit"] as? Int)))
+        let parameters = try Self.parameters(kdf)
         #expect(parameters.algorithm == KDFParameters.argon2id13 && parameters == .minimum)
         var passphrase = try hex(answers["passphrase_utf8_hex"])
         let kek = try KeyDerivation.passphraseKey(Secret(consuming: &passphrase), salt: try hex(kdf["salt"]),
@@ -88,10 +103,57 @@ import Testing
 
     @Test func theRecoveryToolDerivesTheKnownAnswersWithItsOwnSubkeyDerivation() {
         // PyNaCl lacks crypto_kdf_derive_from_key: recover.py derives subkeys with BLAKE2b's salt
-        // and personalisation as libsodium does, and must find every known answer.
+        // and personalisation as libsodium does, and must find every known answer (a key file's
+        // KEK included).
         let r = recoverTool(["--check-known-answers", Vectors.folder + "/known-answers.json"])
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.err.contains("all 13 known answers equal"))
+        #expect(r.err.contains("all 17 known answers equal"))
+    }
+
+    /// The keyfile vector's Argon2id output, key-file digest and KEK, from the current code, equal
+    /// the known answers, and that KEK unwraps the vector's vault key.
+    @Test func theKeyFileKnownAnswersHoldForTheCurrentCryptoCode() throws {
+        let known = try #require(try Self.knownAnswers()["key_file"] as? [String: Any])
+        func hex(_ value: Any?) throws -> [UInt8] { try Self.hex(value) }
+        func bytes(of key: SymmetricKey) -> [UInt8] { Self.bytes(of: key) }
+        let kdf = try #require(known["kdf"] as? [String: Any])
+        let parameters = try Self.parameters(kdf)
+        #expect(parameters == .minimum)
+        // The key file is the vector's own.
+        let content = try hex(known["key_file"])
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: Vectors.folder + "/keyfile.key"))
+        #expect(Array(onDisk) == content)
+        let keyFile = try content.withUnsafeBytes { buffer throws(KeyFileError) in try KeyFile(bytes: buffer) }
+        #expect(keyFile.digest.withUnsafeBytes { Array($0) } == (try hex(known["file_digest"])))
+        var passphrase = try hex(known["passphrase_utf8_hex"])
+        let salt = try hex(kdf["salt"])
+        let argon2 = try KeyDerivation.passphraseKey(Secret(consuming: &passphrase), salt: salt, parameters: parameters)
+        #expect(bytes(of: argon2) == (try hex(known["argon2"])))
+        var again = try hex(known["passphrase_utf8_hex"])
+        let kek = try KeyDerivation.keyEncryptionKey(Secret(consuming: &again), keyFile: keyFile, salt: salt, parameters: parameters)
+        #expect(bytes(of: kek) == (try hex(known["kek"])))
+        let vaultKey = try SecretBox.open(try hex(known["wrapped_key"]), using: kek, what: "the wrapped key")
+        #expect(vaultKey.withUnsafeBytes { Array($0) } == (try hex(known["vault_key"])))
+        // Argon2id's output alone does not unwrap it.
+        #expect(throws: VaultError.self) { _ = try SecretBox.open(try hex(known["wrapped_key"]), using: argon2, what: "the wrapped key") }
+    }
+
+    /// The keyfile vector (schema 5) opens only with its key file: without one the CLI says it is
+    /// needed, and with another it is the one error for a wrong factor; both exit 3.
+    @Test func theKeyFileVectorIsRefusedWithoutItsKeyFileOrWithAnother() throws {
+        let cli = try Vectors.cli(for: "keyfile")
+        let path = try Vectors.copy("keyfile", into: cli)
+        #expect(try Vectors.expected("keyfile")["schema"] as? Int == 5)
+        let opened = cli.vault(["list", "--vault", path])
+        #expect(opened.status == 0 && opened.out.contains("deploy"), "\(opened.err)")
+        let without = cli.vault(["list", "--vault", path], env: ["TOKENVAULT_KEY_FILE": nil])
+        #expect(without.status == 3, "\(without.status) \(without.err)")
+        #expect(without.err.contains("this vault needs its key file"))
+        let other = cli.home + "/other.key"
+        #expect(cli.vault(["keyfile", "new", other]).status == 0)
+        let wrong = cli.vault(["list", "--vault", path, "--key-file", other])
+        #expect(wrong.status == 3 && wrong.err.contains("wrong passphrase or key file"), "\(wrong.status) \(wrong.err)")
+        #expect(wrong.out.isEmpty && without.out.isEmpty)
     }
 
     static func bytes(_ hex: String) -> [UInt8]? {
