@@ -64,6 +64,22 @@ import Testing
         #expect(cli.vault(["get", "team/deploy"], env: viaAgent).out == Self.token + "\n")
     }
 
+    @Test func aRemoteRemovedAndAddedAgainUnderItsNameIsNotAnsweredFromWhatTheAgentCachedOfTheOldOne() {
+        let server = OpenBaoServer()
+        let cli = OpenBaoRemoteTests.vault(with: server)
+        Self.put(server, token: Self.token)
+        #expect(cli.vault(["unlock", "--cache-ttl", "5m"]).status == 0)
+        let viaAgent: [String: String?] = ["TOKENVAULT_PASSPHRASE": nil]
+        #expect(cli.vault(["get", "team/deploy"], env: viaAgent).out == Self.token + "\n")
+        #expect(cli.vault(["remote", "rm", "team"], env: viaAgent).status == 0)
+        // The same name for another place (a folder of the server without that entry).
+        let added = cli.vault(["remote", "add", "team", "--url", server.address, "--prefix", "elsewhere/"],
+                              stdin: .data(server.rootToken), env: viaAgent)
+        #expect(added.status == 0, "\(added.err)")
+        let get = cli.vault(["get", "team/deploy"], env: viaAgent)
+        #expect(get.status == 2 && !get.out.contains(Self.token), "\(get.status) \(get.err)")
+    }
+
     @Test func gitsHelperServesARemoteEntryWhileTheAgentHoldsTheKey() {
         let server = OpenBaoServer()
         let cli = OpenBaoRemoteTests.vault(with: server)

@@ -216,6 +216,11 @@ package final class AgentServer {
             case .remotePut(let file, let entry, let secret):
                 // Only for a client of this vault, and only a remote entry's name.
                 _ = try openVault(for: file)
+                // No token for `REMOTE/`: the remote was removed or added; all of its go.
+                if secret.isEmpty, entry.name.hasSuffix("/"), RemoteSettings.split(entry.name) != nil {
+                    remoteCache = remoteCache.filter { !$0.key.hasPrefix(entry.name) }
+                    return .done
+                }
                 guard remoteCacheTTL > 0, RemoteSettings.split(entry.name) != nil else { return .done }
                 // No token: the client changed the entry in OpenBao; the cache forgets it.
                 remoteCache[entry.name] = secret.isEmpty ? nil : (now + remoteCacheTTL * 1000, entry, secret)

@@ -28,4 +28,10 @@ extension Vault {
     public func forgetRemoteEntry(_ name: String) {
         cacheRemoteEntry(Entry(name: name), secret: Secret(""))
     }
+
+    /// Makes the agent forget every entry of the remote `remote` (it was removed, or a remote of
+    /// that name added: what the cache holds may be another server's).
+    func forgetRemoteEntries(of remote: String) {
+        cacheRemoteEntry(Entry(name: remote + "/"), secret: Secret(""))
+    }
 }

@@ -17,6 +17,7 @@ extension Vault {
             try Self.insertKeyring(.remote(remote), name: RemoteRecord.lookupName(remote.name), db: db, keys: keys, manifest: &manifest)
             events.append(PendingEvent(action: "remote add", entry: nil, detail: "'\(remote.name)' \(remote.urls.joined(separator: " "))"))
         }
+        forgetRemoteEntries(of: remote.name)
     }
 
     /// The remotes saved, sorted by name.
@@ -38,6 +39,8 @@ extension Vault {
             try Self.deleteKeyring(name: RemoteRecord.lookupName(name), what: "a remote", db: db, keys: keys, manifest: &manifest)
             events.append(PendingEvent(action: "remote rm", entry: nil, detail: "'\(name)'"))
         }
+        // Nothing of it stays in the agent's memory either.
+        forgetRemoteEntries(of: name)
     }
 
     static func remotes(_ db: SQLite, keys: Keys, manifest: Manifest) throws(VaultError) -> [RemoteSettings] {
