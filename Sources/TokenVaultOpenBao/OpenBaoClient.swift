@@ -19,6 +19,9 @@ public struct OpenBaoClient: Sendable {
     public var connectTimeout: Int
     /// The token requests carry: the remote's own, or the one an AppRole login gave.
     var token: Secret?
+    /// When set, no request starts after it, and none waits past it: a caller that must
+    /// answer in bounded time (git's helper) sets it, whatever the number of requests.
+    public var deadline: ContinuousClock.Instant?
 
     /// A client for `remote`. Nothing is sent until a method is called; an AppRole remote logs
     /// in at the first request that needs a token.
@@ -183,12 +186,18 @@ public struct OpenBaoClient: Sendable {
               secretBody: Secret? = nil) throws(OpenBaoError) -> Answer {
         var last: OpenBaoError = .unreachable(remote: remote.name, detail: "no URL", sent: false)
         for base in remote.urls {
+            var timeout = timeout
+            if let deadline {
+                let left = ContinuousClock.now.duration(to: deadline).components.seconds
+                guard left >= 1 else { throw .unreachable(remote: remote.name, detail: "no answer in time", sent: false) }
+                timeout = min(timeout, Int(left))
+            }
             var request = HTTPRequest(method: method, url: Self.trimmed(base) + "/v1/" + path, token: token ?? Secret(""),
                                       body: body, caFile: remote.caFile, timeout: timeout)
             request.secretBody = secretBody
             request.tokenHeader = "X-Vault-Token"
             request.allowsLoopbackHTTP = true
-            request.connectTimeout = connectTimeout
+            request.connectTimeout = min(connectTimeout, timeout)
             request.headers = remote.namespace.map { ["X-Vault-Namespace: " + $0] } ?? []
             let response: HTTPResponse
             do {

@@ -70,6 +70,41 @@ import TokenVaultOpenBao
         #expect(hostile.entry.notes?.contains("ignored: kind, url, username, scopes, expires, notes") == true, "\(hostile.entry.notes ?? "")")
     }
 
+    /// A server that answers every request, slowly: a second each, 40 entries for other hosts.
+    static let slowStandIn = """
+        import http.server, json, time
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                time.sleep(1)
+                if self.path.endswith("lookup-self"):
+                    body = {"data": {"policies": ["default"], "ttl": 0, "renewable": False}}
+                elif "list=true" in self.path:
+                    body = {"data": {"keys": ["e%d" % i for i in range(40)]}}
+                else:
+                    body = {"data": {"data": {"token": "glpat-slowAAAAAAAAAAAAAA1", "url": "https://other.example.com"},
+                                     "metadata": {"version": 1, "created_time": "2026-12-02T08:00:00Z", "deletion_time": "", "destroyed": False}}}
+                data = json.dumps(body).encode()
+                self.send_response(200); self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+        s = http.server.HTTPServer(("127.0.0.1", 0), H)
+        print(s.server_address[1], flush=True)
+        s.serve_forever()
+        """
+
+    @Test func gitsHelperAnswersNothingWithinItsBoundWhenARemoteAnswersEveryRequestSlowly() {
+        let server = BackgroundProcess(["/usr/bin/python3", "-c", Self.slowStandIn], environment: ["PATH": "/usr/bin:/bin"])
+        let cli = CLI()
+        let added = cli.vault(["remote", "add", "team", "--url", "http://127.0.0.1:\(server.firstLine)"], stdin: .data("s.slowroot"))
+        #expect(added.status == 0, "\(added.err)")
+        let start = ContinuousClock.now
+        let get = cli.gitHelperGet(host: "gitlab.example.com")
+        let took = ContinuousClock.now - start
+        #expect(get.status == 0 && get.out.isEmpty, "\(get.out) \(get.err)")
+        // Forty-odd requests of a second each, one after the other, without a bound on the whole.
+        #expect(took < .seconds(12), "git waited \(took)")
+    }
+
     @Test func aWriteOverAVersionATeammateReplacedWritesNothing() throws {
         let server = OpenBaoServer()
         let remote = RemoteSettings(name: "team", urls: [server.address], credential: .token(Secret(server.rootToken)))
