@@ -25,9 +25,11 @@ extension Vault {
 
     /// Creates a new vault as `create(at:passphrase:kdf:)` does; with a `keyFile`, unlocking
     /// it needs that key file as well as the passphrase (the header says so, nothing more).
+    /// A key file that is one of the vault's own files (its settings file, say) is refused.
     public static func create(at path: String, passphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
         guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         guard !passphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        try keyFile?.checkApart(fromVault: path)
         let folder = VaultLocation.folder(of: path)
         try VaultLocation.makeFolder(folder)
         try VaultLocation.checkPrivate(folder, isDirectory: true)
