@@ -85,6 +85,20 @@ import Testing
         #expect(both.err.contains("tampered"))
     }
 
+    @Test func unlockingTheAgentFindsAHeaderThatNoLongerAsksForTheKeyFile() {
+        let (cli, key) = KeyFileTests.fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(Self.sql(cli, "UPDATE vault SET key_file = 0;").status == 0)
+        // With the key file at hand, as every other command: tampering, not "wrong passphrase".
+        let r = cli.vault(["unlock", "--key-file", key])
+        #expect(r.status == 5, "\(r.err)")
+        #expect(r.err.contains("tampered"))
+        // And the agent holds no key: the passphrase alone reads nothing through it.
+        let get = cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil])
+        #expect(get.status == 3)
+        #expect(get.out.isEmpty)
+    }
+
     @Test func aHeaderThatAsksForAKeyFileItNeverHadIsTampering() {
         let cli = CLI()
         #expect(cli.add("plain", token: "token-of-a-plain-vault1").status == 0)
