@@ -99,6 +99,29 @@ import Testing
         #expect(get.out.isEmpty)
     }
 
+    @Test func aBackupOfSchemaFourVerifiesWithoutBeingMigrated() {
+        let cli = CLI()
+        #expect(cli.add("old", token: "token-of-an-old-vault-01").status == 0)
+        let backup = cli.home + "/backup.db"
+        #expect(cli.vault(["backup", backup]).status == 0)
+        // The backup as schema 4 made it: a copy taken before the key file existed.
+        let downgrade = run(["/usr/bin/python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1]); c.executescript("ALTER TABLE vault DROP COLUMN key_file; PRAGMA user_version = 4;")
+            c.commit(); c.close()
+            """, backup], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(downgrade.status == 0, "\(downgrade.err)")
+        let r = cli.vault(["verify", backup])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("version 4"))
+        // Read as it is: never migrated.
+        let version = run(["/usr/bin/python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1]); print(c.execute("PRAGMA user_version").fetchone()[0]); c.close()
+            """, backup], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(version.out == "4\n")
+    }
+
     @Test func aHeaderThatAsksForAKeyFileItNeverHadIsTampering() {
         let cli = CLI()
         #expect(cli.add("plain", token: "token-of-a-plain-vault1").status == 0)
