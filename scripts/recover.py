@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Read a TokenVault vault without TokenVault.
 
-    python3 scripts/recover.py [--json] [--passphrase-file PATH] [VAULT]
+    python3 scripts/recover.py [--json] [--passphrase-file PATH] [--key-file PATH] [VAULT]
 
 A stand-alone decoder written from docs/FORMAT.md, needing only Python 3's standard library and
 PyNaCl (`pip install pynacl`, libsodium's bindings). It copies the vault file and its `-wal`
 into a private temporary folder, opens the copy read-only with sqlite3, asks for the passphrase
-(the prompt, `--passphrase-file PATH`, or `TOKENVAULT_PASSPHRASE`), prints every entry (token,
+(the prompt, `--passphrase-file PATH`, or `TOKENVAULT_PASSPHRASE`) and, for a vault that needs
+one, its key file (`--key-file PATH` or `TOKENVAULT_KEY_FILE`), prints every entry (token,
 metadata, previous tokens, the trash), the vault's settings, its identity and the activity log,
 and checks everything the format lets a reader check: the header's binding, every record's
 row and revision, the manifest's listing, the key ring, and the activity log's chain and
@@ -41,7 +42,7 @@ PROG = "recover.py"
 
 # docs/FORMAT.md, "Versions": what this reader knows.
 FORMAT_VERSION = 1
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 EXIT_OTHER, EXIT_USAGE, EXIT_LOCKED, EXIT_NEWER, EXIT_TAMPERED = 1, 2, 3, 4, 5
 
@@ -146,6 +147,40 @@ def open_box(box, key):
 
 def passphrase_key(passphrase, salt, ops, mem, alg):
     return sodium.crypto_pwhash_alg(KEY_BYTES, passphrase, salt, ops, mem, alg)
+
+
+def key_file_kek(argon2, key_file):
+    """The key-encryption key of a vault that needs a key file (docs/FORMAT.md, "Key file
+    (schema 5)"): the Argon2id output keyed with the key file's personalised BLAKE2b."""
+    digest = sodium.crypto_generichash_blake2b_salt_personal(key_file, digest_size=32, person=b"TokVault-keyfile")
+    return sodium.crypto_generichash_blake2b_salt_personal(argon2, digest_size=32, key=digest, person=b"TokVault-kek-kf1")
+
+
+def key_file(args):
+    """The key file's bytes (--key-file PATH, else TOKENVAULT_KEY_FILE): a regular file of 32 bytes
+    to 1 MiB, read whole. None when neither names one."""
+    path = args.key_file or os.environ.get("TOKENVAULT_KEY_FILE")
+    if not path:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as error:
+        raise Failure("cannot open the key file: %s" % error.strerror, EXIT_LOCKED)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not 32 <= info.st_size <= 1 << 20:
+            raise Failure("the key file is not a regular file of 32 bytes to 1 MiB", EXIT_LOCKED)
+        data = b""
+        while len(data) <= info.st_size:
+            chunk = os.read(fd, info.st_size + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) != info.st_size:
+            raise Failure("the key file changed while it was read", EXIT_LOCKED)
+        return data
+    finally:
+        os.close(fd)
 
 
 class Keys:
@@ -379,6 +414,7 @@ def parse_manifest(plain):
     settings = dict(DEFAULT_SETTINGS)
     m["api_urls"], m["admins"], m["keyring"] = {}, {}, {}
     m["pruned"] = m["head"] = None
+    m["key_file"] = 0
     for tag, v in tail:
         if tag in (1, 2, 3, 4, 5):
             t = i64(v)
@@ -400,6 +436,11 @@ def parse_manifest(plain):
                 return None
             for i in range(0, len(v), 40):
                 m["keyring"][bytes(v[i:i + 32])] = u64(v, i + 32)
+        elif tag == 32:
+            # The header's key_file (schema 5): the integer 1, at most once.
+            if i64(v) != 1 or m["key_file"]:
+                return None
+            m["key_file"] = 1
         # Any other tag is a later version's setting: skipped.
     m["settings"] = settings
     return m
@@ -471,6 +512,7 @@ EXPECTED_TABLES = {
     2: {"vault", "entries", "usage"},
     3: {"vault", "entries", "usage", "events"},
     4: {"vault", "entries", "usage", "events", "keyring"},
+    5: {"vault", "entries", "usage", "events", "keyring"},  # 5: the header's key_file column
 }
 
 
@@ -503,12 +545,16 @@ def open_database(copy):
     return db, version
 
 
-def read_header(db):
-    rows = db.execute("SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest "
-                      "FROM vault WHERE id = 1").fetchall()
+def read_header(db, schema):
+    # Schema 5 adds key_file (docs/FORMAT.md, "Key file (schema 5)"); before it, 0.
+    rows = db.execute("SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, %s "
+                      "FROM vault WHERE id = 1" % ("key_file" if schema >= 5 else "0")).fetchall()
     if len(rows) != 1:
         raise Failure("the vault header is missing", EXIT_TAMPERED)
-    h = dict(zip(("format", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "manifest"), rows[0]))
+    h = dict(zip(("format", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "manifest", "key_file"),
+                 rows[0]))
+    if h["key_file"] not in (0, 1):
+        raise Failure("the vault header's key_file is not 0 or 1", EXIT_TAMPERED)
     for name in ("format", "kdf_alg", "kdf_ops", "kdf_mem"):
         if not isinstance(h[name], int) or h[name] < 0:
             raise Failure("the vault header's %s is not a number" % name, EXIT_TAMPERED)
@@ -545,8 +591,8 @@ class Reader:
         if m is None:
             raise Failure("the vault header was tampered with (its manifest does not open)", EXIT_TAMPERED)
         h = self.header
-        if (m["vault_id"], m["format"], m["kdf_alg"], m["kdf_ops"], m["kdf_mem"], m["salt"]) != \
-                (h["vault_id"], h["format"], h["kdf_alg"], h["kdf_ops"], h["kdf_mem"], h["salt"]):
+        if (m["vault_id"], m["format"], m["kdf_alg"], m["kdf_ops"], m["kdf_mem"], m["salt"], m["key_file"]) != \
+                (h["vault_id"], h["format"], h["kdf_alg"], h["kdf_ops"], h["kdf_mem"], h["salt"], h["key_file"]):
             raise Failure("the vault header was tampered with (its columns differ from the manifest's)", EXIT_TAMPERED)
         self.manifest = m
         usage = self.read_usage()
@@ -832,6 +878,8 @@ def main(argv=None):
                                                  "$XDG_DATA_HOME/tokenvault/vault.db, ~/.local/share/tokenvault/vault.db)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--passphrase-file", metavar="PATH", help="read the passphrase from the first line of PATH")
+    parser.add_argument("--key-file", metavar="PATH", help="the vault's key file, for a vault that needs one "
+                                                          "(default: $TOKENVAULT_KEY_FILE)")
     parser.add_argument("--allow-costly-kdf", action="store_true",
                         help="accept a key derivation costlier than libsodium's 'sensitive' (at most 4 times)")
     parser.add_argument("--check-known-answers", metavar="JSON", help=argparse.SUPPRESS)
@@ -847,18 +895,25 @@ def main(argv=None):
         folder = tempfile.mkdtemp(prefix="tokenvault-recover-")
         os.chmod(folder, stat.S_IRWXU)
         db, schema = open_database(copy_vault(path, folder))
-        header = read_header(db)
+        header = read_header(db, schema)
         if header["kdf_alg"] != ARGON2ID13 or not (OPSLIMIT_MIN <= header["kdf_ops"] <= 4 * OPSLIMIT_SENSITIVE) or \
                 not (MEMLIMIT_MIN <= header["kdf_mem"] <= 4 * MEMLIMIT_SENSITIVE):
             raise Failure("the vault header's key-derivation parameters are not valid", EXIT_TAMPERED)
         if (header["kdf_ops"] > OPSLIMIT_SENSITIVE or header["kdf_mem"] > MEMLIMIT_SENSITIVE) and not args.allow_costly_kdf:
             raise Failure("the vault header asks for a key derivation costlier than 'sensitive'", EXIT_TAMPERED,
                           "--allow-costly-kdf accepts it, if the vault was made so on purpose")
+        factor = key_file(args) if header["key_file"] else None
+        if header["key_file"] and factor is None:
+            raise Failure("this vault needs its key file as well as the passphrase, and no key file was given", EXIT_LOCKED,
+                          "give it with --key-file PATH or TOKENVAULT_KEY_FILE")
         secret = passphrase(args)
         kek = passphrase_key(secret, header["salt"], header["kdf_ops"], header["kdf_mem"], header["kdf_alg"])
+        if factor is not None:
+            kek = key_file_kek(kek, factor)
         vault_key = open_box(header["wrapped_key"], kek)
         if vault_key is None or len(vault_key) != KEY_BYTES:
-            raise Failure("wrong passphrase (or a changed salt, cost or wrapped key)", EXIT_LOCKED)
+            raise Failure("wrong passphrase%s (or a changed salt, cost or wrapped key)" % (" or key file" if factor else ""),
+                          EXIT_LOCKED)
         vault = Reader(db, schema, header, Keys(vault_key), int(datetime.datetime.now(datetime.timezone.utc).timestamp())).read()
         db.close()
         if args.json:

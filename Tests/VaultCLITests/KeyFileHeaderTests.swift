@@ -122,6 +122,24 @@ import Testing
         #expect(version.out == "4\n")
     }
 
+    @Test func theRecoveryToolReadsAVaultThatNeedsAKeyFileOnlyWithIt() {
+        let (cli, key) = KeyFileTests.fixture()
+        let passphrase = ["TOKENVAULT_PASSPHRASE": CLI.passphrase]
+        let r = recoverTool(["--key-file", key, cli.vaultPath], environment: passphrase)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(KeyFileTests.token))
+        let alone = recoverTool([cli.vaultPath], environment: passphrase)
+        #expect(alone.status == 3, "\(alone.err)")
+        #expect(alone.err.contains("needs its key file") && alone.out.isEmpty)
+        let other = cli.home + "/keys/other.key"
+        #expect(cli.vault(["keyfile", "new", other]).status == 0)
+        let wrong = recoverTool([cli.vaultPath], environment: passphrase.merging(["TOKENVAULT_KEY_FILE": other]) { $1 })
+        #expect(wrong.status == 3 && wrong.err.contains("wrong passphrase or key file") && wrong.out.isEmpty)
+        // A key_file column changed from 1 to 0 is not obeyed: the passphrase alone opens nothing.
+        #expect(Self.sql(cli, "UPDATE vault SET key_file = 0;").status == 0)
+        #expect(recoverTool([cli.vaultPath], environment: passphrase).status == 3)
+    }
+
     @Test func aHeaderThatAsksForAKeyFileItNeverHadIsTampering() {
         let cli = CLI()
         #expect(cli.add("plain", token: "token-of-a-plain-vault1").status == 0)

@@ -136,7 +136,7 @@ import Testing
         #expect(statuses.contains(5), "\(statuses)")
     }
 
-    @Test(arguments: ["db.execute('PRAGMA user_version = 5')", "db.execute('UPDATE vault SET format = 2')"])
+    @Test(arguments: ["db.execute('PRAGMA user_version = 6')", "db.execute('UPDATE vault SET format = 2')"])
     func theRecoveryToolRefusesANewerFormatOrSchemaClearly(_ change: String) throws {
         let cli = try Vectors.cli(for: "basic")
         let path = try Self.tampered(change, in: cli)
