@@ -25,9 +25,11 @@ extension Vault {
 
     /// Creates a new vault as `create(at:passphrase:kdf:)` does; with a `keyFile`, unlocking
     /// it needs that key file as well as the passphrase (the header says so, nothing more).
+    /// A key file that is one of the vault's own files (its settings file, say) is refused.
     public static func create(at path: String, passphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters = .default) throws(VaultError) -> Vault {
         guard kdf.isSupported else { throw .invalidInput("unsupported key-derivation parameters") }
         guard !passphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        try keyFile?.checkApart(fromVault: path)
         let folder = VaultLocation.folder(of: path)
         try VaultLocation.makeFolder(folder)
         try VaultLocation.checkPrivate(folder, isDirectory: true)
@@ -122,7 +124,7 @@ extension Vault {
             return version
         }
         // Migrations verify the schema inside their own write transaction.
-        if version < Schema.currentVersion {
+        if version < Schema.currentVersion && (migrating || version < Schema.readableUnmigrated) {
             guard migrating else {
                 throw .invalidInput("'\(path)' has an older schema (version \(version)): open it once with write access to bring it up to date")
             }
@@ -143,8 +145,11 @@ extension Vault {
     static func readHeader(_ db: SQLite) throws(VaultError) -> Header {
         let statement: Statement
         do {
+            // Schema 4, read without being migrated (a backup, a read-only file), has no key_file
+            // column: it needs no key file.
+            let keyFile = try Schema.version(db) >= Schema.keyFileVersion ? "key_file" : "0"
             statement = try db.prepare(
-                "SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, key_file FROM vault WHERE id = 1")
+                "SELECT format, vault_id, kdf_alg, kdf_ops, kdf_mem, kdf_salt, wrapped_key, manifest, \(keyFile) FROM vault WHERE id = 1")
         } catch {
             throw .corrupt("the vault header is missing")
         }

@@ -212,9 +212,12 @@ extension Vault {
     /// unlocking needs exactly these. The header's `key_file` column, the salt, the wrapped key
     /// and the manifest that binds them change together, so a process killed at any moment
     /// leaves the vault opening with the old configuration or the new one. Entries are not
-    /// re-encrypted. The vault must be unlocked with the passphrase (not through the agent).
+    /// re-encrypted. The vault must be unlocked with the passphrase (not through the agent). A
+    /// key file that is one of the vault's own files (the vault file, its `-wal`, its settings
+    /// file), which change with every write, is refused: `.invalidInput`.
     public func changePassphrase(to newPassphrase: Secret, keyFile: KeyFile?, kdf: KDFParameters? = nil) throws(VaultError) {
         guard !newPassphrase.isEmpty else { throw .invalidInput("the passphrase is empty") }
+        try keyFile?.checkApart(fromVault: path)
         // Without new parameters, keep the ones the (verified) manifest holds.
         let (current, before): (KDFParameters, Bool)
         (current, before) = try read { _, _, manifest throws(VaultError) in (manifest.binding.kdf, manifest.binding.keyFile) }

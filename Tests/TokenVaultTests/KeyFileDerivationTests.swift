@@ -52,6 +52,7 @@ import Testing
 
     @Test(arguments: [
         ("key-file=/a\u{1B}[2Jb\n", "a control character"),
+        ("key-file=/a\u{9B}2Jb\n", "a control character"),
         ("key-file=relative/path\n", "not an absolute path"),
         ("key-file=/a\nkey-file=/b\n", "a second time"),
         ("KEY=/a\n", "a name of other characters"),

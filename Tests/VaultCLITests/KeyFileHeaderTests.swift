@@ -85,6 +85,61 @@ import Testing
         #expect(both.err.contains("tampered"))
     }
 
+    @Test func unlockingTheAgentFindsAHeaderThatNoLongerAsksForTheKeyFile() {
+        let (cli, key) = KeyFileTests.fixture()
+        defer { cli.vault(["lock"]) }
+        #expect(Self.sql(cli, "UPDATE vault SET key_file = 0;").status == 0)
+        // With the key file at hand, as every other command: tampering, not "wrong passphrase".
+        let r = cli.vault(["unlock", "--key-file", key])
+        #expect(r.status == 5, "\(r.err)")
+        #expect(r.err.contains("tampered"))
+        // And the agent holds no key: the passphrase alone reads nothing through it.
+        let get = cli.vault(["get", "gl"], env: ["TOKENVAULT_PASSPHRASE": nil])
+        #expect(get.status == 3)
+        #expect(get.out.isEmpty)
+    }
+
+    @Test func aBackupOfSchemaFourVerifiesWithoutBeingMigrated() {
+        let cli = CLI()
+        #expect(cli.add("old", token: "token-of-an-old-vault-01").status == 0)
+        let backup = cli.home + "/backup.db"
+        #expect(cli.vault(["backup", backup]).status == 0)
+        // The backup as schema 4 made it: a copy taken before the key file existed.
+        let downgrade = run(["/usr/bin/python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1]); c.executescript("ALTER TABLE vault DROP COLUMN key_file; PRAGMA user_version = 4;")
+            c.commit(); c.close()
+            """, backup], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(downgrade.status == 0, "\(downgrade.err)")
+        let r = cli.vault(["verify", backup])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("version 4"))
+        // Read as it is: never migrated.
+        let version = run(["/usr/bin/python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1]); print(c.execute("PRAGMA user_version").fetchone()[0]); c.close()
+            """, backup], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(version.out == "4\n")
+    }
+
+    @Test func theRecoveryToolReadsAVaultThatNeedsAKeyFileOnlyWithIt() {
+        let (cli, key) = KeyFileTests.fixture()
+        let passphrase = ["TOKENVAULT_PASSPHRASE": CLI.passphrase]
+        let r = recoverTool(["--key-file", key, cli.vaultPath], environment: passphrase)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(KeyFileTests.token))
+        let alone = recoverTool([cli.vaultPath], environment: passphrase)
+        #expect(alone.status == 3, "\(alone.err)")
+        #expect(alone.err.contains("needs its key file") && alone.out.isEmpty)
+        let other = cli.home + "/keys/other.key"
+        #expect(cli.vault(["keyfile", "new", other]).status == 0)
+        let wrong = recoverTool([cli.vaultPath], environment: passphrase.merging(["TOKENVAULT_KEY_FILE": other]) { $1 })
+        #expect(wrong.status == 3 && wrong.err.contains("wrong passphrase or key file") && wrong.out.isEmpty)
+        // A key_file column changed from 1 to 0 is not obeyed: the passphrase alone opens nothing.
+        #expect(Self.sql(cli, "UPDATE vault SET key_file = 0;").status == 0)
+        #expect(recoverTool([cli.vaultPath], environment: passphrase).status == 3)
+    }
+
     @Test func aHeaderThatAsksForAKeyFileItNeverHadIsTampering() {
         let cli = CLI()
         #expect(cli.add("plain", token: "token-of-a-plain-vault1").status == 0)

@@ -146,6 +146,32 @@ import Testing
         #expect(log.out.contains("a key file is needed from now on") && log.out.contains("no key file is needed from now on"))
     }
 
+    @Test func aKeyFileThatIsOneOfTheVaultsOwnFilesIsRefused() {
+        let cli = CLI()
+        #expect(cli.add("kept", token: "token-that-stays-readable1").status == 0)
+        let key = cli.home + "/vault.key"
+        #expect(cli.vault(["keyfile", "new", key]).status == 0)
+        #expect(cli.vault(["config", "key-file", key]).status == 0)
+        // The vault file changes with the very write that would make it the key file: the vault
+        // would never open again. So would its settings file, at the next 'config key-file'.
+        for own in [cli.vaultPath, cli.vaultPath + ".settings"] {
+            let r = cli.vault(["passwd", "--add-key-file", own])
+            #expect(r.status == 64, "\(r.err)")
+            #expect(r.err.contains("one of the vault's own files"))
+            #expect(cli.vault(["get", "kept"]).out == "token-that-stays-readable1\n")
+        }
+        let other = CLI(initialise: false)
+        let settings = other.vaultPath + ".settings"
+        let folder = (other.vaultPath as NSString).deletingLastPathComponent
+        #expect((try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                           attributes: [.posixPermissions: 0o700])) != nil)
+        #expect(FileManager.default.createFile(atPath: settings, contents: Data(repeating: 0x23, count: 64),
+                                               attributes: [.posixPermissions: 0o600]))
+        let created = other.vault(["init", "--kdf", "minimum", "--key-file", settings])
+        #expect(created.status == 64, "\(created.err)")
+        #expect(!FileManager.default.fileExists(atPath: other.vaultPath))
+    }
+
     @Test func configKeyFileRemembersThePathBesideTheVault() throws {
         let (cli, key) = Self.fixture()
         #expect(cli.vault(["config", "key-file"]).out == "none\n")

@@ -92,7 +92,9 @@ extension Vault {
                 report.record(.schema) { () throws(VaultError) in
                     if let firstUse { throw firstUse }
                     let version = try Schema.version(db)
-                    guard version == Schema.currentVersion else { throw .unsupportedFormat(version) }
+                    guard version <= Schema.currentVersion, version >= Schema.readableUnmigrated else {
+                        throw .unsupportedFormat(version)
+                    }
                     try Schema.verify(db, version: version)
                     return "version \(version), TokenVault's tables only"
                 }

@@ -26,11 +26,15 @@ public struct KeyFile: Sendable {
 
     /// The file's 32-byte digest, in guarded memory.
     let digest: SecureBytes
+    /// The file's device and inode, when read from a file: not secret, and kept only so that a
+    /// vault can refuse its own files as its key file (`checkApart(fromVault:)`).
+    let identity: FileIdentity?
 
     /// The key file of these bytes (a test vector; a caller that holds the bytes already).
     public init(bytes: UnsafeRawBufferPointer) throws(KeyFileError) {
         guard (Self.minimumSize...Self.maximumSize).contains(bytes.count) else { throw .size(path: nil, bytes: bytes.count) }
         digest = Self.hash(bytes)
+        identity = nil
     }
 
     /// Reads the key file at `path`: a regular file that belongs to this user and that no one
@@ -65,6 +69,18 @@ public struct KeyFile: Sendable {
         }
         if let failure { throw failure }
         digest = content.withUnsafeBytes { Self.hash($0) }
+        identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// Refuses the vault's own files as its key file: the vault file, its write-ahead log and
+    /// shared index, its settings file. They change with every write (the very write that makes
+    /// the vault need the key file among them), so the vault would never open again.
+    func checkApart(fromVault vaultPath: String) throws(VaultError) {
+        guard let identity else { return }
+        let own = [vaultPath, vaultPath + "-wal", vaultPath + "-shm", vaultPath + "-journal", LocalSettings.path(forVault: vaultPath)]
+        for path in own where FileIdentity(path: path) == identity {
+            throw .invalidInput("the key file is '\(path)', one of the vault's own files: it changes with every write, and the vault would never open again")
+        }
     }
 
     /// `F = BLAKE2b-256(bytes, personal "TokVault-keyfile")`, in guarded memory.

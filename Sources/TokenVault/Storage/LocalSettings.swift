@@ -78,8 +78,8 @@ public struct LocalSettings: Sendable, Equatable {
             func refuse(_ why: String) -> VaultError {
                 .invalidInput("the settings file '\(path)', line \(number): \(why)")
             }
-            guard line.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { throw refuse("a control character") }
             guard let text = String(validating: line, as: UTF8.self) else { throw refuse("not UTF-8") }
+            guard !hasControl(text) else { throw refuse("a control character") }
             if text.isEmpty || text.hasPrefix("#") { continue }
             guard let eq = text.firstIndex(of: "=") else { throw refuse("not name=value") }
             let name = String(text[..<eq]), value = String(text[text.index(after: eq)...])
@@ -92,6 +92,12 @@ public struct LocalSettings: Sendable, Equatable {
             settings.lines.append((name, value))
         }
         return settings
+    }
+
+    /// Whether `text` holds a control character: C0, DEL or C1 (U+0080 to U+009F, which some
+    /// terminals obey as escapes).
+    private static func hasControl(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
     }
 
     /// The file's text.
@@ -110,7 +116,7 @@ public struct LocalSettings: Sendable, Equatable {
             }
             return
         }
-        guard lines.allSatisfy({ $0.value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F } }) else {
+        guard !lines.contains(where: { Self.hasControl($0.value) }) else {
             throw .invalidInput("a setting holds a control character (a line break, say), which the settings file cannot keep")
         }
         var failure: VaultError?

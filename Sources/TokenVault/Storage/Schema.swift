@@ -70,6 +70,13 @@ enum Schema {
 
     static var currentVersion: Int { migrations.count }
 
+    /// The schema that added the header's `key_file` column (migration 5).
+    static let keyFileVersion = 5
+    /// The oldest schema read as it is where it is not migrated (`vault verify`, a read-only
+    /// file): schema 4 lacks only the `key_file` column, and so needs no key file. An older one
+    /// must be opened once with write access.
+    static let readableUnmigrated = 4
+
     /// One row of `sqlite_master`: a table, index, view or trigger.
     struct Object: Hashable {
         var type: String

@@ -41,7 +41,10 @@ extension VaultCommand {
             let vault = try Vault.open(at: path)
             try vault.checkKDFCost(allowingCostly: global.allowCostlyKDF)
             let agent: AgentClient
-            if try vault.needsKeyFile() {
+            // A key file named by a source, for a vault whose header says it needs none, is used
+            // here too: should it open the vault, the header's key_file was changed (tampering,
+            // exit 5), as every other command finds; the agent alone would say "wrong passphrase".
+            if try vault.needsKeyFile() || (try? global.session.keyFiles.located()) != nil {
                 // The key derived here, from the passphrase and the key file (same sources as every
                 // command), and lent to the agent over its socket: the agent's protocol carries
                 // no key file.
