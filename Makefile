@@ -7,10 +7,14 @@
 PREFIX ?= /usr/local
 NAMES ?= vault tokenvault
 SWIFT_BUILD = swift build -c release --static-swift-stdlib
-# The Swift command line and the Swift git helper are linked fully static (Swift's runtime, glibc, libsodium and
-# SQLite included): no dynamic loader, no symbol lookups, no shared libraries mapped at each call,
-# which halves the start of every Swift call. lld, because it links static glibc without GNU ld's
-# warnings about getpwuid. tokenvault-gitlab stays dynamic: libcurl has no practical static form.
+# The Swift command line is linked fully static (Swift's runtime, glibc, libsodium and SQLite
+# included): no dynamic loader, no symbol lookups, no shared libraries mapped at each call, which
+# halves the start of every Swift call. lld, because it links static glibc without GNU ld's
+# warnings about getpwuid. tokenvault-gitlab and the Swift git helper stay dynamic: they link
+# libcurl (GitLab; OpenBao's remotes), which has no practical static form. The git helper runs
+# only when the agent cannot answer git alone (locked, or a remote entry to fetch), where the
+# key's derivation or OpenBao's answer outweighs the loader. MakefileTests keeps libcurl out of
+# the static products.
 # Its own build folder, so that the two configurations do not rebuild each other.
 SWIFT_STATIC = swift build -c release --scratch-path .build/static -Xswiftc -static-executable -Xswiftc -use-ld=lld
 # The C front ends of git-credential-vault and vault, built by the C compiler alone (SwiftPM links
@@ -33,7 +37,7 @@ GENERATE_MANUAL = $$($(SWIFT_BUILD) --show-bin-path)/generate-manual
 
 build: front-end
 	$(SWIFT_STATIC) --product tokenvault-cli
-	$(SWIFT_STATIC) --product tokenvault-git-helper
+	$(SWIFT_BUILD) --product tokenvault-git-helper
 	$(SWIFT_BUILD) --product tokenvault-gitlab
 	$(SWIFT_BUILD) --product generate-manual
 
@@ -54,7 +58,7 @@ install: build
 	$(MAKE) --no-print-directory install-man
 	install -d $(DESTDIR)$(PREFIX)/libexec/tokenvault
 	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-cli" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-cli
-	install -m 755 "$$($(SWIFT_STATIC) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
+	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-git-helper" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-git-helper
 	install -m 755 "$$($(SWIFT_BUILD) --show-bin-path)/tokenvault-gitlab" $(DESTDIR)$(PREFIX)/libexec/tokenvault/tokenvault-gitlab
 	$(MAKE) install-completions
 
