@@ -108,4 +108,16 @@ import TokenVaultGitLab
                                   transport: Answer(status: 429, body: #"{"errors":["rate limited"]}"#))
         #expect(throws: OpenBaoError.server(remote: "team", status: 429, message: "rate limited")) { try plain.list("") }
     }
+
+    /// fuzz target `openbao-json`: an entry read from OpenBao whose `url` had an escape character
+    /// in its path (`https://host/gne ESC[31m…`) kept it in the entry's URL, which the URL parser
+    /// does not check. Now such a URL is dropped, as an unprintable note is, and the notes say so.
+    @Test func aRemoteEntryWhoseURLHoldsAnEscapeIsReadWithoutIt() throws {
+        let body = #"{"data":{"data":{"token":"glpat-x","url":"httghr_/gne \u001b[31mtwo"},"metadata":{"version":1,"created_time":"2026-12-02T08:30:12Z","deletion_time":""}}}"#
+        var client = OpenBaoClient(remote: RemoteSettings(name: "team", urls: ["https://bao.example.com"], credential: .token(Secret("s.t"))),
+                                   transport: Answer(status: 200, body: body))
+        let read = try client.read("deploy")
+        #expect(read.entry.url == nil)
+        #expect(read.entry.notes?.contains("ignored: url") == true, "\(read.entry.notes ?? "nil")")
+    }
 }

@@ -64,7 +64,7 @@ private func holdsMarker(_ text: String) -> Bool { Fuzz.contains(Array(text.utf8
 private func check(_ read: OpenBaoClient.Read) {
     let entry = read.entry
     for text in [entry.notes, entry.username, entry.url?.description].compactMap({ $0 }) + entry.scopes {
-        Fuzz.check(!TerminalText.containsUnprintable(text.replacing("\n", with: "")), "an entry's text is unprintable")
+        Fuzz.check(!TerminalText.containsUnprintable(text.replacing("\n", with: "")), "an entry's text is unprintable: \(TerminalText.escape(text))")
     }
     Fuzz.check(read.version >= 1, "a version below 1")
 }
