@@ -146,7 +146,8 @@ let package = Package(
 
         .testTarget(
             name: "TokenVaultTests",
-            dependencies: ["TokenVault", "CAgentProtocol"]
+            // TokenVaultOpenBao: FuzzRegressionTests feeds the OpenBao client what its fuzz target found.
+            dependencies: ["TokenVault", "CAgentProtocol", "TokenVaultGitLab", "TokenVaultOpenBao"]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
@@ -170,7 +171,7 @@ if let fuzzTargets = Context.environment["TOKENVAULT_FUZZ_TARGETS"] {
     for name in fuzzTargets.split(separator: " ").map(String.init) {
         package.targets.append(.executableTarget(
             name: "fuzz-\(name)",
-            dependencies: ["TokenVault", "TokenVaultGitLab", "FuzzSupport"],
+            dependencies: ["TokenVault", "TokenVaultGitLab", "TokenVaultOpenBao", "FuzzSupport"],
             path: "Tests/Fuzz/Targets/\(name)"
         ))
         package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))

@@ -9,8 +9,8 @@ into a private temporary folder, opens the copy read-only with sqlite3, asks for
 (the prompt, `--passphrase-file PATH`, or `TOKENVAULT_PASSPHRASE`) and, for a vault that needs
 one, its key file (`--key-file FILE`, `TOKENVAULT_KEY_FILE`, or the `key-file` line of the
 settings file `VAULT.settings` beside the vault, as `vault` finds it), prints every entry (token,
-metadata, previous tokens, the trash), the vault's settings, its identity and the activity log,
-and checks everything the format lets a reader check: the header's binding, every record's
+metadata, previous tokens, the trash), the vault's settings, its identity, its OpenBao remotes
+(with their credentials) and the activity log, and checks everything the format lets a reader check: the header's binding, every record's
 row and revision, the manifest's listing, the key ring, and the activity log's chain and
 anchors. The original file is never opened by SQLite, never written.
 
@@ -374,6 +374,28 @@ def token_text(secret):
     return secret.decode("utf-8", "replace")
 
 
+def decode_remote(record):
+    """An OpenBao remote (a key-ring record of kind 3, docs/FORMAT.md "Key-ring body"), or None
+    when a field it needs is missing: its name (7), added (6), URLs (10, joined by LF), mount
+    (11), prefix (12), optional namespace (13) and CA file (14), and its credential, a token
+    (15) or an AppRole role id and secret id (16, 17)."""
+    added = i64(record.get(6, b""))
+    if added is None or any(tag not in record for tag in (7, 10, 11, 12)):
+        return None
+    if 15 in record:
+        credential = {"type": "token", "token": token_text(record[15])}
+    elif 16 in record and 17 in record:
+        credential = {"type": "approle", "role_id": text(record[16]), "secret_id": token_text(record[17])}
+    else:
+        return None
+
+    def optional(tag):
+        return text(record[tag]) if tag in record else None
+    return {"name": text(record[7]), "added": iso8601(added), "urls": [text(u) for u in record[10].split(b"\n") if u],
+            "mount": text(record[11]), "prefix": text(record[12]), "namespace": optional(13), "ca_file": optional(14),
+            "credential": credential}
+
+
 # ---------------------------------------------------------------------------------------------
 # The manifest
 
@@ -638,14 +660,14 @@ class Reader:
         self.manifest = m
         usage = self.read_usage()
         entries = self.read_entries(usage)
-        identity, trusted, skipped = self.read_keyring() if self.schema >= 4 else (None, [], [])
+        identity, trusted, remotes, skipped = self.read_keyring() if self.schema >= 4 else (None, [], [], [])
         log = self.read_log() if self.schema >= 3 else {"verified": True, "problem": None, "events": []}
         if log["problem"]:
             self.problem("the activity log: " + log["problem"])
         return {"format": h["format"], "schema": self.schema, "vault_id": h["vault_id"].hex(), "key_file": m["key_file"],
                 "kdf": {"algorithm": h["kdf_alg"], "opslimit": h["kdf_ops"], "memlimit": h["kdf_mem"]},
                 "entries": entries, "settings": settings_json(m), "identity": identity, "trusted": trusted,
-                "keyring_skipped": skipped, "log": log, "verified": not self.problems, "problems": self.problems}
+                "remotes": remotes, "keyring_skipped": skipped, "log": log, "verified": not self.problems, "problems": self.problems}
 
     def read_usage(self):
         if self.schema < 2:
@@ -702,7 +724,7 @@ class Reader:
 
     def read_keyring(self):
         listing, keys = self.manifest["keyring"], self.keys
-        identity, trusted, skipped, seen = None, [], [], set()
+        identity, trusted, remotes, skipped, seen = None, [], [], [], set()
         for lookup, sealed in self.db.execute("SELECT lookup, sealed FROM keyring"):
             if not (self.blob(lookup, "a key-ring row's lookup", LOOKUP_BYTES) and self.blob(sealed, "a key-ring row")):
                 continue
@@ -733,12 +755,21 @@ class Reader:
                     continue
                 trusted.append({"name": text(record[7]), "identity": identity_text(record[8]),
                                 "added": iso8601(created if created is not None else 0)})
+            elif kind == b"\x03":
+                remote = decode_remote(record)
+                if remote is None:
+                    self.problem("an OpenBao remote in the key ring is damaged")
+                    continue
+                if keys.lookup(b"\x00remote\x00" + record[7]) != lookup:
+                    self.problem("an OpenBao remote is in another row")
+                    continue
+                remotes.append(remote)
             else:
-                # A kind this version does not know (a later version's, such as 3): not an error.
+                # A kind this version does not know (a later version's): not an error.
                 skipped.append(kind[0] if len(kind) == 1 else None)
         if len(seen) != len(listing):
             self.problem("%d key-ring rows the manifest lists are missing" % (len(listing) - len(seen)))
-        return identity, sorted(trusted, key=lambda t: t["name"]), skipped
+        return identity, sorted(trusted, key=lambda t: t["name"]), sorted(remotes, key=lambda r: r["name"]), skipped
 
     def read_log(self):
         m, keys = self.manifest, self.keys
@@ -975,6 +1006,20 @@ def print_text(vault):
         out.write("identity: %s\n" % vault["identity"])
     for t in vault["trusted"]:
         out.write("trusted: %s %s (added %s)\n" % (escape(t["name"]), t["identity"], t["added"]))
+    for r in vault["remotes"]:
+        out.write("remote: %s (added %s)\n" % (escape(r["name"]), r["added"]))
+        out.write("  %-12s %s\n" % ("urls:", escape(" ".join(r["urls"]))))
+        out.write("  %-12s %s\n" % ("mount:", escape(r["mount"])))
+        out.write("  %-12s %s\n" % ("prefix:", escape(r["prefix"])))
+        for key, label in (("namespace", "namespace:"), ("ca_file", "ca file:")):
+            if r[key] is not None:
+                out.write("  %-12s %s\n" % (label, escape(r[key])))
+        c = r["credential"]
+        if c["type"] == "token":
+            out.write("  %-12s %s\n" % ("token:", escape(c["token"])))
+        else:
+            out.write("  %-12s %s\n" % ("role id:", escape(c["role_id"])))
+            out.write("  %-12s %s\n" % ("secret id:", escape(c["secret_id"])))
     for kind in vault["keyring_skipped"]:
         out.write("key ring: a record of kind %s: unknown, skipped\n" % kind)
     log = vault["log"]

@@ -214,7 +214,7 @@ public struct GitLab: Sendable {
     }
 
     /// Whether `secret`'s bytes occur in `bytes`.
-    static func holds(_ bytes: UnsafeRawBufferPointer, _ secret: Secret) -> Bool {
+    public static func holds(_ bytes: UnsafeRawBufferPointer, _ secret: Secret) -> Bool {
         secret.withUnsafeBytes { needle in
             guard let first = needle.first, needle.count <= bytes.count else { return false }
             return (0...(bytes.count - needle.count)).contains { start in

@@ -33,9 +33,9 @@ extension OpenBaoClient {
     /// Sends a KV request and refuses a failure status, a 403 naming the path and operation
     /// unless the token itself turns out refused.
     mutating func kv(_ method: HTTPRequest.Method, _ path: String, operation: String, body: [UInt8]? = nil, secretBody: Secret? = nil,
-                     accepting extra: Set<Int> = []) throws(OpenBaoError) -> Answer {
+                     hiding: [Secret] = [], accepting extra: Set<Int> = []) throws(OpenBaoError) -> Answer {
         let token = try currentToken()
-        let answer = try send(method, path, token: token, body: body, secretBody: secretBody)
+        let answer = try send(method, path, token: token, body: body, secretBody: secretBody, hiding: hiding)
         if extra.contains(answer.status) { return answer }
         let client = self
         try answer.refuse(remote: remote.name, path: path.split(separator: "?").first.map(String.init) ?? path, operation: operation,
@@ -80,10 +80,11 @@ extension OpenBaoClient {
     @discardableResult
     public mutating func write(_ name: String, entry: Entry, secret: Secret, cas: Int) throws(OpenBaoError) -> Int {
         let body = RemoteEntryRecord.encode(entry, secret: secret, cas: cas)
-        let answer = try kv(.post, dataPath(name), operation: cas == 0 ? "create" : "update", secretBody: body, accepting: [400])
+        let answer = try kv(.post, dataPath(name), operation: cas == 0 ? "create" : "update", secretBody: body, hiding: [secret],
+                            accepting: [400])
         let remoteName = remote.name
         if answer.status == 400 {
-            if answer.message.contains("check-and-set") {
+            if answer.errors.contains("check-and-set") {
                 throw cas == 0 ? .exists(remote: remoteName, name: name, inTrash: false) : .changedMeanwhile(remote: remoteName, name: name)
             }
             throw .server(remote: remoteName, status: 400, message: answer.message)

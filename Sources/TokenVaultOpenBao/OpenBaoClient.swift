@@ -139,6 +139,8 @@ public struct OpenBaoClient: Sendable {
         var status: Int
         var body: Secret
         var remote: String
+        /// What was sent that OpenBao (or a proxy) might echo: a message holding one is not shown.
+        var secrets: [Secret] = []
 
         /// The body parsed as a JSON object, handed to `read` with its bytes.
         func json<R>(_ read: (JSONValue, UnsafeRawBufferPointer) throws(OpenBaoError) -> R) throws(OpenBaoError) -> R {
@@ -150,12 +152,23 @@ public struct OpenBaoClient: Sendable {
             }
         }
 
-        /// OpenBao's `errors`, joined and escaped (at most 300 characters).
+        /// OpenBao's `errors`, joined and escaped (at most 300 characters); a placeholder when
+        /// they hold a secret sent (the token, a secret id, a token written).
         var message: String {
+            let text = errors
+            let decoded = Array(text.utf8)
+            let held = body.withUnsafeBytes { bytes in
+                secrets.contains { secret in GitLab.holds(bytes, secret) || decoded.withUnsafeBytes { GitLab.holds($0, secret) } }
+            }
+            if held { return "(its message holds a secret that was sent: not shown)" }
+            return TerminalText.escape(String(text.prefix(300)))
+        }
+
+        /// OpenBao's `errors` as it sent them, for matching only (never shown: see ``message``).
+        var errors: String {
             body.withUnsafeBytes { bytes -> String in
                 guard let json = try? JSONValue.parse(bytes), case .array(let errors)? = json["errors"] else { return "" }
-                let text = errors.prefix(4).compactMap { $0.string(in: bytes) }.joined(separator: "; ")
-                return TerminalText.escape(String(text.prefix(300)))
+                return errors.prefix(4).compactMap { $0.string(in: bytes) }.joined(separator: "; ")
             }
         }
 
@@ -167,8 +180,8 @@ public struct OpenBaoClient: Sendable {
             case 403:
                 if let tokenCheck, !tokenCheck() { throw .tokenRejected(remote: remote) }
                 throw .denied(remote: remote, path: path, operation: operation)
-            case 503 where message.lowercased().contains("sealed"): throw .sealed(remote: remote)
-            case 500...599 where Self.isStandby(message): throw .standby(remote: remote)
+            case 503 where errors.lowercased().contains("sealed"): throw .sealed(remote: remote)
+            case 500...599 where Self.isStandby(errors): throw .standby(remote: remote)
             default: throw .server(remote: remote, status: status, message: message.isEmpty ? "no message" : message)
             }
         }
@@ -183,7 +196,12 @@ public struct OpenBaoClient: Sendable {
     /// (nothing sent: no connection) or a node answered that it is sealed or a standby without
     /// a leader (nothing done); the first other answer or failure is the result.
     func send(_ method: HTTPRequest.Method, _ path: String, token: Secret?, body: [UInt8]? = nil,
-              secretBody: Secret? = nil) throws(OpenBaoError) -> Answer {
+              secretBody: Secret? = nil, hiding: [Secret] = []) throws(OpenBaoError) -> Answer {
+        var secrets = hiding + (token.map { [$0] } ?? [])
+        switch remote.credential {
+        case .token(let token): secrets.append(token)
+        case .appRole(_, let secretID): secrets.append(secretID)
+        }
         var last: OpenBaoError = .unreachable(remote: remote.name, detail: "no URL", sent: false)
         for base in remote.urls {
             var timeout = timeout
@@ -219,10 +237,10 @@ public struct OpenBaoClient: Sendable {
                     continue
                 }
             }
-            let answer = Answer(status: response.status, body: response.body, remote: remote.name)
+            let answer = Answer(status: response.status, body: response.body, remote: remote.name, secrets: secrets)
             // A sealed node, or a standby with no leader, did nothing: the next node may.
-            if answer.status == 503 && answer.message.lowercased().contains("sealed") { last = .sealed(remote: remote.name); continue }
-            if (500...599).contains(answer.status) && Answer.isStandby(answer.message) { last = .standby(remote: remote.name); continue }
+            if answer.status == 503 && answer.errors.lowercased().contains("sealed") { last = .sealed(remote: remote.name); continue }
+            if (500...599).contains(answer.status) && Answer.isStandby(answer.errors) { last = .standby(remote: remote.name); continue }
             return answer
         }
         throw last

@@ -57,7 +57,8 @@ enum RemoteEntryRecord {
         var dropped: [String] = []
         if let kind = text("kind") { if let known = TokenKind(rawValue: kind) { entry.kind = known } else { dropped.append("kind") } }
         if let url = text("url") {
-            if let parsed = try? CredentialURL.parse(url) {
+            // The URL parser keeps a path's characters as they are: OpenBao's are checked here.
+            if !TerminalText.containsUnprintable(url), let parsed = try? CredentialURL.parse(url) {
                 entry.url = parsed.url
                 if entry.username == nil { entry.username = parsed.username }
             } else {

@@ -1,5 +1,7 @@
 import Testing
 @testable import TokenVault
+import TokenVaultGitLab
+@testable import TokenVaultOpenBao
 
 /// Inputs the fuzz targets (Tests/Fuzz, scripts/fuzz.sh) found to break a property, fed byte for
 /// byte through the same API as the target that found them.
@@ -70,5 +72,52 @@ import Testing
         #expect(throws: VaultError.tampered("the vault header")) { try Manifest.open(manifest.seal(using: key), using: key) }
         manifest.generation = .max - 1
         #expect(try Manifest.open(manifest.seal(using: key), using: key).generation == .max - 1)
+    }
+
+    /// Answers every request with one status and body, as the `openbao-json` target does.
+    private struct Answer: HTTPTransport {
+        let status: Int
+        let body: String
+        func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse { HTTPResponse(status: status, body: Secret(body)) }
+    }
+
+    /// fuzz target `openbao-json` (its seed `list-429`, bytes `72` then this body): OpenBao's (or
+    /// a proxy's) error text was shown as it came, so an answer that echoed the token sent put it
+    /// in the error's message. Now a message holding a secret sent (the token, an AppRole secret
+    /// id, a token written) is not shown; the status still is.
+    @Test func anOpenBaoErrorThatEchoesASecretSentDoesNotShowIt() throws {
+        let marker = "tvfuzz-SECRET-9f3c"
+        let echo = #"{"errors":["permission denied: token \#(marker) is not valid"]}"#
+        let urls = ["https://bao-1.example.com:8200", "https://bao-2.example.com:8200"]
+        var client = OpenBaoClient(remote: RemoteSettings(name: "team", urls: urls, namespace: "ns1", credential: .token(Secret(marker))),
+                                   transport: Answer(status: 429, body: echo))
+        let error = #expect(throws: OpenBaoError.self) { try client.list("") }
+        #expect(error.map { !"\($0)".contains(marker) && "\($0)".contains("answered 429") } == true, "\(String(describing: error))")
+        // The AppRole secret id, and a token written, as well.
+        var appRole = OpenBaoClient(remote: RemoteSettings(name: "ci", urls: urls, credential: .appRole(roleID: "r", secretID: Secret(marker))),
+                                    transport: Answer(status: 500, body: echo))
+        let login = #expect(throws: OpenBaoError.self) { try appRole.lookupSelf() }
+        #expect(login.map { !"\($0)".contains(marker) } == true, "\(String(describing: login))")
+        let written = #"{"errors":["cannot store \u0074oken-\#(marker)"]}"#
+        var writer = OpenBaoClient(remote: RemoteSettings(name: "team", urls: urls, credential: .token(Secret("s.other"))),
+                                   transport: Answer(status: 400, body: written))
+        let write = #expect(throws: OpenBaoError.self) { try writer.write("deploy", entry: Entry(name: "team/deploy"), secret: Secret("token-" + marker), cas: 1) }
+        #expect(write.map { !"\($0)".contains(marker) && "\($0)".contains("answered 400") } == true, "\(String(describing: write))")
+        // A message that holds no secret is shown as OpenBao wrote it.
+        var plain = OpenBaoClient(remote: RemoteSettings(name: "team", urls: urls, credential: .token(Secret(marker))),
+                                  transport: Answer(status: 429, body: #"{"errors":["rate limited"]}"#))
+        #expect(throws: OpenBaoError.server(remote: "team", status: 429, message: "rate limited")) { try plain.list("") }
+    }
+
+    /// fuzz target `openbao-json`: an entry read from OpenBao whose `url` had an escape character
+    /// in its path (`https://host/gne ESC[31m…`) kept it in the entry's URL, which the URL parser
+    /// does not check. Now such a URL is dropped, as an unprintable note is, and the notes say so.
+    @Test func aRemoteEntryWhoseURLHoldsAnEscapeIsReadWithoutIt() throws {
+        let body = #"{"data":{"data":{"token":"glpat-x","url":"httghr_/gne \u001b[31mtwo"},"metadata":{"version":1,"created_time":"2026-12-02T08:30:12Z","deletion_time":""}}}"#
+        var client = OpenBaoClient(remote: RemoteSettings(name: "team", urls: ["https://bao.example.com"], credential: .token(Secret("s.t"))),
+                                   transport: Answer(status: 200, body: body))
+        let read = try client.read("deploy")
+        #expect(read.entry.url == nil)
+        #expect(read.entry.notes?.contains("ignored: url") == true, "\(read.entry.notes ?? "nil")")
     }
 }

@@ -97,6 +97,59 @@ import Testing
         #expect((ci["history"] as? [[String: Any]])?.first?["secret"] as? String == "glpat-FreshToken00000001")
     }
 
+    /// Two OpenBao remotes added against a real dev server (a token one with a mount, prefix and
+    /// CA file; an AppRole one): recover.py prints each with its credential, as they were added
+    /// and as `vault remote list` shows them.
+    @Test func theRecoveryToolPrintsEveryOpenBaoRemoteWithItsCredential() throws {
+        let server = OpenBaoServer()
+        #expect(server.bao(["auth", "enable", "approle"]).status == 0)
+        #expect(server.bao(["write", "auth/approle/role/ci", "token_policies=default", "token_ttl=10m"]).status == 0)
+        let roleID = server.bao(["read", "-field=role_id", "auth/approle/role/ci/role-id"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let secretID = server.bao(["write", "-f", "-field=secret_id", "auth/approle/role/ci/secret-id"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let cli = CLI()
+        let caFile = cli.home + "/ca.pem"
+        try "not used over http\n".write(toFile: caFile, atomically: true, encoding: .utf8)
+        let team = cli.vault(["remote", "add", "team", "--url", server.address, "--url", "http://127.0.0.1:1", "--mount", "secret",
+                              "--prefix", "teams/app", "--ca-file", caFile], stdin: .data(server.rootToken))
+        #expect(team.status == 0, "\(team.err)")
+        let ci = cli.vault(["remote", "add", "ci", "--url", server.address, "--approle", roleID], stdin: .data(secretID))
+        #expect(ci.status == 0, "\(ci.err)")
+        let listed = cli.vault(["remote", "list"]).out
+        let recovered = try Self.recovered(cli.vaultPath, passphrase: CLI.passphrase)
+        #expect((recovered["keyring_skipped"] as? [Any])?.isEmpty == true)
+        let remotes = try #require(recovered["remotes"] as? [[String: Any]])
+        #expect(remotes.map { $0["name"] as? String } == ["ci", "team"])
+        let (c, t) = (remotes[0], remotes[1])
+        #expect(t["urls"] as? [String] == [server.address, "http://127.0.0.1:1"])
+        #expect(t["mount"] as? String == "secret" && t["prefix"] as? String == "teams/app/")
+        #expect(t["ca_file"] as? String == caFile && t["namespace"] is NSNull)
+        let token = try #require(t["credential"] as? [String: Any])
+        #expect(token["type"] as? String == "token" && token["token"] as? String == server.rootToken)
+        #expect(c["urls"] as? [String] == [server.address] && c["mount"] as? String == "secret" && c["prefix"] as? String == "tokenvault/")
+        #expect(c["ca_file"] is NSNull)
+        let appRole = try #require(c["credential"] as? [String: Any])
+        #expect(appRole["type"] as? String == "approle" && appRole["role_id"] as? String == roleID && appRole["secret_id"] as? String == secretID)
+        // What `vault remote list` shows of each (all but the credential), recover.py found the same.
+        for remote in remotes {
+            let name = try #require(remote["name"] as? String)
+            let row = try #require(listed.split(separator: "\n").first { $0.hasPrefix(name + " ") }).split(separator: " ").map(String.init)
+            let urls = try #require(remote["urls"] as? [String])
+            #expect(Array(row[1...urls.count]) == urls, "\(row)")
+            #expect(row[urls.count + 1] == "\(remote["mount"] ?? "")/\(remote["prefix"] ?? "")")
+        }
+        let added = try #require(t["added"] as? String)
+        let addedDate = try #require(ISO8601DateFormatter().date(from: added))
+        #expect(added.count == 20 && abs(addedDate.timeIntervalSinceNow) < 600, "\(added)")
+        // The text form names each remote and its credential.
+        let text = recoverTool([cli.vaultPath], environment: ["TOKENVAULT_PASSPHRASE": CLI.passphrase])
+        #expect(text.status == 0, "\(text.err)")
+        #expect(text.out.contains("remote: team (added ") && text.out.contains("  token:       \(server.rootToken)\n"))
+        #expect(text.out.contains("  prefix:      teams/app/\n") && text.out.contains("  ca file:     \(caFile)\n"))
+        #expect(text.out.contains("remote: ci (added ") && text.out.contains("  role id:     \(roleID)\n"))
+        #expect(text.out.contains("  secret id:   \(secretID)\n") && !text.out.contains("unknown, skipped"))
+    }
+
     /// A copy of the basic vector changed by `change`, Python run with `db` open on it
     /// (python3's sqlite3; `flip(blob, at)` gives the blob with one byte's low bit flipped).
     static func tampered(_ change: String, in cli: CLI, vector: String = "basic") throws -> String {

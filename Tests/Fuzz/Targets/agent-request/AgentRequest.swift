@@ -69,6 +69,15 @@ enum AgentFrames {
 
 private func secure(_ bytes: [UInt8]) -> SecureBytes { bytes.withUnsafeBytes { SecureBytes(copying: $0) } }
 
+/// A remote entry as the client caches it (`REMOTE/ENTRY`, its metadata from OpenBao).
+private func remoteEntry() -> Entry {
+    var entry = Entry(name: "team/gitlab-ci", url: try? CredentialURL.parse("https://gitlab.example.com/group").url, username: "ci-bot",
+                      kind: .gitlab)
+    entry.scopes = ["read_api"]
+    entry.notes = "shared by the team"
+    return entry
+}
+
 /// Requests made by the code, one of each kind, and two of them as one stream of frames.
 private func seeds() -> [(name: String, bytes: [UInt8])] {
     let file = FileIdentity(device: 2049, inode: 131_077)
@@ -77,8 +86,9 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
     let requests: [(String, AgentRequest)] = [
         ("status", .status),
         ("lock", .lock),
-        ("unlock", .unlock(passphrase: Secret(Fuzz.marker), idle: .seconds(900), lifetime: .seconds(3600), allowingCostlyKDF: true)),
-        ("unlock-key", .unlockKey(SymmetricKey.random(), idle: .seconds(60), lifetime: .seconds(120))),
+        ("unlock", .unlock(passphrase: Secret(Fuzz.marker), idle: .seconds(900), lifetime: .seconds(3600), allowingCostlyKDF: true,
+                           cacheTTL: .seconds(0))),
+        ("unlock-key", .unlockKey(SymmetricKey.random(), idle: .seconds(60), lifetime: .seconds(120), cacheTTL: .seconds(300))),
         ("lookup", .lookup(["github", "gitlab-ci"])),
         ("seal", .seal(.entryMetadata, secure([UInt8](repeating: 1, count: 64)))),
         ("open", .open([box, SealedBox(purpose: .manifest, bytes: [1, 2, 3])])),
@@ -92,6 +102,8 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("log", .log(file)),
         ("token", .token(file, origin, name: "github", allowingExpired: false)),
         ("history", .history(file, origin, name: "github")),
+        ("remote-put", .remotePut(file, remoteEntry(), Secret("glpat-\(Fuzz.marker)"))),
+        ("remote-get", .remoteGet(file, name: "team/gitlab-ci")),
     ]
     var seeds = requests.map { (name: "body-" + $0.0, bytes: [0] + AgentFrames.body(of: $0.1)) }
     var stream: [UInt8] = [1]

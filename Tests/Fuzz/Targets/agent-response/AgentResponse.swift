@@ -39,6 +39,10 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
     entry.lastUsed = Timestamp(secondsSince1970: 1_750_000_000)
     let event = Event(sequence: 3, time: Timestamp(secondsSince1970: 1_750_000_000), action: EventAction("get"), entry: "github",
                       actor: "vault get", parentPID: 4242, parentName: "bash", detail: nil)
+    // A remote entry from the agent's cache (remoteGet's answer).
+    var remote = Entry(name: "team/gitlab-ci", url: try? CredentialURL.parse("https://gitlab.example.com/group").url, username: "ci-bot",
+                       kind: .gitlab)
+    remote.scopes = ["read_api"]
     var reply = GitReply()
     reply.messages = [.warning("github's token expires in 3 days"), .note("answered with github")]
     reply.answer = GitCredential.answer(username: "octocat", password: token, expiry: nil) ?? []
@@ -59,6 +63,8 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("log", .log(LogReport(events: [event], problem: "event 4 is missing"))),
         ("token", .token(warnings: ["github's token expired on 2026-01-01"], token)),
         ("history", .history([SecretVersion(replaced: Timestamp(secondsSince1970: 1_740_000_000), secret: token)], .recorded)),
+        ("entry-remote", .entry(remote, token, .recorded)),
+        ("failure-remote-not-cached", .failure(.notFound("team/gitlab-ci"))),
     ]
     return responses.map { (name: $0.0, bytes: encode($0.1)) }
 }
